@@ -1,0 +1,349 @@
+"""Claims -> SMT-LIB 2 scripts whose `unsat` proves (or refutes) the claim.
+
+The script *is* the certificate: the Z3 backend solves exactly this text, and `proofs.check`
+re-derives it from the claim and re-runs it in a fresh Z3 (and cvc5 where installed).
+
+Semantics: a claim is true when it is well defined and holds. `T(f)` below says "f is defined
+and true", `F(f)` "f is defined and false"; connectives are read left to right, so the guard in
+`x != 0 -> 1/x > 0` protects the division. Quantified formulas are always defined: `forall`
+holds when its body is defined and true for every value. All arithmetic is over the reals;
+integer variables are declared `Int` and converted with `to_real`, which keeps the script
+well-sorted for strict solvers such as cvc5.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from proofs.claims import (
+    TRANSCENDENTAL,
+    BinOp,
+    BoolConst,
+    Call,
+    Compare,
+    Connective,
+    Const,
+    Expr,
+    Formula,
+    Member,
+    Neg,
+    Not,
+    Num,
+    Quantified,
+    Var,
+    free_variables,
+)
+from proofs.exact import DEFAULT_LIMITS, Limits, NotExact, TooLarge, Undefined, evaluate
+
+#: Largest integer exponent expanded into a product.
+MAX_EXPANDED_POWER = 64
+
+
+class Unsupported(Exception):
+    """The claim uses something SMT arithmetic cannot express (pi, sin, a variable exponent...)."""
+
+
+def real_literal(value: Fraction) -> str:
+    def whole(n: int) -> str:
+        return f"{n}.0" if n >= 0 else f"(- {-n}.0)"
+
+    if value.denominator == 1:
+        return whole(value.numerator)
+    return f"(/ {whole(value.numerator)} {value.denominator}.0)"
+
+
+_PLAIN_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def symbol(name: str) -> str:
+    """An SMT-LIB symbol for a claim variable (primes need quoting)."""
+    return f"v_{name}" if _PLAIN_SYMBOL.fullmatch(name) else f"|v_{name}|"
+
+
+def _conj(parts: list[str]) -> str:
+    parts = [p for p in parts if p != "true"]
+    if not parts:
+        return "true"
+    if "false" in parts:
+        return "false"
+    return parts[0] if len(parts) == 1 else f"(and {' '.join(parts)})"
+
+
+def _disj(parts: list[str]) -> str:
+    parts = [p for p in parts if p != "false"]
+    if not parts:
+        return "false"
+    if "true" in parts:
+        return "true"
+    return parts[0] if len(parts) == 1 else f"(or {' '.join(parts)})"
+
+
+@dataclass
+class _Translator:
+    sorts: dict[str, str]  # variable name -> "Int" | "Real" (innermost binding wins)
+    limits: Limits
+    bound: set[str] = field(default_factory=set)
+    aux_decls: list[str] = field(default_factory=list)
+    aux_defs: list[str] = field(default_factory=list)
+    aux_cache: dict[tuple, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ terms: (smt text, WD condition)
+
+    def term(self, expr: Expr) -> tuple[str, list[str]]:
+        if not isinstance(expr, (Num, Var)) and not free_variables(expr):
+            folded = self._fold(expr)
+            if folded is not None:
+                return folded
+        match expr:
+            case Num(value):
+                return real_literal(value), []
+            case Var(name):
+                sym = symbol(name)
+                return (f"(to_real {sym})" if self.sorts.get(name) == "Int" else sym), []
+            case Const(name):
+                raise Unsupported(f"the constant {name}")
+            case Neg(arg):
+                text, wd = self.term(arg)
+                return f"(- {text})", wd
+            case BinOp("^", base, exponent):
+                return self._power(base, exponent)
+            case BinOp(op, left, right):
+                a, wd_a = self.term(left)
+                b, wd_b = self.term(right)
+                wd = wd_a + wd_b
+                if op in "+-*":
+                    return f"({op} {a} {b})", wd
+                if op == "/":
+                    return f"(/ {a} {b})", [*wd, f"(not (= {b} 0.0))"]
+                if op == "mod":
+                    return self._mod(a, b), [*wd, f"(not (= {b} 0.0))"]
+            case Call(func, args):
+                return self._call(func, args)
+        raise Unsupported(f"cannot translate {expr!r}")
+
+    def _fold(self, expr: Expr) -> tuple[str, list[str]] | None:
+        """Closed sub-terms are evaluated exactly; an undefined one makes the claim undefined."""
+        try:
+            return real_literal(evaluate(expr, None, self.limits)), []
+        except Undefined:
+            return "0.0", ["false"]
+        except TooLarge as exc:
+            raise Unsupported(str(exc)) from exc
+        except NotExact:
+            return None
+
+    def _mod(self, a: str, b: str) -> str:
+        return f"(- {a} (* {b} (to_real (to_int (/ {a} {b})))))"
+
+    def _power(self, base: Expr, exponent: Expr) -> tuple[str, list[str]]:
+        if free_variables(exponent):
+            raise Unsupported("a variable exponent")
+        try:
+            e = evaluate(exponent, None, self.limits)
+        except (NotExact, TooLarge, Undefined) as exc:
+            raise Unsupported(f"exponent: {exc}") from exc
+        b, wd = self.term(base)
+        if e.denominator != 1:
+            if e.denominator > MAX_EXPANDED_POWER:
+                raise Unsupported("root degree too large")
+            root, root_wd = self._root(base, b, wd, e.denominator)
+            return self._int_power(root, root_wd, e.numerator)
+        return self._int_power(b, wd, e.numerator)
+
+    def _int_power(self, b: str, wd: list[str], n: int) -> tuple[str, list[str]]:
+        if abs(n) > MAX_EXPANDED_POWER:
+            raise Unsupported(f"exponent {n} is too large to expand")
+        if n == 0:
+            return "1.0", wd
+        product = b if abs(n) == 1 else f"(* {' '.join([b] * abs(n))})"
+        if n > 0:
+            return product, wd
+        return f"(/ 1.0 {product})", [*wd, f"(not (= {b} 0.0))"]
+
+    def _root(self, base: Expr, b: str, wd: list[str], degree: int) -> tuple[str, list[str]]:
+        """The principal real root as a fresh constant r with r >= 0 and r^degree = base.
+
+        Only for arguments without bound variables (the constant lives at the top level). The
+        defining axiom is guarded by `base >= 0`, so a negative base leaves r unconstrained
+        and the claim undefined there, rather than silently excluding those values.
+        """
+        if free_variables(base) & self.bound:
+            raise Unsupported("a root of a quantified variable")
+        if degree % 2 == 1:
+            raise Unsupported("odd roots (conventions for negative arguments differ)")
+        key = (b, degree)
+        if key not in self.aux_cache:
+            name = f"root_{len(self.aux_cache) + 1}"
+            self.aux_cache[key] = name
+            self.aux_decls.append(f"(declare-const {name} Real)")
+            power = name if degree == 1 else f"(* {' '.join([name] * degree)})"
+            self.aux_defs.append(f"(assert (=> (>= {b} 0.0) (and (>= {name} 0.0) (= {power} {b}))))")
+        return self.aux_cache[key], [*wd, f"(>= {b} 0.0)"]
+
+    def _call(self, func: str, args: tuple[Expr, ...]) -> tuple[str, list[str]]:
+        if func in TRANSCENDENTAL:
+            raise Unsupported(f"the function {func}")
+        if func == "sqrt":
+            b, wd = self.term(args[0])
+            return self._root(args[0], b, wd, 2)
+        if func == "root":
+            try:
+                degree = evaluate(args[1], None, self.limits)
+            except (NotExact, TooLarge, Undefined) as exc:
+                raise Unsupported(f"root degree: {exc}") from exc
+            if degree.denominator != 1 or not 1 <= degree.numerator <= MAX_EXPANDED_POWER:
+                raise Unsupported("root degree must be a small positive integer")
+            b, wd = self.term(args[0])
+            return self._root(args[0], b, wd, degree.numerator)
+        parts = [self.term(a) for a in args]
+        texts = [p[0] for p in parts]
+        wd = [c for p in parts for c in p[1]]
+        if func == "abs":
+            a = texts[0]
+            return f"(ite (>= {a} 0.0) {a} (- {a}))", wd
+        if func in ("min", "max"):
+            cmp = "<=" if func == "min" else ">="
+            result = texts[0]
+            for other in texts[1:]:
+                result = f"(ite ({cmp} {result} {other}) {result} {other})"
+            return result, wd
+        if func == "floor":
+            return f"(to_real (to_int {texts[0]}))", wd
+        if func == "ceil":
+            return f"(- (to_real (to_int (- {texts[0]}))))", wd
+        if func == "mod":
+            return self._mod(texts[0], texts[1]), [*wd, f"(not (= {texts[1]} 0.0))"]
+        raise Unsupported(f"{func} of a non-constant argument")
+
+    # ------------------------------------------------------------ formulas
+
+    def true(self, formula: Formula) -> str:
+        """T(f): f is defined and true."""
+        match formula:
+            case BoolConst(value):
+                return "true" if value else "false"
+            case Compare() | Member():
+                holds, wd = self._atom(formula)
+                return _conj([*wd, holds])
+            case Not(arg):
+                return self.false(arg)
+            case Connective(op, left, right):
+                tl, tr = self.true(left), self.true(right)
+                if op == "and":
+                    return _conj([tl, tr])
+                fl = self.false(left)
+                if op == "or":
+                    return _disj([tl, _conj([fl, tr])])
+                if op == "->":
+                    return _disj([fl, _conj([tl, tr])])
+                fr = self.false(right)
+                return _disj([_conj([tl, tr]), _conj([fl, fr])])
+            case Quantified(kind, names, sort, body):
+                return self._quantified(kind, names, sort, body)
+        raise Unsupported(f"cannot translate {formula!r}")
+
+    def false(self, formula: Formula) -> str:
+        """F(f): f is defined and false."""
+        match formula:
+            case BoolConst(value):
+                return "false" if value else "true"
+            case Compare() | Member():
+                holds, wd = self._atom(formula)
+                return _conj([*wd, f"(not {holds})"])
+            case Not(arg):
+                return self.true(arg)
+            case Connective(op, left, right):
+                tl, fl, fr = self.true(left), self.false(left), self.false(right)
+                if op == "and":
+                    return _disj([fl, _conj([tl, fr])])
+                if op == "or":
+                    return _conj([fl, fr])
+                if op == "->":
+                    return _conj([tl, fr])
+                tr = self.true(right)
+                return _disj([_conj([tl, fr]), _conj([fl, tr])])
+            case Quantified():
+                return f"(not {self.true(formula)})"
+        raise Unsupported(f"cannot translate {formula!r}")
+
+    def _atom(self, formula: Compare | Member) -> tuple[str, list[str]]:
+        if isinstance(formula, Member):
+            elem, wd = self.term(formula.elem)
+            options = []
+            for option in formula.options:
+                text, option_wd = self.term(option)
+                options.append(f"(= {elem} {text})")
+                wd += option_wd
+            return _disj(options), wd
+        texts, wd = [], []
+        for t in formula.terms:
+            text, term_wd = self.term(t)
+            texts.append(text)
+            wd += term_wd
+        links = []
+        for op, a, b in zip(formula.ops, texts, texts[1:]):
+            links.append(f"(not (= {a} {b}))" if op == "!=" else f"({op} {a} {b})")
+        return _conj(links), list(dict.fromkeys(wd))
+
+    def _quantified(self, kind: str, names: tuple[str, ...], sort: str, body: Formula) -> str:
+        saved = {n: self.sorts.get(n) for n in names}
+        saved_bound = set(self.bound)
+        for n in names:
+            self.sorts[n] = sort
+            self.bound.add(n)
+        try:
+            inner = self.true(body)
+        finally:
+            for n, s in saved.items():
+                if s is None:
+                    self.sorts.pop(n, None)
+                else:
+                    self.sorts[n] = s
+            self.bound = saved_bound
+        binders = " ".join(f"({symbol(n)} {sort})" for n in names)
+        return f"({kind} ({binders}) {inner})"
+
+
+@dataclass(frozen=True)
+class SmtQuery:
+    """A script plus what its answer means for the claim."""
+
+    script: str
+    mode: str  # "validity": unsat proves the claim; "witness": sat proves, unsat refutes
+    variables: dict[str, str]  # variable -> sort, the constants a model assigns
+
+
+def split_prefix(formula: Formula) -> tuple[str, dict[str, str], Formula]:
+    """Peel the top-level quantifier prefix of one kind.
+
+    Returns (mode, variables, body): `validity` with the free variables (reals) plus any
+    top-level `forall` variables, or `witness` for a closed claim that starts with `exists`.
+    """
+    variables = {name: "Real" for name in sorted(free_variables(formula))}
+    if not variables and isinstance(formula, Quantified) and formula.kind == "exists":
+        body: Formula = formula
+        while isinstance(body, Quantified) and body.kind == "exists":
+            variables.update({n: body.sort for n in body.names})
+            body = body.body
+        return "witness", variables, body
+    body = formula
+    while isinstance(body, Quantified) and body.kind == "forall" and not set(body.names) & set(variables):
+        variables.update({n: body.sort for n in body.names})
+        body = body.body
+    return "validity", variables, body
+
+
+def build_query(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> SmtQuery:
+    """The SMT-LIB 2 script for a claim. Raises Unsupported if arithmetic cannot express it."""
+    mode, variables, body = split_prefix(formula)
+    translator = _Translator(sorts=dict(variables), limits=limits)
+    core = translator.true(body)
+    lines = ["(set-logic ALL)"]
+    lines += [f"(declare-const {symbol(n)} {s})" for n, s in variables.items()]
+    lines += translator.aux_decls
+    lines += translator.aux_defs
+    lines.append(f"(assert (not {core}))" if mode == "validity" else f"(assert {core})")
+    lines.append("(check-sat)")
+    return SmtQuery(script="\n".join(lines) + "\n", mode=mode, variables=variables)

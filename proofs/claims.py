@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
 
 # ---------------------------------------------------------------- expressions
 
@@ -55,7 +54,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Union[Num, Var, Const, Neg, BinOp, Call]
+Expr = Num | Var | Const | Neg | BinOp | Call
 
 #: Function name -> allowed argument counts. `factorial` is what `n!` parses to.
 FUNCTIONS: dict[str, tuple[int, ...]] = {
@@ -132,8 +131,8 @@ class Quantified:
     body: Formula
 
 
-Formula = Union[BoolConst, Compare, Member, Not, Connective, Quantified]
-Node = Union[Expr, Formula]
+Formula = BoolConst | Compare | Member | Not | Connective | Quantified
+Node = Expr | Formula
 
 # ---------------------------------------------------------------- queries over trees
 

@@ -14,7 +14,19 @@ from fractions import Fraction
 
 from mpmath.ctx_iv import MPIntervalContext
 
-from proofs.claims import BinOp, Call, Compare, Const, Expr, Formula, Neg, Num, Var
+from proofs.claims import (
+    BinOp,
+    BoolConst,
+    Call,
+    Compare,
+    Connective,
+    Const,
+    Expr,
+    Formula,
+    Neg,
+    Not,
+    Var,
+)
 from proofs.exact import DEFAULT_LIMITS, NotExact, TooLarge, Undefined, evaluate
 
 DEFAULT_DIGITS = 40
@@ -169,32 +181,77 @@ def _link(op: str, a, b) -> bool | None:
     return None
 
 
-def decide_compare(
-    formula: Formula, env: dict[str, Fraction] | None = None, digits: int = DEFAULT_DIGITS
-) -> tuple[bool | None, list[str]]:
-    """Decide a comparison chain by intervals: (True/False/None, the intervals as text).
+#: Outcomes of deciding a formula by intervals. NOT_TRUE: false or undefined, we may not know
+#: which (enough to refute, not enough to negate). None: undecided.
+TRUE, FALSE, NOT_TRUE = "true", "false", "not-true"
 
-    False is sound even where a side is undefined (an undefined claim is not true); True is
-    returned only when every side was enclosed, which shows every partial operation defined.
-    """
-    if not isinstance(formula, Compare):
-        return None, []
-    ctx = _context(digits)
-    env = env or {}
+
+def _atom(formula: Compare, env: dict[str, Fraction], ctx: MPIntervalContext, shown: list[str]) -> str | None:
     boxes = []
     for term in formula.terms:
         try:
             boxes.append(enclose(term, env, ctx))
         except Undefined:
-            return False, []
-        except (Undecided, ZeroDivisionError, ValueError, ArithmeticError):
+            return NOT_TRUE
+        except (Undecided, ArithmeticError, ValueError):
             boxes.append(None)
-    shown = [str(b) if b is not None else "?" for b in boxes]
-    results = []
-    for op, a, b in zip(formula.ops, boxes, boxes[1:]):
-        results.append(None if a is None or b is None else _link(op, a, b))
+    shown.extend(str(b) if b is not None else "?" for b in boxes)
+    results = [
+        None if a is None or b is None else _link(op, a, b) for op, a, b in zip(formula.ops, boxes, boxes[1:])
+    ]
+    defined = all(b is not None for b in boxes)  # every side enclosed: every partial op defined
     if any(r is False for r in results):
-        return False, shown
+        return FALSE if defined else NOT_TRUE
     if all(r is True for r in results):
-        return True, shown
-    return None, shown
+        return TRUE
+    return None
+
+
+def _decide(formula: Formula, env, ctx, shown: list[str]) -> str | None:
+    """Sequential (left-to-right) logic over interval-decided comparisons."""
+    if isinstance(formula, Compare):
+        return _atom(formula, env, ctx, shown)
+    if isinstance(formula, BoolConst):
+        return TRUE if formula.value else FALSE
+    if isinstance(formula, Not):
+        inner = _decide(formula.arg, env, ctx, shown)
+        return {TRUE: FALSE, FALSE: TRUE}.get(inner)
+    if not isinstance(formula, Connective):
+        return None
+    a = _decide(formula.left, env, ctx, shown)
+    op = formula.op
+    if op == "and" and a in (FALSE, NOT_TRUE):
+        return a
+    if op == "or" and a == TRUE:
+        return TRUE
+    if op == "->" and a == FALSE:
+        return TRUE
+    b = _decide(formula.right, env, ctx, shown)
+    if op == "and":
+        if a == TRUE:
+            return b
+        return NOT_TRUE if b in (FALSE, NOT_TRUE) else None
+    if op == "or":
+        if a == FALSE:
+            return b
+        return NOT_TRUE if a == NOT_TRUE and b in (FALSE, NOT_TRUE) else None
+    if op == "->":
+        return b if a == TRUE else None
+    if a in (TRUE, FALSE) and b in (TRUE, FALSE):
+        return TRUE if a == b else FALSE
+    return None
+
+
+def decide_formula(
+    formula: Formula, env: dict[str, Fraction] | None = None, digits: int = DEFAULT_DIGITS
+) -> tuple[bool | None, list[str]]:
+    """Decide a quantifier-free formula by intervals: (True/False/None, the intervals as text).
+
+    False means "not true" (false or undefined), which is what refutation needs. True is
+    returned only when every side was enclosed, which shows every partial operation defined.
+    """
+    shown: list[str] = []
+    outcome = _decide(formula, env or {}, _context(digits), shown)
+    if outcome is None:
+        return None, shown
+    return outcome == TRUE, shown

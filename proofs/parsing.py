@@ -257,6 +257,8 @@ def parse_claim(text: str) -> Formula | ParseFailure:
         token = getattr(exc, "token", None)
         if token is not None:
             found = "end of claim" if token.type == "$END" else str(token)
+            if token.type == "$END":
+                line, column = text.count("\n") + 1, len(text.rstrip().rsplit("\n", 1)[-1]) + 1
         elif isinstance(exc, UnexpectedCharacters):
             found = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()

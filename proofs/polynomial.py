@@ -154,10 +154,7 @@ def to_text(poly: Polynomial) -> str:
     for mono, coeff in sorted(poly.items(), key=lambda mc: (-sum(e for _, e in mc[0]), mc[0])):
         factors = [n.lstrip("%") + (f"^{e}" if e > 1 else "") for n, e in mono]
         magnitude = abs(coeff)
-        if factors and magnitude == 1:
-            body = "*".join(factors)
-        else:
-            body = "*".join([str(magnitude), *factors])
+        body = "*".join(factors) if factors and magnitude == 1 else "*".join([str(magnitude), *factors])
         parts.append(("- " if coeff < 0 else "+ ") + body)
     text = " ".join(parts)
     return text[2:] if text.startswith("+ ") else "-" + text[1:]

@@ -1,0 +1,33 @@
+"""A neuro-symbolic verified reasoning engine.
+
+The public surface is small: `verify`, `verify_many`, `equivalent`, `check_certificate`, the
+`Verdict`/`Status` types and the errors. Everything else is importable but internal.
+"""
+
+from proofs.check import CheckReport, check_certificate
+from proofs.verdict import Certificate, Status, Verdict
+from reasoning.api import InvalidArgument, ReasoningError, verify, verify_many
+
+
+def __getattr__(name: str):
+    # Imported lazily: the LaTeX grammar is only compiled when answers are compared.
+    if name in ("equivalent", "EquivalenceResult"):
+        from reasoning import equivalence
+
+        return getattr(equivalence, name)
+    raise AttributeError(f"module 'reasoning' has no attribute {name!r}")
+
+
+__all__ = [
+    "Certificate",
+    "CheckReport",
+    "EquivalenceResult",
+    "InvalidArgument",
+    "ReasoningError",
+    "Status",
+    "Verdict",
+    "check_certificate",
+    "equivalent",
+    "verify",
+    "verify_many",
+]

@@ -126,7 +126,7 @@ def _interval_verdict(formula: Formula, claim: str, env: dict[str, Fraction]) ->
     mode, _, body = split_prefix(formula)
     if mode != "validity":
         return None
-    holds, boxes = interval.decide_compare(body, env)
+    holds, boxes = interval.decide_formula(body, env)
     if holds is None or (holds and env):
         return None  # holding at one point proves nothing about the others
     assignment = {n: fraction_text(v) for n, v in env.items()}

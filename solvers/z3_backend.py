@@ -61,7 +61,7 @@ def _assignment(query: SmtQuery, model: z3.ModelRef) -> tuple[dict[str, str], di
     texts: dict[str, str] = {}
     exact: dict[str, Fraction] | None = {}
     by_symbol = {d.name(): d for d in model.decls()}
-    for name, sort in query.variables.items():
+    for name in query.variables:
         decl = by_symbol.get(symbol(name).strip("|"))
         if decl is None:  # unconstrained: any value will do, take 0
             texts[name] = "0"

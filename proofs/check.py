@@ -1,0 +1,231 @@
+"""Re-check a certificate from its JSON alone, trusting nothing its producer computed.
+
+Each kind is re-derived from the claim text: exact values are recomputed, counterexamples and
+witnesses are re-evaluated exactly, polynomial identities are re-normalised, interval
+enclosures are recomputed, and SMT scripts are rebuilt from the claim, compared with the
+certificate's script, and re-solved in a fresh Z3 context (and by cvc5 where it is installed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from proofs import interval, polynomial
+from proofs.claims import Compare
+from proofs.exact import NotExact, TooLarge, Trace, Undefined, parse_fraction, truth
+from proofs.parsing import ParseFailure, parse_claim
+from proofs.smtlib import Unsupported, build_query, split_prefix
+
+#: Seconds each solver gets when re-solving an SMT certificate.
+RECHECK_BUDGET_S = 10.0
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of re-checking one certificate: ok, why, and what each checker said."""
+
+    ok: bool
+    message: str
+    checks: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "message": self.message, "checks": self.checks}
+
+
+def _fail(message: str, **checks: str) -> CheckReport:
+    return CheckReport(False, message, dict(checks))
+
+
+def _assignment(cert: dict[str, Any]) -> dict[str, Fraction]:
+    raw = cert.get("assignment") or {}
+    if not isinstance(raw, dict):
+        raise ValueError("assignment must be an object")
+    return {str(k): parse_fraction(str(v)) for k, v in raw.items()}
+
+
+def _evaluates(body, env) -> bool | None:
+    try:
+        return truth(body, env)
+    except Undefined:
+        return False
+    except (NotExact, TooLarge):
+        return None
+
+
+def _check_exact(formula, cert) -> CheckReport:
+    trace = Trace()
+    try:
+        holds = truth(formula, None, trace=trace)
+    except Undefined as exc:
+        holds = False
+        note = f"undefined ({exc})"
+    except (NotExact, TooLarge) as exc:
+        return _fail(f"cannot re-evaluate exactly: {exc}")
+    else:
+        note = "holds" if holds else "does not hold"
+    if bool(cert.get("holds")) != holds:
+        return _fail(f"exact re-evaluation says the claim {note}", exact=note)
+    if cert.get("values") and cert["values"] != trace.steps:
+        return _fail("recorded values differ from the re-evaluation", exact="values differ")
+    return CheckReport(True, f"exact re-evaluation: the claim {note}", {"exact": note})
+
+
+def _check_point(formula, cert, *, want: bool) -> CheckReport:
+    mode, variables, body = split_prefix(formula)
+    if (mode == "witness") != want:
+        return _fail(f"a {cert['kind']} certificate does not fit a claim of this shape")
+    try:
+        env = _assignment(cert)
+    except (ValueError, ZeroDivisionError) as exc:
+        return _fail(f"bad assignment: {exc}")
+    if set(env) != set(variables):
+        return _fail(f"assignment names {sorted(env)}, the claim's variables are {sorted(variables)}")
+    for name, sort in variables.items():
+        if sort == "Int" and env[name].denominator != 1:
+            return _fail(f"{name} must be an integer")
+    result = _evaluates(body, env)
+    if result is None:
+        return _fail("cannot evaluate the claim exactly at this assignment")
+    if result != want:
+        return _fail("the assignment does not do what the certificate says")
+    what = "witness satisfies the claim" if want else "counterexample falsifies the claim"
+    return CheckReport(True, f"exact re-evaluation: the {what}", {"exact": "ok"})
+
+
+def _check_polynomial(formula, cert) -> CheckReport:
+    mode, _, body = split_prefix(formula)
+    if mode != "validity" or not isinstance(body, Compare) or set(body.ops) != {"="}:
+        return _fail("a polynomial certificate needs an equation (chain)")
+    try:
+        diffs = [polynomial.difference(a, b) for a, b in zip(body.terms, body.terms[1:])]
+    except polynomial.NotPolynomial as exc:
+        return _fail(f"not a polynomial identity: {exc}")
+    if any(diffs):
+        return _fail("the difference is not identically zero", polynomial=polynomial.to_text(diffs[0]))
+    return CheckReport(True, "polynomial normal forms agree", {"polynomial": "0"})
+
+
+def _check_interval(formula, cert) -> CheckReport:
+    mode, _, body = split_prefix(formula)
+    try:
+        env = _assignment(cert)
+        digits = int(cert.get("digits", interval.DEFAULT_DIGITS))
+    except (ValueError, ZeroDivisionError) as exc:
+        return _fail(f"bad certificate: {exc}")
+    if mode != "validity" or not 10 <= digits <= 10_000:
+        return _fail("an interval certificate needs a comparison and 10..10000 digits")
+    holds, _ = interval.decide_formula(body, env, digits)
+    if holds is None or holds != bool(cert.get("holds")):
+        return _fail(f"interval re-evaluation gives {holds}", interval=str(holds))
+    if holds and env:
+        return _fail("an interval check at one point cannot prove a claim with variables")
+    return CheckReport(True, f"interval arithmetic at {digits} digits confirms", {"interval": str(holds)})
+
+
+def solve_with_cvc5(script: str, budget_s: float) -> str:
+    """Run an SMT-LIB script through cvc5: 'sat' | 'unsat' | 'unknown' | 'unavailable'."""
+    try:
+        import cvc5
+    except ImportError:
+        return "unavailable"
+    solver = cvc5.Solver()
+    solver.setOption("tlimit-per", str(int(budget_s * 1000)))
+    parser = cvc5.InputParser(solver)
+    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, script, "certificate")
+    symbols = parser.getSymbolManager()
+    answer = "unknown"
+    try:
+        while True:
+            command = parser.nextCommand()
+            if command.isNull():
+                break
+            output = command.invoke(solver, symbols).strip()
+            if output in ("sat", "unsat", "unknown"):
+                answer = output
+    except RuntimeError as exc:  # cvc5 rejects some of Z3's extensions
+        return f"unknown ({exc})"
+    return answer
+
+
+def _check_smt(formula, cert, use_cvc5: bool) -> CheckReport:
+    import z3  # imported here: the other kinds need no solver at all
+
+    try:
+        query = build_query(formula)
+    except Unsupported as exc:
+        return _fail(f"the claim cannot be written in SMT-LIB: {exc}")
+    if cert.get("script") != query.script:
+        return _fail("the certificate's script is not the one this claim gives")
+    expect = cert.get("expect")
+    if expect not in ("sat", "unsat"):
+        return _fail("expect must be 'sat' or 'unsat'")
+    solver = z3.Solver(ctx=z3.Context())
+    solver.set("timeout", int(RECHECK_BUDGET_S * 1000))
+    solver.from_string(query.script)
+    z3_answer = str(solver.check())
+    checks = {"z3": z3_answer}
+    if z3_answer != expect:
+        return _fail(f"a fresh Z3 answers {z3_answer}, the certificate expects {expect}", **checks)
+    if use_cvc5:
+        cvc5_answer = solve_with_cvc5(query.script, RECHECK_BUDGET_S)
+        checks["cvc5"] = cvc5_answer
+        if cvc5_answer in ("sat", "unsat") and cvc5_answer != expect:
+            return _fail(f"cvc5 answers {cvc5_answer}, the certificate expects {expect}", **checks)
+    return CheckReport(True, f"a fresh Z3 answers {expect}", checks)
+
+
+def _check_equivalence(cert, use_cvc5: bool) -> CheckReport:
+    parts = cert.get("claims")
+    if not isinstance(parts, list) or not parts:
+        if cert.get("method") == "syntactic":
+            return CheckReport(True, "identical after normalisation", {"syntactic": "ok"})
+        return _fail("an equivalence certificate needs its component claim certificates")
+    for index, part in enumerate(parts):
+        report = check_certificate(part, use_cvc5=use_cvc5)
+        if not report.ok:
+            return _fail(f"component {index + 1} fails: {report.message}")
+    return CheckReport(
+        True, f"all {len(parts)} component certificates re-check", {"components": str(len(parts))}
+    )
+
+
+def _check_sympy(formula, cert) -> CheckReport:
+    try:
+        from proofs.sympy_form import recheck_sympy_certificate
+    except ImportError:
+        return _fail("SymPy re-checking is not available")
+    ok, message = recheck_sympy_certificate(cert)
+    return CheckReport(ok, message, {"sympy": "ok" if ok else "failed"})
+
+
+_CHECKERS: dict[str, Callable[..., CheckReport]] = {
+    "exact": lambda f, c, _: _check_exact(f, c),
+    "counterexample": lambda f, c, _: _check_point(f, c, want=False),
+    "witness": lambda f, c, _: _check_point(f, c, want=True),
+    "polynomial": lambda f, c, _: _check_polynomial(f, c),
+    "interval": lambda f, c, _: _check_interval(f, c),
+    "smt": _check_smt,
+    "sympy": lambda f, c, _: _check_sympy(f, c),
+}
+
+
+def check_certificate(cert: Any, *, use_cvc5: bool = True) -> CheckReport:
+    """Re-check one certificate (a dict as found in a verdict's JSON). Never raises."""
+    if not isinstance(cert, dict) or not isinstance(cert.get("kind"), str):
+        return _fail("a certificate is a JSON object with a 'kind'")
+    kind = cert["kind"]
+    if kind == "equivalence":
+        return _check_equivalence(cert, use_cvc5)
+    checker = _CHECKERS.get(kind)
+    if checker is None:
+        return _fail(f"unknown certificate kind {kind!r}; known: {', '.join(sorted(_CHECKERS))}")
+    formula = parse_claim(str(cert.get("claim", "")))
+    if isinstance(formula, ParseFailure):
+        return _fail(f"the claim does not parse: {formula.describe()}")
+    try:
+        return checker(formula, cert, use_cvc5)
+    except Exception as exc:  # noqa: BLE001 - a hostile certificate must not crash the checker
+        return _fail(f"checker error: {type(exc).__name__}: {exc}")

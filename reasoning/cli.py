@@ -1,0 +1,257 @@
+"""The `reason` command line: verify claims, compare answers, re-check certificates.
+
+Exit status: 0 when everything asked was proved (equivalent, re-checked), 1 when something was
+refuted, unknown or invalid, 2 for usage errors (a missing file, bad options).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+app = typer.Typer(
+    help="A verified reasoning engine: every claim is checked by exact arithmetic, Z3 or SymPy, "
+    "and comes back proved, refuted (with a counterexample), unknown or invalid, with a "
+    "certificate anyone can re-check.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+_STYLE = {"proved": "green", "refuted": "red", "unknown": "yellow", "invalid": "magenta"}
+_MARK = {"proved": "✔", "refuted": "✘", "unknown": "?", "invalid": "!"}
+
+
+def _read_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) for each claim line: blank and comment-only lines are skipped."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        err.print(f"[red]error:[/] cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(2) from exc
+    lines = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.split("#", 1)[0].strip():
+            lines.append((number, line))
+    return lines
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _show_verdict(verdict: dict[str, Any], label: str) -> None:
+    status = verdict["status"]
+    style = _STYLE.get(status, "white")
+    out.print(
+        f"[{style}]{_MARK.get(status, ' ')} {status:<8}[/] {escape(label)}  "
+        f"[dim]({verdict['backend']}, {verdict['elapsed_ms']:.1f} ms)[/]"
+    )
+    counterexample = verdict.get("counterexample") or {}
+    if status == "refuted" and counterexample.get("assignment"):
+        pairs = ", ".join(f"{k} = {v}" for k, v in counterexample["assignment"].items())
+        out.print(f"    counterexample: {escape(pairs)}")
+    if verdict.get("message") and status != "proved":
+        for line in verdict["message"].splitlines():
+            out.print(f"    [dim]{escape(line)}[/]")
+
+
+def _progress(total: int, enabled: bool):
+    from rich.progress import Progress
+
+    return Progress(console=err, transient=True, disable=not enabled or total < 20)
+
+
+@app.command()
+def verify(
+    claims: list[str] = typer.Argument(None, help="Claims in the claim language, e.g. '2^10 = 1024'."),
+    file: Path = typer.Option(
+        None, "--file", "-f", help="Read claims from a file, one per line ('-' for stdin)."
+    ),
+    budget: float = typer.Option(
+        2.0, "--budget", "-b", help="Seconds allowed per claim.", min=0.001, max=3600
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per claim, in input order."),
+) -> None:
+    """Verify claims: proved, refuted (with a counterexample), unknown or invalid."""
+    from reasoning.api import verify as verify_one
+
+    items: list[tuple[int | None, str]] = [(None, c) for c in claims or []]
+    if file is not None:
+        items += _read_lines(file)
+    if not items:
+        err.print("[red]error:[/] give claims as arguments or with --file")
+        raise typer.Exit(2)
+    all_proved = True
+    with _progress(len(items), not as_json) as progress:
+        task = progress.add_task("verifying", total=len(items))
+        for line_number, text in items:
+            verdict = verify_one(text, budget_s=budget).to_json()
+            if line_number is not None:
+                verdict["line"] = line_number
+            all_proved &= verdict["status"] == "proved"
+            progress.advance(task)
+            if as_json:
+                _print_json(verdict)
+            else:
+                _show_verdict(
+                    verdict, text.strip() if line_number is None else f"{line_number}: {text.strip()}"
+                )
+    raise typer.Exit(0 if all_proved else 1)
+
+
+def _equiv_pairs(file: Path) -> list[tuple[int, str, str] | tuple[int, str]]:
+    pairs: list = []
+    for number, line in _read_lines(file):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            pairs.append((number, f"line {number}: not JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if (
+            not isinstance(obj, dict)
+            or not isinstance(obj.get("gold"), str)
+            or not isinstance(obj.get("prediction"), str)
+        ):
+            pairs.append(
+                (number, f"line {number}: expected an object with string fields 'gold' and 'prediction'")
+            )
+            continue
+        pairs.append((number, obj["gold"], obj["prediction"]))
+    return pairs
+
+
+@app.command()
+def equiv(
+    gold: str = typer.Argument(None, help="The reference answer (LaTeX or plain), e.g. '\\frac{1}{2}'."),
+    prediction: str = typer.Argument(None, help="The answer to judge, e.g. '0.5'."),
+    file: Path = typer.Option(None, "--file", "-f", help='JSONL file of {"gold": ..., "prediction": ...}.'),
+    budget: float = typer.Option(
+        2.0, "--budget", "-b", help="Seconds allowed per pair.", min=0.001, max=3600
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per pair, in input order."),
+) -> None:
+    """Judge whether a predicted answer is mathematically equivalent to the gold answer."""
+    from reasoning.equivalence import equivalent
+
+    pairs: list = []
+    if gold is not None or prediction is not None:
+        if gold is None or prediction is None:
+            err.print("[red]error:[/] give both GOLD and PREDICTION")
+            raise typer.Exit(2)
+        pairs.append((None, gold, prediction))
+    if file is not None:
+        pairs += _equiv_pairs(file)
+    if not pairs:
+        err.print("[red]error:[/] give GOLD and PREDICTION, or --file pairs.jsonl")
+        raise typer.Exit(2)
+    all_equivalent = True
+    with _progress(len(pairs), not as_json) as progress:
+        task = progress.add_task("comparing", total=len(pairs))
+        for item in pairs:
+            progress.advance(task)
+            if len(item) == 2:  # a malformed JSONL line
+                all_equivalent = False
+                record = {
+                    "gold": None,
+                    "prediction": None,
+                    "status": "invalid",
+                    "equivalent": None,
+                    "backend": "input",
+                    "elapsed_ms": 0.0,
+                    "certificate": None,
+                    "counterexample": None,
+                    "message": item[1],
+                    "line": item[0],
+                }
+            else:
+                record = equivalent(item[1], item[2], budget_s=budget).to_json()
+                if item[0] is not None:
+                    record["line"] = item[0]
+                all_equivalent &= record["equivalent"] is True
+            if as_json:
+                _print_json(record)
+            else:
+                label = f"{record['gold']}  vs  {record['prediction']}" if record["gold"] is not None else ""
+                verdict_word = {True: "equivalent", False: "not equivalent", None: record["status"]}[
+                    record["equivalent"]
+                ]
+                style = {True: "green", False: "red", None: "yellow"}[record["equivalent"]]
+                out.print(
+                    f"[{style}]{verdict_word}[/] {escape(label)} [dim]({record['backend']}, {record['elapsed_ms']:.1f} ms)[/]"
+                )
+                if record.get("message") and record["equivalent"] is not True:
+                    out.print(f"    [dim]{escape(record['message'])}[/]")
+    raise typer.Exit(0 if all_equivalent else 1)
+
+
+def _certificates_in(data: Any) -> list[dict[str, Any]]:
+    """Certificates found in a certificate, a verdict, a list of either, or JSON lines."""
+    if isinstance(data, list):
+        return [c for item in data for c in _certificates_in(item)]
+    if isinstance(data, dict):
+        if "kind" in data:
+            return [data]
+        if isinstance(data.get("certificate"), dict):
+            return [data["certificate"]]
+    return []
+
+
+@app.command()
+def check(
+    path: Path = typer.Argument(
+        ..., help="A certificate JSON file, a verdict from --json, or JSON lines of verdicts."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON report per certificate."),
+    cvc5: bool = typer.Option(
+        True, "--cvc5/--no-cvc5", help="Also re-solve SMT certificates with cvc5 if installed."
+    ),
+) -> None:
+    """Re-check certificates from their JSON alone, in a fresh solver context."""
+    from proofs.check import check_certificate
+
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]error:[/] cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(2) from exc
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            data = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            err.print(
+                f"[red]error:[/] {escape(str(path))} is neither JSON nor JSON lines: {escape(str(exc))}"
+            )
+            raise typer.Exit(2) from exc
+    certificates = _certificates_in(data)
+    if not certificates:
+        err.print(f"[red]error:[/] no certificate found in {escape(str(path))}")
+        raise typer.Exit(2)
+    all_ok = True
+    for index, cert in enumerate(certificates, start=1):
+        report = check_certificate(cert, use_cvc5=cvc5)
+        all_ok &= report.ok
+        if as_json:
+            _print_json(
+                {"index": index, "kind": cert.get("kind"), "claim": cert.get("claim"), **report.to_json()}
+            )
+        else:
+            style, word = ("green", "ok") if report.ok else ("red", "FAILED")
+            what = cert.get("claim") or f"{cert.get('gold')} vs {cert.get('prediction')}"
+            checks = ", ".join(f"{k}: {v}" for k, v in report.checks.items())
+            out.print(f"[{style}]{word}[/] #{index} {cert.get('kind')}  {escape(str(what))}")
+            out.print(f"    [dim]{escape(report.message)}{' (' + escape(checks) + ')' if checks else ''}[/]")
+    raise typer.Exit(0 if all_ok else 1)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

@@ -1,0 +1,236 @@
+"""verify(): soundness, counterexamples, certificates, budgets and concurrency."""
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proofs.check import check_certificate
+from proofs.claims import Compare, to_text
+from proofs.parsing import parse_claim
+from reasoning import InvalidArgument, Status, verify, verify_many
+from tests.strategies import exact_expressions, polynomial_factors, value_text
+
+
+def assert_rechecks(verdict):
+    assert verdict.certificate is not None, verdict
+    report = check_certificate(verdict.certificate, use_cvc5=False)
+    assert report.ok, (verdict.to_json(), report)
+
+
+@settings(max_examples=150)
+@given(exact_expressions(), st.integers(-3, 3))
+def test_exact_equations_are_proved_iff_the_value_matches(pair, delta):
+    expr, value = pair
+    claimed = value + delta
+    verdict = verify(f"{to_text(expr)} = {value_text(claimed)}")
+    expected = Status.PROVED if delta == 0 else Status.REFUTED
+    assert verdict.status is expected, verdict
+    assert_rechecks(verdict)
+    if delta:
+        assert verdict.counterexample is not None
+
+
+@settings(max_examples=150)
+@given(exact_expressions(), exact_expressions())
+def test_print_then_parse_gives_the_same_claim(left, right):
+    claim = Compare(("<=",), (left[0], right[0]))
+    assert parse_claim(to_text(claim)) == claim
+
+
+def _factored_and_expanded(factors):
+    factored = " * ".join(f"({a}*{v} + {b})" for a, v, b in factors)
+    symbols = {name: sympy.Symbol(name) for name in ("x", "y")}
+    product = sympy.Integer(1)
+    for a, v, b in factors:
+        product *= a * symbols[v] + b
+    expanded = str(sympy.expand(product)).replace("**", "^")
+    return factored, expanded
+
+
+@settings(max_examples=60)
+@given(polynomial_factors())
+def test_polynomial_identities_are_proved(factors):
+    factored, expanded = _factored_and_expanded(factors)
+    verdict = verify(f"{factored} = {expanded}")
+    assert verdict.status is Status.PROVED, verdict
+    assert_rechecks(verdict)
+
+
+@settings(max_examples=60)
+@given(polynomial_factors(), st.integers(-4, 4).filter(bool), st.sampled_from(["", "x", "x*y", "y^2"]))
+def test_perturbed_identities_are_refuted_with_a_counterexample(factors, k, monomial):
+    factored, expanded = _factored_and_expanded(factors)
+    perturbation = f"{k}" if not monomial else f"{k}*{monomial}"
+    verdict = verify(f"{factored} = {expanded} + {perturbation}")
+    assert verdict.status is Status.REFUTED, verdict
+    assert verdict.counterexample and "assignment" in verdict.counterexample
+    assert_rechecks(verdict)
+
+
+PROVED = [
+    "1 + 2 = 3",
+    "0.1 + 0.2 = 0.3",
+    "2^10 = 1024",
+    "2^-2 = 0.25",
+    "4^(1/2) = 2",
+    "8^(2/3) = 4",
+    "sqrt(8) = 2 sqrt(2)",
+    "20! = 2432902008176640000",
+    "binomial(10, 3) = 120",
+    "gcd(12, 18) = 6 and lcm(4, 6) = 12",
+    "-7 mod 3 = 2",
+    "floor(-2.5) = -3",
+    "(x + 1)^2 = x^2 + 2x + 1",
+    "x != 0 -> x / x = 1",
+    "forall n in Int: n^2 >= n",
+    "exists x in Int: x^2 = 4",
+    "exists x in Real: x^2 = 2",
+    "0 < x < 1 -> x^2 < x",
+    "x >= 0 -> sqrt(x)^2 = x",
+    "x in {1, 2} -> x^2 in {1, 4}",
+    "abs(x) >= 0",
+    "pi > 3.14 and pi < 3.15",
+    "pi / 2 = 0.5 pi",
+    "e > 2.718",
+    "sqrt(2) / 2 = 1 / sqrt(2)",
+    "1/2004! != 1/2006!",
+]
+
+
+@pytest.mark.parametrize("claim", PROVED)
+def test_true_claims_are_proved_with_rechecking_certificates(claim):
+    verdict = verify(claim)
+    assert verdict.status is Status.PROVED, verdict
+    assert_rechecks(verdict)
+
+
+# Claims that must never be proved: false, undefined somewhere, or only float-close.
+NOT_PROVED = [
+    "1/2004! = 1/2006!",
+    "1/2^99 = 1/2^98",
+    "1 - 1/e = 1 + 1/e",
+    "0.1 + 0.2 = 0.30000000000000004",
+    "x / x = 1",
+    "sqrt(x)^2 = x",
+    "1/0 = 1/0",
+    "(-1)! = 1",
+    "sqrt(-4) = 2",
+    "(x+1)^2 = x^2 + 1",
+    "forall n in Int: n^2 > n",
+    "exists x in Int: x^2 = 2",
+    "x in {1, 2, 3}",
+    "pi = 3.141592653589793",
+    "sin(x) = x",
+    "e^x = 1 + x",
+    "2^2^2^2^2^100 = 5",
+    "1000000! = 1000000!",
+    "x < x + 0",
+    "x^2 = x",
+]
+
+
+@pytest.mark.parametrize("claim", NOT_PROVED)
+def test_false_or_undefined_claims_are_never_proved(claim):
+    verdict = verify(claim)
+    assert verdict.status in (Status.REFUTED, Status.UNKNOWN), verdict
+    if verdict.status is Status.REFUTED:
+        assert_rechecks(verdict)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    ["2^2^2^2^2^100 = 5", "1000000! = 1", "2003^(2002^2001) = 1", "binomial(10^9, 10^8) = 1", "(10^9)! > 1"],
+)
+def test_hostile_sizes_come_back_unknown_fast(claim):
+    start = time.perf_counter()
+    verdict = verify(claim, budget_s=1.0)
+    assert verdict.status is Status.UNKNOWN
+    assert time.perf_counter() - start < 1.1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 100_000 + "1" + ")" * 100_000 + " = 1",
+        "1 = " + "1" * 10_000_000,
+        "1 = 1\x00",
+        "\\frac{1}{2} = 0.5",
+    ],
+    ids=["nested", "10MB", "nul", "latex"],
+)
+def test_malformed_text_is_invalid_with_details(text):
+    start = time.perf_counter()
+    verdict = verify(text, budget_s=1.0)
+    assert verdict.status is Status.INVALID
+    assert {"line", "column", "expected", "found"} <= set(verdict.details)
+    assert time.perf_counter() - start < 1.1
+    assert len(verdict.claim) <= 203
+
+
+def test_budget_is_respected_by_a_hard_z3_claim():
+    claim = "forall x, y, z in Int: x^3 + y^3 != z^3 or x*y*z = 0"
+    start = time.perf_counter()
+    verdict = verify(claim, budget_s=0.5)
+    assert verdict.status in (Status.UNKNOWN, Status.PROVED)
+    assert time.perf_counter() - start < 0.5 + 0.6
+
+
+def test_bad_arguments_raise_invalid_argument():
+    with pytest.raises(InvalidArgument):
+        verify("1 = 1", budget_s=0)
+    with pytest.raises(InvalidArgument):
+        verify(b"1 = 1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument):
+        verify_many(["1 = 1"], workers=-1)
+
+
+CONCURRENT = PROVED[:12] + NOT_PROVED[:10] + ["1 + = 2"]
+
+
+def _signature(verdict):
+    return (
+        verdict.claim,
+        verdict.status,
+        verdict.backend,
+        repr(verdict.certificate),
+        repr(verdict.counterexample),
+    )
+
+
+def test_threads_and_asyncio_give_the_same_verdicts_as_serial_calls():
+    serial = [_signature(verify(c)) for c in CONCURRENT]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(lambda c: _signature(verify(c)), CONCURRENT * 2))
+    assert threaded == serial * 2
+
+    async def from_asyncio():
+        return await asyncio.gather(*(asyncio.to_thread(verify, c) for c in CONCURRENT))
+
+    results: list = []
+    thread = threading.Thread(target=lambda: results.extend(asyncio.run(from_asyncio())))
+    thread.start()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        also_threaded = list(pool.map(lambda c: _signature(verify(c)), CONCURRENT))
+    thread.join()
+    assert [_signature(v) for v in results] == serial
+    assert also_threaded == serial
+
+
+def test_verify_many_keeps_input_order_in_process():
+    verdicts = verify_many(CONCURRENT, workers=0)
+    assert [_signature(v) for v in verdicts] == [_signature(verify(c)) for c in CONCURRENT]
+
+
+@pytest.mark.slow
+def test_verify_many_with_a_process_pool_matches_serial():
+    claims = [f"{i} + {i} = {2 * i + (i % 3 == 0)}" for i in range(200)]
+    verdicts = verify_many(claims, workers=2)
+    assert [v.status for v in verdicts] == [verify(c).status for c in claims]
+    assert sum(v.status is Status.REFUTED for v in verdicts) == len(range(0, 200, 3))

@@ -1,0 +1,90 @@
+"""proofs.check: genuine certificates re-check; tampered or foreign ones fail, never crash."""
+
+import copy
+
+import pytest
+
+from proofs.check import check_certificate, solve_with_cvc5
+from reasoning import verify
+
+CLAIMS = {
+    "exact": "2^10 = 1024",
+    "exact-false": "1/2^99 = 1/2^98",
+    "polynomial": "(x - 1)(x + 1) = x^2 - 1",
+    "counterexample": "(x + 1)^2 = x^2 + 1",
+    "smt": "forall n in Int: n^2 >= n",
+    "witness": "exists x in Int: x^2 = 9",
+    "interval": "pi > 3.14",
+    "interval-false": "1 - 1/e = 1 + 1/e",
+}
+
+
+@pytest.mark.parametrize("name", CLAIMS)
+def test_genuine_certificates_recheck(name):
+    verdict = verify(CLAIMS[name])
+    report = check_certificate(verdict.certificate)
+    assert report.ok, report
+
+
+def test_smt_certificates_are_also_checked_by_cvc5():
+    report = check_certificate(verify("sqrt(2) / 2 = 1 / sqrt(2)").certificate, use_cvc5=True)
+    assert report.ok and report.checks["z3"] == "unsat"
+    assert report.checks["cvc5"] in ("unsat", "unavailable")
+
+
+def test_cvc5_solves_a_script():
+    assert solve_with_cvc5("(set-logic ALL)\n(assert (> 1.0 2.0))\n(check-sat)\n", 5.0) in (
+        "unsat",
+        "unavailable",
+    )
+
+
+def _tampered(name, change):
+    cert = copy.deepcopy(verify(CLAIMS[name]).certificate)
+    change(cert)
+    return check_certificate(cert, use_cvc5=False)
+
+
+TAMPERINGS = [
+    ("exact", lambda c: c.update(holds=False)),
+    ("exact", lambda c: c.update(claim="2^10 = 1025")),
+    ("exact", lambda c: c["values"][0].update(value="1023")),
+    ("counterexample", lambda c: c.update(assignment={"x": "0"})),  # x = 0 satisfies (x+1)^2 = x^2 + 1
+    ("counterexample", lambda c: c.update(assignment={})),
+    ("counterexample", lambda c: c.update(assignment={"x": "not a number"})),
+    ("polynomial", lambda c: c.update(claim="(x - 1)(x + 1) = x^2 + 1")),
+    ("smt", lambda c: c.update(script=c["script"].replace(">=", ">"))),
+    ("smt", lambda c: c.update(expect="sat")),
+    ("smt", lambda c: c.update(claim="forall n in Int: n^2 > n")),
+    ("witness", lambda c: c.update(assignment={"x": "2"})),
+    ("interval", lambda c: c.update(holds=False)),
+    ("interval", lambda c: c.update(digits=10**9)),
+    ("interval-false", lambda c: c.update(claim="1 - 1/e = 1 - 1/e")),
+]
+
+
+@pytest.mark.parametrize(("name", "change"), TAMPERINGS)
+def test_tampered_certificates_fail(name, change):
+    report = _tampered(name, change)
+    assert not report.ok
+    assert report.message
+
+
+@pytest.mark.parametrize(
+    "cert",
+    [
+        None,
+        [],
+        "text",
+        {},
+        {"kind": 3},
+        {"kind": "magic", "claim": "1 = 1"},
+        {"kind": "exact", "claim": "1 +"},
+        {"kind": "smt", "claim": "pi = 3", "script": "", "expect": "unsat"},
+        {"kind": "equivalence", "claims": []},
+        {"kind": "equivalence", "claims": [{"kind": "exact", "claim": "1 = 2", "holds": True}]},
+    ],
+)
+def test_malformed_certificates_fail_cleanly(cert):
+    report = check_certificate(cert)
+    assert not report.ok and report.message

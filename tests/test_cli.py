@@ -1,0 +1,66 @@
+"""The `reason` command line, run in-process through typer's test runner."""
+
+import json
+
+from typer.testing import CliRunner
+
+from reasoning.cli import app
+
+runner = CliRunner()
+JSON_KEYS = {"claim", "status", "backend", "elapsed_ms", "certificate", "counterexample", "message"}
+
+
+def test_verify_json_gives_one_object_per_claim_in_order():
+    result = runner.invoke(app, ["verify", "--json", "1 + 1 = 2", "(x+1)^2 = x^2 + 1", "1 + = 2"])
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["status"] for r in rows] == ["proved", "refuted", "invalid"]
+    assert all(set(r) >= JSON_KEYS for r in rows)
+    assert rows[1]["counterexample"]["assignment"]
+    assert rows[2]["details"]["column"] == 5
+
+
+def test_verify_exit_zero_when_all_proved_and_human_output():
+    result = runner.invoke(app, ["verify", "2^10 = 1024", "pi > 3"])
+    assert result.exit_code == 0
+    assert result.stdout.count("proved") == 2
+
+
+def test_verify_file_reports_line_numbers(tmp_path):
+    path = tmp_path / "claims.txt"
+    path.write_text("# header\n1 = 1\n\n2 = 3\n")
+    result = runner.invoke(app, ["verify", "--json", "--file", str(path)])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["line"], r["status"]) for r in rows] == [(2, "proved"), (4, "refuted")]
+
+
+def test_verify_usage_errors_exit_two(tmp_path):
+    assert runner.invoke(app, ["verify"]).exit_code == 2
+    assert runner.invoke(app, ["verify", "--file", str(tmp_path / "missing.txt")]).exit_code == 2
+    assert runner.invoke(app, ["verify", "--budget", "0", "1 = 1"]).exit_code == 2
+
+
+def test_check_rechecks_verify_output(tmp_path):
+    result = runner.invoke(app, ["verify", "--json", "forall n in Int: n^2 >= n", "x/x = 1"])
+    path = tmp_path / "verdicts.jsonl"
+    path.write_text(result.stdout)
+    checked = runner.invoke(app, ["check", "--json", str(path)])
+    assert checked.exit_code == 0, checked.stdout
+    reports = [json.loads(line) for line in checked.stdout.splitlines()]
+    assert [r["ok"] for r in reports] == [True, True]
+
+
+def test_check_fails_on_a_forged_certificate(tmp_path):
+    path = tmp_path / "cert.json"
+    path.write_text(json.dumps({"kind": "exact", "claim": "1 = 2", "holds": True}))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "FAILED" in result.stdout
+
+
+def test_check_rejects_files_without_certificates(tmp_path):
+    path = tmp_path / "nothing.json"
+    path.write_text('{"hello": 1}')
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 2
+    path.write_text("not json at all")
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 2

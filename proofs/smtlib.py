@@ -34,6 +34,7 @@ from proofs.claims import (
     Quantified,
     Var,
     free_variables,
+    walk,
 )
 from proofs.exact import DEFAULT_LIMITS, Limits, NotExact, TooLarge, Undefined, evaluate
 
@@ -88,6 +89,17 @@ class _Translator:
     aux_decls: list[str] = field(default_factory=list)
     aux_defs: list[str] = field(default_factory=list)
     aux_cache: dict[tuple, str] = field(default_factory=dict)
+    integer: bool = False  # every variable is an integer: write pure integer arithmetic
+
+    @property
+    def zero(self) -> str:
+        return "0" if self.integer else "0.0"
+
+    def literal(self, value: Fraction) -> str:
+        if self.integer and value.denominator == 1:
+            n = value.numerator
+            return str(n) if n >= 0 else f"(- {-n})"
+        return real_literal(value)
 
     # ------------------------------------------------------------ terms: (smt text, WD condition)
 
@@ -98,10 +110,10 @@ class _Translator:
                 return folded
         match expr:
             case Num(value):
-                return real_literal(value), []
+                return self.literal(value), []
             case Var(name):
                 sym = symbol(name)
-                return (f"(to_real {sym})" if self.sorts.get(name) == "Int" else sym), []
+                return (f"(to_real {sym})" if self.sorts.get(name) == "Int" and not self.integer else sym), []
             case Const(name):
                 raise Unsupported(f"the constant {name}")
             case Neg(arg):
@@ -118,7 +130,7 @@ class _Translator:
                 if op == "/":
                     return f"(/ {a} {b})", [*wd, f"(not (= {b} 0.0))"]
                 if op == "mod":
-                    return self._mod(a, b), [*wd, f"(not (= {b} 0.0))"]
+                    return self._mod(a, b), [*wd, f"(not (= {b} {self.zero}))"]
             case Call(func, args):
                 return self._call(func, args)
         raise Unsupported(f"cannot translate {expr!r}")
@@ -126,15 +138,17 @@ class _Translator:
     def _fold(self, expr: Expr) -> tuple[str, list[str]] | None:
         """Closed sub-terms are evaluated exactly; an undefined one makes the claim undefined."""
         try:
-            return real_literal(evaluate(expr, None, self.limits)), []
+            return self.literal(evaluate(expr, None, self.limits)), []
         except Undefined:
-            return "0.0", ["false"]
+            return self.zero, ["false"]
         except TooLarge as exc:
             raise Unsupported(str(exc)) from exc
         except NotExact:
             return None
 
     def _mod(self, a: str, b: str) -> str:
+        if self.integer:  # SMT-LIB's mod is Euclidean; ours takes the sign of the divisor
+            return f"(ite (> {b} 0) (mod {a} {b}) (- (mod (- {a}) (- {b}))))"
         return f"(- {a} (* {b} (to_real (to_int (/ {a} {b})))))"
 
     def _power(self, base: Expr, exponent: Expr) -> tuple[str, list[str]]:
@@ -156,7 +170,7 @@ class _Translator:
         if abs(n) > MAX_EXPANDED_POWER:
             raise Unsupported(f"exponent {n} is too large to expand")
         if n == 0:
-            return "1.0", wd
+            return ("1" if self.integer else "1.0"), wd
         product = b if abs(n) == 1 else f"(* {' '.join([b] * abs(n))})"
         if n > 0:
             return product, wd
@@ -202,19 +216,21 @@ class _Translator:
         wd = [c for p in parts for c in p[1]]
         if func == "abs":
             a = texts[0]
-            return f"(ite (>= {a} 0.0) {a} (- {a}))", wd
+            return f"(ite (>= {a} {self.zero}) {a} (- {a}))", wd
         if func in ("min", "max"):
             cmp = "<=" if func == "min" else ">="
             result = texts[0]
             for other in texts[1:]:
                 result = f"(ite ({cmp} {result} {other}) {result} {other})"
             return result, wd
+        if func in ("floor", "ceil") and self.integer:
+            return texts[0], wd
         if func == "floor":
             return f"(to_real (to_int {texts[0]}))", wd
         if func == "ceil":
             return f"(- (to_real (to_int (- {texts[0]}))))", wd
         if func == "mod":
-            return self._mod(texts[0], texts[1]), [*wd, f"(not (= {texts[1]} 0.0))"]
+            return self._mod(texts[0], texts[1]), [*wd, f"(not (= {texts[1]} {self.zero}))"]
         raise Unsupported(f"{func} of a non-constant argument")
 
     # ------------------------------------------------------------ formulas
@@ -306,6 +322,31 @@ class _Translator:
         return f"({kind} ({binders}) {inner})"
 
 
+_INTEGER_SAFE_CALLS = frozenset({"abs", "min", "max", "mod", "floor", "ceil", "gcd", "lcm", "factorial", "binomial"})
+
+
+def _integer_only(formula: Formula, variables: dict[str, str]) -> bool:
+    """True when every variable is an integer and every operation stays in the integers, so
+    the script can use Z3's integer arithmetic (much stronger with quantifiers than to_real)."""
+    if not variables and not any(isinstance(n, Quantified) for n in walk(formula)):
+        return False
+    if any(sort != "Int" for sort in variables.values()):
+        return False
+    for node in walk(formula):
+        match node:
+            case Quantified(_, _, sort, _) if sort != "Int":
+                return False
+            case Num(value) if value.denominator != 1:
+                return False
+            case BinOp("/", _, _):
+                return False
+            case BinOp("^", _, exponent) if not isinstance(exponent, Num):
+                return False
+            case Call(func, _) if func not in _INTEGER_SAFE_CALLS:
+                return False
+    return True
+
+
 @dataclass(frozen=True)
 class SmtQuery:
     """A script plus what its answer means for the claim."""
@@ -338,7 +379,7 @@ def split_prefix(formula: Formula) -> tuple[str, dict[str, str], Formula]:
 def build_query(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> SmtQuery:
     """The SMT-LIB 2 script for a claim. Raises Unsupported if arithmetic cannot express it."""
     mode, variables, body = split_prefix(formula)
-    translator = _Translator(sorts=dict(variables), limits=limits)
+    translator = _Translator(sorts=dict(variables), limits=limits, integer=_integer_only(formula, variables))
     core = translator.true(body)
     lines = ["(set-logic ALL)"]
     lines += [f"(declare-const {symbol(n)} {s})" for n, s in variables.items()]

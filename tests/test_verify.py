@@ -100,6 +100,10 @@ PROVED = [
     "e > 2.718",
     "sqrt(2) / 2 = 1 / sqrt(2)",
     "1/2004! != 1/2006!",
+    "forall x in Int: exists y in Int: y > x",
+    "forall n in Int: n mod 2 = 0 or n mod 2 = 1",
+    "forall n in Int: n mod -3 <= 0",
+    "forall x in Int: x^2 != 2",
 ]
 
 
@@ -132,6 +136,8 @@ NOT_PROVED = [
     "1000000! = 1000000!",
     "x < x + 0",
     "x^2 = x",
+    "forall n in Int: n mod 3 < 2",
+    "forall x in Real: exists y in Int: y = x",
 ]
 
 

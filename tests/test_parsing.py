@@ -33,6 +33,7 @@ VALID = [
     "e^x = exp(x) # a comment",
     "log(8, 2) = 3",
     "x' = x'",
+    "n mod (-3) <= 0",  # infix mod before a parenthesis is not a call
 ]
 
 

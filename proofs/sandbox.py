@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -76,10 +77,8 @@ def _worker_main(conn: Connection, preload: tuple[str, ...]) -> None:
     # Ctrl-C in a terminal reaches the whole process group; the parent decides, not the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in preload:
-        try:
+        with contextlib.suppress(Exception):  # reported when a task needs the module
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - reported when a task needs the module
-            pass
     default_limit = resource.getrlimit(resource.RLIMIT_AS)
     conn.send(("ready", os.getpid()))
     while True:
@@ -92,6 +91,7 @@ def _worker_main(conn: Connection, preload: tuple[str, ...]) -> None:
             continue
         if task is None:
             return
+        conn.send(("started",))  # from here on a death is the task's doing, so no retry
         fn, args, memory_mb = task
         retire = False
         try:
@@ -124,7 +124,7 @@ class _WorkerDied(Exception):
 class _Worker:
     """One worker process and the parent's end of its pipe; used by one caller at a time."""
 
-    __slots__ = ("process", "conn", "ready")
+    __slots__ = ("process", "conn", "ready", "started")
 
     def __init__(self, context: Any, preload: tuple[str, ...]) -> None:
         self.conn, child_conn = context.Pipe()
@@ -134,6 +134,7 @@ class _Worker:
         self.process.start()
         child_conn.close()  # so the parent sees EOF when the worker dies
         self.ready = False
+        self.started = False  # whether the worker has taken the current task
 
     @property
     def pid(self) -> int | None:
@@ -151,8 +152,10 @@ class _Worker:
                 raise _WorkerDied(self.death_note()) from exc
             if message[0] == "ready":
                 self.ready = True
-                continue
-            return True, message
+            elif message[0] == "started":
+                self.started = True
+            else:
+                return True, message
 
     def wait_ready(self, deadline: float) -> bool:
         """Wait until the worker has finished importing; False if the deadline comes first."""
@@ -182,10 +185,8 @@ class _Worker:
 
     def kill(self) -> None:
         """Terminate now; reap (and SIGKILL if needed) in the background so callers never wait."""
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             self.process.terminate()
-        except (OSError, ValueError, AttributeError):
-            pass
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
 
     def _reap(self) -> None:
@@ -271,10 +272,10 @@ class Sandbox:
         Returns the result fields, None on timeout, or _RETRY if the worker died before it
         took the task (e.g. it was killed while idle), so another worker may take it.
         """
-        sent = False
+        worker.started = False
         try:
-            if not worker.wait_ready(deadline):
-                self._release(worker)  # still importing: keep it, it never got the task
+            if not worker.wait_ready(deadline) or time.monotonic() >= deadline:
+                self._release(worker)  # out of time before the task was sent: keep the worker
                 return None
             try:
                 worker.conn.send(task)
@@ -283,11 +284,10 @@ class Sandbox:
             except Exception as exc:  # noqa: BLE001 - pickling failed, so nothing was sent
                 self._release(worker)
                 return {"ok": False, "error": f"the task cannot be sent: {type(exc).__name__}: {exc}"}
-            sent = True
             answered, message = worker.receive(deadline)
         except _WorkerDied as exc:
             self._discard(worker)
-            return {"ok": False, "error": str(exc)} if sent else _RETRY
+            return {"ok": False, "error": str(exc)} if worker.started else _RETRY
         except Exception as exc:  # noqa: BLE001 - e.g. the result cannot be unpickled here
             self._discard(worker)
             return {"ok": False, "error": f"cannot read the result: {type(exc).__name__}: {exc}"}
@@ -411,10 +411,8 @@ class Sandbox:
 
         def start() -> None:
             worker = None
-            try:
+            with contextlib.suppress(Exception):  # the next call tries again and reports it
                 worker = _Worker(self._context, self._preload)
-            except Exception:  # noqa: BLE001 - the next call will try again and report it
-                pass
             with self._cond:
                 self._starting -= 1
                 if worker is not None and not self._closed:

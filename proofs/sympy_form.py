@@ -110,13 +110,19 @@ class Translator:
 
     # -- definedness
 
-    def require(self, node: Expr, value: sympy.Expr, need: str, what: str) -> None:
-        """Show `value` (the SymPy form of `node`) is `need` ('nonzero' | 'nonnegative' | 'positive')."""
+    def require(
+        self, node: Expr, value: sympy.Expr, need: str, what: str, *, else_undefined: bool = True
+    ) -> None:
+        """Show `value` (the SymPy form of `node`) is `need` ('nonzero' | 'nonnegative' | 'positive').
+
+        A rational value that does not fit makes the claim undefined (`else_undefined`) or,
+        where our semantics do not say, undecided.
+        """
         if free_variables(node):
             raise Unsupported(f"{what} of an expression with variables may be undefined")
         if value.is_Rational:
             if not _fits(value, need):
-                raise ShownUndefined(f"{what} of {value}")
+                raise (ShownUndefined if else_undefined else Unsupported)(f"{what} of {value}")
             return
         if _sympy_fact(value, need) is not True or not self._interval_fits(node, need):
             raise Unsupported(f"cannot show the argument of {what} is {need}: {_short(value)}")
@@ -131,13 +137,13 @@ class Translator:
             return False
         return _box_fits(box, need)
 
-    def _integer(self, node: Expr, value: sympy.Expr, what: str) -> int:
-        """A constant exact integer argument (a non-integer rational is undefined)."""
+    def _integer(self, node: Expr, value: sympy.Expr, what: str, *, strict: bool = True) -> int:
+        """A constant exact integer argument; a non-integer rational is undefined if `strict`."""
         if free_variables(node):
             raise Unsupported(f"{what} of an expression with variables")
         if value.is_Integer:
             return int(value)
-        if value.is_Rational:
+        if value.is_Rational and strict:
             raise ShownUndefined(f"{what} needs an integer, got {value}")
         raise Unsupported(f"{what} needs an exact integer, got {_short(value)}")
 
@@ -167,9 +173,11 @@ class Translator:
             if a.is_Rational and a not in (0, 1, -1) and abs(n) * _bits(a) > MAX_BITS:
                 raise Unsupported(f"a power would exceed {MAX_BITS} bits")
         elif n.is_Rational:
+            if a.is_Rational and a < 0 and n.q % 2 == 1:
+                raise Unsupported("odd roots of negative numbers (conventions differ)")
             self.require(base, a, "positive" if n < 0 else "nonnegative", "a fractional power")
         else:  # a real exponent: only positive bases are defined for all of them
-            self.require(base, a, "positive", "a power with a non-rational exponent")
+            self.require(base, a, "positive", "a power with a non-rational exponent", else_undefined=False)
         return sympy.Pow(a, n)
 
     def _mod(self, left: Expr, right: Expr, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
@@ -214,8 +222,10 @@ class Translator:
             case "mod":
                 return self._mod(args[0], args[1], x, values[1])
             case "gcd" | "lcm":
-                a, b = (self._integer(arg, v, func) for arg, v in zip(args, values))
-                return sympy.gcd(sympy.Integer(a), sympy.Integer(b)) if func == "gcd" else sympy.lcm(a, b)
+                a, b = (
+                    sympy.Integer(self._integer(arg, v, func, strict=False)) for arg, v in zip(args, values)
+                )
+                return sympy.gcd(a, b) if func == "gcd" else sympy.lcm(a, b)
             case "factorial":
                 n = self._integer(args[0], x, "factorial")
                 if n < 0:
@@ -249,14 +259,14 @@ def _short(value: Any) -> str:
 
 
 def _reduce(difference: sympy.Expr, methods: Sequence[str]) -> tuple[str, sympy.Expr]:
-    """Try each method on the difference, cheapest first; stop at the first exact zero."""
+    """Try each method on the difference, cheapest first; stop at the first exact rational."""
     reduced, name = difference, "evaluate"
     for name in methods:
         if name == "expand":
             reduced = sympy.expand(difference)
         elif name == "simplify":
             reduced = sympy.simplify(difference)
-        if reduced == sympy.S.Zero:
+        if reduced.is_Rational:
             break
     return name, reduced
 
@@ -301,6 +311,8 @@ def check_claim_text(text: str, methods: Sequence[str] = METHODS) -> dict[str, A
     shown = _short(reduced)
     if reduced == sympy.S.Zero:
         note = f"lhs - rhs reduces to 0 by {method}, and every partial operation is defined"
+        if not equal:
+            note = f"lhs - rhs reduces to 0 by {method}: both sides are defined and equal everywhere"
         return _outcome("proved" if equal else "refuted", note, holds=equal, method=method, difference="0")
     if _surely_nonzero(reduced):
         note = f"lhs - rhs reduces to {shown} by {method}, which is never 0"

@@ -7,3 +7,47 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+RECHECKED = {"count": 0}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_certificate_rechecks():
+    """Every verdict the suite produces with a certificate is re-checked through `proofs` alone.
+
+    The dispatcher is wrapped wherever it was imported; a certificate that does not re-check
+    fails the test that produced it.
+    """
+    try:
+        import reasoning.equivalence  # noqa: F401  (so its binding of `decide` is wrapped too)
+    except ImportError:
+        pass
+    import solvers.dispatch
+    from proofs.check import check_certificate
+    from proofs.verdict import Status
+
+    original = solvers.dispatch.decide
+
+    def decide_and_recheck(formula, **kwargs):
+        verdict = original(formula, **kwargs)
+        if verdict.certificate is not None and verdict.status in (Status.PROVED, Status.REFUTED):
+            report = check_certificate(verdict.certificate, use_cvc5=False)
+            assert report.ok, f"certificate of {verdict.claim!r} does not re-check: {report.message}"
+            RECHECKED["count"] += 1
+        return verdict
+
+    patched = [m for m in list(sys.modules.values()) if getattr(m, "decide", None) is original]
+    for module in patched:
+        module.decide = decide_and_recheck
+    yield
+    for module in patched:
+        module.decide = original
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"certificates re-checked through proofs.check: {RECHECKED['count']}")

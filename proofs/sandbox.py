@@ -5,10 +5,19 @@ Python cannot interrupt it from a thread. So it runs in a separate process that 
 signals are used for the timeout (they break in threads and servers): the caller waits on the
 worker's pipe with a deadline and, when it passes, terminates the worker and starts a fresh one.
 
-Workers are started with the "spawn" method (callers may have threads, so no fork), lazily, and
-reused across calls, because starting one and importing SymPy costs about a second. Memory is
-capped in the worker with `RLIMIT_AS` for the duration of each call. Every outcome, including a
-timeout or a dead worker, comes back as a `SandboxResult` value; `run` does not raise on them.
+Workers are fresh interpreters started with `subprocess` (`python -c ...`), not with
+multiprocessing: no fork (callers may have threads), and, unlike multiprocessing's "spawn" and
+"forkserver", the caller's `__main__` is never re-imported, so a script without an
+`if __name__ == "__main__":` guard works. A worker gets the caller's `sys.path` and talks over
+two private pipes in length-prefixed pickle frames; its stdout goes to the caller's stderr, so a
+caller whose stdout is a protocol (an MCP stdio server) is never disturbed by a stray print. The
+function to run is pickled by reference, so it must be importable by module path in the worker:
+functions defined in the caller's `__main__` are refused with an error result.
+
+Workers start lazily and are reused across calls, because starting one and importing SymPy costs
+about a second. Memory is capped in the worker with `RLIMIT_AS` for the duration of each call.
+Every outcome, including a timeout or a dead worker, comes back as a `SandboxResult` value; `run`
+does not raise on them.
 
     >>> result = Sandbox(workers=1).run(math.factorial, 20, budget_s=5.0)
     >>> result.ok, result.value
@@ -21,16 +30,22 @@ import asyncio
 import atexit
 import contextlib
 import importlib
-import multiprocessing
+import io
+import math
 import os
+import pickle
 import resource
+import select
 import signal
+import subprocess
+import sys
 import threading
 import time
+import types
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 #: Workers per sandbox unless told otherwise: SymPy work is CPU-bound, so more rarely helps.
@@ -41,7 +56,16 @@ DEFAULT_MEMORY_MB = 1024
 KILL_GRACE_S = 1.0
 #: Workers a call may try when each dies before taking its task.
 MAX_ATTEMPTS = 3
-_RETRY = object()
+
+_HEADER = 8  # bytes of little-endian frame length before each pickle
+_PROTOCOL = pickle.HIGHEST_PROTOCOL  # parent and worker run the same interpreter
+#: The directory holding the `proofs` package: the worker's fallback for finding this module.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+#: What a worker interpreter runs. argv: task fd, reply fd, package root, then the caller's sys.path.
+_BOOT = (
+    "import sys; sys.path[:] = sys.argv[4:]; sys.path.append(sys.argv[3]); "
+    "from proofs.sandbox import _worker_main; _worker_main(int(sys.argv[1]), int(sys.argv[2]))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +84,38 @@ class SandboxResult:
     elapsed_s: float = 0.0
 
 
+# ---------------------------------------------------------------- frames
+
+
+def _frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(_HEADER, "little") + payload
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _DefinedInMain(Exception):
+    pass
+
+
+class _TaskPickler(pickle.Pickler):
+    """Pickles a task, refusing functions and classes of `__main__` (the worker cannot load them)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+            raise _DefinedInMain(getattr(obj, "__qualname__", repr(obj)))
+        return NotImplemented
+
+
+def _encode_task(task: tuple) -> bytes:
+    buffer = io.BytesIO()
+    _TaskPickler(buffer, _PROTOCOL).dump(task)
+    return _frame(buffer.getvalue())
+
+
 # ---------------------------------------------------------------- the worker process
 
 
@@ -72,46 +128,85 @@ def _limit_memory(memory_mb: int | None, default: tuple[int, int]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _worker_main(conn: Connection, preload: tuple[str, ...]) -> None:
-    """The worker loop: import `preload`, say ready, then run (fn, args, memory_mb) tasks."""
+def _exit_when_orphaned(task_fd: int) -> None:
+    """Exit as soon as the parent is gone (its end of the task pipe closes), even mid-task.
+
+    Otherwise a worker whose caller was killed would finish a runaway task with no budget left
+    to stop it. Only hang-ups are asked for, so incoming tasks do not wake this thread.
+    """
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(task_fd, 0)  # POLLHUP, POLLERR and POLLNVAL are always reported
+        while True:
+            with contextlib.suppress(InterruptedError):
+                if poller.poll():
+                    os._exit(0)
+
+    threading.Thread(target=watch, name="sandbox-orphan-watch", daemon=True).start()
+
+
+def _worker_main(task_fd: int, reply_fd: int) -> None:
+    """The worker loop: import the preload, say ready, then run (fn, args, memory_mb) tasks."""
     # Ctrl-C in a terminal reaches the whole process group; the parent decides, not the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in preload:
-        with contextlib.suppress(Exception):  # reported when a task needs the module
-            importlib.import_module(name)
-    default_limit = resource.getrlimit(resource.RLIMIT_AS)
-    conn.send(("ready", os.getpid()))
-    while True:
+    for fd in (task_fd, reply_fd):  # processes a task starts must not hold our pipes open
+        os.set_inheritable(fd, False)
+    _exit_when_orphaned(task_fd)
+    tasks = open(task_fd, "rb")  # noqa: SIM115 - lives as long as the process
+
+    def receive() -> bytes:
+        header = tasks.read(_HEADER)
+        size = int.from_bytes(header, "little")
+        payload = tasks.read(size) if len(header) == _HEADER else b""
+        if len(header) < _HEADER or len(payload) < size:
+            raise EOFError
+        return payload
+
+    def send(message: tuple) -> None:
         try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return  # the parent is gone
-        except Exception as exc:  # noqa: BLE001 - e.g. the function cannot be imported here
-            conn.send(("error", f"cannot load the task: {type(exc).__name__}: {exc}", False))
-            continue
-        if task is None:
-            return
-        conn.send(("started",))  # from here on a death is the task's doing, so no retry
-        fn, args, memory_mb = task
-        retire = False
-        try:
-            _limit_memory(memory_mb, default_limit)
-            reply = ("ok", fn(*args))
-        except MemoryError:
-            reply, retire = ("error", f"memory budget of {memory_mb} MB exhausted", True), True
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back as a value
-            reply = ("error", f"{type(exc).__name__}: {exc}", False)
-        finally:
-            try:
-                _limit_memory(None, default_limit)
-            except (ValueError, OSError):
-                retire = True
-        try:
-            conn.send(reply)
+            frame = _frame(pickle.dumps(message, _PROTOCOL))
         except Exception as exc:  # noqa: BLE001 - an unpicklable result
-            conn.send(("error", f"the result cannot be sent back: {type(exc).__name__}: {exc}", False))
-        if retire:  # a worker that ran out of memory may be in a bad state: start afresh
-            return
+            error = f"the result cannot be sent back: {type(exc).__name__}: {exc}"
+            frame = _frame(pickle.dumps(("error", error, False), _PROTOCOL))
+        _write_all(reply_fd, frame)
+
+    try:
+        preload = pickle.loads(receive())
+        for name in preload:
+            with contextlib.suppress(Exception):  # reported when a task needs the module
+                importlib.import_module(name)
+        default_limit = resource.getrlimit(resource.RLIMIT_AS)
+        send(("ready", os.getpid()))
+        while True:
+            payload = receive()
+            try:
+                task = pickle.loads(payload)
+            except Exception as exc:  # noqa: BLE001 - e.g. the function cannot be imported here
+                send(("error", f"cannot load the task: {type(exc).__name__}: {exc}", False))
+                continue
+            if task is None:
+                return
+            send(("started",))  # from here on a death is the task's doing, so no retry
+            fn, args, memory_mb = task
+            retire = False
+            try:
+                _limit_memory(memory_mb, default_limit)
+                reply = ("ok", fn(*args))
+            except MemoryError:
+                reply, retire = ("error", f"memory budget of {memory_mb} MB exhausted", True), True
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back as a value
+                reply = ("error", f"{type(exc).__name__}: {exc}", False)
+            finally:
+                try:
+                    _limit_memory(None, default_limit)
+                except (ValueError, OSError):
+                    retire = True
+            send(reply)
+            if retire:  # a worker that ran out of memory may be in a bad state: start afresh
+                return
+    except (EOFError, OSError):
+        return  # the parent is gone or has closed our pipes
 
 
 # ---------------------------------------------------------------- the parent side
@@ -121,35 +216,125 @@ class _WorkerDied(Exception):
     pass
 
 
+class _Unreadable(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Retry:
+    why: str
+
+
+def _worker_command() -> list[str]:
+    if not sys.executable:
+        raise RuntimeError("sys.executable is not set, so no worker interpreter can be started")
+    flags = getattr(subprocess, "_args_from_interpreter_flags", list)()  # -O, -X, -W ... as ours
+    # -P: nothing from the current directory is imported before the caller's sys.path is in place
+    return [sys.executable, *flags, "-P", "-c", _BOOT]
+
+
+def _stdout_for_workers() -> int:
+    """Our stderr when it is open (a worker's prints must not land in our stdout), else devnull."""
+    try:
+        os.fstat(2)
+    except OSError:
+        return subprocess.DEVNULL
+    return 2
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 class _Worker:
-    """One worker process and the parent's end of its pipe; used by one caller at a time."""
+    """One worker process and the parent's ends of its pipes; used by one caller at a time.
 
-    __slots__ = ("process", "conn", "ready", "started")
+    The pipe fds are closed only when this object is garbage (weakref.finalize), never while
+    a caller may still be reading them, so a recycled fd number can never be read by mistake.
+    """
 
-    def __init__(self, context: Any, preload: tuple[str, ...]) -> None:
-        self.conn, child_conn = context.Pipe()
-        self.process = context.Process(
-            target=_worker_main, args=(child_conn, preload), daemon=True, name="sandbox-worker"
-        )
-        self.process.start()
-        child_conn.close()  # so the parent sees EOF when the worker dies
+    __slots__ = (
+        "process",
+        "task_fd",
+        "reply_fd",
+        "buffer",
+        "poller",
+        "ready",
+        "started",
+        "killed",
+        "__weakref__",
+    )
+
+    def __init__(self, preload: tuple[str, ...]) -> None:
+        task_read, task_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        weakref.finalize(self, _close_fds, task_write, reply_read)
+        self.task_fd, self.reply_fd = task_write, reply_read
+        try:
+            path = [os.fsdecode(e) for e in sys.path if isinstance(e, (str, bytes, os.PathLike))]
+            self.process = subprocess.Popen(
+                [*_worker_command(), str(task_read), str(reply_write), _PACKAGE_ROOT, *path],
+                stdin=subprocess.DEVNULL,
+                stdout=_stdout_for_workers(),
+                pass_fds=(task_read, reply_write),
+            )
+        finally:
+            _close_fds(task_read, reply_write)  # so the parent sees EOF when the worker dies
+        self.buffer = bytearray()
+        self.poller = select.poll()
+        self.poller.register(reply_read, select.POLLIN)
         self.ready = False
         self.started = False  # whether the worker has taken the current task
+        self.killed = False
+        with contextlib.suppress(OSError):  # a worker that died at once is noticed on reading
+            _write_all(task_write, _frame(pickle.dumps(preload, _PROTOCOL)))
 
     @property
     def pid(self) -> int | None:
         return self.process.pid
 
-    def receive(self, deadline: float) -> tuple[bool, Any]:
-        """(True, message) for the next non-ready message, (False, None) at the deadline."""
+    def send(self, frame: bytes) -> None:
+        try:
+            _write_all(self.task_fd, frame)
+        except OSError as exc:
+            raise _WorkerDied(self.death_note()) from exc
+
+    def _next(self, deadline: float) -> tuple[bool, Any]:
+        """(True, message) for the next message, (False, None) at the deadline."""
+        buffer = self.buffer
         while True:
+            want = _HEADER - len(buffer)
+            if want <= 0:
+                end = _HEADER + int.from_bytes(buffer[:_HEADER], "little")
+                want = end - len(buffer)
+                if want <= 0:
+                    payload = bytes(buffer[_HEADER:end])
+                    del buffer[:end]
+                    try:
+                        return True, pickle.loads(payload)
+                    except Exception as exc:  # noqa: BLE001 - e.g. a class this process lacks
+                        raise _Unreadable(f"{type(exc).__name__}: {exc}") from exc
             remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False, None
             try:
-                if remaining <= 0 or not self.conn.poll(remaining):
-                    return False, None
-                message = self.conn.recv()
-            except (EOFError, OSError) as exc:
+                if not self.poller.poll(math.ceil(min(remaining, 86400.0) * 1000)):
+                    continue
+                chunk = os.read(self.reply_fd, max(want, 65536))
+            except OSError as exc:
                 raise _WorkerDied(self.death_note()) from exc
+            if not chunk:
+                raise _WorkerDied(self.death_note())
+            buffer += chunk
+
+    def receive(self, deadline: float) -> tuple[bool, Any]:
+        """(True, message) for the next result message, (False, None) at the deadline."""
+        while True:
+            answered, message = self._next(deadline)
+            if not answered:
+                return False, None
             if message[0] == "ready":
                 self.ready = True
             elif message[0] == "started":
@@ -160,19 +345,16 @@ class _Worker:
     def wait_ready(self, deadline: float) -> bool:
         """Wait until the worker has finished importing; False if the deadline comes first."""
         while not self.ready:
-            remaining = deadline - time.monotonic()
-            try:
-                if remaining <= 0 or not self.conn.poll(remaining):
-                    return False
-                message = self.conn.recv()
-            except (EOFError, OSError) as exc:
-                raise _WorkerDied(self.death_note()) from exc
+            answered, message = self._next(deadline)
+            if not answered:
+                return False
             self.ready = message[0] == "ready" or self.ready
         return True
 
     def death_note(self) -> str:
-        self.process.join(0.2)
-        code = self.process.exitcode
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(0.2)
+        code = self.process.returncode
         if code is None:
             return "the worker process stopped answering"
         if code < 0:
@@ -185,19 +367,21 @@ class _Worker:
 
     def kill(self) -> None:
         """Terminate now; reap (and SIGKILL if needed) in the background so callers never wait."""
-        with contextlib.suppress(OSError, ValueError, AttributeError):
+        if self.killed:
+            return
+        self.killed = True
+        with contextlib.suppress(OSError):
             self.process.terminate()
         threading.Thread(target=self._reap, name="sandbox-reaper", daemon=True).start()
 
     def _reap(self) -> None:
         try:
-            self.process.join(KILL_GRACE_S)
-            if self.process.is_alive():
+            self.process.wait(KILL_GRACE_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
                 self.process.kill()
-                self.process.join(KILL_GRACE_S)
-        except (OSError, ValueError, AttributeError):
-            pass
-        self.conn.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(KILL_GRACE_S)
 
 
 _INSTANCES: weakref.WeakSet[Sandbox] = weakref.WeakSet()
@@ -215,7 +399,6 @@ class Sandbox:
             raise ValueError(f"Sandbox needs at least one worker, got {workers}")
         self._size = workers
         self._preload = tuple(preload)
-        self._context = multiprocessing.get_context("spawn")
         self._cond = threading.Condition()
         self._workers: set[_Worker] = set()
         self._idle: list[_Worker] = []
@@ -255,21 +438,33 @@ class Sandbox:
         timeout = {"ok": False, "timed_out": True, "error": f"budget of {budget_s:g} s exhausted"}
         if memory_mb is not None and memory_mb < 1:
             return result(ok=False, error=f"memory_mb must be positive, got {memory_mb}")
+        try:
+            frame = _encode_task((fn, args, memory_mb))
+        except _DefinedInMain as exc:
+            return result(
+                ok=False,
+                error=f"{exc} is defined in __main__ (the script being run), which sandbox workers do not "
+                "import: move it into a module that can be imported",
+            )
+        except Exception as exc:  # noqa: BLE001 - e.g. a lambda or a lock
+            return result(ok=False, error=f"the task cannot be sent: {type(exc).__name__}: {exc}")
+        why = ""
         for _ in range(MAX_ATTEMPTS):
             worker = self._acquire(deadline)
             if isinstance(worker, str):
                 return result(ok=False, error=worker)
             if worker is None:
                 return result(**timeout)
-            outcome = self._call(worker, (fn, args, memory_mb), deadline)
-            if outcome is not _RETRY:
+            outcome = self._call(worker, frame, deadline)
+            if not isinstance(outcome, _Retry):
                 return result(**(timeout if outcome is None else outcome))
-        return result(ok=False, error=f"{MAX_ATTEMPTS} worker processes died before taking the task")
+            why = outcome.why
+        return result(ok=False, error=f"{MAX_ATTEMPTS} worker processes died before taking the task ({why})")
 
-    def _call(self, worker: _Worker, task: tuple, deadline: float) -> dict[str, Any] | None | object:
-        """Run one task on an acquired worker and give it back (or replace it).
+    def _call(self, worker: _Worker, frame: bytes, deadline: float) -> dict[str, Any] | None | _Retry:
+        """Run one task (an encoded frame) on an acquired worker and give it back (or replace it).
 
-        Returns the result fields, None on timeout, or _RETRY if the worker died before it
+        Returns the result fields, None on timeout, or a _Retry if the worker died before it
         took the task (e.g. it was killed while idle), so another worker may take it.
         """
         worker.started = False
@@ -277,20 +472,14 @@ class Sandbox:
             if not worker.wait_ready(deadline) or time.monotonic() >= deadline:
                 self._release(worker)  # out of time before the task was sent: keep the worker
                 return None
-            try:
-                worker.conn.send(task)
-            except (BrokenPipeError, ConnectionError, EOFError) as exc:
-                raise _WorkerDied("the worker process died") from exc
-            except Exception as exc:  # noqa: BLE001 - pickling failed, so nothing was sent
-                self._release(worker)
-                return {"ok": False, "error": f"the task cannot be sent: {type(exc).__name__}: {exc}"}
+            worker.send(frame)
             answered, message = worker.receive(deadline)
         except _WorkerDied as exc:
             self._discard(worker)
-            return {"ok": False, "error": str(exc)} if worker.started else _RETRY
-        except Exception as exc:  # noqa: BLE001 - e.g. the result cannot be unpickled here
-            self._discard(worker)
-            return {"ok": False, "error": f"cannot read the result: {type(exc).__name__}: {exc}"}
+            return {"ok": False, "error": str(exc)} if worker.started else _Retry(str(exc))
+        except _Unreadable as exc:  # the frame was consumed whole, so the worker is still in step
+            self._release(worker)
+            return {"ok": False, "error": f"cannot read the result: {exc}"}
         if not answered:
             self._discard(worker)
             return None
@@ -375,7 +564,7 @@ class Sandbox:
                 self._cond.wait(remaining)
         worker = None
         try:
-            worker = _Worker(self._context, self._preload)
+            worker = _Worker(self._preload)
         except Exception as exc:  # noqa: BLE001 - e.g. out of processes
             return f"cannot start a worker process: {type(exc).__name__}: {exc}"
         finally:
@@ -412,7 +601,7 @@ class Sandbox:
         def start() -> None:
             worker = None
             with contextlib.suppress(Exception):  # the next call tries again and reports it
-                worker = _Worker(self._context, self._preload)
+                worker = _Worker(self._preload)
             with self._cond:
                 self._starting -= 1
                 if worker is not None and not self._closed:

@@ -8,16 +8,14 @@ no signals and no shared mutable solver state.
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 
 from proofs.parsing import ParseFailure, parse_claim
+from proofs.sandbox import Sandbox
 from proofs.verdict import Verdict, invalid
 from solvers.dispatch import decide
 
@@ -72,30 +70,23 @@ def verify(text: str, *, budget_s: float = DEFAULT_BUDGET_S) -> Verdict:
 
 # ------------------------------------------------------------------ process pool for throughput
 
-_pool: ProcessPoolExecutor | None = None
+#: Seconds a chunk may take beyond `budget_s` per claim before its worker is killed.
+CHUNK_SLACK_S = 5.0
+
+_pool: Sandbox | None = None
+_pool_workers = 0
 _pool_lock = threading.Lock()
 
 
-def _get_pool(workers: int) -> ProcessPoolExecutor:
-    global _pool
+def _get_pool(workers: int) -> Sandbox:
+    """The sandbox for `verify_many` (not the SymPy one: chunks may themselves call SymPy)."""
+    global _pool, _pool_workers
     with _pool_lock:
-        if _pool is None or getattr(_pool, "_max_workers", None) != workers:
+        if _pool is None or _pool.closed or _pool_workers != workers:
             if _pool is not None:
-                _pool.shutdown(wait=False, cancel_futures=True)
-            # spawn, not fork: callers may have threads (fork would copy held locks)
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+                _pool.shutdown()  # chunks still running there are re-checked in-process
+            _pool, _pool_workers = Sandbox(workers=workers, preload=("reasoning.api",)), workers
         return _pool
-
-
-def _drop_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-            _pool = None
-
-
-atexit.register(_drop_pool)
 
 
 def _verify_chunk(texts: list[str], budget_s: float) -> list[Verdict]:
@@ -124,17 +115,16 @@ def verify_many(
         return _verify_chunk(items, budget_s)
     size = max(8, len(items) // (workers * 8))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    try:
-        pool = _get_pool(workers)
-        futures = [pool.submit(_verify_chunk, chunk, budget_s) for chunk in chunks]
-        results: list[Verdict] = []
-        for chunk, future in zip(chunks, futures):
-            try:
-                results.extend(future.result())
-            except BrokenProcessPool:
-                _drop_pool()
-                results.extend(_verify_chunk(chunk, budget_s))
-        return results
-    except BrokenProcessPool:
-        _drop_pool()
-        return _verify_chunk(items, budget_s)
+    pool = _get_pool(workers)
+
+    def run_chunk(chunk: list[str]) -> list[Verdict]:
+        result = pool.run(
+            _verify_chunk, chunk, budget_s, budget_s=budget_s * len(chunk) + CHUNK_SLACK_S, memory_mb=None
+        )
+        if result.ok and isinstance(result.value, list) and len(result.value) == len(chunk):
+            return result.value
+        return _verify_chunk(chunk, budget_s)  # the worker died or ran out of time
+
+    # One thread per worker keeps every worker busy; the threads only wait on pipes.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify-many") as threads:
+        return [verdict for verdicts in threads.map(run_chunk, chunks) for verdict in verdicts]

@@ -6,9 +6,13 @@ import asyncio
 import operator
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -237,3 +241,52 @@ def test_a_zero_budget_does_not_cost_a_worker(sandbox):
     [pid] = sandbox.worker_pids()
     assert sandbox.run(abs, -1, budget_s=0).timed_out
     assert sandbox.worker_pids() == [pid]
+
+
+def test_functions_of_main_are_refused_with_a_clear_error(sandbox):
+    def defined_in_a_script(x):
+        return x
+
+    defined_in_a_script.__module__ = "__main__"
+    result = sandbox.run(defined_in_a_script, 1, budget_s=10)
+    assert not result.ok and not result.timed_out
+    assert "defined_in_a_script" in result.error and "__main__" in result.error
+    assert sandbox.run(abs, -3, budget_s=10).value == 3
+
+
+UNGUARDED_SCRIPT = """
+    import reasoning
+    from proofs.parsing import parse_claim
+    from proofs.sandbox import Sandbox
+    from solvers.sympy_backend import decide_with_sympy
+
+    print("MARKER: top level of the script")
+    verdict = decide_with_sympy(parse_claim("sin(x)^2 + cos(x)^2 = 1"), budget_s=60)
+    print("VERDICT", verdict.status.value, verdict.backend)
+    print("VERIFY", reasoning.verify("sin(x)^2 + cos(x)^2 = 1", budget_s=60).status.value)
+    Sandbox(workers=1).run(print, "PRINTED BY A WORKER", budget_s=60)
+
+    def local(x):
+        return x
+
+    print("LOCAL", Sandbox(workers=1).run(local, 1, budget_s=60).error)
+"""
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    # Workers are fresh interpreters that never import the caller's __main__, so the script's
+    # top level runs once; and a worker's prints go to stderr, never into the caller's stdout.
+    script = tmp_path / "quick.py"
+    script.write_text(textwrap.dedent(UNGUARDED_SCRIPT))
+    root = str(Path(__file__).resolve().parent.parent)  # for a checkout without an install
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("MARKER") == 1, done.stdout
+    assert "VERDICT proved sympy" in done.stdout
+    assert "VERIFY proved" in done.stdout
+    assert "PRINTED BY A WORKER" not in done.stdout and "PRINTED BY A WORKER" in done.stderr
+    assert "local is defined in __main__" in done.stdout
+    assert "RuntimeError" not in done.stderr

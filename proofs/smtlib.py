@@ -322,7 +322,9 @@ class _Translator:
         return f"({kind} ({binders}) {inner})"
 
 
-_INTEGER_SAFE_CALLS = frozenset({"abs", "min", "max", "mod", "floor", "ceil", "gcd", "lcm", "factorial", "binomial"})
+_INTEGER_SAFE_CALLS = frozenset(
+    {"abs", "min", "max", "mod", "floor", "ceil", "gcd", "lcm", "factorial", "binomial"}
+)
 
 
 def _integer_only(formula: Formula, variables: dict[str, str]) -> bool:

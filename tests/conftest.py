@@ -23,10 +23,7 @@ def every_certificate_rechecks():
     The dispatcher is wrapped wherever it was imported; a certificate that does not re-check
     fails the test that produced it.
     """
-    try:
-        import reasoning.equivalence  # noqa: F401  (so its binding of `decide` is wrapped too)
-    except ImportError:
-        pass
+    import reasoning.equivalence  # noqa: F401  (so its binding of `decide` is wrapped too)
     import solvers.dispatch
     from proofs.check import check_certificate
     from proofs.verdict import Status

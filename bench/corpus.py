@@ -547,7 +547,9 @@ def gen_equations_units(rng: random.Random, equiv: bool) -> tuple[str, str, bool
     gold = f"y = {a}x + {b}"
     if equiv:
         return gold, rng.choice([f"y = {b} + {a}x", f"y={a}x+{b}"]), True, "same line, reordered"
-    return gold, rng.choice([f"y = {a}x - {b}", f"y = {b}x + {a}"]), a == b, "different line"
+    if rng.random() < 0.5:
+        return gold, f"y = {a}x - {b}", False, "different line"  # b >= 1, so never the same line
+    return gold, f"y = {b}x + {a}", a == b, "different line"
 
 
 def gen_wrong(rng: random.Random, equiv: bool) -> tuple[str, str, bool, str]:

@@ -1,32 +1,19 @@
-"""Where an expression is defined, written as a claim-language formula.
+"""Where an expression is defined, written as claim-language conditions.
 
-Used to compare answers that contain variables: `1/x` and `\\frac{1}{x}` are the same answer
-even though `1/x = 1/x` is refuted at `x = 0` (a claim is true only where it is defined). Two
-expressions are equivalent when they are defined at the same points and agree there:
-
-    (D(g) <-> D(p)) and (D(g) -> g = p)
-
-The conditions are listed inner operations first and joined with `and`, which is read left to
-right, so each condition is itself defined wherever the ones before it hold.
+A claim is true only where it is defined, so `3/x = 3/x` is refuted at `x = 0`. Comparing
+answers needs the other reading: two answers with variables agree where they are defined. This
+module writes "where they are defined" as conditions (`x != 0`, `x - 1 >= 0`, ...), listed inner
+operations first, so that joined with `and` (read left to right) each condition is itself
+defined wherever the ones before it hold. It mirrors the semantics of `proofs.exact` and
+`proofs.smtlib`.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from proofs.claims import (
-    BinOp,
-    BoolConst,
-    Call,
-    Compare,
-    Connective,
-    Expr,
-    Formula,
-    Neg,
-    Num,
-    free_variables,
-)
-from proofs.exact import NotExact, TooLarge, Undefined, evaluate, truth
+from proofs.claims import BinOp, Call, Compare, Expr, Formula, Num, children, free_variables
+from proofs.exact import NotExact, TooLarge, Undefined, evaluate
 
 ZERO, ONE = Num(Fraction(0)), Num(Fraction(1))
 
@@ -35,108 +22,70 @@ class NoDomain(Exception):
     """The definedness condition cannot be written in the claim language."""
 
 
-def _cmp(op: str, left: Expr, right: Expr) -> Formula:
+def _cmp(op: str, left: Expr, right: Expr) -> Compare:
     return Compare((op,), (left, right))
 
 
-def _integer(expr: Expr) -> Formula:
-    return _cmp("=", Call("floor", (expr,)), expr)
-
-
-def _conditions(expr: Expr, out: list[Formula]) -> None:
-    match expr:
-        case Neg(arg):
-            _conditions(arg, out)
-        case BinOp(op, left, right):
-            _conditions(left, out)
-            _conditions(right, out)
-            if op in ("/", "mod"):
-                out.append(_cmp("!=", right, ZERO))
-            elif op == "^":
-                _power_conditions(left, right, out)
-        case Call(func, args):
-            for arg in args:
-                _conditions(arg, out)
-            _call_conditions(func, args, out)
-
-
-def _power_conditions(base: Expr, exponent: Expr, out: list[Formula]) -> None:
-    if free_variables(exponent):
-        raise NoDomain("a variable exponent")
+def _constant(expr: Expr) -> Fraction:
     try:
-        value = evaluate(exponent)
+        return evaluate(expr)
     except (NotExact, TooLarge, Undefined) as exc:
         raise NoDomain(str(exc)) from exc
-    if value.denominator != 1:
-        if value.denominator % 2 == 1:
-            raise NoDomain("odd roots of negative numbers have no agreed value")
-        out.append(_cmp(">" if value < 0 else ">=", base, ZERO))
-    elif value < 0:
-        out.append(_cmp("!=", base, ZERO))
 
 
-def _call_conditions(func: str, args: tuple[Expr, ...], out: list[Formula]) -> None:
-    match func:
-        case "sqrt" | "root":
-            if func == "root":
-                try:
-                    degree = evaluate(args[1])
-                except (NotExact, TooLarge, Undefined) as exc:
-                    raise NoDomain(str(exc)) from exc
-                if degree.denominator != 1 or degree.numerator % 2 == 1:
-                    raise NoDomain("odd or non-integer root degree")
-            out.append(_cmp(">=", args[0], ZERO))
-        case "ln":
-            out.append(_cmp(">", args[0], ZERO))
-        case "log":
-            out.append(_cmp(">", args[0], ZERO))
-            if len(args) == 2:
-                out.append(_cmp(">", args[1], ZERO))
-                out.append(_cmp("!=", args[1], ONE))
-        case "tan":
-            out.append(_cmp("!=", Call("cos", args), ZERO))
-        case "factorial":
-            out.append(_integer(args[0]))
-            out.append(_cmp(">=", args[0], ZERO))
-        case "binomial" | "gcd" | "lcm":
-            out.extend(_integer(a) for a in args)
-            if func == "binomial":
-                out.append(_cmp(">=", args[0], ZERO))
+def _own_conditions(expr: Expr) -> list[Compare]:
+    """The conditions for the outermost operation of `expr` (its arguments already checked)."""
+    match expr:
+        case BinOp("/" | "mod", _, right):
+            return [_cmp("!=", right, ZERO)]
+        case BinOp("^", base, exponent):
+            if free_variables(exponent):
+                raise NoDomain("a variable exponent")
+            value = _constant(exponent)
+            if value.denominator != 1:
+                if value.denominator % 2 == 1:
+                    raise NoDomain("odd roots of negative numbers have no agreed value")
+                return [_cmp(">" if value < 0 else ">=", base, ZERO)]
+            return [_cmp("!=", base, ZERO)] if value < 0 else []
+        case Call("sqrt", (radicand,)):
+            return [_cmp(">=", radicand, ZERO)]
+        case Call("root", (radicand, degree)):
+            n = _constant(degree)
+            if n.denominator != 1 or n.numerator % 2 == 1:
+                raise NoDomain("odd or non-integer root degree")
+            return [_cmp(">=", radicand, ZERO)]
+        case Call("ln", (arg,)) | Call("log", (arg,)):
+            return [_cmp(">", arg, ZERO)]
+        case Call("log", (arg, base)):
+            return [_cmp(">", arg, ZERO), _cmp(">", base, ZERO), _cmp("!=", base, ONE)]
+        case Call("tan", (arg,)):
+            return [_cmp("!=", Call("cos", (arg,)), ZERO)]
+        case Call("factorial", (arg,)):
+            return [_cmp("=", Call("floor", (arg,)), arg), _cmp(">=", arg, ZERO)]
+        case Call("binomial" | "gcd" | "lcm" as func, args):
+            integral = [_cmp("=", Call("floor", (a,)), a) for a in args]
+            return [*integral, _cmp(">=", args[0], ZERO)] if func == "binomial" else integral
+    return []
 
 
-def _surely_true(condition: Formula) -> bool:
-    """A closed condition that holds exactly (such as `6 != 0`) says nothing; drop it."""
-    if free_variables(condition):
-        return False
-    try:
-        return truth(condition)
-    except (NotExact, TooLarge, Undefined):
-        return False
+def definedness_conditions(*exprs: Expr, closed: bool = False) -> list[Formula] | None:
+    """Conditions that hold exactly where all of `exprs` are defined, inner operations first.
 
-
-def domain(expr: Expr) -> Formula:
-    """A formula that holds exactly where `expr` is defined (raises NoDomain if inexpressible)."""
-    conditions: list[Formula] = []
-    _conditions(expr, conditions)
-    unique = [c for c in dict.fromkeys(conditions) if not _surely_true(c)]
-    if not unique:
-        return BoolConst(True)
-    result = unique[0]
-    for condition in unique[1:]:
-        result = Connective("and", result, condition)
-    return result
-
-
-def equivalence_claim(gold: Expr, prediction: Expr) -> Formula:
-    """`gold` and `prediction` are defined at the same points and agree there.
-
-    For expressions defined everywhere this is simply `gold = prediction`.
+    Conditions without variables are left out (a claim decides those exactly by itself) unless
+    `closed` is set. Returns None when a condition cannot be written (`x^y`, odd roots).
     """
-    same = Compare(("=",), (gold, prediction))
+    out: list[Formula] = []
+
+    def visit(expr: Expr) -> None:
+        for child in children(expr):
+            visit(child)
+        for condition in _own_conditions(expr):
+            if closed or free_variables(condition):
+                out.append(condition)
+
     try:
-        dg, dp = domain(gold), domain(prediction)
+        for expr in exprs:
+            visit(expr)
     except NoDomain:
-        return same
-    if dg == dp == BoolConst(True):
-        return same
-    return Connective("and", Connective("<->", dg, dp), Connective("->", dg, same))
+        return None
+    return list(dict.fromkeys(out))

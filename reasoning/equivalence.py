@@ -62,12 +62,12 @@ from proofs.claims import (
     Num,
     Quantified,
     Var,
-    children,
     expr_text,
     free_variables,
     to_text,
     walk,
 )
+from proofs.domain import definedness_conditions
 from proofs.exact import NotExact, TooLarge, Undefined, evaluate, fraction_text, parse_fraction, truth
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status, Verdict
@@ -202,7 +202,7 @@ class _Judge:
         claim: Formula = Compare(("=",), (gold, prediction))
         variables = free_variables(gold) | free_variables(prediction)
         if variables and not (_total(gold) and _total(prediction)):
-            guard = _definedness(gold, prediction)
+            guard = definedness_conditions(gold, prediction)
             if guard:
                 if _domain_point(guard, interior=True) is None:
                     return _unknown(f"{label}: found no open region where both sides are defined")
@@ -477,62 +477,6 @@ class _Judge:
 # -------------------------------------------------------------------- helpers
 
 
-def _definedness(*exprs: Expr, closed: bool = False) -> list[Formula] | None:
-    """Where the expressions have a value, as conditions to read left to right (inner first).
-
-    Mirrors the claim semantics (proofs.smtlib): a divisor is non-zero, a root's radicand and a
-    fractional power's base are >= 0, a negative power's base is non-zero, a logarithm's argument
-    is positive, tan needs cos != 0. None when a condition cannot be written (a variable
-    exponent, a factorial of a variable, ...). Closed sub-terms are skipped (the claim itself
-    decides them exactly) unless `closed` is set.
-    """
-    out: list[Formula] = []
-
-    def need(condition: Compare) -> None:
-        if closed or free_variables(condition):
-            out.append(condition)
-
-    def visit(expr: Expr) -> bool:
-        for child in children(expr):
-            if not visit(child):
-                return False
-        if not closed and not free_variables(expr):
-            return True
-        match expr:
-            case BinOp("/" | "mod", _, right):
-                need(Compare(("!=",), (right, _ZERO)))
-            case BinOp("^", base, exponent):
-                if free_variables(exponent):
-                    return False
-                try:
-                    e = evaluate(exponent)
-                except (NotExact, TooLarge, Undefined):
-                    return False
-                if e.denominator != 1:
-                    need(Compare((">=" if e > 0 else ">",), (base, _ZERO)))
-                elif e < 0:
-                    need(Compare(("!=",), (base, _ZERO)))
-            case Call("sqrt" | "root", (radicand, *_)):
-                need(Compare((">=",), (radicand, _ZERO)))
-            case Call("ln" | "log", args):
-                for arg in args:
-                    need(Compare((">",), (arg, _ZERO)))
-                if len(args) == 2:
-                    need(Compare(("!=",), (args[1], Num(Fraction(1)))))
-            case Call("tan", (arg,)):
-                need(Compare(("!=",), (Call("cos", (arg,)), _ZERO)))
-            case Call("factorial", (arg,)) if not free_variables(arg):
-                need(Compare((">=",), (arg, _ZERO)))  # exact evaluation checks integrality
-            case Call(func, _) if func not in _TOTAL_FUNCTIONS:
-                return False
-        return True
-
-    for expr in exprs:
-        if not visit(expr):
-            return None
-    return list(dict.fromkeys(out))
-
-
 _ZERO = Num(Fraction(0))
 #: Points tried when looking for one where every definedness condition holds.
 _SAMPLES = tuple(Fraction(v) for v in ("1", "2", "1/2", "3", "-1", "-2", "5/3", "7", "0"))
@@ -589,7 +533,7 @@ def _defined_somewhere(expr: Expr) -> bool:
             return True
         except (NotExact, TooLarge, Undefined):
             continue
-    conditions = _definedness(expr, closed=True)
+    conditions = definedness_conditions(expr, closed=True)
     return conditions is not None and _domain_point(conditions) is not None
 
 

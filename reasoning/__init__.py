@@ -4,9 +4,18 @@ The public surface is small: `verify`, `verify_many`, `equivalent`, `check_certi
 `Verdict`/`Status` types and the errors. Everything else is importable but internal.
 """
 
-from proofs.check import CheckReport, check_certificate
+from proofs.check import CheckReport, check_certificate, register_checker
 from proofs.verdict import Certificate, Status, Verdict
 from reasoning.api import InvalidArgument, ReasoningError, verify, verify_many
+
+
+def _recheck_equivalence(cert, *, use_cvc5: bool = True) -> CheckReport:
+    from reasoning.equivalence import recheck_certificate
+
+    return recheck_certificate(cert, use_cvc5=use_cvc5)
+
+
+register_checker("equivalence", _recheck_equivalence)
 
 
 def __getattr__(name: str):

@@ -47,6 +47,7 @@ from fractions import Fraction
 from typing import Any
 
 from proofs import interval, polynomial
+from proofs.check import CheckReport, check_certificate
 from proofs.claims import (
     BinOp,
     BoolConst,
@@ -89,6 +90,8 @@ from reasoning.latex import (
 from solvers import dispatch
 
 DEFAULT_BUDGET_S = 2.0
+#: Seconds a re-check may spend re-deriving the comparison.
+RECHECK_BUDGET_S = 10.0
 #: Most element comparisons tried when matching two finite sets.
 MAX_SET_PAIRS = 400
 #: Integer grid values tried per variable when looking for a point on one equation only.
@@ -844,9 +847,10 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
         if status in (Status.PROVED, Status.REFUTED):
             certificate = {
                 "kind": "equivalence",
+                "equivalent": status is Status.PROVED,
                 "method": outcome.method,
-                "gold": _shown(gold),
-                "prediction": _shown(prediction),
+                "gold": gold,
+                "prediction": prediction,
                 "claims": outcome.claims,
             }
         return EquivalenceResult(
@@ -881,3 +885,34 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
 def _undecided(parts: list[_Outcome], message: str) -> _Outcome:
     """Unknown: keep which backends were tried, but no claims (nothing was shown)."""
     return _Outcome(Status.UNKNOWN, message=message, backends=set().union(*(p.backends for p in parts)))
+
+
+def recheck_certificate(cert: dict[str, Any], *, use_cvc5: bool = True) -> CheckReport:
+    """Re-check an equivalence certificate: the reduction of the two answers to component claims
+    is re-derived from `gold` and `prediction` and must give the same judgement and the same
+    claims; then every component certificate is re-checked through `proofs.check` alone."""
+    gold, prediction = cert.get("gold"), cert.get("prediction")
+    if not isinstance(gold, str) or not isinstance(prediction, str):
+        return CheckReport(False, "an equivalence certificate names its gold and prediction answers")
+    parts = cert.get("claims")
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        return CheckReport(False, "claims must be a list of claim certificates")
+    fresh = equivalent(gold, prediction, budget_s=RECHECK_BUDGET_S)
+    if fresh.certificate is None or fresh.equivalent != cert.get("equivalent"):
+        return CheckReport(False, f"re-deriving the comparison gives {fresh.status.value}: {fresh.message}")
+    if fresh.certificate["method"] != cert.get("method"):
+        return CheckReport(
+            False, f"re-deriving the comparison uses {fresh.certificate['method']}, not {cert.get('method')}"
+        )
+    if sorted(p.get("claim", "") for p in parts) != sorted(p["claim"] for p in fresh.certificate["claims"]):
+        return CheckReport(False, "the component claims are not the ones these answers reduce to")
+    for index, part in enumerate(parts, start=1):
+        report = check_certificate(part, use_cvc5=use_cvc5)
+        if not report.ok:
+            return CheckReport(False, f"component {index} ({part.get('claim')}) fails: {report.message}")
+    what = "equivalent" if cert["equivalent"] else "not equivalent"
+    return CheckReport(
+        True,
+        f"{what}: re-derived by {cert['method']}, {len(parts)} component certificate(s) re-check",
+        {"components": str(len(parts))},
+    )

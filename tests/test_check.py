@@ -88,3 +88,41 @@ def test_tampered_certificates_fail(name, change):
 def test_malformed_certificates_fail_cleanly(cert):
     report = check_certificate(cert)
     assert not report.ok and report.message
+
+
+EQUIVALENCE_PAIRS = [
+    ("(1,2)", "(1,2,3)"),
+    ("\\{1,2\\}", "\\{2,1\\}"),
+    ("3", "3"),
+    ("x=5", "y=5"),
+    ("[0,1)", "[0,1]"),
+    ("\\frac{1}{t} + \\frac{1}{s}", "\\frac{t+s}{ts}"),
+    ("1/2004!", "1/2006!"),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction"), EQUIVALENCE_PAIRS)
+def test_equivalence_certificates_recheck(gold, prediction):
+    from reasoning import equivalent
+
+    result = equivalent(gold, prediction)
+    assert result.certificate is not None
+    assert check_certificate(result.certificate).ok
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.update(equivalent=not c["equivalent"]),
+        lambda c: c.update(prediction="4"),
+        lambda c: c.update(method="syntactic"),
+        lambda c: c.update(claims=[]),
+        lambda c: c["claims"][0].update(claim="1 = 1", holds=True, values=[]),
+    ],
+)
+def test_forged_equivalence_certificates_fail(change):
+    from reasoning import equivalent
+
+    cert = copy.deepcopy(equivalent("x=5", "y=5").certificate)
+    change(cert)
+    assert not check_certificate(cert).ok

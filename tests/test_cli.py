@@ -64,3 +64,28 @@ def test_check_rejects_files_without_certificates(tmp_path):
     assert runner.invoke(app, ["check", str(path)]).exit_code == 2
     path.write_text("not json at all")
     assert runner.invoke(app, ["check", str(path)]).exit_code == 2
+
+
+def test_equiv_json_and_check_of_its_output(tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(
+        '{"gold": "\\\\frac{1}{2}", "prediction": "0.5"}\n{"gold": "1/2^{99}", "prediction": "1/2^{98}"}\nnot json\n'
+    )
+    result = runner.invoke(app, ["equiv", "--json", "--file", str(pairs)])
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["equivalent"] for r in rows] == [True, False, None]
+    assert rows[2]["status"] == "invalid" and "line 3" in rows[2]["message"]
+    assert all(
+        set(r) >= {"gold", "prediction", "status", "equivalent", "backend", "elapsed_ms"} for r in rows
+    )
+    verdicts = tmp_path / "out.jsonl"
+    verdicts.write_text("\n".join(json.dumps(r) for r in rows[:2]))
+    checked = runner.invoke(app, ["check", str(verdicts)])
+    assert checked.exit_code == 0, checked.stdout
+
+
+def test_equiv_single_pair_human_output():
+    result = runner.invoke(app, ["equiv", "\\frac{\\pi}{2}", "\\pi/2"])
+    assert result.exit_code == 0
+    assert "equivalent" in result.stdout

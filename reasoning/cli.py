@@ -58,6 +58,9 @@ def _show_verdict(verdict: dict[str, Any], label: str) -> None:
     if status == "refuted" and counterexample.get("assignment"):
         pairs = ", ".join(f"{k} = {v}" for k, v in counterexample["assignment"].items())
         out.print(f"    counterexample: {escape(pairs)}")
+    if status == "refuted" and counterexample.get("values"):
+        for step in counterexample["values"][:6]:
+            out.print(f"    {escape(step['expr'])} evaluates to {escape(step['value'])}")
     if verdict.get("message") and status != "proved":
         for line in verdict["message"].splitlines():
             out.print(f"    [dim]{escape(line)}[/]")

@@ -278,13 +278,6 @@ def parse_claim(text: str) -> Formula | ParseFailure:
     except LarkError as exc:  # anything else Lark raises is still a parse failure
         orig = getattr(exc, "orig_exc", exc)
         return ParseFailure(str(orig))
-    if not isinstance(tree, (BoolConst, Compare, Member, Not, Connective, Quantified)):
-        return ParseFailure(
-            "an expression is not a claim: add a relation such as '= value'",
-            column=len(text.rstrip()) + 1,
-            expected=("a relation (= != < <= > >=)",),
-            context=_caret(text, len(text.rstrip()) + 1),
-        )
     if depth(tree, MAX_DEPTH + 1) > MAX_DEPTH:
         return ParseFailure(f"claim is nested deeper than {MAX_DEPTH} operations")
     return tree

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.sandbox import Sandbox
@@ -65,6 +66,8 @@ def verify(text: str, *, budget_s: float = DEFAULT_BUDGET_S) -> Verdict:
         verdict = invalid(shown, formula.describe(), **_failure_details(formula))
         return verdict.timed((time.perf_counter() - start) * 1000)
     verdict = decide(formula, budget_s=budget_s)
+    # Report the claim as the caller wrote it; the certificate carries the normalised text.
+    verdict = replace(verdict, claim=text.split("#", 1)[0].strip())
     return verdict.timed((time.perf_counter() - start) * 1000)
 
 

@@ -240,3 +240,34 @@ def test_verify_many_with_a_process_pool_matches_serial():
     verdicts = verify_many(claims, workers=2)
     assert [v.status for v in verdicts] == [verify(c).status for c in claims]
     assert sum(v.status is Status.REFUTED for v in verdicts) == len(range(0, 200, 3))
+
+
+PAIRS = [
+    ("\\frac{1}{2}", "0.5"),
+    ("1/2004!", "1/2006!"),
+    ("1-1/e", "1+1/e"),
+    ("n=2,3,4", "n=1,2,3"),
+    ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt 2}"),
+    ("[0, \\infty)", "[0,\\infty)"),
+    ("\\frac{1}{t}+\\frac{1}{s}", "\\frac{t+s}{ts}"),
+    ("\\{1, 2\\}", "\\{2, 1\\}"),
+    ("2003^{2002^{2001}}", "1"),
+    ("\\frac{1}{", "1"),
+]
+
+
+def test_equivalent_from_threads_and_asyncio_matches_serial():
+    from reasoning import equivalent
+
+    def signature(pair):
+        result = equivalent(*pair)
+        return (result.status, result.equivalent, repr(result.certificate))
+
+    serial = [signature(p) for p in PAIRS]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(signature, PAIRS * 2)) == serial * 2
+
+    async def from_asyncio():
+        return await asyncio.gather(*(asyncio.to_thread(signature, p) for p in PAIRS))
+
+    assert asyncio.run(from_asyncio()) == serial

@@ -1,0 +1,107 @@
+"""The typed answers: what `parse_answer` (`reasoning.latex`) returns and `equivalent` compares.
+
+One frozen dataclass per kind of answer (`Scalar`, `TupleAnswer`, `FiniteSet`, `Interval`,
+`IntervalUnion`, `Equation`, `Assignment`, `System`, `Text`); `Answer` is their union. The
+conventions that decide which kind a written answer becomes are documented in `reasoning.latex`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from proofs.claims import Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """One value; `mark` is '' or '%' (percent) or '°' (degrees); `unit` is stripped text."""
+
+    expr: Expr
+    mark: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TupleAnswer:
+    """An ordered tuple `(1, 2)` or list `[1, 2, 3]`."""
+
+    items: tuple[Scalar, ...]
+    bracket: str = "("
+
+
+@dataclass(frozen=True, slots=True)
+class FiniteSet:
+    """`\\{1, 2\\}` (braced) or a bare list `1, 2`; order and repetition do not matter."""
+
+    items: tuple[Scalar, ...]
+    braced: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A real interval; an end of None is infinite (and then never closed)."""
+
+    lo: Expr | None
+    hi: Expr | None
+    lo_closed: bool
+    hi_closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalUnion:
+    """A union of two or more intervals (a point `\\{a\\}` is the interval [a, a])."""
+
+    parts: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """`lhs = rhs` where the left side is not a lone variable defined by the right."""
+
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """`x = 5`, `n = 2, 3, 4`, `x \\in [0, 1)`, `y = 2x + 1`: a variable and its value(s)."""
+
+    name: str
+    value: Scalar | FiniteSet | TupleAnswer | Interval | IntervalUnion
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """Several assignments to distinct variables: `x = 1, y = 2`."""
+
+    assignments: tuple[Assignment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """An answer in words (`\\text{no solution}`), lower-cased with spaces collapsed."""
+
+    text: str
+
+
+Answer = Scalar | TupleAnswer | FiniteSet | Interval | IntervalUnion | Equation | Assignment | System | Text
+
+
+def answer_expressions(answer: Answer) -> list[Expr]:
+    """Every expression inside an answer, in order (for depth checks and tests)."""
+    match answer:
+        case Scalar(expr):
+            return [expr]
+        case TupleAnswer(items) | FiniteSet(items):
+            return [s.expr for s in items]
+        case Interval(lo, hi):
+            return [e for e in (lo, hi) if e is not None]
+        case IntervalUnion(parts):
+            return [e for p in parts for e in answer_expressions(p)]
+        case Equation(lhs, rhs):
+            return [lhs, rhs]
+        case Assignment(_, value):
+            return answer_expressions(value)
+        case System(assignments):
+            return [e for a in assignments for e in answer_expressions(a)]
+    return []

@@ -1,0 +1,429 @@
+"""Stage 2 of `parse_answer` (`reasoning.latex`): the LaTeX answer grammar and its transformer.
+
+The LALR grammar `grammars/latex.lark` is compiled once (`_parser`); its transformer `_ToAnswer`
+builds the answer while parsing (no parse tree, no recursion), so hostile nesting costs a
+pre-check, not a RecursionError. Well-formed LaTeX that the answer language does not cover
+raises `_Unsupported`, which `parse_answer` reports as a ParseFailure. `a \\pm b` stays a
+`_PlusMinus` node while parsing and is expanded into its values afterwards (`expand_answer`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer
+
+from grammars import grammar_text
+from proofs.claims import BinOp, Call, Const, Expr, Neg, Num, Var, children
+from reasoning.answers import (
+    Answer,
+    Assignment,
+    Equation,
+    FiniteSet,
+    Interval,
+    IntervalUnion,
+    Scalar,
+    System,
+    TupleAnswer,
+    answer_expressions,
+)
+
+# ------------------------------------------------------------------ stage 2: grammar
+
+
+class _Unsupported(Exception):
+    """Well-formed LaTeX that this answer language does not cover (reported as a ParseFailure)."""
+
+    def __init__(self, message: str, token: Token | None = None):
+        super().__init__(message)
+        self.column = getattr(token, "column", None) or 1
+
+
+@dataclass(frozen=True, slots=True)
+class _PlusMinus:
+    """`a \\pm b` inside an expression; expanded into two values before anything else sees it."""
+
+    left: Expr | None
+    right: Expr
+
+
+_ONE = Num(Fraction(1))
+
+
+def _scalar(value) -> Scalar:
+    if isinstance(value, Scalar):
+        return value
+    if isinstance(value, (TupleAnswer, FiniteSet, Interval, IntervalUnion)):
+        raise _Unsupported(f"a {type(value).__name__} cannot be an element here")
+    return Scalar(value)
+
+
+def _is_inf(expr: Expr, sign: int) -> bool:
+    if sign > 0:
+        return expr == Const("inf")
+    return isinstance(expr, Neg) and expr.arg == Const("inf")
+
+
+def _interval(lo: Scalar, hi: Scalar, lo_closed: bool, hi_closed: bool) -> Interval:
+    if lo.mark or hi.mark:
+        raise _Unsupported("interval ends cannot carry % or degrees")
+    lo_expr: Expr | None = lo.expr
+    hi_expr: Expr | None = hi.expr
+    if _is_inf(lo.expr, -1):
+        lo_expr, lo_closed = None, False
+    if _is_inf(hi.expr, 1):
+        hi_expr, hi_closed = None, False
+    for end in (lo_expr, hi_expr):
+        if end is not None and _mentions_infinity(end):
+            raise _Unsupported("infinity can only be an interval's lower (-) or upper (+) end")
+    return Interval(lo_expr, hi_expr, lo_closed, hi_closed)
+
+
+def _mentions_infinity(expr: Expr) -> bool:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node == Const("inf"):
+            return True
+        stack.extend(children(node))
+    return False
+
+
+def _as_interval(piece) -> Interval:
+    match piece:
+        case Interval():
+            return piece
+        case TupleAnswer(items, "(") if len(items) == 2:
+            return _interval(items[0], items[1], False, False)
+        case FiniteSet((item,), True):
+            return _interval(item, item, True, True)
+        case IntervalUnion():
+            raise AssertionError("unions are flattened by the caller")
+    raise _Unsupported(f"a {type(piece).__name__} cannot be part of a union of intervals")
+
+
+_FUNC_NAMES = {"sin": "sin", "cos": "cos", "tan": "tan", "ln": "ln", "exp": "exp"}
+_RECIPROCAL = {"cot": "tan", "sec": "cos", "csc": "sin"}
+_RELATIONS = {"=": "=", "<": "<", ">": ">", "\\lt": "<", "\\gt": ">", "\\le": "<=", "\\ge": ">="}
+_RELATIONS.update({"\\leq": "<=", "\\geq": ">=", "\\ne": "!=", "\\neq": "!=", "\\in": "in"})
+
+
+def _apply(token: Token, arg: Expr, base: Expr | None = None) -> Expr:
+    name = str(token)[1:]
+    if base is not None:
+        if name != "log":
+            raise _Unsupported(f"\\{name} takes no subscript", token)
+        return Call("log", (arg, base))
+    if name in _FUNC_NAMES:
+        return Call(_FUNC_NAMES[name], (arg,))
+    if name == "log" or name == "lg":
+        return Call("log", (arg, Num(Fraction(10))))
+    if name in _RECIPROCAL:
+        return BinOp("/", _ONE, Call(_RECIPROCAL[name], (arg,)))
+    raise _Unsupported(f"the function \\{name} is not supported", token)
+
+
+class _ToAnswer(Transformer):
+    """Callbacks named after grammar rules; each builds one expression or answer piece."""
+
+    # ---------------------------------------------------------- expressions
+    def number(self, items):
+        return Num(Fraction(str(items[0])))
+
+    def name(self, items):
+        text = str(items[0])
+        base, _, sub = text.partition("_")
+        if base == "e" and not sub:
+            return Const("e")
+        if base == "i" and not sub:
+            return Const("i")
+        base = base.lstrip("\\")  # `\alpha` is the variable alpha
+        sub = sub.strip("{}")
+        return Var(f"{base}_{sub}" if sub else base)
+
+    def constant(self, items):
+        return Const("pi" if str(items[0]) == "\\pi" else "inf")
+
+    def add(self, items):
+        return BinOp("+", items[0], items[1])
+
+    def sub(self, items):
+        return BinOp("-", items[0], items[1])
+
+    def plus_minus(self, items):
+        return _PlusMinus(items[0], items[2])
+
+    def plus_minus_unary(self, items):
+        return _PlusMinus(None, items[1])
+
+    def mul(self, items):
+        return BinOp("*", items[0], items[-1])
+
+    def div(self, items):
+        return BinOp("/", items[0], items[-1])
+
+    def neg(self, items):
+        return Neg(items[0])
+
+    def pow(self, items):
+        return BinOp("^", items[0], items[1])
+
+    def factorial(self, items):
+        return Call("factorial", (items[0],))
+
+    def frac(self, items):
+        return BinOp("/", items[1], items[2])
+
+    def sqrt(self, items):
+        return Call("sqrt", (items[1],))
+
+    def root(self, items):
+        return Call("root", (items[2], items[1]))
+
+    def binom(self, items):
+        return Call("binomial", (items[1], items[2]))
+
+    def abs_(self, items):
+        return Call("abs", (items[1],))
+
+    def floor(self, items):
+        return Call("floor", (items[1],))
+
+    def ceil(self, items):
+        return Call("ceil", (items[1],))
+
+    def multi_call(self, items):
+        token, args = items[0], tuple(items[1:])
+        name = str(token)[1:]
+        if name in ("gcd", "lcm") and len(args) != 2:
+            raise _Unsupported(f"\\{name} takes 2 arguments, got {len(args)}", token)
+        return Call(name, args)
+
+    def paren_arg(self, items):
+        return items[0]
+
+    def func(self, items):
+        return _apply(items[0], items[1])
+
+    def func_power(self, items):
+        token, exponent, arg = items
+        if exponent == Neg(_ONE):
+            raise _Unsupported(f"inverse functions ({token}^{{-1}}) are not supported", token)
+        return BinOp("^", _apply(token, arg), exponent)
+
+    def func_base(self, items):
+        return _apply(items[0], items[2], items[1])
+
+    def func_paren_power(self, items):
+        return BinOp("^", _apply(items[0], items[1]), items[2])
+
+    # ---------------------------------------------------------- answer pieces
+    def percent(self, items):
+        return Scalar(items[0], "%")
+
+    def degrees(self, items):
+        return Scalar(items[0], "\u00b0")
+
+    def set_(self, items):
+        values = [v for v in items[1:-1] if v is not None]
+        return FiniteSet(tuple(_scalar(v) for v in values), True)
+
+    def paren_list(self, items):
+        values = [v for v in items if not isinstance(v, Token)]
+        scalars = tuple(_scalar(v) for v in values)
+        if len(scalars) == 2 and any(_mentions_infinity(s.expr) for s in scalars):
+            return _interval(scalars[0], scalars[1], False, False)
+        return TupleAnswer(scalars, "(")
+
+    def bracket_list(self, items):
+        scalars = tuple(_scalar(v) for v in items)
+        if len(scalars) == 2:
+            return _interval(scalars[0], scalars[1], True, True)
+        return TupleAnswer(scalars, "[")
+
+    def open_closed(self, items):
+        return _interval(_scalar(items[0]), _scalar(items[1]), False, True)
+
+    def closed_open(self, items):
+        return _interval(_scalar(items[0]), _scalar(items[1]), True, False)
+
+    def empty(self, _):
+        return FiniteSet((), True)
+
+    def reals(self, _):
+        return Interval(None, None, False, False)
+
+    def union(self, items):
+        left, right = items[0], items[2]
+        parts = list(left.parts) if isinstance(left, IntervalUnion) else [_as_interval(left)]
+        parts.append(_as_interval(right))
+        return IntervalUnion(tuple(parts))
+
+    def chain(self, items):
+        terms = items[0::2]
+        ops = [_RELATIONS[str(t)] for t in items[1::2]]
+        return _relation(terms, ops, items[1])
+
+    def entries(self, items):
+        return _combine(items)
+
+
+def _relation(terms: list, ops: list[str], token: Token):
+    if ops == ["="]:
+        lhs, rhs = terms
+        if isinstance(lhs, Var):
+            if isinstance(rhs, (FiniteSet, TupleAnswer, Interval, IntervalUnion)):
+                return Assignment(lhs.name, rhs)
+            rhs = _scalar(rhs)
+            if lhs.name not in _names(rhs.expr):
+                return Assignment(lhs.name, rhs)
+            return Equation(lhs, rhs.expr) if not rhs.mark else _fail_relation("=", token)
+        if _is_expr(lhs) and _is_expr(rhs):
+            return Equation(lhs, rhs)
+        return _fail_relation("=", token)
+    if ops == ["in"]:
+        lhs, rhs = terms
+        if isinstance(rhs, TupleAnswer) and len(rhs.items) == 2 and rhs.bracket == "(":
+            rhs = _as_interval(rhs)
+        if isinstance(lhs, Var) and isinstance(rhs, (FiniteSet, Interval, IntervalUnion)):
+            return Assignment(lhs.name, rhs)
+        return _fail_relation("\\in", token)
+    return _inequality(terms, ops, token)
+
+
+def _is_expr(value) -> bool:
+    return isinstance(value, (Num, Var, Const, Neg, BinOp, Call, _PlusMinus))
+
+
+def _fail_relation(op: str, token: Token):
+    raise _Unsupported(f"unsupported use of {op}", token)
+
+
+def _inequality(terms: list, ops: list[str], token: Token):
+    """`x > 3`, `3 <= x`, `a < x <= b`, `x != 3` as an assignment of an interval (union)."""
+    if not all(_is_expr(t) and not isinstance(t, _PlusMinus) for t in terms):
+        _fail_relation(str(token), token)
+    minus_inf, plus_inf = Scalar(Neg(Const("inf"))), Scalar(Const("inf"))
+    flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!=": "!="}
+    if len(terms) == 2:
+        if isinstance(terms[0], Var) and terms[0].name not in _names(terms[1]):
+            var, op, bound = terms[0], ops[0], Scalar(terms[1])
+        elif isinstance(terms[1], Var) and terms[1].name not in _names(terms[0]):
+            var, op, bound = terms[1], flip[ops[0]], Scalar(terms[0])
+        else:
+            _fail_relation(ops[0], token)
+        if op == "!=":
+            parts = (_interval(minus_inf, bound, False, False), _interval(bound, plus_inf, False, False))
+            return Assignment(var.name, IntervalUnion(parts))
+        if op in ("<", "<="):
+            return Assignment(var.name, _interval(minus_inf, bound, False, op == "<="))
+        return Assignment(var.name, _interval(bound, plus_inf, op == ">=", False))
+    if len(terms) == 3 and isinstance(terms[1], Var):
+        name, (lo, hi) = terms[1].name, (terms[0], terms[2])
+        if ops[0] in (">", ">=") and ops[1] in (">", ">="):
+            lo, hi, ops = hi, lo, [flip[ops[1]], flip[ops[0]]]
+        if ops[0] in ("<", "<=") and ops[1] in ("<", "<=") and name not in _names(lo) | _names(hi):
+            return Assignment(name, _interval(Scalar(lo), Scalar(hi), ops[0] == "<=", ops[1] == "<="))
+    _fail_relation(" ".join(ops), token)
+
+
+def _combine(entries: list):
+    """A top-level comma list -> one answer (see the conventions in `reasoning.latex`)."""
+    if len(entries) == 1:
+        entry = entries[0]
+        return Scalar(entry) if _is_expr(entry) else entry
+    first, rest = entries[0], entries[1:]
+    if isinstance(first, Assignment) and isinstance(first.value, Scalar):
+        if all(_is_expr(e) or isinstance(e, Scalar) for e in rest):
+            return Assignment(first.name, FiniteSet((first.value, *(_scalar(e) for e in rest)), False))
+        if all(isinstance(e, Assignment) and isinstance(e.value, Scalar) for e in entries):
+            names = [e.name for e in entries]
+            if len(set(names)) == 1:
+                return Assignment(first.name, FiniteSet(tuple(e.value for e in entries), False))
+            if len(set(names)) == len(names):
+                return System(tuple(entries))
+    if all(_is_expr(e) or isinstance(e, Scalar) for e in entries):
+        return FiniteSet(tuple(_scalar(e) for e in entries), False)
+    raise _Unsupported("unsupported comma-separated list (mix of kinds)")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        grammar_text("latex"),
+        parser="lalr",
+        lexer="contextual",
+        transformer=_ToAnswer(),
+        propagate_positions=False,
+        maybe_placeholders=True,
+    )
+
+
+# ------------------------------------------------------------------ \\pm expansion
+
+
+def _expand(expr) -> list[Expr]:
+    """All sign choices of the `\\pm` nodes in `expr` (depth is bounded before this runs)."""
+    match expr:
+        case _PlusMinus(left, right):
+            rights = _expand(right)
+            if left is None:
+                return [r for r in rights] + [Neg(r) for r in rights]
+            lefts = _expand(left)
+            return [BinOp("+", a, b) for a in lefts for b in rights] + [
+                BinOp("-", a, b) for a in lefts for b in rights
+            ]
+        case Neg(arg):
+            return [Neg(a) for a in _expand(arg)]
+        case BinOp(op, left, right):
+            return [BinOp(op, a, b) for a in _expand(left) for b in _expand(right)]
+        case Call(func, args):
+            options: list[list[Expr]] = [[]]
+            for arg in args:
+                options = [done + [a] for done in options for a in _expand(arg)]
+            return [Call(func, tuple(o)) for o in options]
+    return [expr]
+
+
+def _expand_scalars(items: tuple[Scalar, ...]) -> tuple[Scalar, ...]:
+    out: list[Scalar] = []
+    for item in items:
+        out.extend(replace(item, expr=e) for e in dict.fromkeys(_expand(item.expr)))
+    return tuple(out)
+
+
+def expand_answer(answer: Answer) -> Answer:
+    """Replace `a \\pm b` by the two values: a scalar becomes a bare list, a list grows."""
+    match answer:
+        case Scalar():
+            items = _expand_scalars((answer,))
+            return items[0] if len(items) == 1 else FiniteSet(items, False)
+        case FiniteSet(items, braced):
+            return FiniteSet(_expand_scalars(items), braced)
+        case Assignment(name, value) if isinstance(value, (Scalar, FiniteSet)):
+            return Assignment(name, expand_answer(value))
+        case System(assignments):
+            return System(tuple(expand_answer(a) for a in assignments))
+    if any(isinstance(node, _PlusMinus) for e in answer_expressions(answer) for node in _nodes(e)):
+        raise _Unsupported("\\pm is only supported in values, sets and assignments")
+    return answer
+
+
+def _children(node) -> tuple:
+    if isinstance(node, _PlusMinus):
+        return (node.right,) if node.left is None else (node.left, node.right)
+    return children(node)
+
+
+def _nodes(expr):
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(_children(node))
+
+
+def _names(expr) -> frozenset[str]:
+    return frozenset(node.name for node in _nodes(expr) if isinstance(node, Var))

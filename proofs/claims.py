@@ -81,7 +81,6 @@ FUNCTIONS: dict[str, tuple[int, ...]] = {
 #: Functions whose values are in general transcendental: exact rational evaluation and Z3's
 #: decision procedures do not cover them, SymPy and interval arithmetic do.
 TRANSCENDENTAL = frozenset({"exp", "ln", "log", "sin", "cos", "tan"})
-CONSTANTS = frozenset({"pi", "e", "i", "inf"})
 
 # ---------------------------------------------------------------- formulas
 

@@ -73,6 +73,17 @@ def test_perturbed_identities_are_refuted_with_a_counterexample(factors, k, mono
     assert_rechecks(verdict)
 
 
+@settings(max_examples=80)
+@given(st.integers(1, 30), st.integers(2, 50), st.integers(-3, 3))
+def test_radicals_are_normalised(a, b, delta):
+    verdict = verify(f"sqrt({a * a * b}) = {a + delta} sqrt({b})")
+    b_is_square = int(b**0.5) ** 2 == b
+    if delta == 0:
+        assert verdict.status is Status.PROVED, verdict
+    elif not (b_is_square and a + delta == 0):
+        assert verdict.status is Status.REFUTED, verdict
+
+
 PROVED = [
     "1 + 2 = 3",
     "0.1 + 0.2 = 0.3",
@@ -104,6 +115,11 @@ PROVED = [
     "forall n in Int: n mod 2 = 0 or n mod 2 = 1",
     "forall n in Int: n mod -3 <= 0",
     "forall x in Int: x^2 != 2",
+    "sqrt(12) = 2 sqrt(3)",
+    "(1 + sqrt(2))^2 = 3 + 2 sqrt(2)",
+    "sqrt(1/2) = sqrt(2) / 2",
+    "2^(-1/2) = 1 / sqrt(2)",
+    "x sqrt(8) = 2x sqrt(2)",
 ]
 
 
@@ -138,6 +154,10 @@ NOT_PROVED = [
     "x^2 = x",
     "forall n in Int: n mod 3 < 2",
     "forall x in Real: exists y in Int: y = x",
+    "sqrt(12) = 3 sqrt(2)",
+    "sqrt(2) + sqrt(3) = sqrt(5)",
+    "(-8)^(1/2) = 0",
+    "x / sqrt(2) = x sqrt(2)",
 ]
 
 

@@ -390,3 +390,43 @@ def build_query(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> SmtQuery:
     lines.append(f"(assert (not {core}))" if mode == "validity" else f"(assert {core})")
     lines.append("(check-sat)")
     return SmtQuery(script="\n".join(lines) + "\n", mode=mode, variables=variables)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Several claims as SMT-LIB constraints over shared constants (for joint consistency).
+
+    `declarations` declares the shared variables and any auxiliary constants (roots) and asserts
+    the auxiliaries' definitions, which are guarded and so constrain nothing else. `terms[i]` is
+    T(formulas[i]), or None when formula i cannot be written (`unsupported[i]` says why).
+    """
+
+    declarations: tuple[str, ...]
+    terms: tuple[str | None, ...]
+    unsupported: dict[int, str]
+
+
+def constraint_terms(
+    formulas: list[Formula], variables: dict[str, str], limits: Limits = DEFAULT_LIMITS
+) -> Constraints:
+    """T(f) for each formula, with `variables` (name -> "Int" | "Real") as shared constants.
+
+    Free variables of a formula outside `variables` are universally closed (as Reals), which is
+    how the formula would be read if it were verified on its own. One translator serves all the
+    formulas, so auxiliary constants are numbered once and never clash.
+    """
+    translator = _Translator(sorts=dict(variables), limits=limits)
+    terms: list[str | None] = []
+    unsupported: dict[int, str] = {}
+    for index, formula in enumerate(formulas):
+        extra = tuple(sorted(free_variables(formula) - set(variables)))
+        closed = Quantified("forall", extra, "Real", formula) if extra else formula
+        try:
+            terms.append(translator.true(closed))
+        except Unsupported as exc:
+            terms.append(None)
+            unsupported[index] = str(exc)
+    declarations = [f"(declare-const {symbol(n)} {s})" for n, s in variables.items()]
+    declarations += translator.aux_decls
+    declarations += translator.aux_defs
+    return Constraints(declarations=tuple(declarations), terms=tuple(terms), unsupported=unsupported)

@@ -18,6 +18,15 @@ def _recheck_equivalence(cert, *, use_cvc5: bool = True) -> CheckReport:
 register_checker("equivalence", _recheck_equivalence)
 
 
+def _recheck_consistency(cert, *, use_cvc5: bool = True) -> CheckReport:
+    from reasoning.causal_graph import recheck_consistency_certificate
+
+    return recheck_consistency_certificate(cert, use_cvc5=use_cvc5)
+
+
+register_checker("consistency", _recheck_consistency)
+
+
 def __getattr__(name: str):
     # Imported lazily: the LaTeX grammar is only compiled when answers are compared.
     if name in ("equivalent", "EquivalenceResult"):

@@ -1,0 +1,255 @@
+"""The causal graph: structure, invalidation, joint consistency, certificates, export."""
+
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import pytest
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proofs.check import check_certificate
+from proofs.exact import parse_fraction, truth
+from proofs.parsing import parse_claim
+from reasoning.api import InvalidArgument
+from reasoning.causal_graph import (
+    CausalGraph,
+    Consistency,
+    check_claims,
+    recheck_consistency_certificate,
+)
+from solvers.dispatch import decide
+
+UNKNOWNS = {"x": "Real"}
+
+
+def contradiction_run() -> tuple[CausalGraph, dict[str, str]]:
+    """Fork 1 says x = 3, fork 2 says x > 5; fork 3 is issued after both joins."""
+    g = CausalGraph("find x")
+    ids = {}
+    ids["a1"] = g.add_fork(1, "what is x?", after_joins=[])
+    g.add_claim(ids["a1"], "x = 3")
+    ids["j1"] = g.add_join(1)
+    ids["a2"] = g.add_fork(2, "bound x", after_joins=[])
+    g.add_claim(ids["a2"], "x > 5")
+    ids["j2"] = g.add_join(2)
+    ids["a3"] = g.add_fork(3, "use x", after_joins=[ids["j2"]])
+    g.add_claim(ids["a3"], "y = x + 1")
+    ids["j3"] = g.add_join(3)
+    ids["a4"] = g.add_fork(4, "use y", after_joins=[ids["j3"]])  # transitively after j2
+    return g, ids
+
+
+def test_contradiction_is_blamed_on_the_newer_fork():
+    g, ids = contradiction_run()
+    report = g.check_consistency(UNKNOWNS)
+    assert report.status is Consistency.INCONSISTENT
+    assert not report.consistent
+    assert report.core == (ids["a1"], ids["a2"])
+    assert report.blame() == ids["a2"]
+    assert report.witness is None
+
+
+def test_invalidation_follows_dependencies_and_leaves_a_consistent_rest():
+    g, ids = contradiction_run()
+    assert g.descendants_of(ids["a2"]) == [ids["a3"], ids["a4"]]
+    assert g.descendants_of(ids["a1"]) == []
+    invalidated = g.invalidate(g.check_consistency(UNKNOWNS).blame())
+    assert invalidated == [ids["a2"], ids["a3"], ids["a4"]]
+    assert g.invalidate(ids["a2"]) == []  # already invalid: nothing new to re-dispatch
+    assert [c.claim for c in g.accepted_claims()] == ["x = 3"]
+    nodes = g.graph.nodes
+    assert not nodes[ids["j2"]]["valid"] and not nodes[ids["j3"]]["valid"] and nodes[ids["j1"]]["valid"]
+    assert nodes[ids["a4"]]["invalidated_by"] == ids["a2"]
+    report = g.check_consistency(UNKNOWNS)
+    assert report.consistent
+    assert report.witness == {"x": "3"}
+    # the re-dispatched fork is a new attempt of the same fork id
+    retry = g.add_fork(2, "bound x again", after_joins=[ids["j1"]])
+    assert retry == "fork-2.2" and g.attempts(2) == [ids["a2"], retry]
+    with pytest.raises(InvalidArgument):
+        g.add_fork(5, "build on a rejected join", after_joins=[ids["j2"]])
+
+
+def test_default_dependencies_are_every_valid_join_so_far():
+    g, ids = contradiction_run()
+    later = g.add_fork(9, "anything")
+    assert set(g.graph.predecessors(later)) == {"task", ids["j1"], ids["j2"], ids["j3"]}
+    assert later in g.descendants_of(ids["a1"])
+
+
+def test_unjoined_and_invalidated_claims_are_not_accepted():
+    g = CausalGraph("t")
+    a = g.add_fork(1, "q", after_joins=[])
+    g.add_claim(a, "x = 1")
+    assert g.accepted_claims() == []
+    assert g.check_consistency(UNKNOWNS).consistent  # nothing accepted, nothing to contradict
+    g.add_join(1)
+    with pytest.raises(InvalidArgument):
+        g.add_claim(a, "x = 2")  # joined: closed for new claims
+    with pytest.raises(InvalidArgument):
+        g.add_join(1)
+    with pytest.raises(InvalidArgument):
+        g.add_join(7)
+    with pytest.raises(InvalidArgument):
+        g.add_claim(a, "x = = 2")
+
+
+def test_undefined_is_not_true_in_the_joint_check():
+    # `1/x = 1/x` holds only where it is defined, so it contradicts x = 0.
+    report = check_claims(
+        UNKNOWNS, [("fork-1.1", parse_claim("1/x = 1/x")), ("fork-2.1", parse_claim("x = 0"))]
+    )
+    assert report.status is Consistency.INCONSISTENT
+    assert report.blame() == "fork-2.1"
+
+
+def test_integer_unknowns_and_verdicts_are_kept():
+    g = CausalGraph("t")
+    a = g.add_fork(1, "q", after_joins=[])
+    formula = parse_claim("2*n = 7")
+    g.add_claim(a, "2*n = 7", formula, decide(formula, budget_s=2.0))
+    g.add_join(1)
+    assert g.accepted_claims()[0].status == "refuted"
+    assert g.check_consistency({"n": "Real"}).consistent
+    report = g.check_consistency({"n": "Int"})
+    assert report.status is Consistency.INCONSISTENT
+    assert check_certificate(report.certificate, use_cvc5=False).ok
+
+
+def test_claims_outside_smt_make_a_satisfiable_check_unknown():
+    g = CausalGraph("t")
+    a = g.add_fork(1, "q", after_joins=[])
+    g.add_claim(a, "x = sin(1)")
+    g.add_join(1)
+    report = g.check_consistency(UNKNOWNS)
+    assert report.status is Consistency.UNKNOWN and report.certificate is None
+    assert set(report.skipped) == {a}
+    b = g.add_fork(2, "q", after_joins=[])
+    g.add_claim(b, "0 = 1")
+    g.add_join(2)
+    assert g.check_consistency(UNKNOWNS).blame() == b  # unsat of a subset still decides
+
+
+def test_bad_arguments_are_rejected():
+    g, _ = contradiction_run()
+    with pytest.raises(InvalidArgument):
+        g.check_consistency({"x": "Complex"})
+    with pytest.raises(InvalidArgument):
+        g.check_consistency(UNKNOWNS, budget_s=0)
+    with pytest.raises(InvalidArgument):
+        g.descendants_of("fork-99.1")
+
+
+def test_certificates_recheck_and_tampering_fails():
+    g, ids = contradiction_run()
+    cert = g.check_consistency(UNKNOWNS).certificate
+    assert cert["kind"] == "consistency" and cert["expect"] == "unsat"
+    assert [c["attempt"] for c in cert["claims"]] == [ids["a1"], ids["a2"]]
+    assert check_certificate(json.loads(json.dumps(cert))).ok
+    claim_changed = copy.deepcopy(cert)
+    claim_changed["claims"][1]["claim"] = "x > 2"
+    script_changed = copy.deepcopy(cert)
+    script_changed["script"] = script_changed["script"].replace("5.0", "2.0")
+    both_changed = copy.deepcopy(cert)
+    both_changed["claims"][1]["claim"] = "x > 2"
+    both_changed["script"] = both_changed["script"].replace("x > 5", "x > 2").replace("5.0", "2.0")
+    expect_changed = dict(cert, expect="sat")
+    for tampered in (claim_changed, script_changed, both_changed, expect_changed):
+        assert not check_certificate(tampered, use_cvc5=False).ok
+
+    g.invalidate(ids["a2"])
+    sat_cert = g.check_consistency(UNKNOWNS).certificate
+    assert sat_cert["expect"] == "sat"
+    assert recheck_consistency_certificate(sat_cert, use_cvc5=False).ok
+    assert not check_certificate(dict(sat_cert, expect="unsat"), use_cvc5=False).ok
+    assert not check_certificate(dict(sat_cert, witness={"x": "4"}), use_cvc5=False).ok
+    assert not check_certificate(dict(sat_cert, unknowns={"x": "Int", "y": "Real"}), use_cvc5=False).ok
+
+
+def test_node_link_round_trip():
+    g, ids = contradiction_run()
+    g.invalidate(ids["a2"])
+    g.add_answer("x = 3")
+    data = json.loads(json.dumps(g.to_node_link()))
+    again = CausalGraph.from_node_link(data)
+    assert again.to_node_link() == g.to_node_link()
+    assert [c.formula for c in again.accepted_claims()] == [c.formula for c in g.accepted_claims()]
+    assert again.add_fork(2, "retry", after_joins=[]) == "fork-2.2"
+    assert again.add_claim("fork-2.2", "x >= 3") == "claim-4"
+    with pytest.raises(InvalidArgument):
+        CausalGraph.from_node_link({"nodes": [], "edges": []})
+
+
+def test_svg_is_valid_xml_and_names_every_fork(tmp_path):
+    g, ids = contradiction_run()
+    g.invalidate(ids["a2"])
+    g.add_fork(2, "bound x again", after_joins=[ids["j1"]])
+    g.add_answer("x = 3 <done> & checked")
+    path = tmp_path / "graph.svg"
+    g.render_svg(path)
+    root = ET.parse(path).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for fork_id in (1, 2, 3, 4):
+        assert f"FORK {fork_id} attempt 1" in text
+    assert "FORK 2 attempt 2" in text and "(invalid)" in text
+
+
+# ---------------------------------------------------------------- property: consistent iff sat
+
+terms = st.tuples(st.integers(-3, 3), st.integers(-3, 3), st.sampled_from(["=", "<", "<=", ">", ">=", "!="]))
+linear_claims = st.lists(st.tuples(terms, st.integers(-6, 6)), min_size=1, max_size=6)
+
+
+def _claim_text(coeffs, bound) -> str:
+    (a, b, op) = coeffs
+    return f"({a})*x + ({b})*y {op} {bound}"
+
+
+def _direct(claims, sort: str):
+    """The same conjunction built with z3's Python API, independently of proofs.smtlib."""
+    ctx = z3.Context()
+    make = z3.Int if sort == "Int" else z3.Real
+    x, y = make("x", ctx), make("y", ctx)
+    ops = {
+        "=": lambda u, v: u == v,
+        "<": lambda u, v: u < v,
+        "<=": lambda u, v: u <= v,
+        ">": lambda u, v: u > v,
+        ">=": lambda u, v: u >= v,
+        "!=": lambda u, v: u != v,
+    }
+    solver = z3.Solver(ctx=ctx)
+    for (a, b, op), bound in claims:
+        solver.add(ops[op](a * x + b * y, bound))
+    return solver.check()
+
+
+@settings(max_examples=60)
+@given(claims=linear_claims, sort=st.sampled_from(["Int", "Real"]))
+def test_consistent_iff_the_conjunction_is_satisfiable(claims, sort):
+    g = CausalGraph("random")
+    for fork_id, (coeffs, bound) in enumerate(claims, start=1):
+        attempt = g.add_fork(fork_id, "q")
+        g.add_claim(attempt, _claim_text(coeffs, bound))
+        g.add_join(fork_id)
+    unknowns = {"x": sort, "y": sort}
+    report = g.check_consistency(unknowns)
+    expected = _direct(claims, sort)
+    assert report.status is not Consistency.UNKNOWN
+    assert report.consistent == (expected == z3.sat)
+    assert recheck_consistency_certificate(report.certificate, use_cvc5=False).ok
+    if report.consistent:
+        env = {name: parse_fraction(value) for name, value in report.witness.items()}
+        assert all(truth(c.formula, env) for c in g.accepted_claims())
+    else:
+        core = [claims[int(a.split("-")[1].split(".")[0]) - 1] for a in report.core]
+        assert _direct(core, sort) == z3.unsat
+        assert report.blame() == report.core[-1]
+        assert all(g.order(a) <= g.order(report.blame()) for a in report.core)
+    assert all(isinstance(Fraction(v), Fraction) for v in (report.witness or {}).values())

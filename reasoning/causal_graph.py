@@ -17,12 +17,10 @@ SMT-LIB script re-derived and re-solved by `recheck_consistency_certificate`.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from fractions import Fraction
 from typing import Any
 
 import networkx as nx
@@ -35,6 +33,7 @@ from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import constraint_terms, real_literal, symbol
 from proofs.verdict import Verdict
 from reasoning.api import InvalidArgument
+from solvers.z3_backend import model_value, thread_context
 
 #: Seconds Z3 gets for one joint-consistency check by default.
 DEFAULT_BUDGET_S = 5.0
@@ -42,16 +41,6 @@ NODE_KINDS = ("task", "attempt", "claim", "join", "answer")
 EDGE_KINDS = ("spawned", "returned", "joined", "depends_on", "answered")
 SORTS = ("Int", "Real")
 TASK = "task"
-
-_local = threading.local()
-
-
-def _context() -> z3.Context:
-    # Z3 contexts are not thread-safe; one per thread, reused across checks.
-    ctx = getattr(_local, "ctx", None)
-    if ctx is None:
-        ctx = _local.ctx = z3.Context()
-    return ctx
 
 
 class Consistency(str, Enum):
@@ -147,13 +136,8 @@ def consistency_script(
     return "\n".join(lines) + "\n", asserted, constraints.unsupported
 
 
-def _value_text(value: z3.ExprRef) -> str:
-    if z3.is_int_value(value):
-        return str(value.as_long())
-    if z3.is_rational_value(value):
-        f = Fraction(value.numerator_as_long(), value.denominator_as_long())
-        return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
-    return value.sexpr()
+def _model_text(value: z3.ExprRef) -> str:
+    return model_value(value)[0]
 
 
 def _const(name: str, sort: str, ctx: z3.Context) -> z3.ArithRef:
@@ -198,7 +182,7 @@ def check_claims(
 
     script, asserted, unsupported = consistency_script(unknowns, claims)
     skipped = {claims[i][0]: f"{to_text(claims[i][1])}: {why}" for i, why in unsupported.items()}
-    ctx = _context()
+    ctx = thread_context()
     try:
         parsed = z3.parse_smt2_string(script, ctx=ctx)
     except z3.Z3Exception as exc:  # a translator bug, but it must cost an unknown, not the run
@@ -232,7 +216,7 @@ def check_claims(
     if answer == z3.sat:
         model = solver.model()
         witness = {
-            name: _value_text(model.eval(_const(name, sort, ctx), model_completion=True))
+            name: _model_text(model.eval(_const(name, sort, ctx), model_completion=True))
             for name, sort in unknowns.items()
         }
         if skipped:

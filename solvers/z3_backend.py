@@ -23,7 +23,8 @@ MAX_MEMORY_MB = 2048
 z3.set_param("memory_max_size", MAX_MEMORY_MB)
 
 
-def _context() -> z3.Context:
+def thread_context() -> z3.Context:
+    """This thread's Z3 context (contexts are not thread-safe; one per thread, reused)."""
     ctx = getattr(_local, "ctx", None)
     if ctx is None:
         ctx = _local.ctx = z3.Context()
@@ -32,7 +33,7 @@ def _context() -> z3.Context:
 
 def run_script(script: str, budget_s: float, ctx: z3.Context | None = None) -> tuple[str, z3.ModelRef | None]:
     """Check an SMT-LIB script; returns ('sat'|'unsat'|'unknown', model or None)."""
-    solver = z3.Solver(ctx=ctx or _context())
+    solver = z3.Solver(ctx=ctx or thread_context())
     solver.set("timeout", max(1, int(budget_s * 1000)))
     solver.from_string(script)
     result = solver.check()
@@ -43,7 +44,7 @@ def run_script(script: str, budget_s: float, ctx: z3.Context | None = None) -> t
     return "unknown", None
 
 
-def _value_text(value: z3.ExprRef) -> tuple[str, Fraction | None]:
+def model_value(value: z3.ExprRef) -> tuple[str, Fraction | None]:
     """A model value as text, and as an exact Fraction when it is rational."""
     if z3.is_int_value(value):
         n = value.as_long()
@@ -68,7 +69,7 @@ def _assignment(query: SmtQuery, model: z3.ModelRef) -> tuple[dict[str, str], di
             if exact is not None:
                 exact[name] = Fraction(0)
             continue
-        text, value = _value_text(model[decl])
+        text, value = model_value(model[decl])
         texts[name] = text
         if value is None or exact is None:
             exact = None

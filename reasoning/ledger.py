@@ -1,0 +1,190 @@
+"""The progress ledger (after ByteDance's Aime): a live Markdown checklist of a run's objectives.
+
+Objectives are top-level items; sub-tasks hang under a parent and render indented. Each item
+has an id, a one-line text, a completion criterion and a status. With a `path`, the whole file is
+rewritten atomically (temporary file in the same directory, then `os.replace`) after every
+change, so a reader never sees half a ledger.
+
+One line per item:
+
+    - [~] **f1** Find 3*8 (done when: `3*8 = 24` proved) (retried 1 time: refuted: 3*8 = 25)
+
+Markers: `[ ]` pending, `[~]` running, `[x]` done, `[!]` rejected, `[-]` failed,
+`[/]` invalidated. The retry count and the latest note follow when present.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from reasoning.api import InvalidArgument
+
+
+class ItemStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    INVALIDATED = "invalidated"
+
+    @property
+    def marker(self) -> str:
+        return _MARKERS[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_MARKERS = {
+    ItemStatus.PENDING: "[ ]",
+    ItemStatus.RUNNING: "[~]",
+    ItemStatus.DONE: "[x]",
+    ItemStatus.REJECTED: "[!]",
+    ItemStatus.FAILED: "[-]",
+    ItemStatus.INVALIDATED: "[/]",
+}
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
+class LedgerItem:
+    item_id: str
+    text: str
+    criterion: str
+    status: ItemStatus = ItemStatus.PENDING
+    parent: str | None = None
+    retries: int = 0
+    note: str = ""
+
+    def render(self) -> str:
+        line = f"- {self.status.marker} **{self.item_id}** {self.text}"
+        if self.criterion:
+            line += f" (done when: {self.criterion})"
+        extras = []
+        if self.retries:
+            extras.append(f"retried {self.retries} time{'s' if self.retries != 1 else ''}")
+        if self.note:
+            extras.append(self.note)
+        if extras:
+            line += f" ({': '.join(extras)})"
+        return line
+
+
+class Ledger:
+    """The checklist of one run; every change rewrites `path` (when given) atomically.
+
+    >>> ledger = Ledger(title="24 from 3 3 8 8")
+    >>> _ = ledger.add("goal", "Reach 24", criterion="final answer proved")
+    >>> _ = ledger.add("f1", "Try 8/(3-8/3)", criterion="claim proved", parent="goal")
+    >>> _ = ledger.start("f1")
+    >>> print(ledger.render(), end="")
+    # 24 from 3 3 8 8
+    <BLANKLINE>
+    - [ ] **goal** Reach 24 (done when: final answer proved)
+      - [~] **f1** Try 8/(3-8/3) (done when: claim proved)
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, title: str = "Progress ledger"):
+        self.path = Path(path) if path is not None else None
+        self.title = _one_line(title)
+        self._items: dict[str, LedgerItem] = {}
+        self._write()
+
+    @property
+    def items(self) -> tuple[LedgerItem, ...]:
+        return tuple(self._items.values())
+
+    def __getitem__(self, item_id: str) -> LedgerItem:
+        try:
+            return self._items[item_id]
+        except KeyError:
+            raise InvalidArgument(f"no ledger item {item_id!r}") from None
+
+    def add(self, item_id: str, text: str, *, criterion: str = "", parent: str | None = None) -> LedgerItem:
+        """A new pending item; `parent` must be an existing top-level item (one level of nesting)."""
+        if not isinstance(item_id, str) or not _ID.fullmatch(item_id):
+            raise InvalidArgument(f"item id must be 1-64 characters of [A-Za-z0-9_.:-], got {item_id!r}")
+        if item_id in self._items:
+            raise InvalidArgument(f"ledger item {item_id!r} already exists")
+        if parent is not None and self[parent].parent is not None:
+            raise InvalidArgument(f"{parent!r} is a sub-task; sub-tasks cannot have sub-tasks")
+        item = LedgerItem(item_id, _one_line(text), _one_line(criterion), parent=parent)
+        self._items[item_id] = item
+        self._write()
+        return item
+
+    def set_status(self, item_id: str, status: ItemStatus | str, *, note: str | None = None) -> LedgerItem:
+        """Move an item to `status`; `note` (one line) replaces the previous note when given."""
+        try:
+            status = ItemStatus(status)
+        except ValueError:
+            raise InvalidArgument(f"unknown ledger status {status!r}") from None
+        changes: dict = {"status": status}
+        if note is not None:
+            changes["note"] = _one_line(note)
+        return self._update(item_id, **changes)
+
+    def start(self, item_id: str) -> LedgerItem:
+        return self.set_status(item_id, ItemStatus.RUNNING)
+
+    def done(self, item_id: str, *, note: str | None = None) -> LedgerItem:
+        return self.set_status(item_id, ItemStatus.DONE, note=note)
+
+    def reject(self, item_id: str, reason: str) -> LedgerItem:
+        return self.set_status(item_id, ItemStatus.REJECTED, note=reason)
+
+    def fail(self, item_id: str, reason: str) -> LedgerItem:
+        return self.set_status(item_id, ItemStatus.FAILED, note=reason)
+
+    def invalidate(self, item_id: str, reason: str) -> LedgerItem:
+        return self.set_status(item_id, ItemStatus.INVALIDATED, note=reason)
+
+    def retry(self, item_id: str, *, note: str | None = None) -> LedgerItem:
+        """Count one more retry and mark the item running again (a re-dispatch)."""
+        item = self[item_id]
+        changes: dict = {"status": ItemStatus.RUNNING, "retries": item.retries + 1}
+        if note is not None:
+            changes["note"] = _one_line(note)
+        return self._update(item_id, **changes)
+
+    def render(self) -> str:
+        """The ledger as Markdown: a title, then each objective followed by its sub-tasks."""
+        lines = [f"# {self.title}", ""]
+        for item in self._items.values():
+            if item.parent is None:
+                lines.append(item.render())
+                lines.extend(
+                    "  " + child.render() for child in self._items.values() if child.parent == item.item_id
+                )
+        return "\n".join(lines) + "\n"
+
+    def _update(self, item_id: str, **changes) -> LedgerItem:
+        item = dataclasses.replace(self[item_id], **changes)
+        self._items[item_id] = item
+        self._write()
+        return item
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.render())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise

@@ -15,7 +15,7 @@ from typing import Any
 
 from proofs import interval, polynomial
 from proofs.claims import Compare
-from proofs.exact import NotExact, TooLarge, Trace, Undefined, parse_fraction, truth
+from proofs.exact import NotExact, TooLarge, Trace, Undefined, holds_at, parse_fraction, truth
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import Unsupported, build_query, split_prefix
 
@@ -44,15 +44,6 @@ def _assignment(cert: dict[str, Any]) -> dict[str, Fraction]:
     if not isinstance(raw, dict):
         raise ValueError("assignment must be an object")
     return {str(k): parse_fraction(str(v)) for k, v in raw.items()}
-
-
-def _evaluates(body, env) -> bool | None:
-    try:
-        return truth(body, env)
-    except Undefined:
-        return False
-    except (NotExact, TooLarge):
-        return None
 
 
 def _check_exact(formula, cert) -> CheckReport:
@@ -86,7 +77,7 @@ def _check_point(formula, cert, *, want: bool) -> CheckReport:
     for name, sort in variables.items():
         if sort == "Int" and env[name].denominator != 1:
             return _fail(f"{name} must be an integer")
-    result = _evaluates(body, env)
+    result = holds_at(body, env)
     if result is None:
         return _fail("cannot evaluate the claim exactly at this assignment")
     if result != want:

@@ -316,3 +316,14 @@ def truth(
         case Quantified():
             raise NotExact("quantifiers are not evaluated exactly")
     raise NotExact(f"cannot evaluate {formula!r}")
+
+
+def holds_at(formula: Formula, env: dict[str, Fraction], limits: Limits = DEFAULT_LIMITS) -> bool | None:
+    """Whether a claim is true at `env` by exact evaluation: undefined counts as not true;
+    None when exact evaluation cannot decide (irrational values, sizes, quantifiers)."""
+    try:
+        return truth(formula, env, limits)
+    except Undefined:
+        return False
+    except (NotExact, TooLarge):
+        return None

@@ -25,7 +25,17 @@ from proofs.claims import (
     uses,
     walk,
 )
-from proofs.exact import DEFAULT_LIMITS, Limits, NotExact, TooLarge, Trace, Undefined, fraction_text, truth
+from proofs.exact import (
+    DEFAULT_LIMITS,
+    Limits,
+    NotExact,
+    TooLarge,
+    Trace,
+    Undefined,
+    fraction_text,
+    holds_at,
+    truth,
+)
 from proofs.smtlib import split_prefix
 from proofs.verdict import Status, Verdict, unknown
 from solvers.z3_backend import decide_with_z3
@@ -105,10 +115,7 @@ def _polynomial(formula: Formula, claim: str, limits: Limits) -> Verdict | None:
     for env in _grid(names, diff):
         if polynomial.evaluate_polynomial(diff, env) == 0:
             continue
-        try:
-            if truth(body, env, limits):
-                continue
-        except (NotExact, TooLarge, Undefined):
+        if holds_at(body, env, limits) is not False:
             continue
         assignment = {n: fraction_text(v) for n, v in env.items()}
         return Verdict(

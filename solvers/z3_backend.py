@@ -13,7 +13,7 @@ from fractions import Fraction
 import z3
 
 from proofs.claims import Formula, to_text
-from proofs.exact import NotExact, TooLarge, Undefined, fraction_text, truth
+from proofs.exact import fraction_text, holds_at
 from proofs.smtlib import SmtQuery, Unsupported, build_query, split_prefix, symbol
 from proofs.verdict import Status, Verdict, unknown
 
@@ -78,16 +78,6 @@ def _assignment(query: SmtQuery, model: z3.ModelRef) -> tuple[dict[str, str], di
     return texts, exact
 
 
-def _holds_exactly(body: Formula, env: dict[str, Fraction]) -> bool | None:
-    """True/False when exact evaluation decides the body under env; None when it cannot."""
-    try:
-        return truth(body, env)
-    except Undefined:
-        return False
-    except (NotExact, TooLarge):
-        return None
-
-
 def decide_with_z3(formula: Formula, *, budget_s: float) -> Verdict:
     """Decide a claim with Z3 within `budget_s` seconds (returns unknown if it cannot)."""
     claim = to_text(formula)
@@ -110,7 +100,7 @@ def decide_with_z3(formula: Formula, *, budget_s: float) -> Verdict:
             )
         texts, exact = _assignment(query, model)
         certificate = {**smt_cert, "expect": "sat", "assignment": texts}
-        if exact is not None and _holds_exactly(body, exact) is False:
+        if exact is not None and holds_at(body, exact) is False:
             certificate = {"kind": "counterexample", "claim": claim, "assignment": texts}
         return Verdict(
             claim=claim,
@@ -132,7 +122,7 @@ def decide_with_z3(formula: Formula, *, budget_s: float) -> Verdict:
         )
     texts, exact = _assignment(query, model)
     certificate = {**smt_cert, "expect": "sat", "assignment": texts}
-    if exact is not None and _holds_exactly(body, exact) is True:
+    if exact is not None and holds_at(body, exact) is True:
         certificate = {"kind": "witness", "claim": claim, "assignment": texts}
     return Verdict(
         claim=claim,

@@ -221,3 +221,29 @@ def check_certificate(cert: Any, *, use_cvc5: bool = True) -> CheckReport:
         return checker(formula, cert, use_cvc5)
     except Exception as exc:  # noqa: BLE001 - a hostile certificate must not crash the checker
         return _fail(f"checker error: {type(exc).__name__}: {exc}")
+
+
+def certified_truth(cert: Any) -> bool | None:
+    """What a certificate of a claim establishes once it re-checks: True (the claim is proved),
+    False (refuted) or None (not a claim certificate, or malformed). It does not re-check.
+
+    Needed wherever a certificate is evidence for a verdict it does not state itself: a proof
+    bundle must show that each accepted claim's certificate proves it, not that it refutes it.
+    """
+    if not isinstance(cert, dict) or not isinstance(cert.get("kind"), str):
+        return None
+    kind = cert["kind"]
+    if kind in ("exact", "interval", "sympy"):
+        holds = cert.get("holds", True if kind == "sympy" else None)
+        return holds if isinstance(holds, bool) else None
+    if kind in ("polynomial", "witness"):
+        return True
+    if kind == "counterexample":
+        return False
+    if kind == "smt" and cert.get("expect") in ("sat", "unsat"):
+        formula = parse_claim(str(cert.get("claim", "")))
+        if isinstance(formula, ParseFailure):
+            return None
+        mode, _, _ = split_prefix(formula)
+        return (cert["expect"] == "unsat") == (mode == "validity")
+    return None

@@ -414,12 +414,19 @@ class CausalGraph:
         return node
 
     def add_claim(
-        self, attempt: str, claim_text: str, formula: Formula | None = None, verdict: Verdict | None = None
+        self,
+        attempt: str,
+        claim_text: str,
+        formula: Formula | None = None,
+        verdict: Verdict | None = None,
+        *,
+        role: str | None = None,
     ) -> str:
         """Record a claim that `attempt` returned; returns the claim's node id.
 
         `formula` is the parsed claim (parsed from `claim_text` when None); `verdict` its
-        individual check. Raises InvalidArgument if the text does not parse, or the attempt is
+        individual check and `role` how it was checked (see reasoning.task). Only claims without
+        a verdict or with a `proved` one count as accepted when the attempt is joined. Raises InvalidArgument if the text does not parse, or the attempt is
         unknown, invalidated or already joined.
         """
         data = self._node(attempt, "attempt")
@@ -438,6 +445,7 @@ class CausalGraph:
             text=str(claim_text),
             claim=to_text(formula),
             status=verdict.status.value if verdict else None,
+            role=role,
             backend=verdict.backend if verdict else None,
             certificate=verdict.certificate if verdict else None,
         )
@@ -535,12 +543,17 @@ class CausalGraph:
         return newly
 
     def accepted_claims(self) -> list[ClaimRecord]:
-        """The claims of joined, valid attempts, in issue order."""
+        """The proved (or unchecked) claims of joined, valid attempts, in issue order."""
         out = []
         for node in self._nodes_of("claim"):
             data = self.graph.nodes[node]
             attempt = self.graph.nodes[data["attempt"]]
-            if data["valid"] and attempt["valid"] and attempt["joined"]:
+            if (
+                data["valid"]
+                and attempt["valid"]
+                and attempt["joined"]
+                and data["status"] in (None, "proved")
+            ):
                 out.append(
                     ClaimRecord(
                         node=node,

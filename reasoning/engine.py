@@ -1,0 +1,760 @@
+"""`ForkJoinEngine`: an organizer forks sub-queries to concurrent workers and joins only what is
+verified and jointly consistent.
+
+One run (`ForkJoinEngine.run`):
+
+1. The organizer streams protocol text (`reasoning.protocol`). `<FORK-i>q</FORK-i>` starts fork i
+   on a worker in the background; `<JOIN-i>`, `<ANSWER>` and every format error end the
+   organizer's turn: the engine appends its reply to the context and asks for the next turn.
+2. A fork's attempt runs the worker (with a timeout) up to `</RETURN>`, reads the claims of the
+   RETURN body (one per line, `reasoning.task`) and checks each against the task. A refuted or
+   invalid claim, no accepted claim when the task demands one, a crash, a timeout or a missing
+   RETURN rejects the attempt; the fork is re-dispatched with the reason as feedback, up to
+   `max_attempts` attempts in all; then the fork has failed and its join says so.
+3. At `<JOIN-i>` the accepted attempt joins the causal graph and every accepted claim (with the
+   task's constraints) is checked for joint consistency with Z3. On a conflict the unsat core's
+   newest attempt is rejected, it and everything issued after its joins are invalidated, and
+   they are re-dispatched (joined ones are re-joined in place, one at a time, before the join
+   returns), until the joined set is consistent.
+4. `<ANSWER>` is checked against the task (`reasoning.task.check_answer`); a failed check is
+   reported back, up to `max_answer_attempts` times. A final answer cancels the outstanding work.
+
+Capacity: at most `capacity` forks may be outstanding (forked, not yet joined); one more is a
+"pool full" format error. A re-dispatch reuses its fork's slot, and joined forks are re-done one
+at a time while the organizer waits, so at most `capacity` workers ever run at once.
+
+Everything is recorded: the causal graph, the trace (`reasoning.run_trace`), the ledger
+(`reasoning.ledger`) and, with a run directory, their files and the proof bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proofs.claims import Formula
+from proofs.verdict import Status
+from reasoning.api import InvalidArgument
+from reasoning.causal_graph import TASK, CausalGraph, ConsistencyReport, check_claims
+from reasoning.ledger import Ledger
+from reasoning.protocol import Answer, Fork, FormatError, Join, ProtocolScanner, Return, Text
+from reasoning.run_trace import (
+    AnswerEvent,
+    CancelEvent,
+    ForkEvent,
+    FormatErrorEvent,
+    JoinEvent,
+    RedispatchEvent,
+    RejectionEvent,
+    RunMetrics,
+    RunTrace,
+    VerdictEvent,
+    WorkerTokensEvent,
+    compute_metrics,
+)
+from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer
+from reasoning.task import check_claims as check_returned
+from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_parts
+
+#: Longest sub-query and RETURN body the engine accepts, in characters.
+MAX_BLOCK_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Run settings. Every time is in seconds; `seed` makes worker and organizer seeds."""
+
+    capacity: int = 4
+    max_attempts: int = 3
+    max_answer_attempts: int = 3
+    worker_timeout_s: float = 60.0
+    verify_budget_s: float = 2.0
+    consistency_budget_s: float = 5.0
+    run_budget_s: float = 600.0
+    max_turns: int = 200
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("capacity", "max_attempts", "max_answer_attempts", "max_turns"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidArgument(f"{name} must be a positive int, got {value!r}")
+        for name in ("worker_timeout_s", "verify_budget_s", "consistency_budget_s", "run_budget_s"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 86_400:
+                raise InvalidArgument(f"{name} must be a number of seconds in (0, 86400], got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise InvalidArgument(f"seed must be an int, got {self.seed!r}")
+
+
+@dataclass
+class AttemptOutcome:
+    """How one attempt of a fork ended."""
+
+    fork_id: int
+    attempt: int
+    node: str
+    accepted: bool
+    reason: str = ""
+    return_text: str = ""
+    checks: list[ClaimCheck] = field(default_factory=list)
+    tokens: int = 0
+
+
+@dataclass
+class _Fork:
+    fork_id: int
+    query: str
+    after_joins: list[str]
+    attempts: int = 0
+    feedback: list[str] = field(default_factory=list)
+    outcome: AttemptOutcome | None = None  # the latest finished attempt
+    runner: asyncio.Task | None = None
+    running_attempt: int | None = None
+    joined: bool = False  # the organizer has joined it (and it is not failed)
+    failed: bool = False
+    done_reason: str = ""
+
+
+@dataclass
+class RunResult:
+    """What a run produced. `status` is the final answer check (`unknown` with no answer)."""
+
+    task: Task
+    answer: str | None
+    status: Status
+    message: str
+    answer_check: AnswerCheck | None
+    metrics: RunMetrics
+    graph: CausalGraph
+    events: tuple
+    joins: list[dict[str, Any]]
+    final_consistency: ConsistencyReport
+    ledger: str
+    timings: dict[str, float]
+    run_dir: Path | None = None
+    bundle_path: Path | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status is Status.PROVED
+
+    def accepted_claims(self) -> list[dict[str, Any]]:
+        """The claims the answer may rest on: those of joined, valid attempts."""
+        out = []
+        for record in self.graph.accepted_claims():
+            data = self.graph.graph.nodes[record.node]
+            out.append(
+                {
+                    "node": record.node,
+                    "attempt": record.attempt,
+                    "text": record.text,
+                    "claim": record.claim,
+                    "role": data.get("role"),
+                    "obligation": (record.certificate or {}).get("claim"),
+                    "status": record.status,
+                    "certificate": record.certificate,
+                }
+            )
+        return out
+
+
+def _seed_for(seed: int, *parts: object) -> int:
+    digest = hashlib.sha256(json.dumps([seed, *map(str, parts)]).encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class _Interrupt(Exception):
+    """An organizer event that needs a reply ends the organizer's turn."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+
+class ForkJoinEngine:
+    """Runs tasks with one organizer and one worker (called concurrently, up to `capacity`).
+
+    >>> from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+    >>> organizer = ScriptedOrganizer(["<FORK-1>3*8?</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"])
+    >>> worker = ScriptedWorker({1: ["<RETURN>3*8 = 24</RETURN>"]})
+    >>> result = ForkJoinEngine(organizer, worker).run_sync(Task("What is 3*8?"))
+    >>> result.answer, result.status.value
+    ('3*8 = 24', 'proved')
+    """
+
+    def __init__(self, organizer: Organizer, worker: Worker, config: EngineConfig | None = None) -> None:
+        if not isinstance(organizer, Organizer):
+            raise InvalidArgument("organizer must have a stream(context, seed=...) method")
+        if not isinstance(worker, Worker):
+            raise InvalidArgument("worker must have a stream(request) method")
+        self.organizer = organizer
+        self.worker = worker
+        self.config = config or EngineConfig()
+
+    def run_sync(self, task: Task, *, run_dir: str | Path | None = None) -> RunResult:
+        """`run` from synchronous code (starts an event loop)."""
+        return asyncio.run(self.run(task, run_dir=run_dir))
+
+    async def run(self, task: Task, *, run_dir: str | Path | None = None) -> RunResult:
+        """Run `task` to a final answer (or out of turns or budget); never raises for anything an
+        organizer or worker does. With `run_dir`, writes trace.jsonl, ledger.md, graph.json,
+        graph.svg and bundle.json there (the ledger and trace live, as the run goes)."""
+        if not isinstance(task, Task):
+            raise InvalidArgument("task must be a reasoning.task.Task")
+        directory = Path(run_dir) if run_dir is not None else None
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        run = _Run(self, task, directory)
+        try:
+            return await run.execute()
+        finally:
+            run.close()
+
+
+class _Run:
+    """The state of one run (one per `ForkJoinEngine.run` call)."""
+
+    def __init__(self, engine: ForkJoinEngine, task: Task, directory: Path | None) -> None:
+        self.engine = engine
+        self.config = engine.config
+        self.task = task
+        self.dir = directory
+        self.trace = RunTrace(directory / "trace.jsonl" if directory else None)
+        self.ledger = Ledger(directory / "ledger.md" if directory else None, title=_one_line(task.text, 120))
+        self.ledger.add("task", _one_line(task.text, 120), criterion="final answer proved against the task")
+        self.graph = CausalGraph(task.text)
+        self.forks: dict[int, _Fork] = {}
+        self.outstanding: set[int] = set()
+        self.joins: list[dict[str, Any]] = []
+        self.organizer_tokens = 0
+        self.answer_attempts = 0
+        self.answer_check: AnswerCheck | None = None
+        self.answer: str | None = None
+        self.message = ""
+        self.timings = {"verify_s": 0.0, "consistency_s": 0.0, "answer_s": 0.0}
+
+    def close(self) -> None:
+        self.trace.close()
+
+    # ------------------------------------------------------------ the organizer loop
+
+    async def execute(self) -> RunResult:
+        try:
+            async with asyncio.timeout(self.config.run_budget_s):
+                await self._organize()
+        except TimeoutError:
+            self.message = f"the run budget of {self.config.run_budget_s:g} s ran out"
+        await self._cancel_all("the run ended")
+        return self._result()
+
+    async def _organize(self) -> None:
+        context = self.task.text.rstrip() + "\n"
+        for turn in range(self.config.max_turns):
+            reply, context = await self._turn(context, turn)
+            if reply is None:
+                return
+            context += reply
+        self.message = f"the organizer used all {self.config.max_turns} turns without a final answer"
+
+    async def _turn(self, context: str, turn: int) -> tuple[str | None, str]:
+        """One organizer turn; returns (reply to append or None when the run is over, context)."""
+        scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
+        stream = self.engine.organizer.stream(context, seed=_seed_for(self.config.seed, "organizer", turn))
+        try:
+            async for chunk in stream:
+                try:
+                    text, tokens = chunk_parts(chunk)
+                except InvalidArgument as exc:
+                    return self._organizer_error(str(exc)), context
+                context += text
+                self.organizer_tokens += tokens
+                for event in scanner.feed(text):
+                    await self._on_event(event)
+            for event in scanner.close():
+                await self._on_event(event)
+        except _Interrupt as interrupt:
+            return (None if self.answer is not None else interrupt.reply), context
+        except (asyncio.CancelledError, TimeoutError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken organizer ends its turn, not the run
+            return self._organizer_error(f"the organizer raised {type(exc).__name__}: {exc}"), context
+        finally:
+            await _close_stream(stream)
+        if self.answer is not None:
+            return None, context
+        return self._organizer_error("the organizer stopped without <ANSWER>...</ANSWER>"), context
+
+    def _organizer_error(self, message: str) -> str:
+        self.trace.add(FormatErrorEvent, message=message, organizer_tokens=self._take_tokens())
+        return f"\n[format error: {message}]\n"
+
+    def _take_tokens(self) -> int:
+        tokens, self.organizer_tokens = self.organizer_tokens, 0
+        return tokens
+
+    async def _on_event(self, event) -> None:
+        match event:
+            case Text():
+                return
+            case Fork(fork_id, query):
+                error = self._fork(fork_id, query)
+                if error:
+                    raise _Interrupt(self._organizer_error(error))
+            case Join(fork_id):
+                raise _Interrupt(await self._join(fork_id))
+            case Answer(text):
+                raise _Interrupt(await self._answer(text) or "")
+            case Return():
+                raise _Interrupt(
+                    self._organizer_error("<RETURN> is for workers; the organizer ends with <ANSWER>")
+                )
+            case FormatError(message, offset):
+                raise _Interrupt(self._organizer_error(f"{message} (at character {offset} of this turn)"))
+
+    # ------------------------------------------------------------ forks and attempts
+
+    def _fork(self, fork_id: int, query: str) -> str | None:
+        if fork_id in self.forks:
+            return f"fork {fork_id} already exists; use a new id"
+        if len(self.outstanding) >= self.config.capacity:
+            busy = ", ".join(map(str, sorted(self.outstanding)))
+            return f"the pool is full ({self.config.capacity} forks outstanding: {busy}); join one first"
+        after = [
+            j["join"] for j in self.joins if j.get("join") and self.graph.graph.nodes[j["join"]]["valid"]
+        ]
+        fork = _Fork(fork_id, query.strip(), after)
+        self.forks[fork_id] = fork
+        self.outstanding.add(fork_id)
+        self.trace.add(
+            ForkEvent, fork_id=fork_id, organizer_tokens=self._take_tokens(), query=_one_line(query)
+        )
+        self.ledger.add(
+            f"f{fork_id}",
+            _one_line(query, 120) or "(empty query)",
+            criterion="claims proved and consistent",
+            parent="task",
+        )
+        fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork_id}")
+        return None
+
+    async def _run_fork(self, fork: _Fork) -> AttemptOutcome | None:
+        """Attempts of `fork` until one is accepted or `max_attempts` are used; None if failed."""
+        while fork.attempts < self.config.max_attempts:
+            fork.attempts += 1
+            number = fork.attempts
+            if number > 1:
+                self.trace.add(
+                    RedispatchEvent,
+                    fork_id=fork.fork_id,
+                    attempt=number,
+                    feedback=_one_line(fork.feedback[-1]),
+                )
+                self.ledger.retry(f"f{fork.fork_id}", note=fork.feedback[-1].splitlines()[0])
+            else:
+                self.ledger.start(f"f{fork.fork_id}")
+            joins = [j for j in fork.after_joins if self.graph.graph.nodes[j]["valid"]]
+            node = self.graph.add_fork(fork.fork_id, fork.query, after_joins=joins)
+            fork.running_attempt = number
+            outcome = await self._attempt(fork, number, node)
+            fork.running_attempt = None
+            fork.outcome = outcome
+            if outcome.accepted:
+                return outcome
+            self._reject(fork, outcome, outcome.reason)
+        self._fail(fork)
+        return None
+
+    def _reject(self, fork: _Fork, outcome: AttemptOutcome, reason: str, at_join: int | None = None) -> None:
+        self.trace.add(
+            RejectionEvent,
+            fork_id=fork.fork_id,
+            attempt=outcome.attempt,
+            reason=_one_line(reason),
+            at_join=at_join,
+        )
+        lines = [f"attempt {outcome.attempt} was rejected: {reason}"]
+        lines += [f"rejected claim: {c.text}" for c in outcome.checks if c.formula is not None]
+        fork.feedback.append("\n".join(lines))
+        self.ledger.reject(f"f{fork.fork_id}", _one_line(reason, 160))
+
+    def _fail(self, fork: _Fork) -> None:
+        fork.failed = True
+        fork.done_reason = f"fork {fork.fork_id} failed after {fork.attempts} attempt(s)"
+        last = fork.feedback[-1].splitlines()[0] if fork.feedback else ""
+        self.ledger.fail(f"f{fork.fork_id}", f"{fork.attempts} attempt(s); last: {_one_line(last, 160)}")
+
+    async def _attempt(self, fork: _Fork, number: int, node: str) -> AttemptOutcome:
+        request = WorkerRequest(
+            fork_id=fork.fork_id,
+            attempt=number,
+            query=fork.query,
+            task=self.task,
+            feedback=tuple(fork.feedback),
+            ledger=self.ledger.render(),
+            seed=_seed_for(self.config.seed, "worker", fork.fork_id, number),
+        )
+        state = {"tokens": 0}
+        try:
+            async with asyncio.timeout(self.config.worker_timeout_s):
+                body = await self._read_return(request, state)
+        except TimeoutError:
+            body = f"the worker gave no <RETURN> within {self.config.worker_timeout_s:g} s"
+            return self._finish_failed(fork, number, node, body, state["tokens"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a crashing worker fails its attempt, not the run
+            return self._finish_failed(
+                fork, number, node, f"the worker raised {type(exc).__name__}: {exc}", state["tokens"]
+            )
+        if isinstance(body, _NoReturn):
+            return self._finish_failed(fork, number, node, body.reason, state["tokens"])
+        self.trace.add(
+            WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=state["tokens"], final=True
+        )
+        started = time.perf_counter()
+        checks, notes = await asyncio.to_thread(
+            check_returned, self.task, body, budget_s=self.config.verify_budget_s
+        )
+        self.timings["verify_s"] += time.perf_counter() - started
+        for check in checks:
+            self.trace.add(
+                VerdictEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                claim=_one_line(check.text),
+                status=check.verdict.status.value,
+            )
+        outcome = AttemptOutcome(
+            fork.fork_id, number, node, False, return_text=body, checks=checks, tokens=state["tokens"]
+        )
+        for check in checks:
+            if check.formula is not None:
+                self.graph.add_claim(node, check.text, check.formula, check.verdict, role=check.role)
+        bad = [c for c in checks if c.verdict.status in (Status.REFUTED, Status.INVALID)]
+        if bad:
+            outcome.reason = "; ".join(c.describe() for c in bad[:3])
+        elif self.task.require_claims and not any(c.accepted for c in checks):
+            unknown = [c.describe() for c in checks][:3]
+            outcome.reason = "no claim was proved" + (
+                f" ({'; '.join(unknown)})" if unknown else " (the RETURN holds no claim line)"
+            )
+        else:
+            outcome.accepted = True
+            outcome.reason = "; ".join(notes)
+        return outcome
+
+    def _finish_failed(self, fork: _Fork, number: int, node: str, reason: str, tokens: int) -> AttemptOutcome:
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=tokens, final=True)
+        return AttemptOutcome(fork.fork_id, number, node, False, reason=reason, tokens=tokens)
+
+    async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:
+        scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
+        stream = self.engine.worker.stream(request)
+        try:
+            async for chunk in stream:
+                text, tokens = chunk_parts(chunk)
+                state["tokens"] += tokens
+                for event in scanner.feed(text):
+                    if isinstance(event, Return):
+                        return event.text
+                    self._worker_event(request, event)
+            for event in scanner.close():
+                if isinstance(event, Return):
+                    return event.text
+                self._worker_event(request, event)
+        finally:
+            await _close_stream(stream)
+        return _NoReturn("the worker's text has no <RETURN>...</RETURN> block")
+
+    def _worker_event(self, request: WorkerRequest, event) -> None:
+        if isinstance(event, Text):
+            return
+        if isinstance(event, FormatError):
+            message = event.message
+        else:
+            message = f"workers cannot use {type(event).__name__.upper()} tags; ignored"
+        self.trace.add(FormatErrorEvent, message=message, fork_id=request.fork_id, attempt=request.attempt)
+
+    # ------------------------------------------------------------ joins
+
+    async def _join(self, fork_id: int) -> str:
+        requested_t = self.trace.now()
+        tokens = self._take_tokens()
+        fork = self.forks.get(fork_id)
+        if fork is None or fork_id not in self.outstanding:
+            why = "was never forked" if fork is None else "is already joined"
+            message = f"<JOIN-{fork_id}>: fork {fork_id} {why}"
+            self.trace.add(FormatErrorEvent, message=message, organizer_tokens=tokens)
+            return f"\n[format error: {message}]\n"
+        self.outstanding.discard(fork_id)
+        outcome = await self._settle(fork)
+        if outcome is None:
+            self.trace.add(
+                JoinEvent,
+                fork_id=fork_id,
+                attempt=fork.attempts,
+                requested_t=requested_t,
+                organizer_tokens=tokens,
+                status="failed",
+            )
+            self.joins.append(
+                {"fork_id": fork_id, "attempt": None, "join": None, "status": "failed", "consistency": None}
+            )
+            return f"\n[fork {fork_id} failed after {fork.attempts} attempt(s); last rejection: {fork.feedback[-1] if fork.feedback else 'none'}]\n"
+        notes: list[str] = []
+        self._record_join(fork, outcome)
+        report = self._consistency()
+        self.joins[-1]["consistency"] = report.to_json()
+        conflict = report.blame() == outcome.node
+        self.trace.add(
+            JoinEvent,
+            fork_id=fork_id,
+            attempt=outcome.attempt,
+            requested_t=requested_t,
+            organizer_tokens=tokens,
+            status="conflict" if conflict else "accepted",
+        )
+        await self._resolve_conflicts(report, fork_id, notes)
+        return self._join_text(fork, notes)
+
+    async def _settle(self, fork: _Fork) -> AttemptOutcome | None:
+        """Wait for the fork's background attempts; None when it failed."""
+        if fork.runner is not None:
+            outcome = await fork.runner
+            fork.runner = None
+            if outcome is None:
+                return None
+        return (
+            fork.outcome if fork.outcome is not None and fork.outcome.accepted and not fork.failed else None
+        )
+
+    def _record_join(self, fork: _Fork, outcome: AttemptOutcome) -> str:
+        join = self.graph.add_join(fork.fork_id)
+        fork.joined = True
+        self.joins.append(
+            {
+                "fork_id": fork.fork_id,
+                "attempt": outcome.node,
+                "join": join,
+                "status": "accepted",
+                "consistency": None,
+            }
+        )
+        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}")
+        return join
+
+    def _consistency(self) -> ConsistencyReport:
+        started = time.perf_counter()
+        claims: list[tuple[str, Formula]] = [(TASK, f) for f in self.task.constraint_formulas]
+        claims += [(c.attempt, c.formula) for c in self.graph.accepted_claims()]
+        ranks = {a: self.graph.order(a) for a in self.graph.attempts()}
+        ranks[TASK] = 0
+        report = check_claims(
+            self.task.unknowns, claims, order=ranks, budget_s=self.config.consistency_budget_s
+        )
+        self.timings["consistency_s"] += time.perf_counter() - started
+        return report
+
+    async def _resolve_conflicts(self, report: ConsistencyReport, at_join: int, notes: list[str]) -> None:
+        """Reject the newest attempt of each unsat core until the joined claims are consistent."""
+        while report.blame() is not None:
+            blamed = report.blame()
+            if blamed == TASK:
+                notes.append("the task's own constraints cannot all hold")
+                self.joins[-1]["status"] = "task-inconsistent"
+                return
+            data = self.graph.graph.nodes[blamed]
+            fork = self.forks[data["fork_id"]]
+            others = [a for a in report.core if a not in (blamed, TASK)]
+            reason = f"its claims conflict with {', '.join(others) or 'the task'}"
+            outcome = fork.outcome
+            assert outcome is not None and outcome.node == blamed
+            self._reject(fork, outcome, reason, at_join=at_join)
+            self.joins.append(
+                {
+                    "fork_id": fork.fork_id,
+                    "attempt": blamed,
+                    "join": None,
+                    "status": "rejected",
+                    "consistency": report.to_json(),
+                }
+            )
+            invalidated = self.graph.invalidate(blamed, reason=reason)
+            notes.append(f"fork {fork.fork_id} (attempt {outcome.attempt}) was withdrawn: {reason}")
+            for node in invalidated[1:]:
+                other = self.forks[self.graph.graph.nodes[node]["fork_id"]]
+                await self._restart(
+                    other, f"it was issued after a join of {blamed}, which was withdrawn", notes
+                )
+            await self._redo(fork, at_join, notes)
+            report = self._consistency()
+            self.joins[-1]["consistency"] = report.to_json()
+
+    async def _restart(self, fork: _Fork, reason: str, notes: list[str]) -> None:
+        """An invalidated fork: stop what it runs, then re-dispatch it (re-joined if it was joined)."""
+        if fork.failed:
+            return
+        if fork.runner is not None and not fork.runner.done():
+            fork.runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fork.runner
+            if fork.running_attempt is not None:
+                self.trace.add(
+                    CancelEvent, fork_id=fork.fork_id, attempt=fork.running_attempt, reason=_one_line(reason)
+                )
+                fork.running_attempt = None
+        fork.feedback.append(f"attempt {fork.attempts} was invalidated: {reason}")
+        self.ledger.invalidate(f"f{fork.fork_id}", _one_line(reason, 160))
+        notes.append(f"fork {fork.fork_id} was invalidated: {reason}")
+        if fork.joined:
+            fork.joined = False
+            await self._redo(fork, None, notes)
+        else:
+            fork.outcome = None
+            fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+
+    async def _redo(self, fork: _Fork, at_join: int | None, notes: list[str]) -> None:
+        """Re-dispatch a withdrawn fork now and re-join it when an attempt is accepted."""
+        fork.joined = False
+        fork.outcome = None
+        requested_t = self.trace.now()
+        outcome = await self._run_fork(fork)
+        if outcome is None:
+            notes.append(f"fork {fork.fork_id} failed after {fork.attempts} attempt(s)")
+            self.joins.append(
+                {
+                    "fork_id": fork.fork_id,
+                    "attempt": None,
+                    "join": None,
+                    "status": "failed",
+                    "consistency": None,
+                }
+            )
+            self.trace.add(
+                JoinEvent,
+                fork_id=fork.fork_id,
+                attempt=fork.attempts,
+                requested_t=requested_t,
+                status="failed",
+            )
+            return
+        self._record_join(fork, outcome)
+        self.trace.add(
+            JoinEvent,
+            fork_id=fork.fork_id,
+            attempt=outcome.attempt,
+            requested_t=requested_t,
+            status="rejoined",
+        )
+        claims = ", ".join(c.text for c in outcome.checks if c.accepted) or "(no claims)"
+        notes.append(f"fork {fork.fork_id} was re-done (attempt {outcome.attempt}) and re-joined: {claims}")
+
+    def _join_text(self, fork: _Fork, notes: list[str]) -> str:
+        lines = []
+        outcome = fork.outcome
+        if fork.failed or outcome is None:
+            lines.append(f"[fork {fork.fork_id} failed after {fork.attempts} attempt(s)]")
+        else:
+            lines.append(f"[fork {fork.fork_id}, attempt {outcome.attempt}: verified]")
+            lines += [
+                f"{c.text}   # {c.verdict.status.value}{f' ({c.role})' if c.role else ''}"
+                for c in outcome.checks
+            ]
+            if not outcome.checks and outcome.return_text.strip():
+                lines.append(_one_line(outcome.return_text, 2000))
+        lines += [f"[{note}]" for note in notes]
+        return "\n" + "\n".join(lines) + "\n"
+
+    # ------------------------------------------------------------ the answer
+
+    async def _answer(self, text: str) -> str | None:
+        self.answer_attempts += 1
+        started = time.perf_counter()
+        check = await asyncio.to_thread(
+            check_answer, self.task, text.strip(), budget_s=self.config.verify_budget_s
+        )
+        self.timings["answer_s"] += time.perf_counter() - started
+        self.trace.add(
+            AnswerEvent, organizer_tokens=self._take_tokens(), text=_one_line(text), status=check.status.value
+        )
+        final = check.proved or self.answer_attempts >= self.config.max_answer_attempts
+        if not final:
+            return f"\n[answer rejected ({check.status.value}): {check.message}; {self.config.max_answer_attempts - self.answer_attempts} attempt(s) left]\n"
+        self.answer = text.strip()
+        self.answer_check = check
+        self.graph.add_answer(self.answer)
+        self.message = check.message
+        if check.proved:
+            self.ledger.done("task", note="answer proved")
+        else:
+            self.ledger.fail("task", f"answer {check.status.value}: {check.message}")
+        await self._cancel_all("the answer is final")
+        return None
+
+    async def _cancel_all(self, reason: str) -> None:
+        for fork in self.forks.values():
+            if fork.runner is not None and not fork.runner.done():
+                fork.runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fork.runner
+                if fork.running_attempt is not None:
+                    self.trace.add(
+                        CancelEvent, fork_id=fork.fork_id, attempt=fork.running_attempt, reason=reason
+                    )
+                    fork.running_attempt = None
+                self.ledger.set_status(f"f{fork.fork_id}", "failed", note=f"cancelled: {reason}")
+
+    # ------------------------------------------------------------ the result
+
+    def _result(self) -> RunResult:
+        final = self._consistency()
+        status = self.answer_check.status if self.answer_check else Status.UNKNOWN
+        if self.answer is None and not self.message:
+            self.message = "no final answer"
+        if self.answer is None:
+            self.ledger.fail("task", self.message)
+        metrics = compute_metrics(self.trace.events, self.config.capacity)
+        result = RunResult(
+            task=self.task,
+            answer=self.answer,
+            status=status,
+            message=self.message,
+            answer_check=self.answer_check,
+            metrics=metrics,
+            graph=self.graph,
+            events=self.trace.events,
+            joins=self.joins,
+            final_consistency=final,
+            ledger=self.ledger.render(),
+            timings={k: round(v, 6) for k, v in self.timings.items()},
+            run_dir=self.dir,
+        )
+        if self.dir is not None:
+            from reasoning.bundle import write_run_files
+
+            result.bundle_path = write_run_files(result, self.dir)
+        return result
+
+
+@dataclass(frozen=True)
+class _NoReturn:
+    reason: str
+
+
+async def _close_stream(stream: AsyncIterator) -> None:
+    closer = getattr(stream, "aclose", None)
+    if closer is not None:
+        with contextlib.suppress(Exception):
+            await closer()

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,12 @@ MAX_BLOCK_CHARS = 100_000
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Run settings. Every time is in seconds; `seed` makes worker and organizer seeds."""
+    """Run settings. Every time is in seconds; `seed` makes worker and organizer seeds.
+
+    Checks (claims, joint consistency, the answer) run off the event loop on `verify_threads`
+    threads. With one (the default) they run in submission order, so scripted runs give the
+    same trace every time; more threads overlap slow checks at the price of that determinism.
+    """
 
     capacity: int = 4
     max_attempts: int = 3
@@ -80,9 +87,10 @@ class EngineConfig:
     run_budget_s: float = 600.0
     max_turns: int = 200
     seed: int = 0
+    verify_threads: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("capacity", "max_attempts", "max_answer_attempts", "max_turns"):
+        for name in ("capacity", "max_attempts", "max_answer_attempts", "max_turns", "verify_threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidArgument(f"{name} must be a positive int, got {value!r}")
@@ -244,9 +252,21 @@ class _Run:
         self.answer: str | None = None
         self.message = ""
         self.timings = {"verify_s": 0.0, "consistency_s": 0.0, "answer_s": 0.0}
+        self.checker = ThreadPoolExecutor(self.config.verify_threads, thread_name_prefix="engine-check")
 
     def close(self) -> None:
         self.trace.close()
+        self.checker.shutdown(wait=False, cancel_futures=True)
+
+    async def _off_loop(self, timing: str, function, *args, **kwargs):
+        """Run a blocking check on the checker threads, adding its duration to `timings`."""
+        started = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.checker, functools.partial(function, *args, **kwargs)
+            )
+        finally:
+            self.timings[timing] += time.perf_counter() - started
 
     # ------------------------------------------------------------ the organizer loop
 
@@ -257,7 +277,7 @@ class _Run:
         except TimeoutError:
             self.message = f"the run budget of {self.config.run_budget_s:g} s ran out"
         await self._cancel_all("the run ended")
-        return self._result()
+        return await self._result()
 
     async def _organize(self) -> None:
         context = self.task.text.rstrip() + "\n"
@@ -423,11 +443,9 @@ class _Run:
         self.trace.add(
             WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=state["tokens"], final=True
         )
-        started = time.perf_counter()
-        checks, notes = await asyncio.to_thread(
-            check_returned, self.task, body, budget_s=self.config.verify_budget_s
+        checks, notes = await self._off_loop(
+            "verify_s", check_returned, self.task, body, budget_s=self.config.verify_budget_s
         )
-        self.timings["verify_s"] += time.perf_counter() - started
         for check in checks:
             self.trace.add(
                 VerdictEvent,
@@ -515,9 +533,11 @@ class _Run:
             return f"\n[fork {fork_id} failed after {fork.attempts} attempt(s); last rejection: {fork.feedback[-1] if fork.feedback else 'none'}]\n"
         notes: list[str] = []
         self._record_join(fork, outcome)
-        report = self._consistency()
+        report = await self._consistency()
         self.joins[-1]["consistency"] = report.to_json()
         conflict = report.blame() == outcome.node
+        if conflict:
+            self.joins[-1]["status"] = "conflict"
         self.trace.add(
             JoinEvent,
             fork_id=fork_id,
@@ -555,17 +575,19 @@ class _Run:
         self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}")
         return join
 
-    def _consistency(self) -> ConsistencyReport:
-        started = time.perf_counter()
+    async def _consistency(self) -> ConsistencyReport:
         claims: list[tuple[str, Formula]] = [(TASK, f) for f in self.task.constraint_formulas]
         claims += [(c.attempt, c.formula) for c in self.graph.accepted_claims()]
         ranks = {a: self.graph.order(a) for a in self.graph.attempts()}
         ranks[TASK] = 0
-        report = check_claims(
-            self.task.unknowns, claims, order=ranks, budget_s=self.config.consistency_budget_s
+        return await self._off_loop(
+            "consistency_s",
+            check_claims,
+            self.task.unknowns,
+            claims,
+            order=ranks,
+            budget_s=self.config.consistency_budget_s,
         )
-        self.timings["consistency_s"] += time.perf_counter() - started
-        return report
 
     async def _resolve_conflicts(self, report: ConsistencyReport, at_join: int, notes: list[str]) -> None:
         """Reject the newest attempt of each unsat core until the joined claims are consistent."""
@@ -588,7 +610,8 @@ class _Run:
                     "attempt": blamed,
                     "join": None,
                     "status": "rejected",
-                    "consistency": report.to_json(),
+                    "consistency": None,  # the entry before this one holds the unsat core
+                    "core": list(report.core),
                 }
             )
             invalidated = self.graph.invalidate(blamed, reason=reason)
@@ -599,7 +622,7 @@ class _Run:
                     other, f"it was issued after a join of {blamed}, which was withdrawn", notes
                 )
             await self._redo(fork, at_join, notes)
-            report = self._consistency()
+            report = await self._consistency()
             self.joins[-1]["consistency"] = report.to_json()
 
     async def _restart(self, fork: _Fork, reason: str, notes: list[str]) -> None:
@@ -681,11 +704,9 @@ class _Run:
 
     async def _answer(self, text: str) -> str | None:
         self.answer_attempts += 1
-        started = time.perf_counter()
-        check = await asyncio.to_thread(
-            check_answer, self.task, text.strip(), budget_s=self.config.verify_budget_s
+        check = await self._off_loop(
+            "answer_s", check_answer, self.task, text.strip(), budget_s=self.config.verify_budget_s
         )
-        self.timings["answer_s"] += time.perf_counter() - started
         self.trace.add(
             AnswerEvent, organizer_tokens=self._take_tokens(), text=_one_line(text), status=check.status.value
         )
@@ -718,8 +739,8 @@ class _Run:
 
     # ------------------------------------------------------------ the result
 
-    def _result(self) -> RunResult:
-        final = self._consistency()
+    async def _result(self) -> RunResult:
+        final = await self._consistency()
         status = self.answer_check.status if self.answer_check else Status.UNKNOWN
         if self.answer is None and not self.message:
             self.message = "no final answer"

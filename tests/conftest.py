@@ -24,6 +24,7 @@ def every_certificate_rechecks():
     fails the test that produced it.
     """
     import reasoning.equivalence  # noqa: F401  (so its binding of `decide` is wrapped too)
+    import reasoning.task  # noqa: F401
     import solvers.dispatch
     from proofs.check import check_certificate
     from proofs.verdict import Status

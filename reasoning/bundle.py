@@ -210,6 +210,8 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
     final = data.get("final_consistency") or {}
     cert = final.get("certificate")
     ok, message = _consistency(cert, "sat", use_cvc5)
+    if cert is None and final.get("status") == "unknown":
+        message = f"the joint consistency of the accepted claims was not established: {final.get('message')}"
     if ok:
         covered = sorted(
             (c.get("attempt"), c.get("claim")) for c in cert.get("claims", []) if c.get("attempt") != TASK

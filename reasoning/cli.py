@@ -210,14 +210,19 @@ def _certificates_in(data: Any) -> list[dict[str, Any]]:
 @app.command()
 def check(
     path: Path = typer.Argument(
-        ..., help="A certificate JSON file, a verdict from --json, or JSON lines of verdicts."
+        ...,
+        help="A certificate JSON file, a verdict from --json, JSON lines of verdicts, or a run's "
+        "proof bundle (bundle.json).",
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON report per certificate."),
     cvc5: bool = typer.Option(
         True, "--cvc5/--no-cvc5", help="Also re-solve SMT certificates with cvc5 if installed."
     ),
 ) -> None:
-    """Re-check certificates from their JSON alone, in a fresh solver context."""
+    """Re-check certificates (or a whole proof bundle) from their JSON alone, in fresh solvers.
+
+    Exit 0 when everything re-checks, 1 when an item fails (it is named), 2 for unusable input.
+    """
     from proofs.check import check_certificate
 
     try:
@@ -235,6 +240,10 @@ def check(
                 f"[red]error:[/] {escape(str(path))} is neither JSON nor JSON lines: {escape(str(exc))}"
             )
             raise typer.Exit(2) from exc
+    from reasoning.bundle import is_bundle
+
+    if is_bundle(data):
+        _check_bundle(data, path, as_json, cvc5)
     certificates = _certificates_in(data)
     if not certificates:
         err.print(f"[red]error:[/] no certificate found in {escape(str(path))}")
@@ -254,6 +263,26 @@ def check(
             out.print(f"[{style}]{word}[/] #{index} {cert.get('kind')}  {escape(str(what))}")
             out.print(f"    [dim]{escape(report.message)}{' (' + escape(checks) + ')' if checks else ''}[/]")
     raise typer.Exit(0 if all_ok else 1)
+
+
+def _check_bundle(data: Any, path: Path, as_json: bool, cvc5: bool) -> None:
+    """Re-check a proof bundle item by item; exits with 0 (all ok) or 1 (naming the failure)."""
+    from reasoning.bundle import check_bundle
+
+    with err.status(f"re-checking the proof bundle {escape(str(path))}..."):
+        report = check_bundle(data, use_cvc5=cvc5)
+    if as_json:
+        _print_json({"bundle": str(path), **report.to_json()})
+    else:
+        for item in report.items:
+            style, word = ("green", "ok") if item.ok else ("red", "FAILED")
+            out.print(f"[{style}]{word}[/] {escape(item.name)}  [dim]{escape(item.message)}[/]")
+        failure = report.first_failure
+        if failure is None:
+            out.print(f"[green]bundle ok:[/] all {len(report.items)} items re-check")
+        else:
+            out.print(f"[red]bundle FAILED at {escape(failure.name)}:[/] {escape(failure.message)}")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:  # pragma: no cover - entry point

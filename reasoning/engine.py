@@ -67,6 +67,8 @@ from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_parts
 
 #: Longest sub-query and RETURN body the engine accepts, in characters.
 MAX_BLOCK_CHARS = 100_000
+#: Longest organizer turn, in characters: the context must not grow without bound.
+MAX_TURN_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,7 @@ class _Run:
 
     async def _turn(self, context: str, turn: int) -> tuple[str | None, str]:
         """One organizer turn; returns (reply to append or None when the run is over, context)."""
+        turn_chars = 0
         scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
         stream = self.engine.organizer.stream(context, seed=_seed_for(self.config.seed, "organizer", turn))
         try:
@@ -299,7 +302,12 @@ class _Run:
                 except InvalidArgument as exc:
                     return self._organizer_error(str(exc)), context
                 context += text
+                turn_chars += len(text)
                 self.organizer_tokens += tokens
+                if turn_chars > MAX_TURN_CHARS:
+                    return self._organizer_error(
+                        f"the turn is longer than {MAX_TURN_CHARS} characters"
+                    ), context
                 for event in scanner.feed(text):
                     await self._on_event(event)
             for event in scanner.close():
@@ -393,6 +401,7 @@ class _Run:
             if outcome.accepted:
                 return outcome
             self._reject(fork, outcome, outcome.reason)
+            self.graph.invalidate(outcome.node, reason=f"rejected: {_one_line(outcome.reason)}")
         self._fail(fork)
         return None
 
@@ -616,10 +625,10 @@ class _Run:
             )
             invalidated = self.graph.invalidate(blamed, reason=reason)
             notes.append(f"fork {fork.fork_id} (attempt {outcome.attempt}) was withdrawn: {reason}")
-            for node in invalidated[1:]:
-                other = self.forks[self.graph.graph.nodes[node]["fork_id"]]
+            dependents = dict.fromkeys(self.graph.graph.nodes[n]["fork_id"] for n in invalidated[1:])
+            for fork_id in dependents:  # one restart per fork, however many attempts it had
                 await self._restart(
-                    other, f"it was issued after a join of {blamed}, which was withdrawn", notes
+                    self.forks[fork_id], f"it was issued after a join of {blamed}, which was withdrawn", notes
                 )
             await self._redo(fork, at_join, notes)
             report = await self._consistency()

@@ -275,3 +275,19 @@ def test_concurrency_matches_the_hand_computed_value(capacity, expected):
     result = ForkJoinEngine(organizer, worker, EngineConfig(capacity=capacity)).run_sync(Task("t"))
     assert result.metrics.concurrency == pytest.approx(expected, abs=0.12)
     assert result.metrics.critical_path_s == pytest.approx(0.5, abs=0.12)
+
+
+def test_hostile_sizes_cost_a_format_error_or_a_rejection_not_memory_or_a_crash():
+    junk = ["x" * 100_000] * 12  # 1.2 MB of organizer text without a tag
+    big_return = "<RETURN>" + "1 = 1\n" * 2_000_000 + "</RETURN>"  # 12 MB RETURN block
+    deep = "<RETURN>" + "(" * 100_000 + "1" + ")" * 100_000 + " = 1\n2^2^2^2^100 = 0</RETURN>"
+    result, organizer, worker = run(
+        [junk, "<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>1 + 1 = 2</ANSWER>"],
+        {1: [big_return], 2: [deep]},
+        task=Task("t"),
+        max_attempts=1,
+    )
+    assert "the turn is longer than 1000000 characters" in organizer.contexts[1]
+    assert "[fork 1 failed after 1 attempt(s)" in organizer.contexts[2]
+    assert "[fork 2 failed after 1 attempt(s)" in organizer.contexts[3]
+    assert result.status is Status.PROVED and result.accepted_claims() == []

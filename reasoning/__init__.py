@@ -1,7 +1,8 @@
 """A neuro-symbolic verified reasoning engine.
 
 The public surface is small: `verify`, `verify_many`, `equivalent`, `check_certificate`, the
-`Verdict`/`Status` types and the errors. Everything else is importable but internal.
+`Verdict`/`Status` types and the errors; the fork/join engine (`ForkJoinEngine`, `EngineConfig`,
+`Task`, `check_bundle`). Everything else is importable but internal.
 """
 
 from proofs.check import CheckReport, check_certificate, register_checker
@@ -27,23 +28,41 @@ def _recheck_consistency(cert, *, use_cvc5: bool = True) -> CheckReport:
 register_checker("consistency", _recheck_consistency)
 
 
+_ENGINE = {
+    "ForkJoinEngine": "reasoning.engine",
+    "EngineConfig": "reasoning.engine",
+    "RunResult": "reasoning.engine",
+    "Task": "reasoning.task",
+    "check_bundle": "reasoning.bundle",
+}
+
+
 def __getattr__(name: str):
     # Imported lazily: the LaTeX grammar is only compiled when answers are compared.
     if name in ("equivalent", "EquivalenceResult"):
         from reasoning import equivalence
 
         return getattr(equivalence, name)
+    if name in _ENGINE:
+        import importlib
+
+        return getattr(importlib.import_module(_ENGINE[name]), name)
     raise AttributeError(f"module 'reasoning' has no attribute {name!r}")
 
 
 __all__ = [
     "Certificate",
     "CheckReport",
+    "EngineConfig",
     "EquivalenceResult",
+    "ForkJoinEngine",
     "InvalidArgument",
     "ReasoningError",
+    "RunResult",
     "Status",
+    "Task",
     "Verdict",
+    "check_bundle",
     "check_certificate",
     "equivalent",
     "verify",

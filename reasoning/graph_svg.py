@@ -45,6 +45,8 @@ def _labels(node: str, data: dict[str, Any]) -> tuple[str, str, str]:
         return title, data.get("query", ""), f"{node}: {data.get('query', '')}"
     if kind == "claim":
         status = data.get("status") or "no verdict"
+        if data.get("role"):
+            status += f", {data['role']}"
         return (
             f"CLAIM ({status})",
             data.get("claim", ""),

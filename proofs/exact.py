@@ -86,13 +86,13 @@ def integer_root(n: int, k: int) -> int | None:
 def _rational_root(value: Fraction, k: int) -> Fraction:
     if value < 0:
         if k % 2 == 0:
-            raise Undefined(f"even root of a negative number ({value})")
+            raise Undefined(f"even root of a negative number ({_short(value)})")
         # Odd roots of negatives are real but conventions differ (SymPy's principal root is
         # complex), so we do not decide them exactly.
         raise NotExact("odd root of a negative number")
     num, den = integer_root(value.numerator, k), integer_root(value.denominator, k)
     if num is None or den is None:
-        raise NotExact(f"the {k}-th root of {value} is irrational")
+        raise NotExact(f"the {k}-th root of {_short(value)} is irrational")
     return Fraction(num, den)
 
 
@@ -115,18 +115,26 @@ def _power(base: Fraction, exponent: Fraction, limits: Limits) -> Fraction:
     return _check(base**e, limits)
 
 
+def _short(value: Fraction | int) -> str:
+    """A number for a message: itself when short, else its size (huge ones cannot be printed)."""
+    value = Fraction(value)
+    bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+    return str(value) if bits <= 64 else f"a {bits}-bit number"
+
+
 def _integer(value: Fraction, what: str) -> int:
     if value.denominator != 1:
-        raise Undefined(f"{what} needs an integer, got {value}")
+        raise Undefined(f"{what} needs an integer, got {_short(value)}")
     return value.numerator
 
 
 def _factorial(value: Fraction, limits: Limits) -> Fraction:
     n = _integer(value, "factorial")
     if n < 0:
-        raise Undefined(f"factorial of a negative number ({n})")
-    if n > 20 and math.lgamma(n + 1) / math.log(2) > limits.max_bits:
-        raise TooLarge(f"{n}! would exceed {limits.max_bits} bits")
+        raise Undefined(f"factorial of a negative number ({_short(n)})")
+    # n! has more than n bits for n >= 8, so a huge n is refused before lgamma could overflow
+    if n > 20 and (n > limits.max_bits or math.lgamma(n + 1) / math.log(2) > limits.max_bits):
+        raise TooLarge(f"{_short(n)}! would exceed {limits.max_bits} bits")
     return Fraction(math.factorial(n))
 
 
@@ -138,7 +146,7 @@ def _binomial(n_value: Fraction, k_value: Fraction, limits: Limits) -> Fraction:
         return Fraction(0)
     k = min(k, n - k)
     if k > 0 and k * (n.bit_length()) > limits.max_bits:
-        raise TooLarge(f"binomial({n}, {k}) would exceed {limits.max_bits} bits")
+        raise TooLarge(f"binomial({_short(n)}, {_short(k)}) would exceed {limits.max_bits} bits")
     return Fraction(math.comb(n, k))
 
 

@@ -291,3 +291,18 @@ def test_equivalent_from_threads_and_asyncio_matches_serial():
         return await asyncio.gather(*(asyncio.to_thread(signature, p) for p in PAIRS))
 
     assert asyncio.run(from_asyncio()) == serial
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"),
+    [
+        ("x = 10^5000", Status.REFUTED),  # a 5,000-digit literal in the SMT script
+        ("(10^400)! = 0", Status.UNKNOWN),  # lgamma overflowed on the huge n
+        ("binomial(2^20000, 2^19000) = 1", Status.UNKNOWN),  # the message printed both numbers
+        ("sqrt(-(10^5000)) = 1", Status.REFUTED),
+        ("root(10^5000 + 1, 3) = 1", Status.UNKNOWN),  # or refuted, if SymPy is quick enough
+    ],
+)
+def test_huge_numbers_give_a_verdict_not_an_exception(claim, status):
+    got = verify(claim, budget_s=2.0).status
+    assert got is status or (status is Status.UNKNOWN and got is Status.REFUTED)

@@ -13,8 +13,8 @@ The query language (the verb is case-insensitive; surrounding whitespace is igno
 - `prove: <claim>`: `reasoning.api.verify`. Returns the claim when it is proved; otherwise a
   note with the status, the reason and the counterexample.
 - `solve: <c1>; <c2>; ... [for x, y]`: values of the variables that satisfy the task's
-  constraints and the query's claims (separated by `;` or line breaks), found by Z3 through
-  `reasoning.causal_graph.check_claims`. The variables are the `for` list, else the task's
+  constraints and the query's claims (separated by `;` or line breaks; there may be none),
+  found by Z3 through `reasoning.causal_graph.check_claims`. The variables are the `for` list, else the task's
   unknowns followed by the other free variables of the query's claims (sorted); each has the
   task's sort for it, else `Real`. Returns `x = <value>` per variable in that order when every
   value is rational; `# no solution: ...` when the constraints are unsatisfiable; a note when Z3
@@ -171,7 +171,9 @@ class SolverWorker:
         """The RETURN body for `request`: claim lines, or note lines only."""
         query = request.query if isinstance(request.query, str) else ""
         if len(query) > MAX_QUERY_CHARS:
-            return _note(f"solver worker: the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+            return _note(
+                f"solver worker: the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}"
+            )
         match = _QUERY.match(query)
         verb = match.group(1).lower() if match else ""
         if verb not in VERBS:
@@ -181,7 +183,7 @@ class SolverWorker:
             )
         assert match is not None
         body = match.group(2).strip()
-        if not body:
+        if not body and verb != "solve":  # a bare `solve:` solves the task's own constraints
             return _note(f"solver worker: '{verb}:' needs something after the colon")
         if verb == "evaluate":
             return self._evaluate(body)
@@ -199,14 +201,18 @@ class SolverWorker:
             return _note("evaluate: the expression is empty")
         parsed = parse_claim(f"{expression} = 0")
         if isinstance(parsed, ParseFailure):
-            return _note(f"evaluate: {_shown(expression)!r} is not an expression:", _shown(parsed.describe(), 400))
+            return _note(
+                f"evaluate: {_shown(expression)!r} is not an expression:", _shown(parsed.describe(), 400)
+            )
         # The appended `= 0` is the last relation, so one `=` means the text before it is one term.
         if not (isinstance(parsed, Compare) and parsed.ops == ("=",) and parsed.terms[1] == Num(Fraction(0))):
             return _note(f"evaluate: {_shown(expression)!r} is not an expression (use 'prove:' for claims)")
         term = parsed.terms[0]
         names = sorted(free_variables(term))
         if names:
-            return _note(f"evaluate: the expression has variables ({', '.join(names)}); it needs a closed one")
+            return _note(
+                f"evaluate: the expression has variables ({', '.join(names)}); it needs a closed one"
+            )
         try:
             value = evaluate(term)
         except Undefined as exc:
@@ -259,7 +265,8 @@ class SolverWorker:
             formula = parse_claim(part)
             if isinstance(formula, ParseFailure):
                 return _note(
-                    f"solve: constraint {index} {_shown(part)!r} does not parse:", _shown(formula.describe(), 400)
+                    f"solve: constraint {index} {_shown(part)!r} does not parse:",
+                    _shown(formula.describe(), 400),
                 )
             query.append(formula)
         task = request.task
@@ -280,7 +287,10 @@ class SolverWorker:
             return _note(f"solve: the solver failed ({type(exc).__name__}: {_shown(str(exc))})")
         if report.status is Consistency.INCONSISTENT:
             texts = {label: to_text(f) for label, f in claims}
-            why = "; ".join(f"{label} ({_shown(texts[label], 80)})" for label in report.core) or "the constraints"
+            why = (
+                "; ".join(f"{label} ({_shown(texts[label], 80)})" for label in report.core)
+                or "the constraints"
+            )
             extra = f" (with {len(excluded)} earlier solution(s) excluded)" if excluded else ""
             return _note(f"no solution: {why} cannot all hold{extra}")
         if report.status is not Consistency.CONSISTENT or report.witness is None:

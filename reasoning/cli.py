@@ -1,4 +1,5 @@
-"""The `reason` command line: verify claims, compare answers, re-check certificates.
+"""The `reason` command line: verify claims, compare answers, re-check certificates and bundles,
+run the fork/join engine (`reason run`, in `reasoning.cli_run`).
 
 Exit status: 0 when everything asked was proved (equivalent, re-checked), 1 when something was
 refuted, unknown or invalid, 2 for usage errors (a missing file, bad options).
@@ -283,6 +284,11 @@ def _check_bundle(data: Any, path: Path, as_json: bool, cvc5: bool) -> None:
         else:
             out.print(f"[red]bundle FAILED at {escape(failure.name)}:[/] {escape(failure.message)}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+from reasoning.cli_run import run as _run_command  # noqa: E402 - registered after the app exists
+
+app.command("run")(_run_command)
 
 
 def main() -> None:  # pragma: no cover - entry point

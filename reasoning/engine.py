@@ -35,7 +35,7 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,20 +213,33 @@ class ForkJoinEngine:
         self.worker = worker
         self.config = config or EngineConfig()
 
-    def run_sync(self, task: Task, *, run_dir: str | Path | None = None) -> RunResult:
+    def run_sync(
+        self,
+        task: Task,
+        *,
+        run_dir: str | Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> RunResult:
         """`run` from synchronous code (starts an event loop)."""
-        return asyncio.run(self.run(task, run_dir=run_dir))
+        return asyncio.run(self.run(task, run_dir=run_dir, progress=progress))
 
-    async def run(self, task: Task, *, run_dir: str | Path | None = None) -> RunResult:
+    async def run(
+        self,
+        task: Task,
+        *,
+        run_dir: str | Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> RunResult:
         """Run `task` to a final answer (or out of turns or budget); never raises for anything an
         organizer or worker does. With `run_dir`, writes trace.jsonl, ledger.md, graph.json,
-        graph.svg and bundle.json there (the ledger and trace live, as the run goes)."""
+        graph.svg and bundle.json there (the ledger and trace live, as the run goes).
+        `progress` is called with the ledger (Markdown) whenever it changes."""
         if not isinstance(task, Task):
             raise InvalidArgument("task must be a reasoning.task.Task")
         directory = Path(run_dir) if run_dir is not None else None
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
-        run = _Run(self, task, directory)
+        run = _Run(self, task, directory, progress)
         try:
             return await run.execute()
         finally:
@@ -236,13 +249,23 @@ class ForkJoinEngine:
 class _Run:
     """The state of one run (one per `ForkJoinEngine.run` call)."""
 
-    def __init__(self, engine: ForkJoinEngine, task: Task, directory: Path | None) -> None:
+    def __init__(
+        self,
+        engine: ForkJoinEngine,
+        task: Task,
+        directory: Path | None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.config = engine.config
         self.task = task
         self.dir = directory
         self.trace = RunTrace(directory / "trace.jsonl" if directory else None)
-        self.ledger = Ledger(directory / "ledger.md" if directory else None, title=_one_line(task.text, 120))
+        self.ledger = Ledger(
+            directory / "ledger.md" if directory else None,
+            title=_one_line(task.text, 120),
+            on_change=progress,
+        )
         self.ledger.add("task", _one_line(task.text, 120), criterion="final answer proved against the task")
         self.graph = CausalGraph(task.text)
         self.forks: dict[int, _Fork] = {}
@@ -690,8 +713,7 @@ class _Run:
             requested_t=requested_t,
             status="rejoined",
         )
-        claims = ", ".join(c.text for c in outcome.checks if c.accepted) or "(no claims)"
-        notes.append(f"fork {fork.fork_id} was re-done (attempt {outcome.attempt}) and re-joined: {claims}")
+        notes.append(_verified_block(outcome, "verified, re-joined"))
 
     def _join_text(self, fork: _Fork, notes: list[str]) -> str:
         lines = []
@@ -699,14 +721,8 @@ class _Run:
         if fork.failed or outcome is None:
             lines.append(f"[fork {fork.fork_id} failed after {fork.attempts} attempt(s)]")
         else:
-            lines.append(f"[fork {fork.fork_id}, attempt {outcome.attempt}: verified]")
-            lines += [
-                f"{c.text}   # {c.verdict.status.value}{f' ({c.role})' if c.role else ''}"
-                for c in outcome.checks
-            ]
-            if not outcome.checks and outcome.return_text.strip():
-                lines.append(_one_line(outcome.return_text, 2000))
-        lines += [f"[{note}]" for note in notes]
+            lines.append(_verified_block(outcome, "verified"))
+        lines += [note if note.startswith("[fork") and "\n" in note else f"[{note}]" for note in notes]
         return "\n" + "\n".join(lines) + "\n"
 
     # ------------------------------------------------------------ the answer
@@ -776,6 +792,17 @@ class _Run:
 
             result.bundle_path = write_run_files(result, self.dir)
         return result
+
+
+def _verified_block(outcome: AttemptOutcome, label: str) -> str:
+    """`[fork i, attempt n: <label>]` and one line per claim: `claim   # status (role)`."""
+    lines = [f"[fork {outcome.fork_id}, attempt {outcome.attempt}: {label}]"]
+    lines += [
+        f"{c.text}   # {c.verdict.status.value}{f' ({c.role})' if c.role else ''}" for c in outcome.checks
+    ]
+    if not outcome.checks and outcome.return_text.strip():
+        lines.append(_one_line(outcome.return_text, 2000))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

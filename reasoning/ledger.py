@@ -19,6 +19,7 @@ import dataclasses
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -95,8 +96,15 @@ class Ledger:
       - [~] **f1** Try 8/(3-8/3) (done when: claim proved)
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, title: str = "Progress ledger"):
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        *,
+        title: str = "Progress ledger",
+        on_change: Callable[[str], None] | None = None,
+    ):
         self.path = Path(path) if path is not None else None
+        self.on_change = on_change  # called with the rendered ledger after every change
         self.title = _one_line(title)
         self._items: dict[str, LedgerItem] = {}
         self._write()
@@ -176,6 +184,8 @@ class Ledger:
         return item
 
     def _write(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.render())
         if self.path is None:
             return
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)

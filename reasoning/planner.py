@@ -1,0 +1,94 @@
+"""`SolverPlanner`: a programmatic organizer that writes the same protocol tags an LLM would.
+
+It plans for `SolverWorker`s (`reasoning.solver_worker`). For a task with unknowns it forks one
+`solve: for u` sub-query per unknown (in waves of at most `capacity`), joins each, and answers
+with every claim the engine verified at its joins. If that answer is rejected (the per-unknown
+values need not fit together when the task has many solutions), it forks one `solve:` for all
+the unknowns at once and answers with its claims. A task without unknowns is one sub-query:
+`prove: <text>` when the text is a claim, else `evaluate: <text>`.
+
+The planner reads only what the engine writes back into its context: blocks that start with
+`[fork i, attempt n: verified...]` followed by `claim   # status (role)` lines, and
+`[fork i failed ...]` / `[fork i was invalidated ...]` notes. One planner serves one run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from proofs.parsing import ParseFailure, parse_claim
+from reasoning.api import InvalidArgument
+from reasoning.task import Task
+from reasoning.workers import Chunk
+
+_BLOCK = re.compile(r"^\[fork (\d+), attempt \d+: verified[^\]]*\]$")
+_CLAIM = re.compile(r"^(.*\S)   # proved(?: \((\w+)\))?$")
+_DROPPED = re.compile(r"^\[fork (\d+) (?:failed|was invalidated|\(attempt \d+\) was withdrawn)")
+
+
+def verified_claims(context: str) -> dict[int, list[str]]:
+    """Fork id -> the claims the engine last reported verified for it (dropped forks removed)."""
+    claims: dict[int, list[str]] = {}
+    current: int | None = None
+    for line in context.splitlines():
+        if block := _BLOCK.match(line):
+            current = int(block.group(1))
+            claims[current] = []
+            continue
+        if dropped := _DROPPED.match(line):
+            claims.pop(int(dropped.group(1)), None)
+            current = None
+            continue
+        claim = _CLAIM.match(line)
+        if current is not None and claim:
+            claims[current].append(claim.group(1))
+        elif not line.startswith("["):
+            current = None
+    return claims
+
+
+class SolverPlanner:
+    """The organizer for solver workers (see the module docstring)."""
+
+    def __init__(self, task: Task, *, capacity: int = 4) -> None:
+        if not isinstance(task, Task):
+            raise InvalidArgument("task must be a reasoning.task.Task")
+        if not isinstance(capacity, int) or capacity < 1:
+            raise InvalidArgument(f"capacity must be a positive int, got {capacity!r}")
+        self.task = task
+        self.capacity = capacity
+        self._turns = self._plan()
+        next(self._turns)  # run to the first `yield`, so each `send` returns one turn
+
+    def _plan(self):
+        """A generator of turns; each `send(context)` gives the next turn's text."""
+        task = self.task
+        context = yield ""
+        if not task.unknowns:
+            text = " ".join(task.text.split())
+            verb = "evaluate" if isinstance(parse_claim(text), ParseFailure) else "prove"
+            context = yield f"<FORK-1>{verb}: {text}</FORK-1><JOIN-1>"
+            claims = verified_claims(context).get(1, [])
+            yield f"<ANSWER>{chr(10).join(claims) or 'false'}</ANSWER>"
+            return
+        names = list(task.unknowns)
+        for start in range(0, len(names), self.capacity):
+            wave = list(enumerate(names[start : start + self.capacity], start=start + 1))
+            forks = "".join(f"<FORK-{i}>solve: for {name}</FORK-{i}>" for i, name in wave)
+            context = yield forks + f"<JOIN-{wave[0][0]}>"
+            for i, _ in wave[1:]:
+                context = yield f"<JOIN-{i}>"
+        claims = [c for _, found in sorted(verified_claims(context).items()) for c in found]
+        context = yield f"<ANSWER>{chr(10).join(dict.fromkeys(claims)) or 'false'}</ANSWER>"
+        whole = len(names) + 1
+        context = yield f"<FORK-{whole}>solve: for {', '.join(names)}</FORK-{whole}><JOIN-{whole}>"
+        claims = verified_claims(context).get(whole, [])
+        yield f"<ANSWER>{chr(10).join(claims) or 'false'}</ANSWER>"
+
+    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
+        try:
+            turn = self._turns.send(context)
+        except StopIteration:
+            return
+        yield turn

@@ -29,6 +29,7 @@ test: setup-test lint
 bench: setup-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/verify_vs_mathverify.py
+	$(BIN)/python bench/engine_overhead.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

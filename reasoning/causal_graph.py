@@ -346,6 +346,11 @@ class CausalGraph:
         self._attempts: dict[int, list[str]] = {}  # fork id -> its attempts, oldest first
         self._joins: dict[str, list[str]] = {}  # attempt -> its joins
         self._counts = {"claim": 0, "join": 0, "answer": 0}
+        self._by_kind: dict[str, list[str]] = {}
+        # indexes kept in step with the node attributes, so a join costs O(its own size)
+        self._claims: dict[str, list[str]] = {}  # attempt -> its claims, in order
+        self._valid_joins: dict[str, None] = {}  # an ordered set
+        self._accepted: dict[str, None] = {}  # joined, valid attempts
         self._add_node(TASK, kind="task", text=task)
 
     # ------------------------------------------------------------ building
@@ -353,6 +358,7 @@ class CausalGraph:
     def _add_node(self, node: str, **attrs: Any) -> str:
         self._order += 1
         self.graph.add_node(node, order=self._order, valid=True, **attrs)
+        self._by_kind.setdefault(attrs["kind"], []).append(node)  # issue order, kept cheap
         return node
 
     def _add_edge(self, source: str, target: str, kind: str) -> None:
@@ -389,12 +395,9 @@ class CausalGraph:
         """
         if not isinstance(fork_id, int) or isinstance(fork_id, bool) or fork_id < 0:
             raise InvalidArgument(f"fork_id must be a non-negative int, got {fork_id!r}")
-        if after_joins is None:
-            joins = [n for n in self._nodes_of("join") if self.graph.nodes[n]["valid"]]
-        else:
-            joins = list(dict.fromkeys(after_joins))
+        joins = list(self._valid_joins) if after_joins is None else list(dict.fromkeys(after_joins))
         for join in [*joins, *([spawned_by] if spawned_by not in (None, TASK) else [])]:
-            if not self._node(join, "join")["valid"]:
+            if join not in self._valid_joins and not self._node(join, "join")["valid"]:
                 raise InvalidArgument(f"{join} was invalidated; a new fork cannot build on it")
         attempts = self._attempts.setdefault(fork_id, [])
         number = len(attempts) + 1
@@ -409,8 +412,7 @@ class CausalGraph:
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")
-        for join in joins:
-            self._add_edge(join, node, "depends_on")
+        self.graph.add_edges_from((join, node, "depends_on", {"kind": "depends_on"}) for join in joins)
         return node
 
     def add_claim(
@@ -450,6 +452,7 @@ class CausalGraph:
             certificate=verdict.certificate if verdict else None,
         )
         self._formulas[node] = formula
+        self._claims.setdefault(attempt, []).append(node)
         self._add_edge(attempt, node, "returned")
         return node
 
@@ -470,6 +473,8 @@ class CausalGraph:
         for claim in self._claims_of(node_id):
             self._add_edge(claim, join, "joined")
         self._joins.setdefault(node_id, []).append(join)
+        self._valid_joins[join] = None
+        self._accepted[node_id] = None
         return join
 
     def add_answer(self, text: str, *, joins: Iterable[str] | None = None) -> str:
@@ -489,11 +494,14 @@ class CausalGraph:
     # ------------------------------------------------------------ queries
 
     def _nodes_of(self, kind: str) -> list[str]:
-        nodes = [n for n, d in self.graph.nodes(data=True) if d["kind"] == kind]
-        return sorted(nodes, key=lambda n: self.graph.nodes[n]["order"])
+        return list(self._by_kind.get(kind, ()))
 
     def _claims_of(self, attempt: str) -> list[str]:
-        return [t for _, t, k in self.graph.out_edges(attempt, keys=True) if k == "returned"]
+        return list(self._claims.get(attempt, ()))
+
+    def valid_joins(self) -> list[str]:
+        """The joins not invalidated, in issue order."""
+        return list(self._valid_joins)
 
     def attempts(self, fork_id: int | None = None) -> list[str]:
         """Attempt ids in issue order (of one fork, or all)."""
@@ -533,10 +541,12 @@ class CausalGraph:
             data["invalidated_by"] = attempt
             data["reason"] = reason or ("rejected" if node == attempt else f"depends on {attempt}")
             newly.append(node)
+            self._accepted.pop(node, None)
             for claim in self._claims_of(node):
                 self.graph.nodes[claim]["valid"] = False
             for join in self._joins.get(node, []):
                 self.graph.nodes[join]["valid"] = False
+                self._valid_joins.pop(join, None)
                 for _, target, kind in self.graph.out_edges(join, keys=True):
                     if kind == "answered":
                         self.graph.nodes[target]["valid"] = False
@@ -545,9 +555,13 @@ class CausalGraph:
     def accepted_claims(self) -> list[ClaimRecord]:
         """The proved (or unchecked) claims of joined, valid attempts, in issue order."""
         out = []
-        for node in self._nodes_of("claim"):
-            data = self.graph.nodes[node]
-            attempt = self.graph.nodes[data["attempt"]]
+        nodes = self.graph.nodes
+        claims = sorted(
+            (c for a in self._accepted for c in self._claims.get(a, ())), key=lambda c: nodes[c]["order"]
+        )
+        for node in claims:
+            data = nodes[node]
+            attempt = nodes[data["attempt"]]
             if (
                 data["valid"]
                 and attempt["valid"]
@@ -601,17 +615,24 @@ class CausalGraph:
         self.graph = graph
         self._formulas, self._attempts, self._joins = {}, {}, {}
         self._counts = {"claim": 0, "join": 0, "answer": 0}
+        self._by_kind, self._claims, self._valid_joins, self._accepted = {}, {}, {}, {}
         self._order = max((d.get("order", 0) for _, d in graph.nodes(data=True)), default=0)
         for node in sorted(graph.nodes, key=lambda n: graph.nodes[n].get("order", 0)):
             d = graph.nodes[node]
             kind = d.get("kind")
             if kind not in NODE_KINDS:
                 raise InvalidArgument(f"node {node!r} has unknown kind {kind!r}")
+            self._by_kind.setdefault(kind, []).append(node)
             if kind == "attempt":
                 self._attempts.setdefault(d["fork_id"], []).append(node)
+                if d.get("valid") and d.get("joined"):
+                    self._accepted[node] = None
             elif kind == "join":
                 self._joins.setdefault(d["attempt"], []).append(node)
+                if d.get("valid"):
+                    self._valid_joins[node] = None
             elif kind == "claim":
+                self._claims.setdefault(d["attempt"], []).append(node)
                 formula = parse_claim(d["claim"])
                 if isinstance(formula, ParseFailure):
                     raise InvalidArgument(f"claim {d['claim']!r} does not parse: {formula.message}")

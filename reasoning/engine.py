@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -177,8 +176,8 @@ class RunResult:
 
 
 def _seed_for(seed: int, *parts: object) -> int:
-    digest = hashlib.sha256(json.dumps([seed, *map(str, parts)]).encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+    key = "|".join(map(str, (seed, *parts))).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big")
 
 
 def _one_line(text: str, limit: int = 200) -> str:
@@ -382,9 +381,7 @@ class _Run:
         if len(self.outstanding) >= self.config.capacity:
             busy = ", ".join(map(str, sorted(self.outstanding)))
             return f"the pool is full ({self.config.capacity} forks outstanding: {busy}); join one first"
-        after = [
-            j["join"] for j in self.joins if j.get("join") and self.graph.graph.nodes[j["join"]]["valid"]
-        ]
+        after = self.graph.valid_joins()
         fork = _Fork(fork_id, query.strip(), after)
         self.forks[fork_id] = fork
         self.outstanding.add(fork_id)
@@ -415,7 +412,10 @@ class _Run:
                 self.ledger.retry(f"f{fork.fork_id}", note=fork.feedback[-1].splitlines()[0])
             else:
                 self.ledger.start(f"f{fork.fork_id}")
-            joins = [j for j in fork.after_joins if self.graph.graph.nodes[j]["valid"]]
+            joins = fork.after_joins
+            if number > 1:  # a re-dispatch cannot build on joins withdrawn since the fork
+                valid = set(self.graph.valid_joins())
+                joins = [j for j in joins if j in valid]
             node = self.graph.add_fork(fork.fork_id, fork.query, after_joins=joins)
             fork.running_attempt = number
             outcome = await self._attempt(fork, number, node)

@@ -107,6 +107,8 @@ class Ledger:
         self.on_change = on_change  # called with the rendered ledger after every change
         self.title = _one_line(title)
         self._items: dict[str, LedgerItem] = {}
+        self._lines: dict[str, str] = {}  # item id -> its rendered line, redone when it changes
+        self._children: dict[str, list[str]] = {}
         self._write()
 
     @property
@@ -129,6 +131,10 @@ class Ledger:
             raise InvalidArgument(f"{parent!r} is a sub-task; sub-tasks cannot have sub-tasks")
         item = LedgerItem(item_id, _one_line(text), _one_line(criterion), parent=parent)
         self._items[item_id] = item
+        self._lines[item_id] = item.render()
+        self._children[item_id] = []
+        if parent is not None:
+            self._children[parent].append(item_id)
         self._write()
         return item
 
@@ -171,29 +177,29 @@ class Ledger:
         lines = [f"# {self.title}", ""]
         for item in self._items.values():
             if item.parent is None:
-                lines.append(item.render())
-                lines.extend(
-                    "  " + child.render() for child in self._items.values() if child.parent == item.item_id
-                )
+                lines.append(self._lines[item.item_id])
+                lines.extend("  " + self._lines[child] for child in self._children[item.item_id])
         return "\n".join(lines) + "\n"
 
     def _update(self, item_id: str, **changes) -> LedgerItem:
         item = dataclasses.replace(self[item_id], **changes)
         self._items[item_id] = item
+        self._lines[item_id] = item.render()
         self._write()
         return item
 
     def _write(self) -> None:
+        if self.on_change is None and self.path is None:
+            return
+        text = self.render()
         if self.on_change is not None:
-            self.on_change(self.render())
+            self.on_change(text)
         if self.path is None:
             return
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.render())
-                handle.flush()
-                os.fsync(handle.fileno())
+                handle.write(text)  # no fsync: readers need atomicity, not durability
             os.replace(temp, self.path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)

@@ -144,17 +144,34 @@ def _parser() -> Lark:
     return Lark(grammar_text("protocol"), parser="lalr", lexer="contextual", start=["document", "tag"])
 
 
-@lru_cache(maxsize=4096)
-def _read_tag(tag: str) -> tuple[str, int | None] | str:
-    """One complete tag -> (kind, id), or an error message. Cached: real streams repeat tags."""
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+@lru_cache(maxsize=1024)
+def _read_shape(shape: str) -> tuple[str, bool] | None:
+    """(kind, has an id) of a tag whose digit runs are all '0', or None when it is malformed.
+
+    Digits only ever form the id token, so every tag of one shape parses alike; caching by
+    shape means `<FORK-1>`, `<FORK-2>`, ... cost one Lark parse in all.
+    """
     try:
-        kind, digits = _ToTag().transform(_parser().parse(tag, start="tag"))
+        kind, digits = _ToTag().transform(_parser().parse(shape, start="tag"))
     except LarkError:
+        return None
+    return kind, digits is not None
+
+
+def _read_tag(tag: str) -> tuple[str, int | None] | str:
+    """One complete tag -> (kind, id), or an error message."""
+    parsed = _read_shape(_DIGIT_RUN.sub("0", tag))
+    if parsed is None:
         keyword = tag.lstrip("</")
         hint = next(h for kw, h in _HINTS.items() if keyword.startswith(kw))
         return f"malformed tag {tag!r}: {hint}"
-    if digits is None:
+    kind, has_id = parsed
+    if not has_id:
         return kind, None
+    digits = _DIGIT_RUN.search(tag).group()
     if len(digits) > MAX_ID_DIGITS:
         return f"fork id in {tag!r} has {len(digits)} digits; at most {MAX_ID_DIGITS} are allowed"
     return kind, int(digits)

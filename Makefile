@@ -16,8 +16,11 @@ setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
 # Exit status 1 from `reason verify` means "some claim was not proved", which the demo expects.
+# Then one fork/join run with solver workers; its run directory (bundle, graph, ledger) is kept.
 demo: setup
 	$(BIN)/reason verify --file examples/claims.txt || [ $$? -eq 1 ]
+	$(BIN)/reason run --task examples/task.json --out runs/demo
+	$(BIN)/reason check runs/demo/bundle.json
 
 lint: setup-test
 	$(BIN)/ruff check .
@@ -32,4 +35,4 @@ bench: setup-test
 	$(BIN)/python bench/engine_overhead.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis runs

@@ -551,17 +551,7 @@ class _Run:
         self.outstanding.discard(fork_id)
         outcome = await self._settle(fork)
         if outcome is None:
-            self.trace.add(
-                JoinEvent,
-                fork_id=fork_id,
-                attempt=fork.attempts,
-                requested_t=requested_t,
-                organizer_tokens=tokens,
-                status="failed",
-            )
-            self.joins.append(
-                {"fork_id": fork_id, "attempt": None, "join": None, "status": "failed", "consistency": None}
-            )
+            self._record_failed_join(fork, requested_t, tokens)
             return f"\n[fork {fork_id} failed after {fork.attempts} attempt(s); last rejection: {fork.feedback[-1] if fork.feedback else 'none'}]\n"
         notes: list[str] = []
         self._record_join(fork, outcome)
@@ -580,6 +570,19 @@ class _Run:
         )
         await self._resolve_conflicts(report, fork_id, notes)
         return self._join_text(fork, notes)
+
+    def _record_failed_join(self, fork: _Fork, requested_t: float, tokens: int) -> None:
+        self.trace.add(
+            JoinEvent,
+            fork_id=fork.fork_id,
+            attempt=fork.attempts,
+            requested_t=requested_t,
+            organizer_tokens=tokens,
+            status="failed",
+        )
+        self.joins.append(
+            {"fork_id": fork.fork_id, "attempt": None, "join": None, "status": "failed", "consistency": None}
+        )
 
     async def _settle(self, fork: _Fork) -> AttemptOutcome | None:
         """Wait for the fork's background attempts; None when it failed."""
@@ -688,22 +691,7 @@ class _Run:
         outcome = await self._run_fork(fork)
         if outcome is None:
             notes.append(f"fork {fork.fork_id} failed after {fork.attempts} attempt(s)")
-            self.joins.append(
-                {
-                    "fork_id": fork.fork_id,
-                    "attempt": None,
-                    "join": None,
-                    "status": "failed",
-                    "consistency": None,
-                }
-            )
-            self.trace.add(
-                JoinEvent,
-                fork_id=fork.fork_id,
-                attempt=fork.attempts,
-                requested_t=requested_t,
-                status="failed",
-            )
+            self._record_failed_join(fork, requested_t, 0)
             return
         self._record_join(fork, outcome)
         self.trace.add(

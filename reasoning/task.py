@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
-from proofs.claims import BoolConst, Connective, Formula, Quantified, free_variables, to_text
+from proofs.claims import BoolConst, Compare, Connective, Formula, Quantified, Var, free_variables, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict, invalid
 from reasoning.api import InvalidArgument
@@ -242,6 +242,9 @@ def answer_obligations(task: Task, text: str) -> list[tuple[str, Formula]] | Par
         formulas.append(formula)
     about = [f for f in formulas if free_variables(f) & set(task.unknowns)]
     out: list[tuple[str, Formula]] = [("closed", f) for f in formulas if f not in about]
+    missing = [name for name in task.unknowns if name not in _pinned(about, set(task.unknowns))]
+    if missing:  # without a value for every unknown, "the answer solves the task" says nothing
+        return f"the answer gives no value for {', '.join(missing)}: write `name = value` for each unknown"
     if about:
         stray = sorted(set().union(*(free_variables(f) for f in about)) - set(task.unknowns))
         if stray:
@@ -251,6 +254,21 @@ def answer_obligations(task: Task, text: str) -> list[tuple[str, Formula]] | Par
         out.append(("solves", _quantify("forall", task.unknowns, Connective("->", pinned, task_holds))))
         out.append(("exists", _quantify("exists", task.unknowns, Connective("and", pinned, task_holds))))
     return out
+
+
+def _pinned(formulas: Iterable[Formula], unknowns: set[str]) -> set[str]:
+    """Unknowns given a value by a top-level conjunct `u = closed expression` (either side)."""
+    names: set[str] = set()
+    stack = list(formulas)
+    while stack:
+        formula = stack.pop()
+        if isinstance(formula, Connective) and formula.op == "and":
+            stack += [formula.left, formula.right]
+        elif isinstance(formula, Compare) and formula.ops == ("=",):
+            for side, other in (formula.terms, reversed(formula.terms)):
+                if isinstance(side, Var) and side.name in unknowns and not free_variables(other):
+                    names.add(side.name)
+    return names
 
 
 def check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:

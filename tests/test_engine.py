@@ -291,3 +291,10 @@ def test_hostile_sizes_cost_a_format_error_or_a_rejection_not_memory_or_a_crash(
     assert "[fork 1 failed after 1 attempt(s)" in organizer.contexts[2]
     assert "[fork 2 failed after 1 attempt(s)" in organizer.contexts[3]
     assert result.status is Status.PROVED and result.accepted_claims() == []
+
+
+@pytest.mark.parametrize("answer", ["2 + 2 = 4", "x + y = 10", "x = 3", "x = 3 and y = 7 or x = 1"])
+def test_an_answer_that_does_not_give_every_unknown_a_value_is_not_proved(answer):
+    # found by the property test: `forall U: (A -> C)` holds for these without fixing anything
+    result, _, _ = run([f"<ANSWER>{answer}</ANSWER>"], {}, max_answer_attempts=1)
+    assert result.status is Status.INVALID and "gives no value for" in result.message

@@ -494,12 +494,12 @@ def test_a_withdrawn_join_redoes_a_joined_fork_issued_after_it():
     assert result.status is Status.PROVED
 
 
-# ---------------------------------------------------------------- known bugs (answer check)
-# `reasoning.task.answer_obligations` adds the "solves" and "exists" obligations only when the
-# answer has a claim that mentions an unknown, and "solves" is `forall U: (A -> C)`, which A = C
-# satisfies. So an answer that says nothing about the unknowns, or restates the constraints,
-# is `proved` although it finds no x and y; `check_bundle` re-derives the same obligations and
-# accepts it too. The property above leaves such answers out of its answers (so it stays strict).
+# ---------------------------------------------------------------- fixed bugs (answer check)
+# `reasoning.task.answer_obligations` used to add the "solves" and "exists" obligations only when
+# the answer had a claim mentioning an unknown, and "solves" is `forall U: (A -> C)`, which A = C
+# satisfies. So an answer that said nothing about the unknowns, or restated the constraints, was
+# `proved` although it found no x and y (and `check_bundle`, re-deriving the same obligations,
+# accepted it). Now every unknown must be given a value; these two pin that.
 
 
 def run_answer(answer: str) -> RunResult:

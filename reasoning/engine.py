@@ -660,19 +660,23 @@ class _Run:
             report = await self._consistency()
             self.joins[-1]["consistency"] = report.to_json()
 
+    async def _stop(self, fork: _Fork, reason: str) -> bool:
+        """Cancel the fork's background attempts if they still run; True when it did."""
+        if fork.runner is None or fork.runner.done():
+            return False
+        fork.runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fork.runner
+        if fork.running_attempt is not None:
+            self.trace.add(CancelEvent, fork_id=fork.fork_id, attempt=fork.running_attempt, reason=reason)
+            fork.running_attempt = None
+        return True
+
     async def _restart(self, fork: _Fork, reason: str, notes: list[str]) -> None:
         """An invalidated fork: stop what it runs, then re-dispatch it (re-joined if it was joined)."""
         if fork.failed:
             return
-        if fork.runner is not None and not fork.runner.done():
-            fork.runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fork.runner
-            if fork.running_attempt is not None:
-                self.trace.add(
-                    CancelEvent, fork_id=fork.fork_id, attempt=fork.running_attempt, reason=_one_line(reason)
-                )
-                fork.running_attempt = None
+        await self._stop(fork, _one_line(reason))
         fork.feedback.append(f"attempt {fork.attempts} was invalidated: {reason}")
         self.ledger.invalidate(f"f{fork.fork_id}", _one_line(reason, 160))
         notes.append(f"fork {fork.fork_id} was invalidated: {reason}")
@@ -739,15 +743,7 @@ class _Run:
 
     async def _cancel_all(self, reason: str) -> None:
         for fork in self.forks.values():
-            if fork.runner is not None and not fork.runner.done():
-                fork.runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await fork.runner
-                if fork.running_attempt is not None:
-                    self.trace.add(
-                        CancelEvent, fork_id=fork.fork_id, attempt=fork.running_attempt, reason=reason
-                    )
-                    fork.running_attempt = None
+            if await self._stop(fork, reason):
                 self.ledger.set_status(f"f{fork.fork_id}", "failed", note=f"cancelled: {reason}")
 
     # ------------------------------------------------------------ the result

@@ -15,7 +15,7 @@ What it measures (issue 3).
    the subtraction understates the overhead (a note says so); the peer ratio still holds.
 
    Peer, measured in the same process: the same checks made sequentially in the main thread
-   without the engine, i.e. N calls of `reasoning.task.check_claims` on the RETURN bodies, N calls
+   without the engine, i.e. N calls of `reasoning.task.check_returned` on the RETURN bodies, N calls
    of `reasoning.causal_graph.check_claims` on the claims joined so far (every join re-checks
    all of them, as the engine does, so this cost grows with N squared), the final consistency
    check and `reasoning.task.check_answer`. Ratio = engine wall time / peer wall time.
@@ -57,8 +57,7 @@ from proofs.claims import Formula  # noqa: E402
 from reasoning.causal_graph import TASK  # noqa: E402
 from reasoning.causal_graph import check_claims as check_consistency  # noqa: E402
 from reasoning.engine import EngineConfig, ForkJoinEngine, RunResult  # noqa: E402
-from reasoning.task import Task, check_answer  # noqa: E402
-from reasoning.task import check_claims as check_returned  # noqa: E402
+from reasoning.task import Task, check_answer, check_returned  # noqa: E402
 from reasoning.workers import ScriptedOrganizer, ScriptedWorker  # noqa: E402
 
 OVERHEAD_TARGET_MS = 1.0

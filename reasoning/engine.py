@@ -60,8 +60,7 @@ from reasoning.run_trace import (
     WorkerTokensEvent,
     compute_metrics,
 )
-from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer
-from reasoning.task import check_claims as check_returned
+from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer, check_returned
 from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_parts
 
 #: Longest sub-query and RETURN body the engine accepts, in characters.
@@ -114,7 +113,6 @@ class AttemptOutcome:
     reason: str = ""
     return_text: str = ""
     checks: list[ClaimCheck] = field(default_factory=list)
-    tokens: int = 0
 
 
 @dataclass
@@ -129,7 +127,6 @@ class _Fork:
     running_attempt: int | None = None
     joined: bool = False  # the organizer has joined it (and it is not failed)
     failed: bool = False
-    done_reason: str = ""
 
 
 @dataclass
@@ -443,7 +440,6 @@ class _Run:
 
     def _fail(self, fork: _Fork) -> None:
         fork.failed = True
-        fork.done_reason = f"fork {fork.fork_id} failed after {fork.attempts} attempt(s)"
         last = fork.feedback[-1].splitlines()[0] if fork.feedback else ""
         self.ledger.fail(f"f{fork.fork_id}", f"{fork.attempts} attempt(s); last: {_one_line(last, 160)}")
 
@@ -486,9 +482,7 @@ class _Run:
                 claim=_one_line(check.text),
                 status=check.verdict.status.value,
             )
-        outcome = AttemptOutcome(
-            fork.fork_id, number, node, False, return_text=body, checks=checks, tokens=state["tokens"]
-        )
+        outcome = AttemptOutcome(fork.fork_id, number, node, False, return_text=body, checks=checks)
         for check in checks:
             if check.formula is not None:
                 self.graph.add_claim(node, check.text, check.formula, check.verdict, role=check.role)
@@ -507,7 +501,7 @@ class _Run:
 
     def _finish_failed(self, fork: _Fork, number: int, node: str, reason: str, tokens: int) -> AttemptOutcome:
         self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=tokens, final=True)
-        return AttemptOutcome(fork.fork_id, number, node, False, reason=reason, tokens=tokens)
+        return AttemptOutcome(fork.fork_id, number, node, False, reason=reason)
 
     async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:
         scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)

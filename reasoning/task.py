@@ -192,7 +192,7 @@ def check_claim(task: Task, text: str, *, budget_s: float) -> ClaimCheck:
     return ClaimCheck(text, role, verdict, formula)
 
 
-def check_claims(task: Task, text: str, *, budget_s: float) -> tuple[list[ClaimCheck], list[str]]:
+def check_returned(task: Task, text: str, *, budget_s: float) -> tuple[list[ClaimCheck], list[str]]:
     """Check the claim lines of `text` (at most MAX_CLAIMS); returns (checks, notes on the rest)."""
     lines = read_claims(text)
     notes = []

@@ -238,6 +238,9 @@ def certified_truth(cert: Any) -> bool | None:
         return holds if isinstance(holds, bool) else None
     if kind in ("polynomial", "witness"):
         return True
+    if kind == "domain":  # a task domain's rule check (registered by reasoning.domains)
+        holds = cert.get("holds")
+        return holds if isinstance(holds, bool) else None
     if kind == "counterexample":
         return False
     if kind == "smt" and cert.get("expect") in ("sat", "unsat"):

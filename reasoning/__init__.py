@@ -28,6 +28,20 @@ def _recheck_consistency(cert, *, use_cvc5: bool = True) -> CheckReport:
 register_checker("consistency", _recheck_consistency)
 
 
+def _recheck_domain(cert, *, use_cvc5: bool = True) -> CheckReport:
+    from reasoning.domains import get, load
+
+    task = cert.get("task")
+    if not isinstance(task, dict) or task.get("domain") != cert.get("domain"):
+        return CheckReport(False, "a domain certificate names its task and the task's domain")
+    problem = load(task)
+    ok, message = get(problem.domain).recheck(problem, cert)
+    return CheckReport(bool(ok), message, {f"domain:{problem.domain}": "ok" if ok else "failed"})
+
+
+register_checker("domain", _recheck_domain)
+
+
 _ENGINE = {
     "ForkJoinEngine": "reasoning.engine",
     "EngineConfig": "reasoning.engine",

@@ -9,6 +9,9 @@ A bundle (`reasoning.bundle/1`) is one JSON object:
   certificate (`sat` for an accepted join, `unsat` with the core for a rejection).
 - `final_consistency`: the joint check of all accepted claims with the task's constraints.
 - `answer`: the final answer, its status and the certificates of its obligations (or null).
+  A domain task (`task.domain`, see `reasoning.domains`) has `domain` claims and one `domain`
+  obligation for the answer; each certificate names the task and the text it is about and is
+  re-derived by the domain's own `recheck`.
 - `graph`: the causal graph as node-link JSON; `metrics`: the run's metrics.
 
 `check_bundle` trusts none of the producer's conclusions. It rebuilds the task, re-derives each
@@ -155,6 +158,23 @@ def _proves(name: str, cert: Any, expected_claim: str, use_cvc5: bool) -> tuple[
     return report.ok, report.message
 
 
+def _domain_proves(
+    task: Task, name: str, cert: Any, text: str, role: str, use_cvc5: bool
+) -> tuple[bool, str]:
+    """Is `cert` a re-checking domain certificate that `text` (a claim or the answer) holds for
+    exactly this task?"""
+    if not isinstance(cert, dict) or cert.get("kind") != "domain":
+        return False, f"{name} has no domain certificate"
+    if cert.get("claim") != text or cert.get("role") != role:
+        return False, f"{name}: the certificate is about {cert.get('role')} {cert.get('claim')!r}"
+    if cert.get("task") != task.domain or cert.get("domain") != task.domain.get("domain"):
+        return False, f"{name}: the certificate is about another task"
+    if cert.get("holds") is not True:
+        return False, f"{name}: the certificate does not prove it"
+    report = check_certificate(cert, use_cvc5=use_cvc5)
+    return report.ok, report.message
+
+
 def _consistency(cert: Any, expect: str, use_cvc5: bool) -> tuple[bool, str]:
     if not isinstance(cert, dict) or cert.get("kind") != "consistency" or cert.get("expect") != expect:
         return False, f"expected a consistency certificate with expect = {expect}"
@@ -182,7 +202,10 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
     except InvalidArgument as exc:
         report.add("task", (False, str(exc)))
         return
-    report.add("task", (True, f"{len(task.unknowns)} unknown(s), {len(task.constraints)} constraint(s)"))
+    if task.domain is not None:
+        report.add("task", (True, f"a {task.domain.get('domain')} task"))
+    else:
+        report.add("task", (True, f"{len(task.unknowns)} unknown(s), {len(task.constraints)} constraint(s)"))
     try:
         graph = CausalGraph.from_node_link(data.get("graph"))
     except InvalidArgument as exc:
@@ -216,7 +239,7 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
         covered = sorted(
             (c.get("attempt"), c.get("claim")) for c in cert.get("claims", []) if c.get("attempt") != TASK
         )
-        needed = sorted((r.attempt, r.claim) for r in joined.values())
+        needed = sorted((r.attempt, r.claim) for r in joined.values() if r.formula is not None)
         tasks = sorted(c.get("claim") for c in cert.get("claims", []) if c.get("attempt") == TASK)
         constraints = sorted(to_text(f) for f in task.constraint_formulas)
         if covered != needed or tasks != constraints:
@@ -232,6 +255,14 @@ def _check_claim(task: Task, entry: Any, joined: dict, report: BundleReport, use
     name = f"claim {entry.get('node') if isinstance(entry, dict) else '?'}"
     if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
         report.add(name, (False, "a claim entry needs its text"))
+        return
+    if task.domain is not None:
+        record = joined.get(entry.get("node"))
+        if record is None or record.claim != entry["text"] or entry.get("role") != "domain":
+            report.add(name, (False, "not the domain claim the graph records for this node"))
+            return
+        ok, message = _domain_proves(task, name, entry.get("certificate"), entry["text"], "claim", use_cvc5)
+        report.add(name, (ok, f"{entry['text']} (domain): {message}"))
         return
     formula = parse_claim(entry["text"])
     if isinstance(formula, ParseFailure):
@@ -279,6 +310,16 @@ def _check_answer(task: Task, answer: Any, report: BundleReport, use_cvc5: bool)
         return
     if answer.get("status") != "proved":
         report.add("answer", (True, f"the answer is recorded as {answer.get('status')}, not as verified"))
+        return
+    if task.domain is not None:
+        given = answer.get("obligations") or []
+        if len(given) != 1 or not isinstance(given[0], dict) or given[0].get("role") != "domain":
+            report.add("answer", (False, "a domain answer has exactly one obligation, in role domain"))
+            return
+        cert = (given[0].get("verdict") or {}).get("certificate")
+        report.add(
+            "answer (domain)", _domain_proves(task, "answer", cert, answer["text"], "answer", use_cvc5)
+        )
         return
     planned = answer_obligations(task, answer["text"])
     if isinstance(planned, (str, ParseFailure)):

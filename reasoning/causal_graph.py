@@ -60,7 +60,7 @@ class ClaimRecord:
     attempt: str
     text: str
     claim: str
-    formula: Formula
+    formula: Formula | None  # None for a domain claim (role "domain"), checked by its domain
     status: str | None
     certificate: dict[str, Any] | None
 
@@ -342,7 +342,7 @@ class CausalGraph:
     def __init__(self, task: str = "") -> None:
         self.graph = nx.MultiDiGraph()
         self._order = 0
-        self._formulas: dict[str, Formula] = {}
+        self._formulas: dict[str, Formula | None] = {}
         self._attempts: dict[int, list[str]] = {}  # fork id -> its attempts, oldest first
         self._joins: dict[str, list[str]] = {}  # attempt -> its joins
         self._counts = {"claim": 0, "join": 0, "answer": 0}
@@ -427,7 +427,9 @@ class CausalGraph:
         """Record a claim that `attempt` returned; returns the claim's node id.
 
         `formula` is the parsed claim (parsed from `claim_text` when None); `verdict` its
-        individual check and `role` how it was checked (see reasoning.task). Only claims without
+        individual check and `role` how it was checked (see reasoning.task). A claim in role
+        `domain` is text in a domain's notation: it is not parsed and has no formula (it is a
+        closed statement, so it takes no part in `check_consistency`). Only claims without
         a verdict or with a `proved` one count as accepted when the attempt is joined. Raises InvalidArgument if the text does not parse, or the attempt is
         unknown, invalidated or already joined.
         """
@@ -436,7 +438,7 @@ class CausalGraph:
             raise InvalidArgument(
                 f"{attempt} is {'joined' if data['joined'] else 'invalidated'}; no more claims"
             )
-        if formula is None:
+        if formula is None and role != "domain":
             formula = parse_claim(claim_text)
             if isinstance(formula, ParseFailure):
                 raise InvalidArgument(f"claim {claim_text!r} does not parse: {formula.describe()}")
@@ -445,7 +447,7 @@ class CausalGraph:
             kind="claim",
             attempt=attempt,
             text=str(claim_text),
-            claim=to_text(formula),
+            claim=str(claim_text) if formula is None else to_text(formula),
             status=verdict.status.value if verdict else None,
             role=role,
             backend=verdict.backend if verdict else None,
@@ -587,7 +589,7 @@ class CausalGraph:
         """Are all accepted claims jointly satisfiable, with `unknowns` (name -> "Int" | "Real")
         shared? An unsat core names the attempts in conflict and `blame()` the newest of them.
         Raises InvalidArgument for bad unknowns or budget; a Z3 timeout is `unknown`."""
-        claims = [(c.attempt, c.formula) for c in self.accepted_claims()]
+        claims = [(c.attempt, c.formula) for c in self.accepted_claims() if c.formula is not None]
         ranks = {a: self.order(a) for a in self._nodes_of("attempt")}
         return check_claims(unknowns, claims, order=ranks, budget_s=budget_s)
 
@@ -633,10 +635,13 @@ class CausalGraph:
                     self._valid_joins[node] = None
             elif kind == "claim":
                 self._claims.setdefault(d["attempt"], []).append(node)
-                formula = parse_claim(d["claim"])
-                if isinstance(formula, ParseFailure):
-                    raise InvalidArgument(f"claim {d['claim']!r} does not parse: {formula.message}")
-                self._formulas[node] = formula
+                if d.get("role") == "domain":
+                    self._formulas[node] = None
+                else:
+                    formula = parse_claim(d["claim"])
+                    if isinstance(formula, ParseFailure):
+                        raise InvalidArgument(f"claim {d['claim']!r} does not parse: {formula.message}")
+                    self._formulas[node] = formula
             if kind in self._counts:
                 self._counts[kind] = max(self._counts[kind], int(str(node).rsplit("-", 1)[1]))
         if TASK not in graph:

@@ -290,6 +290,16 @@ from reasoning.cli_run import run as _run_command  # noqa: E402 - registered aft
 
 app.command("run")(_run_command)
 
+from reasoning.cli_solve import domains as _domains_command  # noqa: E402
+from reasoning.cli_solve import eval_app as _eval_app  # noqa: E402
+from reasoning.cli_solve import solve as _solve_command  # noqa: E402
+
+app.command("solve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    _solve_command
+)
+app.command("domains")(_domains_command)
+app.add_typer(_eval_app, name="eval")
+
 
 def main() -> None:  # pragma: no cover - entry point
     app()

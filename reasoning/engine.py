@@ -113,6 +113,8 @@ class AttemptOutcome:
     reason: str = ""
     return_text: str = ""
     checks: list[ClaimCheck] = field(default_factory=list)
+    #: The rejection cannot be mended by re-dispatching (a domain check said so).
+    final: bool = False
 
 
 @dataclass
@@ -422,6 +424,8 @@ class _Run:
                 return outcome
             self._reject(fork, outcome, outcome.reason)
             self.graph.invalidate(outcome.node, reason=f"rejected: {_one_line(outcome.reason)}")
+            if outcome.final:
+                break
         self._fail(fork)
         return None
 
@@ -434,7 +438,9 @@ class _Run:
             at_join=at_join,
         )
         lines = [f"attempt {outcome.attempt} was rejected: {reason}"]
-        lines += [f"rejected claim: {c.text}" for c in outcome.checks if c.formula is not None]
+        lines += [
+            f"rejected claim: {c.text}" for c in outcome.checks if c.formula is not None or c.role == "domain"
+        ]
         fork.feedback.append("\n".join(lines))
         self.ledger.reject(f"f{fork.fork_id}", _one_line(reason, 160))
 
@@ -484,11 +490,12 @@ class _Run:
             )
         outcome = AttemptOutcome(fork.fork_id, number, node, False, return_text=body, checks=checks)
         for check in checks:
-            if check.formula is not None:
+            if check.formula is not None or check.role == "domain":
                 self.graph.add_claim(node, check.text, check.formula, check.verdict, role=check.role)
         bad = [c for c in checks if c.verdict.status in (Status.REFUTED, Status.INVALID)]
         if bad:
             outcome.reason = "; ".join(c.describe() for c in bad[:3])
+            outcome.final = any(c.final for c in bad)
         elif self.task.require_claims and not any(c.accepted for c in checks):
             unknown = [c.describe() for c in checks][:3]
             outcome.reason = "no claim was proved" + (
@@ -606,7 +613,7 @@ class _Run:
 
     async def _consistency(self) -> ConsistencyReport:
         claims: list[tuple[str, Formula]] = [(TASK, f) for f in self.task.constraint_formulas]
-        claims += [(c.attempt, c.formula) for c in self.graph.accepted_claims()]
+        claims += [(c.attempt, c.formula) for c in self.graph.accepted_claims() if c.formula is not None]
         ranks = {a: self.graph.order(a) for a in self.graph.attempts()}
         ranks[TASK] = 0
         return await self._off_loop(

@@ -19,6 +19,11 @@ true for every x). So a claim is checked by the first obligation that applies (`
 
 A claim whose obligation is refuted or invalid rejects the fork that returned it.
 
+A task of a domain (`reasoning.domains`: Countdown, Sudoku, ...) carries its problem as
+`domain` (the problem's JSON). Its claims and answer are then checked by the domain's rules
+(`Domain.check_claim`, `Domain.check_answer`) in the role `domain`: closed statements with a
+`domain` certificate, which never take part in the joint consistency check.
+
 The final answer is checked by `check_answer`: its claims about the unknowns, A, must pin a
 solution (`forall U: (A -> C)`) that exists (`exists U: (A and C)`); its other claims must be
 proved. Each obligation is an ordinary claim with an ordinary certificate, so the proof bundle
@@ -30,7 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 from proofs.claims import BoolConst, Compare, Connective, Formula, Quantified, Var, free_variables, to_text
@@ -40,7 +45,7 @@ from reasoning.api import InvalidArgument
 from solvers.dispatch import decide
 
 SORTS = ("Int", "Real")
-ROLES = ("closed", "entailed", "choice")
+ROLES = ("closed", "entailed", "choice", "domain")
 #: Most claims read from one worker result or answer; the rest are reported, not checked.
 MAX_CLAIMS = 64
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*'*")
@@ -51,17 +56,23 @@ class Task:
     """A task for the engine. `unknowns` keeps its order (it fixes quantifier order).
 
     `require_claims`: a worker result must contain at least one accepted claim (the default);
-    when False, a result with no claim lines is joined as plain text.
+    when False, a result with no claim lines is joined as plain text. `domain`: the JSON of a
+    domain problem (`reasoning.domains.Problem.to_json`); its rules then check claims and answer.
     """
 
     text: str
     unknowns: dict[str, str] = field(default_factory=dict)
     constraints: tuple[str, ...] = ()
     require_claims: bool = True
+    domain: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
             raise InvalidArgument("task text must be a str")
+        if self.domain is not None:
+            if self.unknowns or self.constraints:
+                raise InvalidArgument("a domain task has no unknowns or constraints of its own")
+            self.problem  # noqa: B018 - parse now, so a bad domain task fails here, clearly
         if not isinstance(self.unknowns, dict):
             raise InvalidArgument("unknowns must map names to 'Int' or 'Real'")
         for name, sort in self.unknowns.items():
@@ -79,17 +90,29 @@ class Task:
             if stray:
                 raise InvalidArgument(f"constraint {text!r} uses {', '.join(stray)}, which are not unknowns")
 
+    @cached_property
+    def problem(self):
+        """The parsed domain problem (`reasoning.domains.Problem`), or None for a plain task."""
+        if self.domain is None:
+            return None
+        from reasoning.domains import load
+
+        return load(self.domain)
+
     @property
     def constraint_formulas(self) -> list[Formula]:
         return [parse_claim(text) for text in self.constraints]  # validated in __post_init__
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "text": self.text,
             "unknowns": dict(self.unknowns),
             "constraints": list(self.constraints),
             "require_claims": self.require_claims,
         }
+        if self.domain is not None:
+            out["domain"] = self.domain
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> Task:
@@ -99,12 +122,21 @@ class Task:
         constraints = data.get("constraints", [])
         if not isinstance(constraints, list):
             raise InvalidArgument("task 'constraints' must be a list of claim texts")
+        domain = data.get("domain")
+        if domain is not None and not isinstance(domain, dict):
+            raise InvalidArgument("task 'domain' must be a domain problem object")
         return cls(
             text=data["text"],
             unknowns=data.get("unknowns", {}),
             constraints=tuple(constraints),
             require_claims=bool(data.get("require_claims", True)),
+            domain=domain,
         )
+
+    @classmethod
+    def of_problem(cls, problem) -> Task:
+        """The engine task of a domain problem (`reasoning.domains.Problem`)."""
+        return cls(text=problem.text, domain=problem.to_json())
 
 
 def read_claims(text: str) -> list[str]:
@@ -145,6 +177,8 @@ class ClaimCheck:
     role: str | None
     verdict: Verdict
     formula: Formula | None = None
+    #: A rejection that re-dispatching the same sub-query cannot mend (see DomainCheck.final).
+    final: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -167,8 +201,23 @@ class ClaimCheck:
         return line
 
 
+def _domain_verdict(task: Task, text: str, check) -> Verdict:
+    return Verdict(
+        claim=text,
+        status=check.status,
+        backend=f"domain:{task.problem.domain}",
+        certificate=check.certificate,
+        message=check.message,
+    )
+
+
 def check_claim(task: Task, text: str, *, budget_s: float) -> ClaimCheck:
     """Check one returned claim against `task` (see the module docstring)."""
+    if task.domain is not None:
+        domain_check = _domain(task).check_claim(task.problem, text, budget_s=budget_s)
+        return ClaimCheck(
+            text, "domain", _domain_verdict(task, text, domain_check), final=bool(domain_check.final)
+        )
     formula = parse_claim(text)
     if isinstance(formula, ParseFailure):
         return ClaimCheck(text, None, invalid(text, formula.describe()))
@@ -271,8 +320,18 @@ def _pinned(formulas: Iterable[Formula], unknowns: set[str]) -> set[str]:
     return names
 
 
+def _domain(task: Task):
+    from reasoning.domains import get
+
+    return get(task.problem.domain)
+
+
 def check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:
     """Is `text` a verified answer to `task`? (See the module docstring.)"""
+    if task.domain is not None:
+        check = _domain(task).check_answer(task.problem, text, budget_s=budget_s)
+        verdict = _domain_verdict(task, text, check)
+        return AnswerCheck(text, check.status, check.message, (("domain", verdict),))
     planned = answer_obligations(task, text)
     if isinstance(planned, ParseFailure):
         return AnswerCheck(text, Status.INVALID, f"the answer does not parse: {planned.describe()}")

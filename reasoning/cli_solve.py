@@ -1,0 +1,347 @@
+"""`reason solve`, `reason domains` and `reason eval reasoning-gym`: the main job from the shell.
+
+Registered on the `reason` app by `reasoning.cli`. `reason solve DOMAIN --field value ...` reads
+the domain's fields as flags (`--numbers 25 50 75 100 3 6 --target 952`); `reason solve --task
+task.json` reads a task dict. `reason eval reasoning-gym TASK` generates items with reasoning-gym,
+solves each with the engine and scores our answers with reasoning-gym's own `score_answer`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.text import Text
+
+from reasoning.api import InvalidArgument
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+_BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def fields_from_args(domain, args: list[str]) -> dict[str, Any]:
+    """The task dict of `domain` from CLI words like `--numbers 1 2 3 --target 6 --no-integer-only`.
+
+    Each flag is a field name (`-` or `_`); its values run to the next flag (a word starting with
+    `--`; negative numbers are values). Raises InvalidArgument naming the bad flag or value.
+    """
+    specs = domain.fields
+    task: dict[str, Any] = {"domain": domain.name}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if not word.startswith("--") or len(word) == 2:
+            raise InvalidArgument(f"unexpected argument {word!r}; fields are given as --name value")
+        name = word[2:].replace("-", "_")
+        negated = name.startswith("no_") and name[3:] in specs and specs[name[3:]].kind == "bool"
+        if negated:
+            name = name[3:]
+        if name not in specs:
+            raise InvalidArgument(
+                f"{domain.name} has no field --{name.replace('_', '-')}; fields: "
+                + ", ".join(f"--{n.replace('_', '-')}" for n in specs)
+            )
+        j = i + 1
+        while j < len(args) and not args[j].startswith("--"):
+            j += 1
+        values, i = args[i + 1 : j], j
+        task[name] = _convert(name, specs[name].kind, values, negated)
+    return task
+
+
+def _convert(name: str, kind: str, values: list[str], negated: bool) -> Any:
+    flag = f"--{name.replace('_', '-')}"
+    if kind == "bool":
+        if not values:
+            return not negated
+        if len(values) == 1 and values[0].lower() in _BOOL_WORDS and not negated:
+            return _BOOL_WORDS[values[0].lower()]
+        raise InvalidArgument(f"{flag} takes no value (or true/false), got {' '.join(values)!r}")
+    if kind in ("ints", "strs"):
+        if not values:
+            raise InvalidArgument(f"{flag} needs at least one value")
+        return [_scalar(flag, kind[:-1], v) for v in values]
+    if len(values) != 1:
+        raise InvalidArgument(f"{flag} takes one value, got {len(values)}")
+    return _scalar(flag, kind, values[0])
+
+
+def _scalar(flag: str, kind: str, value: str) -> Any:
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError as exc:
+        what = "an integer" if kind == "int" else "a number"
+        raise InvalidArgument(f"{flag}: {value!r} is not {what}") from exc
+    return value
+
+
+def _read_task_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidArgument(f"cannot read the task file {path}: {exc}") from exc
+
+
+def solve(
+    ctx: typer.Context,
+    domain: str | None = typer.Argument(None, help="The domain (see `reason domains`)."),
+    task_file: Path | None = typer.Option(None, "--task", help="A task JSON file naming its domain."),
+    workers: int = typer.Option(4, "--workers", min=1, max=64, help="Worker capacity c."),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Run directory (trace, ledger, graph picture, bundle); default: a temp dir."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed for the run."),
+    budget: float = typer.Option(600.0, "--budget", min=0.1, max=86400, help="Seconds for the whole run."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
+) -> None:
+    """Solve a task and print its verified answers, how each was verified and the proof bundle.
+
+    The domain's fields are flags after the domain name, e.g.
+
+      reason solve countdown --numbers 25 50 75 100 3 6 --target 952 --solutions 4
+
+      reason solve sudoku --grid '..3.2....'
+
+      reason solve --task task.json
+
+    `reason domains` lists the domains and their fields. Exit 0 when the answer is proved,
+    1 when it is not (including "no solution" without a proof), 2 for a malformed task.
+    """
+    from reasoning.domains import get
+    from reasoning.solve import solve as run_solve
+
+    try:
+        if task_file is not None:
+            if domain is not None or ctx.args:
+                raise InvalidArgument("give either --task FILE or a domain with its fields, not both")
+            task = _read_task_file(task_file)
+        elif domain is None:
+            raise InvalidArgument("name a domain (see `reason domains`) or give --task FILE")
+        else:
+            task = fields_from_args(get(domain), list(ctx.args))
+        directory = out_dir or Path(tempfile.mkdtemp(prefix="reason-solve-"))
+        directory.mkdir(parents=True, exist_ok=True)
+        show = not as_json and err.is_terminal
+        with Live(console=err, transient=False, auto_refresh=False) if show else _NoLive() as live:
+
+            def progress(ledger: str) -> None:
+                live.update(Text(ledger), refresh=True)
+
+            result = run_solve(
+                task,
+                workers=workers,
+                seed=seed,
+                out=directory,
+                budget_s=budget,
+                progress=progress if show else None,
+            )
+    except InvalidArgument as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        if not show:
+            err.print(Text(result.run.ledger))
+        _print_result(result)
+    raise typer.Exit(0 if result.verified else 1)
+
+
+class _NoLive:
+    def __enter__(self) -> _NoLive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _print_result(result) -> None:
+    style = "green" if result.verified else "red"
+    label = "answer" if len(result.answers) == 1 else f"{len(result.answers)} answers"
+    out.print(f"[bold]{label}[/] [{style}]({result.status})[/]:")
+    for answer in result.answers or ["(none)"]:
+        for line in answer.splitlines():
+            out.print(f"  {escape(line)}")
+    out.print(f"[dim]{escape(result.message)}[/]")
+    for item in result.certificates:
+        cert = item["certificate"] or {}
+        evidence = ", ".join(sorted((cert.get("evidence") or {}).keys()))
+        out.print(
+            f"  [dim]verified by {item['backend']} ({cert.get('kind', '-')} certificate"
+            + (f"; evidence: {escape(evidence)}" if evidence else "")
+            + ")[/]"
+        )
+    m = result.metrics
+    out.print(
+        f"[dim]{m['forks']} fork(s), {m['redispatches']} re-dispatch(es), {m['verified_claims']} verified "
+        f"and {m['rejected_claims']} rejected claim(s), wall {result.elapsed_s:.3f} s[/]"
+    )
+    out.print(f"proof bundle: {escape(result.bundle or '-')}  (re-check: reason check BUNDLE)")
+
+
+def domains(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """List the task domains, their fields and the reasoning-gym tasks each reads."""
+    from reasoning.domains import get, names
+
+    listing = []
+    for name in names():
+        domain = get(name)
+        listing.append(
+            {
+                "domain": name,
+                "summary": domain.summary,
+                "reasoning_gym": list(domain.reasoning_gym),
+                "fields": {
+                    field: {
+                        "kind": spec.kind,
+                        "required": spec.required,
+                        "default": spec.default,
+                        "help": spec.help,
+                    }
+                    for field, spec in domain.fields.items()
+                },
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps({"domains": listing}, ensure_ascii=False) + "\n")
+        return
+    for item in listing:
+        out.print(f"[bold]{item['domain']}[/]: {escape(item['summary'])}")
+        if item["reasoning_gym"]:
+            out.print(f"  [dim]reasoning-gym: {', '.join(item['reasoning_gym'])}[/]")
+        for field, spec in item["fields"].items():
+            need = "required" if spec["required"] else f"default {json.dumps(spec['default'])}"
+            out.print(f"  --{field.replace('_', '-')} ({spec['kind']}, {need}): {escape(spec['help'])}")
+
+
+# ---------------------------------------------------------------- reason eval reasoning-gym
+
+eval_app = typer.Typer(help="Evaluate the engine against an independent oracle.", no_args_is_help=True)
+
+
+@eval_app.command("reasoning-gym")
+def eval_reasoning_gym(
+    task: str = typer.Argument(..., help="A reasoning-gym task name, e.g. countdown, sudoku, chain_sum."),
+    size: int = typer.Option(50, "--size", min=1, max=100_000, help="Number of items."),
+    seed: int = typer.Option(0, "--seed", help="reasoning-gym's dataset seed (also the run seed)."),
+    workers: int = typer.Option(4, "--workers", min=1, max=64, help="Worker capacity c per item."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Keep each item's run directory under DIR."),
+    budget: float = typer.Option(120.0, "--budget", min=0.1, max=86400, help="Seconds per item."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
+) -> None:
+    """Generate items with reasoning-gym, solve each with the engine, score with reasoning-gym's
+    own `score_answer` (an oracle we did not write). Needs the `eval` extra (reasoning-gym).
+
+    Prints the mean score, items scoring 1.0, median and p95 seconds per item and the failures.
+    Exit 0 when every item scored 1.0, 1 otherwise, 2 for usage errors.
+    """
+    from reasoning.domains import for_reasoning_gym
+
+    try:
+        import reasoning_gym
+    except ImportError as exc:
+        err.print("[red]error:[/] reasoning-gym is not installed: pip install 'reasoning[eval]'")
+        raise typer.Exit(2) from exc
+    try:
+        domain = for_reasoning_gym(task)
+        dataset = reasoning_gym.create_dataset(task, size=size, seed=seed)
+    except InvalidArgument as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # noqa: BLE001 - reasoning-gym's own errors, shown plainly
+        err.print(f"[red]error:[/] reasoning-gym cannot make {task!r}: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    items = []
+    show = not as_json and err.is_terminal
+    for index in range(size):
+        entry = dataset[index]
+        items.append(_eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_dir))
+        if show or (index + 1) % max(1, size // 10) == 0 or index + 1 == size:
+            done = sum(1 for i in items if i["score"] == 1.0)
+            err.print(
+                f"[dim]{task}: {index + 1}/{size} items, {done} scored 1.0[/]", end="\r" if show else "\n"
+            )
+    summary = _eval_summary(task, size, seed, items)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    else:
+        _print_eval(summary)
+    raise typer.Exit(0 if summary["perfect"] == size else 1)
+
+
+def _eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_dir) -> dict[str, Any]:
+    from reasoning.solve import solve as run_solve
+
+    started = time.perf_counter()
+    item: dict[str, Any] = {"index": index, "answer": "", "score": 0.0, "verified": False, "status": "error"}
+    try:
+        problem = domain.from_reasoning_gym(task, entry)
+        out: Path | bool = False if out_dir is None else out_dir / f"{task}-{seed}-{index}"
+        result = run_solve(problem, workers=workers, seed=seed, out=out, budget_s=budget)
+        item["answer"] = domain.to_reasoning_gym(problem, result.answers)
+        item["verified"], item["status"], item["message"] = result.verified, result.status, result.message
+    except InvalidArgument as exc:
+        item["message"] = f"cannot read the item: {exc}"
+    item["elapsed_s"] = round(time.perf_counter() - started, 6)
+    try:
+        item["score"] = float(dataset.score_answer(item["answer"], entry))
+    except Exception as exc:  # noqa: BLE001 - the oracle's crash is a zero, reported
+        item["score"], item["message"] = 0.0, f"score_answer raised {type(exc).__name__}: {exc}"
+    return item
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))] if ordered else 0.0
+
+
+def _eval_summary(task: str, size: int, seed: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    times = [i["elapsed_s"] for i in items]
+    perfect = sum(1 for i in items if i["score"] == 1.0)
+    return {
+        "task": task,
+        "size": size,
+        "seed": seed,
+        "mean_score": round(statistics.fmean(i["score"] for i in items), 6) if items else 0.0,
+        "perfect": perfect,
+        "perfect_fraction": round(perfect / size, 6),
+        "verified": sum(1 for i in items if i["verified"]),
+        "median_s": round(statistics.median(times), 6) if times else 0.0,
+        "p95_s": round(_percentile(times, 0.95), 6),
+        "failures": [i for i in items if i["score"] != 1.0],
+        "items": items,
+    }
+
+
+def _print_eval(summary: dict[str, Any]) -> None:
+    s = summary
+    out.print(
+        f"[bold]{s['task']}[/] (seed {s['seed']}, {s['size']} items): mean score {s['mean_score']:.4f}, "
+        f"{s['perfect']}/{s['size']} scored 1.0 ({100 * s['perfect_fraction']:.1f} %), "
+        f"{s['verified']} verified; per item median {1000 * s['median_s']:.1f} ms, p95 {1000 * s['p95_s']:.1f} ms"
+    )
+    for item in s["failures"][:50]:
+        out.print(
+            f"  [red]item {item['index']}[/]: score {item['score']}, {item['status']}: "
+            f"{escape(repr(item['answer'])[:160])}  [dim]{escape(str(item.get('message', ''))[:200])}[/]"
+        )
+    if len(s["failures"]) > 50:
+        out.print(f"  ... and {len(s['failures']) - 50} more (see --json)")

@@ -1,0 +1,110 @@
+"""The registry of task domains: one module per domain, each ending with `register(...)`.
+
+`get(name)` returns a registered domain, `for_reasoning_gym(task)` the domain that reads a
+reasoning-gym task, `load(task_dict)` parses a task dict that names its `domain`. Unknown names
+and duplicate registrations are a clear `TaskError` / `ValueError`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from reasoning.domains.base import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate
+
+#: The modules that register the built-in domains, imported on first use.
+BUILTIN = (
+    "reasoning.domains.countdown",
+    "reasoning.domains.sudoku",
+    "reasoning.domains.arithmetic",
+    "reasoning.domains.equations",
+    "reasoning.domains.logic",
+    "reasoning.domains.knights_knaves",
+)
+
+_DOMAINS: dict[str, Domain] = {}
+_loaded = False
+
+
+def register(domain: Domain) -> Domain:
+    """Add `domain` to the registry; ValueError when its name (or a reasoning-gym task) is taken."""
+    if not isinstance(domain, Domain):
+        raise ValueError(f"register() takes a Domain instance, got {type(domain).__name__}")
+    if domain.name in _DOMAINS:
+        raise ValueError(f"a domain named {domain.name!r} is already registered")
+    for task in domain.reasoning_gym:
+        owner = next((d.name for d in _DOMAINS.values() if task in d.reasoning_gym), None)
+        if owner is not None:
+            raise ValueError(f"reasoning-gym task {task!r} is already read by domain {owner!r}")
+    _DOMAINS[domain.name] = domain
+    return domain
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in BUILTIN:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a missing dependency is a real error; a missing module is not
+                raise
+
+
+def names() -> list[str]:
+    """Registered domain names, sorted."""
+    _load_builtin()
+    return sorted(_DOMAINS)
+
+
+def get(name: str) -> Domain:
+    """The domain called `name`; TaskError listing the known ones otherwise."""
+    _load_builtin()
+    domain = _DOMAINS.get(name) if isinstance(name, str) else None
+    if domain is None:
+        raise TaskError(f"unknown domain {name!r}; known: {', '.join(sorted(_DOMAINS))}")
+    return domain
+
+
+def for_reasoning_gym(task: str) -> Domain:
+    """The domain that reads reasoning-gym task `task`; TaskError listing the supported ones."""
+    _load_builtin()
+    for domain in _DOMAINS.values():
+        if task in domain.reasoning_gym:
+            return domain
+    known = sorted(t for d in _DOMAINS.values() for t in d.reasoning_gym)
+    raise TaskError(f"no domain reads reasoning-gym task {task!r}; supported: {', '.join(known)}")
+
+
+def reasoning_gym_tasks() -> list[str]:
+    """Every reasoning-gym task some domain reads, sorted."""
+    _load_builtin()
+    return sorted(t for d in _DOMAINS.values() for t in d.reasoning_gym)
+
+
+def load(task: Mapping[str, Any]) -> Problem:
+    """Parse a task dict that names its `domain`; TaskError names what is wrong."""
+    if not isinstance(task, Mapping):
+        raise TaskError(f"a task is a JSON object, got {type(task).__name__}")
+    if "domain" not in task:
+        raise TaskError(f"a task needs a 'domain' field; known domains: {', '.join(names())}")
+    return get(task["domain"]).parse(task)
+
+
+__all__ = [
+    "Domain",
+    "DomainCheck",
+    "FieldSpec",
+    "Problem",
+    "TaskError",
+    "certificate",
+    "for_reasoning_gym",
+    "get",
+    "load",
+    "names",
+    "reasoning_gym_tasks",
+    "register",
+]

@@ -1,8 +1,8 @@
 """A neuro-symbolic verified reasoning engine.
 
 The public surface is small: `verify`, `verify_many`, `equivalent`, `check_certificate`, the
-`Verdict`/`Status` types and the errors; the fork/join engine (`ForkJoinEngine`, `EngineConfig`,
-`Task`, `check_bundle`). Everything else is importable but internal.
+`Verdict`/`Status` types and the errors; `solve` (a task dict in, verified answers out) and
+the fork/join engine (`ForkJoinEngine`, `EngineConfig`, `Task`, `check_bundle`). Everything else is importable but internal.
 """
 
 from proofs.check import CheckReport, check_certificate, register_checker
@@ -48,6 +48,9 @@ _ENGINE = {
     "RunResult": "reasoning.engine",
     "Task": "reasoning.task",
     "check_bundle": "reasoning.bundle",
+    "solve": "reasoning.solving",
+    "SolveResult": "reasoning.solving",
+    "TaskError": "reasoning.domains",
 }
 
 
@@ -73,12 +76,15 @@ __all__ = [
     "InvalidArgument",
     "ReasoningError",
     "RunResult",
+    "SolveResult",
     "Status",
     "Task",
+    "TaskError",
     "Verdict",
     "check_bundle",
     "check_certificate",
     "equivalent",
+    "solve",
     "verify",
     "verify_many",
 ]

@@ -123,7 +123,7 @@ def solve(
     1 when it is not (including "no solution" without a proof), 2 for a malformed task.
     """
     from reasoning.domains import get
-    from reasoning.solve import solve as run_solve
+    from reasoning.solving import solve as run_solve
 
     try:
         if task_file is not None:
@@ -288,7 +288,7 @@ def eval_reasoning_gym(
 
 
 def _eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_dir) -> dict[str, Any]:
-    from reasoning.solve import solve as run_solve
+    from reasoning.solving import solve as run_solve
 
     started = time.perf_counter()
     item: dict[str, Any] = {"index": index, "answer": "", "score": 0.0, "verified": False, "status": "error"}

@@ -20,7 +20,7 @@ from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError
 from reasoning.domains.base import check_fields
 from reasoning.engine import ForkJoinEngine
 from reasoning.planner import verified_claims
-from reasoning.solve import solve
+from reasoning.solving import solve
 from reasoning.task import Task
 from reasoning.workers import ScriptedOrganizer, ScriptedWorker, Tokens
 

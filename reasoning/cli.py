@@ -300,6 +300,10 @@ app.command("solve", context_settings={"allow_extra_args": True, "ignore_unknown
 app.command("domains")(_domains_command)
 app.add_typer(_eval_app, name="eval")
 
+from reasoning.cli_mcp import mcp as _mcp_command  # noqa: E402
+
+app.command("mcp")(_mcp_command)
+
 
 def main() -> None:  # pragma: no cover - entry point
     app()

@@ -304,6 +304,10 @@ from reasoning.cli_mcp import mcp as _mcp_command  # noqa: E402
 
 app.command("mcp")(_mcp_command)
 
+from reasoning.cli_serve import serve as _serve_command  # noqa: E402
+
+app.command("serve")(_serve_command)
+
 
 def main() -> None:  # pragma: no cover - entry point
     app()

@@ -8,6 +8,7 @@ and duplicate registrations are a clear `TaskError` / `ValueError`.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,9 @@ BUILTIN = (
 )
 
 _DOMAINS: dict[str, Domain] = {}
+_LOAD_LOCK = threading.RLock()
 _loaded = False
+_loading = False
 
 
 def register(domain: Domain) -> Domain:
@@ -42,16 +45,25 @@ def register(domain: Domain) -> Domain:
 
 
 def _load_builtin() -> None:
-    global _loaded
+    """Import the built-in domain modules once. The lock keeps a second thread from seeing a
+    half-filled registry; `_loading` lets a domain module's own import call back in."""
+    global _loaded, _loading
     if _loaded:
         return
-    _loaded = True
-    for module in BUILTIN:
+    with _LOAD_LOCK:
+        if _loaded or _loading:
+            return
+        _loading = True
         try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a missing dependency is a real error; a missing module is not
-                raise
+            for module in BUILTIN:
+                try:
+                    importlib.import_module(module)
+                except ModuleNotFoundError as exc:
+                    if exc.name != module:  # a missing dependency is a real error; a missing module is not
+                        raise
+        finally:
+            _loading = False
+        _loaded = True
 
 
 def names() -> list[str]:

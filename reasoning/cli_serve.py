@@ -1,0 +1,100 @@
+"""`reason serve`: run the HTTP API (`reasoning.server`) with uvicorn.
+
+The bearer token comes from `--token-file` or else the `REASONING_TOKEN` environment variable.
+Without one the server only listens on loopback: on any other address it refuses to start
+(exit status 2), as it does for any invalid limit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from reasoning.api import InvalidArgument
+from reasoning.server_limits import Settings
+
+TOKEN_ENV = "REASONING_TOKEN"
+#: Largest token file read (a token is a line, not a document).
+MAX_TOKEN_FILE_BYTES = 4096
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def read_token(token_file: Path | None) -> str | None:
+    """The token from `token_file` (surrounding whitespace stripped), else from $REASONING_TOKEN,
+    else None. Raises InvalidArgument for an unreadable, empty or oversized file, or an empty
+    variable (an empty token would silently mean no auth)."""
+    if token_file is not None:
+        try:
+            with token_file.open("rb") as handle:
+                raw = handle.read(MAX_TOKEN_FILE_BYTES + 1)
+        except OSError as exc:
+            raise InvalidArgument(f"cannot read the token file {token_file}: {exc.strerror or exc}") from exc
+        if len(raw) > MAX_TOKEN_FILE_BYTES:
+            raise InvalidArgument(f"the token file {token_file} is larger than {MAX_TOKEN_FILE_BYTES} bytes")
+        token = raw.decode("utf-8", errors="replace").strip()
+        if not token:
+            raise InvalidArgument(f"the token file {token_file} is empty")
+        return token
+    token = os.environ.get(TOKEN_ENV)
+    if token is None:
+        return None
+    if not token.strip():
+        raise InvalidArgument(f"{TOKEN_ENV} is set but empty")
+    return token.strip()
+
+
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (not loopback: a token is required)."
+    ),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    token_file: Path = typer.Option(
+        None, "--token-file", help=f"File holding the bearer token (default: ${TOKEN_ENV})."
+    ),
+    workers: int = typer.Option(
+        None, "--workers", min=1, help="Verification processes (default: one per CPU, at most 8)."
+    ),
+    max_claims: int = typer.Option(
+        256, "--max-claims", min=1, help="Claims, pairs or certificates per request."
+    ),
+    max_budget: float = typer.Option(
+        30.0, "--max-budget", min=0.001, max=3600, help="Most seconds a request may ask per claim."
+    ),
+    max_body_bytes: int = typer.Option(1_000_000, "--max-body-bytes", min=1, help="Largest request body."),
+    max_concurrent: int = typer.Option(32, "--max-concurrent", min=1, help="Requests handled at once."),
+    max_queue: int = typer.Option(64, "--max-queue", min=0, help="Requests waiting beyond those (then 429)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+) -> None:
+    """Serve the HTTP API: /v1/verify, /v1/equiv, /v1/check, /v1/solve, /healthz, /openapi.json."""
+    try:
+        token = read_token(token_file)
+        settings = Settings(
+            host=host,
+            port=port,
+            token=token,
+            max_claims=max_claims,
+            max_budget_s=max_budget,
+            default_budget_s=min(2.0, max_budget),
+            max_body_bytes=max_body_bytes,
+            max_concurrent=max_concurrent,
+            max_queue=max_queue,
+            **({"workers": workers} if workers is not None else {}),
+        )
+    except InvalidArgument as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    import uvicorn
+
+    from reasoning.server import create_app
+
+    shown = f"[{host}]" if ":" in host else host
+    err.print(
+        f"serving on http://{escape(shown)}:{port} ({settings.workers} verification processes, "
+        f"{'bearer token required' if token else 'no auth: loopback only'})"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)

@@ -1,0 +1,221 @@
+"""Wire types of the HTTP API: what each endpoint takes and returns (pydantic models).
+
+These models are the OpenAPI document. Requests forbid unknown fields (a typo such as `budget`
+for `budget_s` is a 422, not a silently ignored option) and NaN/infinity. Bounds here are the
+absolute ones; a server's own, usually tighter limits (`Settings`) are checked by the handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["proved", "refuted", "unknown", "invalid"]
+Budget = Field(
+    default=None,
+    gt=0,
+    le=3600,
+    description="Seconds per claim, pair or certificate (default and cap: the server's settings).",
+)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: a stable `error` code, a message for people, optional details."""
+
+    error: str = Field(description="A stable code, e.g. body_too_large, too_many_requests, invalid_task.")
+    message: str
+    details: Any = None
+
+
+# ------------------------------------------------------------------------------- verify
+
+
+class VerifyRequest(_Request):
+    """Claims in the claim language, checked one by one, each within `budget_s`."""
+
+    claims: list[str] = Field(min_length=1, examples=[["2^10 = 1024", "(x+1)^2 = x^2 + 2x + 1"]])
+    budget_s: float | None = Budget
+
+
+class VerdictOut(BaseModel):
+    """One claim's verdict (`Verdict.to_json`): a certificate when proved or refuted, a
+    counterexample when refuted, `details` (line, column, expected) when invalid."""
+
+    claim: str
+    status: Status
+    backend: str
+    elapsed_ms: float
+    certificate: dict[str, Any] | None = None
+    counterexample: dict[str, Any] | None = None
+    message: str = ""
+    details: dict[str, Any] | None = None
+
+
+class VerifyResponse(BaseModel):
+    verdicts: list[VerdictOut] = Field(description="In the order of the claims.")
+    elapsed_ms: float
+
+
+# ------------------------------------------------------------------------------- equiv
+
+
+class Pair(_Request):
+    gold: str
+    prediction: str
+
+
+class EquivRequest(_Request):
+    """One pair (`gold`, `prediction`) or a batch (`pairs`), not both."""
+
+    gold: str | None = Field(default=None, examples=["\\frac{1}{2}"])
+    prediction: str | None = Field(default=None, examples=["0.5"])
+    pairs: list[Pair] | None = Field(default=None, min_length=1)
+    budget_s: float | None = Budget
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EquivRequest:
+        single = self.gold is not None or self.prediction is not None
+        if single and self.pairs is not None:
+            raise ValueError("give either gold and prediction, or pairs, not both")
+        if not single and self.pairs is None:
+            raise ValueError("give gold and prediction, or pairs")
+        if single and (self.gold is None or self.prediction is None):
+            raise ValueError("gold and prediction come together")
+        return self
+
+    def all_pairs(self) -> list[Pair]:
+        if self.pairs is not None:
+            return self.pairs
+        return [Pair(gold=self.gold or "", prediction=self.prediction or "")]
+
+
+class EquivalenceOut(BaseModel):
+    """One pair's judgement (`EquivalenceResult.to_json`): `equivalent` is true (proved), false
+    (refuted) or null (unknown or invalid)."""
+
+    gold: str
+    prediction: str
+    status: Status
+    equivalent: bool | None
+    backend: str
+    elapsed_ms: float
+    certificate: dict[str, Any] | None = None
+    counterexample: dict[str, Any] | None = None
+    message: str = ""
+
+
+class EquivResponse(BaseModel):
+    results: list[EquivalenceOut] = Field(description="In the order of the pairs (one for a single pair).")
+    elapsed_ms: float
+
+
+# ------------------------------------------------------------------------------- check
+
+
+class CheckRequest(_Request):
+    """One certificate, a batch of certificates, or one proof bundle (exactly one of the three)."""
+
+    certificate: dict[str, Any] | None = None
+    certificates: list[dict[str, Any]] | None = Field(default=None, min_length=1)
+    bundle: dict[str, Any] | None = Field(default=None, description="A proof bundle (reasoning.bundle/1).")
+    budget_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="Seconds per certificate or bundle (default and cap: the server's).",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CheckRequest:
+        given = [
+            name for name in ("certificate", "certificates", "bundle") if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of certificate, certificates, bundle (got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class CheckReportOut(BaseModel):
+    """A certificate's re-check: ok, why, and what each checker said."""
+
+    ok: bool
+    message: str
+    checks: dict[str, str] = Field(default_factory=dict)
+
+
+class BundleItemOut(BaseModel):
+    item: str
+    ok: bool
+    message: str
+
+
+class BundleReportOut(BaseModel):
+    """A bundle's re-check: ok only when every item re-checks; `failed` names the first that does not."""
+
+    ok: bool
+    checked: int
+    failed: str | None
+    message: str
+    items: list[BundleItemOut]
+
+
+class CheckResponse(BaseModel):
+    ok: bool = Field(description="Everything sent re-checks.")
+    reports: list[CheckReportOut] = Field(description="One per certificate (empty for a bundle).")
+    bundle: BundleReportOut | None = None
+
+
+# ------------------------------------------------------------------------------- solve
+
+
+class SolveRequest(_Request):
+    """A task dict (`reason domains --json` lists the domains; a dict with `text`, `unknowns` and
+    `constraints` is a plain engine task)."""
+
+    task: dict[str, Any] = Field(
+        examples=[
+            {
+                "text": "Find integers x and y with x + y = 10 and x - y = 2.",
+                "unknowns": {"x": "Int", "y": "Int"},
+                "constraints": ["x + y = 10", "x - y = 2"],
+            }
+        ]
+    )
+    budget_s: float | None = Field(default=None, gt=0, le=3600, description="Seconds for the whole run.")
+    seed: int = Field(default=0, ge=0, le=2**32)
+    workers: int = Field(default=4, ge=1, le=16, description="Engine capacity: forks running at once.")
+    include_bundle: bool = Field(default=False, description="Return the run's proof bundle too.")
+
+
+class SolveResponse(BaseModel):
+    """`SolveResult.to_json` without file paths: `bundle` is the proof bundle itself when asked for."""
+
+    task: dict[str, Any]
+    answers: list[str]
+    verified: bool
+    status: Status
+    message: str
+    certificates: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    bundle: dict[str, Any] | None = None
+    elapsed_s: float
+
+
+# ------------------------------------------------------------------------------- health
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    version: str
+    workers: int = Field(description="Size of the verification process pool.")
+    workers_running: int = Field(description="Pool processes alive now (they start lazily).")
+    active_requests: int
+    queued_requests: int
+    auth: bool = Field(description="Whether /v1/ routes need a bearer token.")

@@ -18,6 +18,7 @@ from reasoning.domains.base import Domain, DomainCheck, FieldSpec, Problem, Task
 BUILTIN = (
     "reasoning.domains.countdown",
     "reasoning.domains.sudoku",
+    "reasoning.domains.futoshiki",
     "reasoning.domains.arithmetic",
     "reasoning.domains.equations",
     "reasoning.domains.logic",

@@ -15,12 +15,13 @@ setup: $(BIN)/python
 setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
-# Exit status 1 from `reason verify` means "some claim was not proved", which the demo expects.
-# Then one fork/join run with solver workers; its run directory (bundle, graph, ledger) is kept.
+# The main job: solve a task with verified answers (the embedded default: Multi-Solution
+# Countdown), then re-check its proof bundle from scratch. Then the verifier on its own: exit
+# status 1 from `reason verify` means "some claim was not proved", which the example expects.
 demo: setup
-	$(BIN)/reason verify --file examples/claims.txt || [ $$? -eq 1 ]
-	$(BIN)/reason run --task examples/task.json --out runs/demo
+	$(BIN)/reason solve countdown --numbers 25 50 75 100 3 6 --target 952 --solutions 4 --out runs/demo
 	$(BIN)/reason check runs/demo/bundle.json
+	$(BIN)/reason verify --file examples/claims.txt || [ $$? -eq 1 ]
 
 lint: setup-test
 	$(BIN)/ruff check .
@@ -33,6 +34,9 @@ bench: setup-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/verify_vs_mathverify.py
 	$(BIN)/python bench/engine_overhead.py
+	$(BIN)/python bench/countdown.py
+	$(BIN)/python bench/sudoku.py
+	$(BIN)/python bench/service_load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis runs

@@ -1,56 +1,22 @@
-"""Test-side generators of claims with a known truth value, built from independent oracles."""
+"""Test-side generators of claims with a known truth value, built from independent oracles.
+
+The general-purpose strategies live in `reasoning.strategies` (public, documented there); this
+module keeps the shapes the older tests use: `exact_expressions()` as (tree, value) pairs, and
+linear factors for polynomial identities checked against SymPy's expansion.
+"""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from hypothesis import strategies as st
 
-from proofs.claims import BinOp, Call, Compare, Expr, Neg, Num, Var, expr_text
+from proofs.claims import Compare, Expr, Var, expr_text
+from reasoning import strategies as public
+from reasoning.strategies import value_text
 
 
-@st.composite
-def exact_expressions(draw, max_depth: int = 4) -> tuple[Expr, Fraction]:
-    """(expression, its exact value), the value computed here with Fraction arithmetic."""
-    if max_depth == 0 or draw(st.integers(0, 3)) == 0:
-        if draw(st.booleans()):
-            n = draw(st.integers(0, 1000))
-            return Num(Fraction(n)), Fraction(n)
-        cents = draw(st.integers(0, 10_000))
-        value = Fraction(cents, 100)
-        return Num(value), value
-    kind = draw(st.sampled_from(["+", "-", "*", "/", "^", "neg", "abs", "max", "fact"]))
-    left, a = draw(exact_expressions(max_depth=max_depth - 1))
-    if kind == "neg":
-        return Neg(left), -a
-    if kind == "abs":
-        return Call("abs", (left,)), abs(a)
-    if kind == "fact":
-        n = draw(st.integers(0, 12))
-        return Call("factorial", (Num(Fraction(n)),)), Fraction(__import__("math").factorial(n))
-    if kind == "^":
-        e = draw(st.integers(-3, 4))
-        if a == 0 and e < 0:
-            e = -e
-        exponent: Expr = Num(Fraction(e)) if e >= 0 else Neg(Num(Fraction(-e)))
-        return BinOp("^", left, exponent), a**e
-    right, b = draw(exact_expressions(max_depth=max_depth - 1))
-    if kind == "max":
-        return Call("max", (left, right)), max(a, b)
-    if kind == "/":
-        if b == 0:
-            return BinOp("+", left, right), a + b
-        return BinOp("/", left, right), a / b
-    ops = {"+": a + b, "-": a - b, "*": a * b}
-    return BinOp(kind, left, right), ops[kind]
-
-
-def value_text(value: Fraction) -> str:
-    """The value as claim text (a quotient of integers, negated if needed)."""
-    text = (
-        str(abs(value.numerator)) if value.denominator == 1 else f"{abs(value.numerator)}/{value.denominator}"
-    )
-    return f"-({text})" if value < 0 else f"({text})"
+def exact_expressions(*, max_depth: int = 4) -> st.SearchStrategy[tuple[Expr, object]]:
+    """(expression tree, its exact Fraction value): `reasoning.strategies.exact_expressions` as pairs."""
+    return public.exact_expressions(max_depth=max_depth).map(lambda known: (known.tree, known.value))
 
 
 @st.composite

@@ -48,7 +48,30 @@ def verified_claims(context: str) -> dict[int, list[str]]:
     return claims
 
 
-class SolverPlanner:
+class TurnPlanner:
+    """An organizer written as a generator of turns (the planners' shared shape).
+
+    A subclass defines `_plan()`, a generator that first yields "" and then one turn's protocol
+    text per `send(context)`; it calls `_start()` at the end of `__init__`. Each `stream` call
+    sends the engine's context in and yields the next turn; after the last turn, nothing.
+    """
+
+    def _start(self) -> None:
+        self._turns = self._plan()
+        next(self._turns)  # run to the first `yield`, so each `send` returns one turn
+
+    def _plan(self):
+        raise NotImplementedError
+
+    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
+        try:
+            turn = self._turns.send(context)
+        except StopIteration:
+            return
+        yield turn
+
+
+class SolverPlanner(TurnPlanner):
     """The organizer for solver workers (see the module docstring)."""
 
     def __init__(self, task: Task, *, capacity: int = 4) -> None:
@@ -58,8 +81,7 @@ class SolverPlanner:
             raise InvalidArgument(f"capacity must be a positive int, got {capacity!r}")
         self.task = task
         self.capacity = capacity
-        self._turns = self._plan()
-        next(self._turns)  # run to the first `yield`, so each `send` returns one turn
+        self._start()
 
     def _plan(self):
         """A generator of turns; each `send(context)` gives the next turn's text."""
@@ -85,10 +107,3 @@ class SolverPlanner:
         context = yield f"<FORK-{whole}>solve: for {', '.join(names)}</FORK-{whole}><JOIN-{whole}>"
         claims = verified_claims(context).get(whole, [])
         yield f"<ANSWER>{chr(10).join(claims) or 'false'}</ANSWER>"
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn

@@ -31,6 +31,7 @@ from reasoning.domains.expressions import (
     size_in_bits,
 )
 from reasoning.domains.numerals import read_number, write_exact
+from reasoning.planner import TurnPlanner
 
 if TYPE_CHECKING:
     from reasoning.domains.arithmetic import Arithmetic
@@ -117,22 +118,14 @@ def split_chain(tree: Node, parts: int) -> tuple[str, list[Node]] | None:
     return kind, out
 
 
-class ArithmeticPlanner:
+class ArithmeticPlanner(TurnPlanner):
     """Forks the parts of the top-level chain, then a combining `evaluate:`, then answers."""
 
     def __init__(self, domain: Arithmetic, problem: Problem, *, capacity: int) -> None:
         if not isinstance(capacity, int) or capacity < 1:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.domain, self.problem, self.capacity = domain, problem, capacity
-        self._turns = self._plan()
-        next(self._turns)
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[str]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn
+        self._start()
 
     def _plan(self):
         from reasoning.planner import verified_claims

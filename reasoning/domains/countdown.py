@@ -80,7 +80,7 @@ from reasoning.domains.countdown_search import (
     solve,
     usage_problem,
 )
-from reasoning.planner import verified_claims
+from reasoning.planner import TurnPlanner, verified_claims
 from reasoning.workers import Chunk, Tokens, WorkerRequest
 
 #: Most numbers in a task (the search grows fast; more than about 8 rarely finishes).
@@ -761,7 +761,7 @@ class CountdownWorker:
 # ---------------------------------------------------------------- the planner
 
 
-class CountdownPlanner:
+class CountdownPlanner(TurnPlanner):
     """Forks the parts of the search space (at most `capacity` at once), joins them and answers
     with `solutions` distinct verified expressions, asking non-exhausted parts for more when short.
 
@@ -773,15 +773,7 @@ class CountdownPlanner:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.problem = problem
         self.capacity = capacity
-        self._turns = self._plan()
-        next(self._turns)
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn
+        self._start()
 
     def _plan(self):
         f = self.problem.fields

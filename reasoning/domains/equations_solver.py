@@ -22,6 +22,7 @@ from reasoning.domains.linear_systems import linear_solution_set
 from reasoning.domains.nonlinear_systems import nonlinear_solutions
 from reasoning.domains.numerals import read_number, round_places, write_decimal, write_exact
 from reasoning.domains.real_roots import Budget, lies_in, root_bound
+from reasoning.planner import TurnPlanner
 
 if TYPE_CHECKING:
     from reasoning.domains.equations import Equations
@@ -113,7 +114,7 @@ class EquationsWorker:
 # ---------------------------------------------------------------- planner
 
 
-class EquationsPlanner:
+class EquationsPlanner(TurnPlanner):
     """One unknown: forks `roots in (A, B]` over `capacity` parts of (-B, B] (B a root bound),
     joins them and answers with the verified root lines; a system: one `solve` fork."""
 
@@ -121,15 +122,7 @@ class EquationsPlanner:
         if not isinstance(capacity, int) or capacity < 1:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.domain, self.problem, self.capacity = domain, problem, capacity
-        self._turns = self._plan()
-        next(self._turns)
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[str]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn
+        self._start()
 
     def _plan(self):
         from reasoning.planner import verified_claims

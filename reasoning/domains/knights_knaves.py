@@ -70,7 +70,7 @@ from reasoning.domains.logic import (
     solve_smt,
     variables,
 )
-from reasoning.planner import verified_claims
+from reasoning.planner import TurnPlanner, verified_claims
 from reasoning.workers import Chunk, Tokens, WorkerRequest
 
 #: Most people a puzzle may have.
@@ -796,7 +796,7 @@ class KnightsWorker:
 # ---------------------------------------------------------------- the planner
 
 
-class KnightsPlanner:
+class KnightsPlanner(TurnPlanner):
     """Forks `who is NAME?` per person (waves of `capacity`), joins them and answers: `no
     solution` if a fork found none, `several solutions` if someone is undetermined, else
     everyone's role (every role entailed: the solution is unique). When a fork failed, one
@@ -809,15 +809,7 @@ class KnightsPlanner:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.task: KnightsTask = problem.data
         self.capacity = capacity
-        self._turns = self._plan()
-        next(self._turns)
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn
+        self._start()
 
     def _plan(self):
         task = self.task

@@ -56,7 +56,7 @@ from reasoning.domains.base import (
     certificate,
     check_fields,
 )
-from reasoning.planner import verified_claims
+from reasoning.planner import TurnPlanner, verified_claims
 from reasoning.workers import Chunk, Tokens, WorkerRequest
 
 #: Longest formula read, in characters.
@@ -1086,7 +1086,7 @@ class LogicWorker:
 # ---------------------------------------------------------------- the planner
 
 
-class LogicPlanner:
+class LogicPlanner(TurnPlanner):
     """The programmatic organizer of the logic domain.
 
     entails / valid: a case split on the k most frequent variables (2^k ≤ capacity, at least
@@ -1105,15 +1105,7 @@ class LogicPlanner:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.task: LogicTask = problem.data
         self.capacity = capacity
-        self._turns = self._plan()
-        next(self._turns)
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn
+        self._start()
 
     def _waves(self, queries: list[str], first_id: int):
         """Fork `queries` in waves of `capacity`, joining each; sends back the last context."""

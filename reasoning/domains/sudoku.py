@@ -77,6 +77,7 @@ from reasoning.domains.sudoku_solver import (
     search,
     smt_script,
 )
+from reasoning.planner import TurnPlanner
 from reasoning.workers import Chunk, Tokens, WorkerRequest
 
 #: Longest grid text read (a 16x16 grid in comma form with spaces fits easily).
@@ -633,7 +634,7 @@ class SudokuWorker:
 # ---------------------------------------------------------------- the planner
 
 
-class SudokuPlanner:
+class SudokuPlanner(TurnPlanner):
     """Forks one branch per candidate of the most constrained cell (see the module docstring)."""
 
     def __init__(self, problem: Problem, *, capacity: int = 4) -> None:
@@ -641,15 +642,7 @@ class SudokuPlanner:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.problem = problem
         self.capacity = capacity
-        self._turns = self._plan()
-        next(self._turns)
-
-    async def stream(self, context: str, *, seed: int) -> AsyncIterator[Chunk]:
-        try:
-            turn = self._turns.send(context)
-        except StopIteration:
-            return
-        yield turn
+        self._start()
 
     def _plan(self):
         from reasoning.planner import verified_claims

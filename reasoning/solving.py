@@ -1,7 +1,7 @@
 """`solve(task)`: the main job. A task dict in, verified answers with certificates out.
 
-A task dict names its `domain` (`reasoning.domains`: countdown, sudoku, arithmetic, equations,
-logic, knights_knaves) and that domain's fields; a dict without `domain` is a plain engine task
+A task dict names its `domain` (`reasoning.domains`: countdown, sudoku, futoshiki, arithmetic,
+equations, logic, knights_knaves) and that domain's fields; a dict without `domain` is a plain engine task
 (`text`, `unknowns`, `constraints`, as for `reason run`). The domain's planner organizes, its
 solver workers answer the forks, the engine checks every claim by the domain's rules before
 joining it and checks the final answer the same way, and the run's proof bundle is written.

@@ -29,7 +29,7 @@ from typing import Any
 from reasoning.domains import FieldSpec, Problem, TaskError, register
 from reasoning.domains.base import check_fields
 from reasoning.domains.sudoku import MAX_GRID_CHARS, GridDomain, GridError, Sudoku, parse_grid
-from reasoning.domains.sudoku_solver import Grid, cell_name, grid_text, latin_geometry
+from reasoning.domains.sudoku_solver import Grid, cell_name, grid_text, latin_geometry, latin_square_violation
 
 #: Sides read: 2x2 to 9x9 (cells -> side).
 SIDES = {n * n: n for n in range(2, 10)}
@@ -49,24 +49,9 @@ def latin_violation(
 ) -> str | None:
     """Why `solution` breaks the rules (rows and columns hold 1..n once, givens kept, every
     a < b of `less`, the cells of `fixed` set), or None. Plain: no tables shared with the solver."""
-    if len(solution) != n * n:
-        return f"a {n}x{n} grid has {n * n} cells, got {len(solution)}"
-    digits = set(range(1, n + 1))
-    for i, v in enumerate(solution):
-        if v not in digits:
-            return f"{cell_name(n, i)} is {v or 'blank'}, not a digit 1-{n}"
-    for i, g in enumerate(givens):
-        if g and solution[i] != g:
-            return f"{cell_name(n, i)} is {solution[i]}, but the puzzle gives {g}"
-    for i, v in (fixed or {}).items():
-        if solution[i] != v:
-            return f"{cell_name(n, i)} is {solution[i]}, not {v}"
-    for r in range(n):
-        if {solution[r * n + c] for c in range(n)} != digits:
-            return f"row {r + 1} does not hold 1-{n} once each"
-    for c in range(n):
-        if {solution[r * n + c] for r in range(n)} != digits:
-            return f"column {c + 1} does not hold 1-{n} once each"
+    problem = latin_square_violation(solution, givens, n, fixed)
+    if problem is not None:
+        return problem
     for a, b in less:
         if not solution[a] < solution[b]:
             return f"{cell_name(n, a)} < {cell_name(n, b)} does not hold ({solution[a]} and {solution[b]})"

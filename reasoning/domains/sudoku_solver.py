@@ -319,12 +319,12 @@ def most_constrained(grid: Sequence[int], shape: int | Geometry) -> tuple[int, l
 # ---------------------------------------------------------------- the rule check
 
 
-def rule_violation(
+def latin_square_violation(
     solution: Sequence[int], givens: Sequence[int], n: int, fixed: Mapping[int, int] | None = None
 ) -> str | None:
-    """Why `solution` is not a solution of the puzzle `givens` with the cells of `fixed` set,
-    or None when it is one. Deliberately plain: no tables shared with the solver."""
-    b = BOX_SIDE[n]
+    """Why `solution` is not a Latin square (rows and columns hold 1..n once) keeping `givens`
+    and the cells of `fixed`, or None. Deliberately plain: no tables shared with the solver.
+    Sudoku adds its boxes, Futoshiki its inequalities."""
     if len(solution) != n * n or len(givens) != n * n:
         return f"a {n}x{n} grid has {n * n} cells, got {len(solution)}"
     digits = set(range(1, n + 1))
@@ -345,6 +345,18 @@ def rule_violation(
         col = [solution[r * n + c] for r in range(n)]
         if set(col) != digits:
             return f"column {c + 1} does not hold 1-{n} once each ({_repeated(col)} repeats)"
+    return None
+
+
+def rule_violation(
+    solution: Sequence[int], givens: Sequence[int], n: int, fixed: Mapping[int, int] | None = None
+) -> str | None:
+    """Why `solution` is not a solution of the Sudoku `givens` with the cells of `fixed` set,
+    or None when it is one."""
+    problem = latin_square_violation(solution, givens, n, fixed)
+    if problem is not None:
+        return problem
+    b, digits = BOX_SIDE[n], set(range(1, n + 1))
     for br in range(0, n, b):
         for bc in range(0, n, b):
             box = [solution[(br + i) * n + bc + j] for i in range(b) for j in range(b)]

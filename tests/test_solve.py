@@ -231,18 +231,24 @@ def test_fields_from_cli_words():
 
 def test_cli_solve_json_and_errors(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(app, ["solve", DOMAIN.name, "--n", "1234", "--json", "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["solve", DOMAIN.name, "--n", "1234", "--json", "--workers", "solver", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"answers", "verified", "certificates", "metrics", "bundle"} <= set(data)
     assert data["answers"] == ["10"] and data["verified"] and (tmp_path / "bundle.json").exists()
-    human = runner.invoke(app, ["solve", DOMAIN.name, "--n", "1234", "--out", str(tmp_path / "h")])
+    human = runner.invoke(
+        app, ["solve", DOMAIN.name, "--n", "1234", "--workers", "solver", "--out", str(tmp_path / "h")]
+    )
     assert human.exit_code == 0 and "proof bundle:" in human.stdout and "10" in human.stdout
     bad = runner.invoke(app, ["solve", DOMAIN.name, "--n", "12a"])
     assert bad.exit_code == 2 and "not an integer" in bad.output
     task = tmp_path / "task.json"
     task.write_text(json.dumps({"domain": DOMAIN.name, "n": 99}))
-    from_file = runner.invoke(app, ["solve", "--task", str(task), "--json", "--out", str(tmp_path / "f")])
+    from_file = runner.invoke(
+        app, ["solve", "--task", str(task), "--json", "--workers", "solver", "--out", str(tmp_path / "f")]
+    )
     assert json.loads(from_file.stdout)["answers"] == ["18"]
     assert runner.invoke(app, ["solve"]).exit_code == 2
 

@@ -46,6 +46,7 @@ from reasoning.domains.base import (
     TaskError,
     certificate,
     check_fields,
+    feedback_lines,
 )
 from reasoning.domains.expressions import (
     MAX_EXPRESSION_CHARS,
@@ -390,16 +391,18 @@ class Arithmetic(Domain):
 
     def worker_prompt(self, problem: Problem, query: str, feedback: Sequence[str] = ()) -> str:
         lines = [
-            "You compute exact values of arithmetic expressions. Every claim you return is checked "
-            "by exact rational arithmetic; a wrong one is sent back to you.",
+            "You compute exact values. Every claim is checked exactly; a wrong one is sent back.",
+            "Reply inside <RETURN>...</RETURN> with one claim per line: 'EXPRESSION = VALUE', VALUE an "
+            "integer, a decimal or p/q ('EXPRESSION = undefined' for a division by zero). End with the "
+            "sub-query's whole expression.",
+            "Example. Sub-query: evaluate: 12 - 3 * 4 + 7 / 2",
+            "<RETURN>\n3 * 4 = 12\n12 - 3 * 4 + 7 / 2 = 7/2\n</RETURN>",
+            "Example. Sub-query: evaluate: 8 / (2 - 2)",
+            "<RETURN>\n8 / (2 - 2) = undefined\n</RETURN>",
             f"Task: {problem.text}",
             f"Sub-query: {query}",
-            "Reply with one claim per line inside <RETURN>...</RETURN>, each 'EXPRESSION = VALUE' "
-            "with VALUE an integer, a decimal or p/q (or 'EXPRESSION = undefined' when it divides "
-            "by zero). Lines starting with # are notes.",
-            "Example: sub-query 'evaluate: 12 - 3 * 4 + 7 / 2' -> <RETURN>12 - 3 * 4 + 7 / 2 = 7/2</RETURN>",
         ]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
+        lines += feedback_lines(feedback)
         return "\n".join(lines)
 
     def organizer_prompt(self, problem: Problem) -> str:

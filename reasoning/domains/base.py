@@ -170,12 +170,12 @@ class Domain(ABC):
     def worker_prompt(self, problem: Problem, query: str, feedback: Sequence[str] = ()) -> str:
         """The prompt for an LLM worker given sub-query `query` (few-shot, asks for `<RETURN>`)."""
         lines = [
+            "You answer one sub-query of a task with claims that a checker verifies; a wrong claim "
+            "is sent back to you. Write one claim per line inside <RETURN>...</RETURN>.",
             f"Task ({self.name}): {problem.text}",
             f"Sub-query: {query}",
-            "Answer with one claim per line inside <RETURN>...</RETURN>.",
         ]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
-        return "\n".join(lines)
+        return "\n".join(lines + feedback_lines(feedback))
 
     def organizer_prompt(self, problem: Problem) -> str:
         """The prompt for an LLM organizer: the task and the protocol."""
@@ -184,6 +184,16 @@ class Domain(ABC):
             "Split the task into sub-queries: <FORK-i>sub-query</FORK-i> starts worker i, <JOIN-i> "
             "waits for its verified result. End with <ANSWER>...</ANSWER>."
         )
+
+
+def feedback_lines(feedback: Sequence[str]) -> list[str]:
+    """The re-dispatch part of a worker prompt: what the checker said about the earlier attempts
+    (the counterexample or parse error), last, so that a small model reads it right before it
+    answers. Empty on a first attempt."""
+    if not feedback:
+        return []
+    lines = ["Your previous answer was rejected by the checker. Fix it: return only claims that hold."]
+    return lines + [f"An earlier attempt was rejected: {item}" for item in feedback]
 
 
 def check_fields(domain: Domain, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from reasoning.domains.base import (
     TaskError,
     certificate,
     check_fields,
+    feedback_lines,
 )
 from reasoning.domains.countdown_search import (
     MAX_DEPTH,
@@ -387,22 +388,19 @@ class CountdownDomain(Domain):
 
     def worker_prompt(self, problem: Problem, query: str, feedback: Sequence[str] = ()) -> str:
         lines = [
-            "You search one part of a Countdown puzzle and report what you find.",
-            f"Task: {problem.text}",
-            "Write each solution as one expression per line: the task's numbers, + - * / and parentheses "
-            "(no '=' needed, no other text). Check each step: a number may not be used more often than "
-            "the task gives it, and with integer rules every division must be exact.",
-            "'Part K of N' names a slice of the search (by how the last operation splits the numbers); "
-            "any valid solution is welcome, since each line is checked. If you have checked that the part "
-            "has no solution, write `none in part K of N` instead.",
-            "",
-            "Example. Task: make 24 from the numbers 4, 7, 8, 8, every number used exactly once; fractions "
-            "allowed. Sub-query: search part 1 of 1, want 2",
+            "You search one part of a Countdown puzzle. Write each solution as one expression per "
+            "line: the task's numbers, + - * / and parentheses (no '=', no other text). A number may "
+            "not be used more often than the task gives it; with integer rules every division must "
+            "be exact. Each line is checked; a wrong one is sent back to you.",
+            "'Part K of N' is a slice of the search; any valid solution is welcome. If the part has "
+            "no solution, write `none in part K of N`.",
+            "Example. Task: make 24 from the numbers 4, 7, 8, 8, every number used exactly once; "
+            "fractions allowed. Sub-query: search part 1 of 1, want 2",
             "<RETURN>\n(7 - 8 / 8) * 4\n(4 + 7 - 8) * 8\n</RETURN>",
-            "",
+            f"Task: {problem.text}",
             f"Sub-query: {query}",
         ]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
+        lines += feedback_lines(feedback)
         lines.append("Reply with <RETURN>...</RETURN>.")
         return "\n".join(lines)
 

@@ -58,6 +58,7 @@ from reasoning.domains.base import (
     TaskError,
     certificate,
     check_fields,
+    feedback_lines,
 )
 from reasoning.domains.equation_task import (
     ASSIGNMENT,
@@ -434,16 +435,18 @@ class Equations(Domain):
         lines = [
             "You solve polynomial equations. Every claim you return is checked exactly (substitution, "
             "Sturm root counting); a wrong one is sent back to you.",
-            f"Task: {problem.text}",
-            f"Sub-query: {query}",
             "Reply inside <RETURN>...</RETURN> with one claim per line:",
             f"  '{name} = VALUE' for an exact root, '{name} ≈ DECIMAL' for a rounded one,",
             "  'N real roots in (A, B]' for how many distinct real roots lie in that interval,",
             "  'no real solution' or 'every value'. For a system: 'x = 1, y = 2' per solution.",
-            "Example: task x^2 - 2 = 0 with 4 decimals, sub-query 'roots in (0, 8]' -> "
-            "<RETURN>1 real roots in (0, 8]\nx ≈ 1.4142</RETURN>",
+            "Example. Task: solve x^2 - 2 = 0, roots to 4 decimals. Sub-query: roots in (0, 8]",
+            "<RETURN>\n1 real roots in (0, 8]\nx ≈ 1.4142\n</RETURN>",
+            "Example. Task: solve x^2 - 4 = 0. Sub-query: roots in (-8, 0]",
+            "<RETURN>\n1 real roots in (-8, 0]\nx = -2\n</RETURN>",
+            f"Task: {problem.text}",
+            f"Sub-query: {query}",
         ]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
+        lines += feedback_lines(feedback)
         return "\n".join(lines)
 
     def organizer_prompt(self, problem: Problem) -> str:

@@ -47,6 +47,7 @@ from reasoning.domains.base import (
     TaskError,
     certificate,
     check_fields,
+    feedback_lines,
 )
 from reasoning.domains.logic import (
     MAX_CLAIM_CHARS,
@@ -687,7 +688,7 @@ class KnightsKnavesDomain(Domain):
             "Example: A: A (nothing forces A). Sub-query: who is A?\n<RETURN>\nA is undetermined\n</RETURN>",
             f"Sub-query: {query}",
         ]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
+        lines += feedback_lines(feedback)
         return "\n".join(lines)
 
     def organizer_prompt(self, problem: Problem) -> str:

@@ -55,6 +55,7 @@ from reasoning.domains.base import (
     TaskError,
     certificate,
     check_fields,
+    feedback_lines,
 )
 from reasoning.planner import TurnPlanner, verified_claims
 from reasoning.workers import Chunk, Tokens, WorkerRequest
@@ -942,7 +943,7 @@ class LogicDomain(Domain):
             "<RETURN>\n⊭ P\n</RETURN>",
             f"Sub-query: {query}",
         ]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
+        lines += feedback_lines(feedback)
         return "\n".join(lines)
 
     def organizer_prompt(self, problem: Problem) -> str:

@@ -60,7 +60,7 @@ from typing import Any, ClassVar
 
 from proofs.verdict import Status
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
-from reasoning.domains.base import check_fields
+from reasoning.domains.base import check_fields, feedback_lines
 from reasoning.domains.sudoku_solver import (
     BOX_SIDE,
     DIGITS,
@@ -412,7 +412,7 @@ class GridDomain(Domain):
 
     def worker_prompt(self, problem: Problem, query: str, feedback: Sequence[str] = ()) -> str:
         lines = [self.worker_intro, f"Task: {problem.text}", f"Sub-query: {query}"]
-        lines += [f"An earlier attempt was rejected: {item}" for item in feedback]
+        lines += feedback_lines(feedback)
         return "\n".join(lines)
 
     def organizer_prompt(self, problem: Problem) -> str:

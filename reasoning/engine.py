@@ -343,6 +343,9 @@ class _Run:
             await _close_stream(stream)
         if self.answer is not None:
             return None, context
+        if turn_chars == 0:  # nothing more to say: asking again would only repeat this max_turns times
+            self.message = "the organizer ended without a final answer (an empty turn)"
+            return None, context
         return self._organizer_error("the organizer stopped without <ANSWER>...</ANSWER>"), context
 
     def _organizer_error(self, message: str) -> str:

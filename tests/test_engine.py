@@ -194,11 +194,19 @@ def test_outstanding_workers_are_cancelled_when_the_answer_is_final():
 
 
 def test_a_missing_answer_is_a_format_error_and_turns_are_bounded():
-    result, organizer, _ = run(["just thinking"], {}, task=Task("t"), max_turns=3)
+    result, organizer, _ = run(["just thinking"] * 5, {}, task=Task("t"), max_turns=3)
     assert result.answer is None and result.status is Status.UNKNOWN
     assert "the organizer stopped without <ANSWER>" in organizer.contexts[1]
     assert len(organizer.contexts) == 3 and result.metrics.format_errors == 3
     assert "used all 3 turns" in result.message
+
+
+def test_an_empty_organizer_turn_ends_the_run_at_once():
+    # Regression: a planner that goes silent after a rejected answer used to be asked again
+    # max_turns (200) times, each empty turn counted as a format error.
+    result, organizer, _ = run(["just thinking"], {}, task=Task("t"), max_turns=200)
+    assert len(organizer.contexts) == 2 and result.metrics.format_errors == 1
+    assert result.answer is None and "empty turn" in result.message
 
 
 def test_a_wrong_answer_is_sent_back_and_can_be_corrected():

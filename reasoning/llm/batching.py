@@ -274,7 +274,11 @@ class DynamicBatcher:
             ids[i, width - n :] = torch.tensor(request.prompt_ids, dtype=torch.long)
             mask[i, width - n :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        # Only the last position's logits are needed: all of them would cost a vocabulary-wide
+        # product per prompt token (49,152 x 576 for SmolLM2) and memory to match.
+        out = self.model(
+            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
+        )
         self.counters.prefills += 1
         self._merge(newcomers, out.past_key_values, mask)
         self._sample_and_emit(newcomers, out.logits[:, -1, :])

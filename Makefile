@@ -43,6 +43,7 @@ bench: setup-test
 	$(BIN)/python bench/countdown.py
 	$(BIN)/python bench/sudoku.py
 	$(BIN)/python bench/service_load.py
+	$(BIN)/python bench/llm_throughput.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis runs

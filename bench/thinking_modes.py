@@ -59,7 +59,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reasoning.domains import for_reasoning_gym  # noqa: E402
 from reasoning.domains.base import Domain, Problem  # noqa: E402
-from reasoning.llm.base import BackendError, Delta, Generation, ModelBackend, Prompt, collect  # noqa: E402
+from reasoning.llm.base import BackendError, Delta, ModelBackend, Prompt, StreamingBackend  # noqa: E402
 
 MODES = ("sequential", "parallel", "forkjoin", "mixed")
 TASKS = ("countdown", "basic_arithmetic")
@@ -137,7 +137,7 @@ def make_items(tasks: Sequence[str], n: int, *, seed: int = 0) -> tuple[list[Ite
 # ---------------------------------------------------------------- the token budget
 
 
-class BudgetBackend:
+class BudgetBackend(StreamingBackend):
     """Wraps a backend so that all its calls together write at most `budget_tokens` completion
     tokens. Each call reserves min(max_tokens, what is left) before it starts and gives back what
     it did not use; a call with nothing left raises BackendError(kind="budget")."""
@@ -184,9 +184,6 @@ class BudgetBackend:
         finally:
             self.reserved -= grant
             self.spent += used
-
-    async def generate(self, prompt: Prompt, **params: Any) -> Generation:
-        return await collect(self.stream(prompt, **params), model=self.name)
 
     def close(self) -> None:
         """The inner backend is shared: closing the wrapper leaves it open."""

@@ -17,7 +17,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from reasoning.api import InvalidArgument
-from reasoning.llm.base import BackendError, Message, ModelBackend, check_params
+from reasoning.llm.base import BackendError, Delta, Message, ModelBackend, check_params
 from reasoning.task import Task
 from reasoning.workers import Chunk, Tokens, WorkerRequest
 
@@ -57,6 +57,22 @@ async def _close(stream) -> None:
     if closer is not None:
         with contextlib.suppress(Exception):
             await closer()
+
+
+async def _relay(stream: AsyncIterator[Delta], parts: list[str]) -> AsyncIterator[Chunk]:
+    """The backend's deltas as `Tokens` chunks (their text also kept in `parts`). A BackendError
+    comes out as "model backend failed (KIND): ..."; the backend stream is always closed."""
+    try:
+        async for delta in stream:
+            if delta.text or delta.tokens:
+                parts.append(delta.text)
+                yield Tokens(delta.text, delta.tokens)
+    except BackendError as exc:
+        raise BackendError(
+            f"model backend failed ({exc.kind}): {exc}", kind=exc.kind, retryable=exc.retryable
+        ) from exc
+    finally:
+        await _close(stream)
 
 
 def _check_common(max_tokens: int, temperature: float) -> None:
@@ -195,17 +211,9 @@ class LLMWorker:
             temperature=temperature,
             seed=request.seed + request.attempt,
         )
-        try:
-            async for delta in stream:
-                if delta.text or delta.tokens:
-                    parts.append(delta.text)
-                    yield Tokens(delta.text, delta.tokens)
-        except BackendError as exc:
-            raise BackendError(
-                f"model backend failed ({exc.kind}): {exc}", kind=exc.kind, retryable=exc.retryable
-            ) from exc
-        finally:
-            await _close(stream)
+        async with contextlib.aclosing(_relay(stream, parts)) as chunks:
+            async for chunk in chunks:
+                yield chunk
         text = "".join(parts)
         if RETURN_OPEN in text:
             yield Tokens(RETURN_CLOSE, 0)
@@ -284,17 +292,9 @@ class LLMOrganizer:
             temperature=self.temperature,
             seed=seed,
         )
-        try:
-            async for delta in stream:
-                if delta.text or delta.tokens:
-                    parts.append(delta.text)
-                    yield Tokens(delta.text, delta.tokens)
-        except BackendError as exc:
-            raise BackendError(
-                f"model backend failed ({exc.kind}): {exc}", kind=exc.kind, retryable=exc.retryable
-            ) from exc
-        finally:
-            await _close(stream)
+        async with contextlib.aclosing(_relay(stream, parts)) as chunks:
+            async for chunk in chunks:
+                yield chunk
         text = "".join(parts)
         opened = text.rfind(ANSWER_OPEN)
         if opened >= 0 and ANSWER_CLOSE not in text[opened:]:

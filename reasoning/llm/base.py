@@ -188,6 +188,22 @@ async def collect(stream: AsyncIterator[Delta], *, model: str = "") -> Generatio
     return Generation("".join(parts), prompt_tokens, tokens, finish, model, time.perf_counter() - started)
 
 
+class StreamingBackend:
+    """A base for backends: subclasses write `stream`; `generate` collects it, `close` does nothing."""
+
+    name: str = "model"
+
+    def stream(self, prompt: Prompt, **params) -> AsyncIterator[Delta]:
+        raise NotImplementedError
+
+    async def generate(self, prompt: Prompt, **params) -> Generation:
+        """The whole completion of `stream(prompt, **params)`, with its usage and wall time."""
+        return await collect(self.stream(prompt, **params), model=self.name)
+
+    def close(self) -> None:
+        """Release what the backend holds (threads, connections); the default holds nothing."""
+
+
 def generate_sync(backend: ModelBackend, prompt: Prompt, **params) -> Generation:
     """`backend.generate(prompt, **params)` from synchronous code (not from a running event loop)."""
     return asyncio.run(backend.generate(prompt, **params))

@@ -13,11 +13,11 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from reasoning.llm.base import BackendError, Delta, Generation, Prompt, check_params, check_prompt, collect
+from reasoning.llm.base import BackendError, Delta, Prompt, StreamingBackend, check_params, check_prompt
 from reasoning.llm.local_model import LoadInfo, default_model_file, model_name
 
 
-class LocalBackend:
+class LocalBackend(StreamingBackend):
     """The `local` backend: `path` is None (the packaged SmolLM2-135M-Instruct), a .gguf file
     (converted once into `cache_dir`) or a local HF model directory.
 
@@ -109,19 +109,6 @@ class LocalBackend:
                     return
         finally:
             request.cancel()
-
-    async def generate(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int = 0,
-    ) -> Generation:
-        """The whole completion (see `stream`)."""
-        params = {"max_tokens": max_tokens, "stop": stop, "temperature": temperature, "seed": seed}
-        return await collect(self.stream(prompt, **params), model=self.name)
 
     def close(self) -> None:
         """Stop the decode thread; requests in flight fail with BackendError(kind="unavailable")."""

@@ -33,12 +33,11 @@ from reasoning.api import InvalidArgument
 from reasoning.llm.base import (
     BackendError,
     Delta,
-    Generation,
     Prompt,
     StopScanner,
+    StreamingBackend,
     check_params,
     check_prompt,
-    collect,
 )
 
 #: Longest wait a server's `Retry-After` may ask for; longer asks are capped.
@@ -148,7 +147,7 @@ def _wake(future: asyncio.Future) -> None:
         future.set_result(None)
 
 
-class OpenAIBackend:
+class OpenAIBackend(StreamingBackend):
     """A model behind an OpenAI-compatible server: `base_url` up to and including `/v1`, `model`
     the name it serves. Streams `POST {base_url}/chat/completions`.
 
@@ -479,19 +478,6 @@ class OpenAIBackend:
             kind = code if code in ("timeout", "model", "budget", "cancelled") else "model"
             raise BackendError(f"{self.name}: the server failed mid-answer: {message}", kind=kind)
         return event
-
-    async def generate(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-        seed: int = 0,
-    ) -> Generation:
-        """The whole completion (streamed underneath)."""
-        stream = self.stream(prompt, max_tokens=max_tokens, stop=stop, temperature=temperature, seed=seed)
-        return await collect(stream, model=self.name)
 
     async def list_models(self) -> list[str]:
         """The model names the server lists at `GET {base_url}/models`. Raises BackendError."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from reasoning.llm.base import Delta, Generation, Prompt, StopScanner, check_params, check_prompt, collect
+from reasoning.llm.base import Delta, Prompt, StopScanner, StreamingBackend, check_params, check_prompt
 
 
-class ScriptedBackend:
+class ScriptedBackend(StreamingBackend):
     """Test double: answer k replays `replies[k]` (the last one repeats), or `replies(messages)`
     when it is a function. Each whitespace-separated word streams as one token; `delay_s` is slept
     before each. Honours `max_tokens` and `stop` like a real backend; keeps every prompt in `prompts`.
@@ -68,9 +68,3 @@ class ScriptedBackend:
                 break
         tail = scanner.flush()
         yield Delta(tail, pending, finish_reason=finish, prompt_tokens=self.prompt_tokens)
-
-    async def generate(self, prompt: Prompt, **params) -> Generation:
-        return await collect(self.stream(prompt, **params), model=self.name)
-
-    def close(self) -> None:
-        pass

@@ -18,8 +18,6 @@ counts, claim lengths and budgets by the handlers. Every error answer is a JSON 
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -303,32 +301,9 @@ def serve_in_background(app: FastAPI | None = None, *, start_timeout_s: float = 
     >>> with serve_in_background() as url:  # doctest: +SKIP
     ...     httpx.post(url + "/v1/verify", json={"claims": ["2^10 = 1024"]}).json()
     """
-    import uvicorn
+    from reasoning.background_server import serve_asgi
 
     app = app or create_app(Settings(port=0))
     settings: Settings = app.state.settings
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so, and without it
-    # every small answer waits ~40 ms for a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
-    host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="reasoning-server", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + start_timeout_s
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://{f'[{host}]' if family == socket.AF_INET6 else host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+    with serve_asgi(app, host=settings.host, port=settings.port, start_timeout_s=start_timeout_s) as url:
+        yield url

@@ -22,8 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +30,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from reasoning.background_server import serve_asgi
 
 #: What `fault_app` can do. Each ends, for a client, in one clear failure (or a retried success).
 FAULTS = {
@@ -61,36 +61,8 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", start_timeout_s: float = 30.
     Yields the root URL (`http://127.0.0.1:PORT`); stops the server on exit (streams still open
     are cut after 2 s, so a stalled handler cannot hang the test).
     """
-    import uvicorn
-
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so (else every
-    # small SSE chunk may wait ~40 ms for a delayed ACK).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="test-llm-server", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + start_timeout_s
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(5)
-        sock.close()
+    with serve_asgi(app, host=host, start_timeout_s=start_timeout_s, graceful_s=2) as url:
+        yield url
 
 
 @contextmanager

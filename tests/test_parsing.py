@@ -99,7 +99,9 @@ def test_hostile_text_fails_fast(text):
     start = time.perf_counter()
     failure = parse_claim(text)
     assert isinstance(failure, ParseFailure)
-    assert time.perf_counter() - start < 0.5
+    # A bound against hangs and blow-ups, not a speed target (those live in bench/): deep-unary
+    # took 0.86 s once with the machine's two cores busy, against a 0.5 s bound.
+    assert time.perf_counter() - start < 2.0
 
 
 def test_length_limit_is_reported():

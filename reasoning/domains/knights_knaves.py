@@ -37,15 +37,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from proofs.verdict import Status
 from reasoning.domains import register
 from reasoning.domains.base import (
-    Domain,
-    DomainCheck,
     FieldSpec,
     Problem,
     TaskError,
-    certificate,
     check_fields,
     feedback_lines,
 )
@@ -60,8 +56,8 @@ from reasoning.domains.logic import (
     Node,
     Not,
     Or,
+    QueryDomain,
     Var,
-    certificate_shape,
     evaluate,
     is_name,
     parse_formula,
@@ -542,7 +538,7 @@ _STATEMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:says\s*)?:(.*)\Z", re
 _ROLE_WORD = re.compile(r"[A-Za-z][A-Za-z-]*\Z")
 
 
-class KnightsKnavesDomain(Domain):
+class KnightsKnavesDomain(QueryDomain):
     """Knights (truth-tellers) and knaves (liars), see the module docstring."""
 
     name = "knights_knaves"
@@ -614,38 +610,14 @@ class KnightsKnavesDomain(Domain):
         question = entry.get("question") if isinstance(entry, Mapping) else None
         return self.parse(read_puzzle(question))
 
-    def _check(self, problem: Problem, text: str, role: str, budget_s: float) -> DomainCheck:
-        task: KnightsTask = problem.data
-        try:
-            query = parse_claim(task, text) if role == "claim" else parse_answer(task, text)
-        except FormulaError as exc:
-            return DomainCheck(Status.INVALID, str(exc))
-        truth, evidence, message = decide(task, query, budget_s)
-        if truth is None:
-            return DomainCheck(Status.UNKNOWN, message)
-        cert = certificate(problem, text, role=role, holds=truth, evidence=evidence)
-        return DomainCheck(Status.PROVED if truth else Status.REFUTED, message, cert)
+    def parse_query(self, problem: Problem, text: str, role: str) -> Any:
+        return (parse_claim if role == "claim" else parse_answer)(problem.data, text)
 
-    def check_claim(self, problem: Problem, text: str, *, budget_s: float) -> DomainCheck:
-        return self._check(problem, text, "claim", budget_s)
+    def decide_query(self, problem: Problem, query: Any, budget_s: float) -> tuple[bool | None, Any, str]:
+        return decide(problem.data, query, budget_s)
 
-    def check_answer(self, problem: Problem, text: str, *, budget_s: float) -> DomainCheck:
-        return self._check(problem, text, "answer", budget_s)
-
-    def recheck(self, problem: Problem, cert: Mapping[str, Any]) -> tuple[bool, str]:
-        problem_ok = certificate_shape(self.name, problem, cert)
-        if problem_ok is not None:
-            return False, problem_ok
-        task: KnightsTask = problem.data
-        try:
-            parse = parse_claim if cert["role"] == "claim" else parse_answer
-            query = parse(task, cert["claim"])
-        except FormulaError as exc:
-            return False, f"the {cert['role']} does not parse: {exc}"
-        try:
-            return verify(task, query, cert["holds"], cert["evidence"])
-        except (KeyError, TypeError, ValueError) as exc:
-            return False, f"malformed evidence: {type(exc).__name__}: {exc}"
+    def verify_query(self, problem: Problem, query: Any, holds: bool, evidence: Any) -> tuple[bool, str]:
+        return verify(problem.data, query, holds, evidence)
 
     def answers(self, problem: Problem, answer_text: str) -> list[str]:
         """`no solution`, `several solutions`, or one `NAME is a ROLE` per person in order."""

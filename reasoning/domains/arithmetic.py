@@ -45,6 +45,7 @@ from reasoning.domains.base import (
     Problem,
     TaskError,
     certificate,
+    certificate_shape,
     check_fields,
     feedback_lines,
 )
@@ -296,13 +297,10 @@ class Arithmetic(Domain):
 
     def recheck(self, problem: Problem, cert: Mapping[str, Any]) -> tuple[bool, str]:
         """Re-evaluate with this module's evaluator; re-check the kernel certificate if embedded."""
-        if not isinstance(cert, Mapping) or cert.get("kind") != "domain" or cert.get("domain") != self.name:
-            return False, "not an arithmetic domain certificate"
-        if cert.get("task") != problem.to_json():
-            return False, "the certificate is for another task"
-        text, role, holds = cert.get("claim"), cert.get("role"), cert.get("holds")
-        if not isinstance(text, str) or role not in ("claim", "answer") or not isinstance(holds, bool):
-            return False, "a certificate needs a claim text, a role and a boolean holds"
+        shape = certificate_shape(self.name, problem, cert)
+        if shape is not None:
+            return False, shape
+        text, role, holds = cert["claim"], cert["role"], cert["holds"]
         fresh = self._recheck_answer(problem, text) if role == "answer" else self._recheck_claim(text)
         if isinstance(fresh, str):
             return False, fresh

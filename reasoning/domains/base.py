@@ -111,6 +111,19 @@ def certificate(
     }
 
 
+def certificate_shape(domain: str, problem: Problem, cert: Any) -> str | None:
+    """Why `cert` is not a well-formed domain certificate about `problem`, or None."""
+    if not isinstance(cert, Mapping) or cert.get("kind") != "domain" or cert.get("domain") != domain:
+        return f"not a {domain} domain certificate"
+    if cert.get("task") != problem.to_json():
+        return "the certificate is about another task"
+    if cert.get("role") not in ("claim", "answer") or not isinstance(cert.get("claim"), str):
+        return "the certificate has no claim text and role"
+    if not isinstance(cert.get("holds"), bool) or not isinstance(cert.get("evidence"), Mapping):
+        return "the certificate has no holds flag or evidence"
+    return None
+
+
 class Domain(ABC):
     """One task domain. Subclasses set the class attributes and implement the methods.
 

@@ -54,6 +54,7 @@ from reasoning.domains.base import (
     Problem,
     TaskError,
     certificate,
+    certificate_shape,
     check_fields,
     feedback_lines,
 )
@@ -350,13 +351,10 @@ class CountdownDomain(Domain):
         )
 
     def recheck(self, problem: Problem, cert: Mapping[str, Any]) -> tuple[bool, str]:
-        if not isinstance(cert, Mapping) or cert.get("kind") != "domain" or cert.get("domain") != self.name:
-            return False, "not a countdown certificate"
-        if cert.get("task") != problem.to_json():
-            return False, "the certificate is about another task"
-        text, role, holds = cert.get("claim"), cert.get("role"), cert.get("holds")
-        if not isinstance(text, str) or role not in ("claim", "answer") or not isinstance(holds, bool):
-            return False, "the certificate lacks its claim, role or verdict"
+        shape = certificate_shape(self.name, problem, cert)
+        if shape is not None:
+            return False, shape
+        text, role, holds = cert["claim"], cert["role"], cert["holds"]
         try:
             truth, why = _independent_truth(problem, text, role)
         except OutOfBudget:

@@ -57,6 +57,7 @@ from reasoning.domains.base import (
     Problem,
     TaskError,
     certificate,
+    certificate_shape,
     check_fields,
     feedback_lines,
 )
@@ -361,16 +362,11 @@ class Equations(Domain):
 
     def recheck(self, problem: Problem, cert: Mapping[str, Any]) -> tuple[bool, str]:
         """Re-derive the verdict from the task: see the module docstring."""
-        if not isinstance(cert, Mapping) or cert.get("kind") != "domain" or cert.get("domain") != self.name:
-            return False, "not an equations domain certificate"
-        if cert.get("task") != problem.to_json():
-            return False, "the certificate is for another task"
-        text, role, holds = cert.get("claim"), cert.get("role"), cert.get("holds")
-        evidence = cert.get("evidence")
-        if not isinstance(text, str) or role not in ("claim", "answer") or not isinstance(holds, bool):
-            return False, "a certificate needs a claim text, a role and a boolean holds"
-        if not isinstance(evidence, Mapping):
-            return False, "the certificate has no evidence"
+        shape = certificate_shape(self.name, problem, cert)
+        if shape is not None:
+            return False, shape
+        text, role, holds = cert["claim"], cert["role"], cert["holds"]
+        evidence = cert["evidence"]
         fresh = self._fresh(problem)
         try:
             if len(fresh.names) == 1:

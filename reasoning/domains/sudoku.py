@@ -60,7 +60,7 @@ from typing import Any, ClassVar
 
 from proofs.verdict import Status
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
-from reasoning.domains.base import check_fields, feedback_lines
+from reasoning.domains.base import certificate_shape, check_fields, feedback_lines
 from reasoning.domains.sudoku_solver import (
     BOX_SIDE,
     DIGITS,
@@ -365,11 +365,10 @@ class GridDomain(Domain):
 
     def recheck(self, problem: Problem, cert: Mapping[str, Any]) -> tuple[bool, str]:
         puzzle: Sudoku = problem.data
-        text, role, claimed = cert.get("claim"), cert.get("role"), cert.get("holds")
-        if not isinstance(text, str) or role not in ("claim", "answer") or not isinstance(claimed, bool):
-            return False, "a sudoku certificate has a claim text, a role and holds"
-        evidence = cert.get("evidence")
-        evidence = evidence if isinstance(evidence, Mapping) else {}
+        shape = certificate_shape(self.name, problem, cert)
+        if shape is not None:
+            return False, shape
+        text, role, claimed, evidence = cert["claim"], cert["role"], cert["holds"], cert["evidence"]
         try:
             lines = [parse_line(text, puzzle.n)] if role == "claim" else _answer_lines(text, puzzle.n)
         except GridError as exc:

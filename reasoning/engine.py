@@ -43,7 +43,7 @@ from typing import Any
 from proofs.claims import Formula
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.causal_graph import TASK, CausalGraph, ConsistencyReport, check_claims
+from reasoning.causal_graph import TASK, CausalGraph, Consistency, ConsistencyReport, check_claims
 from reasoning.ledger import Ledger
 from reasoning.protocol import Answer, Fork, FormatError, Join, ProtocolScanner, Return, Text
 from reasoning.run_trace import (
@@ -60,6 +60,7 @@ from reasoning.run_trace import (
     WorkerTokensEvent,
     compute_metrics,
 )
+from reasoning.subqueries import unanswered
 from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer, check_returned
 from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_parts
 
@@ -197,7 +198,7 @@ class ForkJoinEngine:
     >>> from reasoning.workers import ScriptedOrganizer, ScriptedWorker
     >>> organizer = ScriptedOrganizer(["<FORK-1>3*8?</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"])
     >>> worker = ScriptedWorker({1: ["<RETURN>3*8 = 24</RETURN>"]})
-    >>> result = ForkJoinEngine(organizer, worker).run_sync(Task("What is 3*8?"))
+    >>> result = ForkJoinEngine(organizer, worker).run_sync(Task("3*8 = 24"))
     >>> result.answer, result.status.value
     ('3*8 = 24', 'proved')
     """
@@ -480,6 +481,10 @@ class _Run:
         self.trace.add(
             WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=state["tokens"], final=True
         )
+        if self.task.domain is None:  # a domain's queries follow its own rules
+            missing = unanswered(fork.query, self.task.unknowns, body)
+            if missing is not None:  # rejected before verification: a true claim may answer nothing
+                return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
         checks, notes = await self._off_loop(
             "verify_s", check_returned, self.task, body, budget_s=self.config.verify_budget_s
         )
@@ -561,6 +566,8 @@ class _Run:
         self._record_join(fork, outcome)
         report = await self._consistency()
         self.joins[-1]["consistency"] = report.to_json()
+        if report.status is Consistency.UNKNOWN:
+            return self._hold_unverified(fork, outcome, report, requested_t, tokens)
         conflict = report.blame() == outcome.node
         if conflict:
             self.joins[-1]["status"] = "conflict"
@@ -574,6 +581,31 @@ class _Run:
         )
         await self._resolve_conflicts(report, fork_id, notes)
         return self._join_text(fork, notes)
+
+    def _hold_unverified(
+        self, fork: _Fork, outcome: AttemptOutcome, report: ConsistencyReport, requested_t: float, tokens: int
+    ) -> str:
+        """A join whose joint consistency is unknown is not accepted: the attempt is held as
+        unverified, its claims leave the accepted set (so no answer can rest on them), and the
+        organizer is told."""
+        why = f"the joint consistency of its claims with the joined ones is unknown ({_one_line(report.message, 160)})"
+        self.joins[-1]["status"] = "unverified"
+        fork.joined = False
+        self.graph.invalidate(outcome.node, reason=f"unverified: {why}")
+        self.ledger.set_status(f"f{fork.fork_id}", "unverified", note=why)
+        self.trace.add(
+            JoinEvent,
+            fork_id=fork.fork_id,
+            attempt=outcome.attempt,
+            requested_t=requested_t,
+            organizer_tokens=tokens,
+            status="unverified",
+        )
+        lines = [
+            f"[fork {fork.fork_id}, attempt {outcome.attempt}: unverified: {why}; its claims are not used]"
+        ]
+        lines += [f"{c.text}   # unverified" for c in outcome.checks]
+        return "\n" + "\n".join(lines) + "\n"
 
     def _record_failed_join(self, fork: _Fork, requested_t: float, tokens: int) -> None:
         self.trace.add(
@@ -755,6 +787,10 @@ class _Run:
     async def _result(self) -> RunResult:
         final = await self._consistency()
         status = self.answer_check.status if self.answer_check else Status.UNKNOWN
+        if status is Status.PROVED and not final.consistent:  # the answer may rest on those claims
+            status = Status.UNKNOWN
+            self.message = f"the answer's checks passed, but the joined claims are {final.status.value} together: {final.message}"
+            self.ledger.fail("task", self.message)
         if self.answer is None and not self.message:
             self.message = "no final answer"
         if self.answer is None:

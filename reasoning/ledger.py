@@ -10,7 +10,7 @@ One line per item:
     - [~] **f1** Find 3*8 (done when: `3*8 = 24` proved) (retried 1 time: refuted: 3*8 = 25)
 
 Markers: `[ ]` pending, `[~]` running, `[x]` done, `[!]` rejected, `[-]` failed,
-`[/]` invalidated. The retry count and the latest note follow when present.
+`[/]` invalidated, `[?]` unverified (joined, but its joint consistency is unknown). The retry count and the latest note follow when present.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class ItemStatus(str, Enum):
     REJECTED = "rejected"
     FAILED = "failed"
     INVALIDATED = "invalidated"
+    UNVERIFIED = "unverified"
 
     @property
     def marker(self) -> str:
@@ -50,6 +51,7 @@ _MARKERS = {
     ItemStatus.REJECTED: "[!]",
     ItemStatus.FAILED: "[-]",
     ItemStatus.INVALIDATED: "[/]",
+    ItemStatus.UNVERIFIED: "[?]",
 }
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 

@@ -24,24 +24,32 @@ A task of a domain (`reasoning.domains`: Countdown, Sudoku, ...) carries its pro
 (`Domain.check_claim`, `Domain.check_answer`) in the role `domain`: closed statements with a
 `domain` certificate, which never take part in the joint consistency check.
 
-The final answer is checked by `check_answer`: its claims about the unknowns, A, must pin a
-solution (`forall U: (A -> C)`) that exists (`exists U: (A and C)`); its other claims must be
-proved. Each obligation is an ordinary claim with an ordinary certificate, so the proof bundle
-re-derives the obligation from the task and the claim text and re-checks the certificate.
+Every task states formally what it asks, its `goal` (`reasoning.goals.Goal`): `find` values
+for named unknowns (optionally `unique`), `all` solutions, `decide` a claim, or a domain's own
+goal. A task with unknowns and constraints and no goal asks to find every unknown; a task whose
+whole text is a claim and that has nothing else asks to decide that claim. A task with no formal
+content (text only; an unknown no constraint mentions; constraints without unknowns or goal) is
+refused with InvalidArgument: nothing about it could be proved.
+
+The final answer is checked by `check_answer` against the goal (`reasoning.goals`): each
+obligation is an ordinary claim with an ordinary certificate, named by the role it discharges
+(`goal:find:pins`, `goal:find:exists`, `goal:unique`, `goal:all:member`, `goal:all:complete`,
+`goal:decide`, `closed`), so the proof bundle re-derives the obligation from the task and the
+answer text and re-checks the certificate.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, reduce
+from functools import cached_property
 from typing import Any
 
-from proofs.claims import BoolConst, Compare, Connective, Formula, Quantified, Var, free_variables, to_text
+from proofs.claims import Connective, Formula, free_variables, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict, invalid
 from reasoning.api import InvalidArgument
+from reasoning.goals import Goal, conjunction, goal_obligations, quantify
 from solvers.dispatch import decide
 
 SORTS = ("Int", "Real")
@@ -58,6 +66,8 @@ class Task:
     `require_claims`: a worker result must contain at least one accepted claim (the default);
     when False, a result with no claim lines is joined as plain text. `domain`: the JSON of a
     domain problem (`reasoning.domains.Problem.to_json`); its rules then check claims and answer.
+    `goal`: what is asked (a `Goal` or its JSON); None takes the default (module docstring), and
+    after construction it is always a `Goal`.
     """
 
     text: str
@@ -65,6 +75,7 @@ class Task:
     constraints: tuple[str, ...] = ()
     require_claims: bool = True
     domain: dict[str, Any] | None = None
+    goal: Goal | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
@@ -89,6 +100,44 @@ class Task:
             stray = sorted(free_variables(formula) - set(self.unknowns))
             if stray:
                 raise InvalidArgument(f"constraint {text!r} uses {', '.join(stray)}, which are not unknowns")
+        object.__setattr__(self, "goal", self._resolve_goal())
+
+    def _resolve_goal(self) -> Goal:
+        """The task's goal, defaulted and checked against the task (see the module docstring)."""
+        goal = self.goal if self.goal is None else Goal.from_json(self.goal)
+        if self.domain is not None:
+            if goal is not None and goal.kind != "domain":
+                raise InvalidArgument("a domain task has the domain's own goal")
+            return Goal("domain")
+        if goal is not None and goal.kind == "domain":
+            raise InvalidArgument("a domain goal needs a domain problem")
+        if goal is None and not self.unknowns and not self.constraints:
+            formula = parse_claim(self.text)
+            if isinstance(formula, ParseFailure) or not self.text.strip():
+                raise InvalidArgument(
+                    "the task has no formal content: text alone cannot be verified. Give unknowns "
+                    "with constraints (a find or all goal), a claim to decide, or a domain problem"
+                )
+            goal = Goal.decide(self.text.strip())
+        if goal is None:
+            goal = Goal.find()
+        mentioned = set().union(*(free_variables(f) for f in self.constraint_formulas))
+        if goal.kind == "decide":
+            mentioned |= free_variables(goal.formula)
+        idle = [name for name in self.unknowns if name not in mentioned]
+        if idle:
+            raise InvalidArgument(
+                f"unknown(s) {', '.join(idle)} appear in no constraint: nothing says what "
+                f"{'they are' if len(idle) > 1 else 'it is'}; add a constraint that defines "
+                f"{'them' if len(idle) > 1 else 'it'}"
+            )
+        if goal.kind in ("find", "all"):
+            if not self.unknowns:
+                raise InvalidArgument(f"a {goal.kind} goal needs unknowns (and constraints on them)")
+            stray = [name for name in goal.unknowns if name not in self.unknowns]
+            if stray:
+                raise InvalidArgument(f"the goal asks for {', '.join(stray)}, which are not unknowns")
+        return goal
 
     @cached_property
     def problem(self):
@@ -112,6 +161,8 @@ class Task:
         }
         if self.domain is not None:
             out["domain"] = self.domain
+        else:
+            out["goal"] = self.goal.to_json()
         return out
 
     @classmethod
@@ -125,12 +176,14 @@ class Task:
         domain = data.get("domain")
         if domain is not None and not isinstance(domain, dict):
             raise InvalidArgument("task 'domain' must be a domain problem object")
+        goal = data.get("goal")
         return cls(
             text=data["text"],
             unknowns=data.get("unknowns", {}),
             constraints=tuple(constraints),
             require_claims=bool(data.get("require_claims", True)),
             domain=domain,
+            goal=None if goal is None else Goal.from_json(goal),
         )
 
     @classmethod
@@ -144,28 +197,17 @@ def read_claims(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _conjunction(formulas: Iterable[Formula]) -> Formula:
-    items = list(formulas)
-    return reduce(lambda a, b: Connective("and", a, b), items) if items else BoolConst(True)
-
-
-def _quantify(kind: str, unknowns: dict[str, str], body: Formula) -> Formula:
-    for name, sort in reversed(list(unknowns.items())):
-        body = Quantified(kind, (name,), sort, body)
-    return body
-
-
 def obligations(task: Task, formula: Formula) -> list[tuple[str, Formula]]:
     """(role, formula to prove) for a returned claim, in the order they are tried."""
     mentioned = free_variables(formula) & set(task.unknowns)
     if not mentioned:
         return [("closed", formula)]
     constraints = task.constraint_formulas
-    premise = Connective("->", _conjunction(constraints), formula) if constraints else formula
-    out = [("entailed", _quantify("forall", task.unknowns, premise))]
+    premise = Connective("->", conjunction(constraints), formula) if constraints else formula
+    out = [("entailed", quantify("forall", task.unknowns, premise))]
     if free_variables(formula) <= set(task.unknowns):
-        body = _conjunction([*constraints, formula])
-        out.append(("choice", _quantify("exists", task.unknowns, body)))
+        body = conjunction([*constraints, formula])
+        out.append(("choice", quantify("exists", task.unknowns, body)))
     return out
 
 
@@ -277,7 +319,10 @@ class AnswerCheck:
 
 
 def answer_obligations(task: Task, text: str) -> list[tuple[str, Formula]] | ParseFailure | str:
-    """(role, formula) pairs the answer must prove; a ParseFailure or a message when it cannot."""
+    """(role, formula) pairs the answer must prove to discharge the task's goal
+    (`reasoning.goals`); a ParseFailure or a message when it cannot."""
+    if task.domain is not None:
+        return "a domain answer is checked by the domain's rules"
     lines = read_claims(text)
     if not lines:
         return "the answer holds no claim"
@@ -289,35 +334,18 @@ def answer_obligations(task: Task, text: str) -> list[tuple[str, Formula]] | Par
         if isinstance(formula, ParseFailure):
             return formula
         formulas.append(formula)
-    about = [f for f in formulas if free_variables(f) & set(task.unknowns)]
-    out: list[tuple[str, Formula]] = [("closed", f) for f in formulas if f not in about]
-    missing = [name for name in task.unknowns if name not in _pinned(about, set(task.unknowns))]
-    if missing:  # without a value for every unknown, "the answer solves the task" says nothing
-        return f"the answer gives no value for {', '.join(missing)}: write `name = value` for each unknown"
-    if about:
-        stray = sorted(set().union(*(free_variables(f) for f in about)) - set(task.unknowns))
-        if stray:
-            return f"the answer mixes the unknowns with other variables ({', '.join(stray)})"
-        pinned = _conjunction(about)
-        task_holds = _conjunction(task.constraint_formulas)
-        out.append(("solves", _quantify("forall", task.unknowns, Connective("->", pinned, task_holds))))
-        out.append(("exists", _quantify("exists", task.unknowns, Connective("and", pinned, task_holds))))
-    return out
+    return goal_obligations(task.goal, task.unknowns, task.constraint_formulas, formulas)
 
 
-def _pinned(formulas: Iterable[Formula], unknowns: set[str]) -> set[str]:
-    """Unknowns given a value by a top-level conjunct `u = closed expression` (either side)."""
-    names: set[str] = set()
-    stack = list(formulas)
-    while stack:
-        formula = stack.pop()
-        if isinstance(formula, Connective) and formula.op == "and":
-            stack += [formula.left, formula.right]
-        elif isinstance(formula, Compare) and formula.ops == ("=",):
-            for side, other in (formula.terms, reversed(formula.terms)):
-                if isinstance(side, Var) and side.name in unknowns and not free_variables(other):
-                    names.add(side.name)
-    return names
+#: What a failed obligation means, for the answer check's message.
+_FAILED = {
+    "goal:find:pins": "the answer's values do not satisfy the task",
+    "goal:find:exists": "no value of the unknowns satisfies both the answer and the task",
+    "goal:unique": "the answer is not the only solution",
+    "goal:all:member": "a listed solution does not satisfy the task",
+    "goal:all:complete": "the listed solutions are not all the solutions",
+    "goal:decide": "the decided claim is not proved",
+}
 
 
 def _domain(task: Task):
@@ -342,10 +370,8 @@ def check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:
         verdict = decide(formula, budget_s=budget_s)
         results.append((role, verdict))
         if verdict.status is not Status.PROVED:
-            what = {
-                "solves": "the answer does not pin values that satisfy the task",
-                "exists": "no value of the unknowns satisfies both the answer and the task",
-                "closed": f"{to_text(formula)} is not proved",
-            }[role]
+            what = _FAILED.get(role) or f"{to_text(formula)} is not proved"
             return AnswerCheck(text, verdict.status, f"{what} ({verdict.status.value})", tuple(results))
-    return AnswerCheck(text, Status.PROVED, "every obligation of the answer is proved", tuple(results))
+    return AnswerCheck(
+        text, Status.PROVED, f"the answer discharges the goal ({task.goal.describe()})", tuple(results)
+    )

@@ -22,7 +22,7 @@ def test_reason_run_solves_a_system_and_writes_a_bundle_that_rechecks(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["answers"] == ["x = 6\ny = 4"] and summary["verified"] is True
-    assert {c["role"] for c in summary["certificates"]} == {"solves", "exists"}
+    assert {c["role"] for c in summary["certificates"]} == {"goal:find:pins", "goal:find:exists"}
     assert summary["metrics"]["forks"] == 2 and summary["bundle"] == str(tmp_path / "bundle.json")
     assert "[x] **f1** solve: for x" in (tmp_path / "ledger.md").read_text()
     assert check_bundle(load_bundle(summary["bundle"]), use_cvc5=False).ok
@@ -30,11 +30,12 @@ def test_reason_run_solves_a_system_and_writes_a_bundle_that_rechecks(tmp_path):
 
 def test_reason_run_reads_a_task_file_and_prints_the_ledger_and_the_bundle(tmp_path):
     task = tmp_path / "task.json"
-    task.write_text(json.dumps({"text": "3*8 + 1/2"}))
+    data = {"text": "What is 3*8 + 1/2?", "unknowns": {"v": "Real"}, "constraints": ["v = 3*8 + 1/2"]}
+    task.write_text(json.dumps(data))
     result = runner.invoke(app, ["run", "--task", str(task), "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
-    assert "3*8 + 1/2 = 49/2" in result.output and "proof bundle:" in result.output
-    assert "[x] **f1** evaluate: 3*8 + 1/2" in result.output  # the ledger, printed as text
+    assert "v = 49/2" in result.output and "proof bundle:" in result.output
+    assert "[x] **f1** solve: for v" in result.output  # the ledger, printed as text
 
 
 @pytest.mark.parametrize(

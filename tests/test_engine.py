@@ -36,7 +36,7 @@ def test_a_verified_fork_is_joined_and_the_answer_is_proved(tmp_path):
     result, organizer, _ = run(
         ["<FORK-1>what is 3*8?</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"],
         {1: ["thinking... <RETURN>3*8 = 24</RETURN> trailing junk"]},
-        task=Task("What is 3*8?"),
+        task=Task("3*8 = 24"),
         tmp_path=tmp_path,
     )
     assert result.status is Status.PROVED and result.answer == "3*8 = 24"
@@ -90,7 +90,7 @@ def test_a_claim_refuted_three_times_fails_the_fork_and_the_organizer_is_told():
     result, organizer, worker = run(
         ["<FORK-1>what is 3*8?</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"],
         {1: ["<RETURN>3*8 = 25</RETURN>"]},
-        task=Task("What is 3*8?"),
+        task=Task("3*8 = 24"),
     )
     assert [r.attempt for r in worker.requests] == [1, 2, 3]
     assert "3*8 = 25: refuted" in worker.requests[1].feedback[0]
@@ -151,7 +151,7 @@ def test_format_errors_pool_full_unknown_join_duplicate_id_are_reported_and_coun
             "<ANSWER>1 + 1 = 2</ANSWER>",
         ],
         {1: ["<RETURN>2 + 2 = 4</RETURN>"]},
-        task=Task("warm-up"),
+        task=Task("1 + 1 = 2"),
         capacity=1,
     )
     replies = organizer.contexts
@@ -169,7 +169,7 @@ def test_a_worker_that_raises_and_one_that_never_answers_fail_their_forks_not_th
     result, organizer, worker = run(
         ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>1 + 1 = 2</ANSWER>"],
         {1: [RuntimeError("boom"), "<RETURN>2 + 2 = 4</RETURN>"], 2: [HANG]},
-        task=Task("warm-up"),
+        task=Task("1 + 1 = 2"),
         worker_timeout_s=0.2,
     )
     assert time.perf_counter() - start < 5
@@ -185,7 +185,7 @@ def test_outstanding_workers_are_cancelled_when_the_answer_is_final():
     result, _, _ = run(
         ["<FORK-1>slow</FORK-1><FORK-2>slow too</FORK-2><ANSWER>1 + 1 = 2</ANSWER>"],
         {1: [HANG], 2: [HANG]},
-        task=Task("warm-up"),
+        task=Task("1 + 1 = 2"),
     )
     assert time.perf_counter() - start < 5
     assert result.status is Status.PROVED
@@ -194,7 +194,7 @@ def test_outstanding_workers_are_cancelled_when_the_answer_is_final():
 
 
 def test_a_missing_answer_is_a_format_error_and_turns_are_bounded():
-    result, organizer, _ = run(["just thinking"] * 5, {}, task=Task("t"), max_turns=3)
+    result, organizer, _ = run(["just thinking"] * 5, {}, task=Task("1 + 1 = 2"), max_turns=3)
     assert result.answer is None and result.status is Status.UNKNOWN
     assert "the organizer stopped without <ANSWER>" in organizer.contexts[1]
     assert len(organizer.contexts) == 3 and result.metrics.format_errors == 3
@@ -204,17 +204,19 @@ def test_a_missing_answer_is_a_format_error_and_turns_are_bounded():
 def test_an_empty_organizer_turn_ends_the_run_at_once():
     # Regression: a planner that goes silent after a rejected answer used to be asked again
     # max_turns (200) times, each empty turn counted as a format error.
-    result, organizer, _ = run(["just thinking"], {}, task=Task("t"), max_turns=200)
+    result, organizer, _ = run(["just thinking"], {}, task=Task("1 + 1 = 2"), max_turns=200)
     assert len(organizer.contexts) == 2 and result.metrics.format_errors == 1
     assert result.answer is None and "empty turn" in result.message
 
 
 def test_a_wrong_answer_is_sent_back_and_can_be_corrected():
     result, organizer, _ = run(
-        ["<ANSWER>3*8 = 25</ANSWER>", "<ANSWER>3*8 = 24</ANSWER>"], {}, task=Task("3*8?")
+        ["<ANSWER>v = 25</ANSWER>", "<ANSWER>v = 24</ANSWER>"],
+        {},
+        task=Task("What is 3*8?", unknowns={"v": "Int"}, constraints=("v = 3*8",)),
     )
     assert "[answer rejected (refuted)" in organizer.contexts[1]
-    assert result.status is Status.PROVED and result.answer == "3*8 = 24"
+    assert result.status is Status.PROVED and result.answer == "v = 24"
 
 
 def test_an_answer_must_pin_a_solution_of_the_task():
@@ -268,7 +270,7 @@ def test_critical_path_tokens_equal_the_hand_computed_value():
             [Tokens("<ANSWER>1 + 1 = 2</ANSWER>", 4)],
         ],
         {1: [[Tokens("<RETURN>1 + 1 = 2</RETURN>", 100)]], 2: [[Tokens("<RETURN>2 + 2 = 4</RETURN>", 30)]]},
-        task=Task("t"),
+        task=Task("1 + 1 = 2"),
     )
     metrics = result.metrics
     assert metrics.critical_path_tokens == 116
@@ -281,10 +283,10 @@ def test_concurrency_matches_the_hand_computed_value(capacity, expected):
     # two workers, each busy 0.5 s, side by side; the organizer joins both at once:
     # wall ~ 0.5 s, busy ~ 1.0 s, concurrency = 1.0 / (c * 0.5).
     organizer = ScriptedOrganizer(
-        ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>1 = 1</ANSWER>"]
+        ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>1 + 1 = 2</ANSWER>"]
     )
     worker = ScriptedWorker({1: ["<RETURN>1 = 1</RETURN>"], 2: ["<RETURN>2 = 2</RETURN>"]}, delay_s=0.5)
-    result = ForkJoinEngine(organizer, worker, EngineConfig(capacity=capacity)).run_sync(Task("t"))
+    result = ForkJoinEngine(organizer, worker, EngineConfig(capacity=capacity)).run_sync(Task("1 + 1 = 2"))
     metrics = result.metrics
     # real sleeps on a shared machine: the ratio is robust, absolute seconds only bounded
     assert metrics.concurrency == pytest.approx(expected, abs=0.15)
@@ -298,7 +300,7 @@ def test_hostile_sizes_cost_a_format_error_or_a_rejection_not_memory_or_a_crash(
     result, organizer, worker = run(
         [junk, "<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>1 + 1 = 2</ANSWER>"],
         {1: [big_return], 2: [deep]},
-        task=Task("t"),
+        task=Task("1 + 1 = 2"),
         max_attempts=1,
     )
     assert "the turn is longer than 1000000 characters" in organizer.contexts[1]

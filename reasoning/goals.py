@@ -97,8 +97,10 @@ class Goal:
             return f"decide: {self.claim}"
         if self.kind == "domain":
             return "the domain's goal"
+        if self.kind == "all":
+            return f"all solutions{' for ' + ', '.join(self.unknowns) if self.unknowns else ''}"
         names = ", ".join(self.unknowns) or "every unknown"
-        return f"{self.kind} {names}{' (unique)' if self.unique else ''}"
+        return f"find {names}{' (unique)' if self.unique else ''}"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}

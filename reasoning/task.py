@@ -126,10 +126,11 @@ class Task:
             mentioned |= free_variables(goal.formula)
         idle = [name for name in self.unknowns if name not in mentioned]
         if idle:
+            many = len(idle) > 1
             raise InvalidArgument(
-                f"unknown(s) {', '.join(idle)} appear in no constraint: nothing says what "
-                f"{'they are' if len(idle) > 1 else 'it is'}; add a constraint that defines "
-                f"{'them' if len(idle) > 1 else 'it'}"
+                f"unknown{'s' if many else ''} {', '.join(idle)} {'appear' if many else 'appears'} in no "
+                f"constraint: nothing says what {'they are' if many else 'it is'}, so no answer could "
+                f"be proved; add constraints that define {'them' if many else 'it'}"
             )
         if goal.kind in ("find", "all"):
             if not self.unknowns:

@@ -1,0 +1,102 @@
+"""Typed sub-queries: a join accepts a claim only if it answers what its fork asked."""
+
+import pytest
+
+from proofs.parsing import parse_claim
+from reasoning.engine import ForkJoinEngine
+from reasoning.subqueries import parse_subquery, unanswered
+from reasoning.task import Task
+from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+PAIR = Task("pair", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
+
+
+@pytest.mark.parametrize(
+    ("query", "verb", "names"),
+    [
+        ("evaluate: 12 * 7", "evaluate", ()),
+        ("EVALUATE:12*7", "evaluate", ()),
+        ("prove: 2 + 2 = 4", "prove", ()),
+        ("solve: x + y = 3; x - y = 1 for x, y", "solve", ("x", "y")),
+        ("solve: for y", "solve", ("y",)),
+        ("solve: a + 1 = 2", "solve", ("x", "a")),
+        ("all: for x", "all", ("x",)),
+    ],
+)
+def test_typed_queries_parse(query, verb, names):
+    asked = parse_subquery(query, ["x"])
+    assert asked is not None and asked.verb == verb and asked.names == names
+
+
+@pytest.mark.parametrize(
+    "query", ["pick x", "what is 3*8?", "evaluate: what is 3*8?", "prove: x = = 1", "solve:", "", "guess: 1"]
+)
+def test_free_text_queries_are_untyped(query):
+    assert parse_subquery(query, []) is None
+    assert unanswered(query, [], "2 + 2 = 4") is None
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "ok"),
+    [
+        ("evaluate: 12 * 7", "12*7 = 84", True),
+        ("evaluate: 12 * 7", "84 = 12 * 7", True),
+        ("evaluate: 12 * 7", "# a note\n12 * 7 = 84\n2 + 2 = 4", True),
+        ("evaluate: 12 * 7", "2 + 2 = 4", False),
+        ("evaluate: 12 * 7", "7 * 12 = 84", False),  # another expression, however equal
+        ("evaluate: 12 * 7", "12 * 7 = x", False),  # not a value
+        ("evaluate: 12 * 7", "12 * 7 > 80", False),
+        ("prove: 2 + 2 = 4", "2+2 = 4", True),
+        ("prove: 2 + 2 = 4", "1 + 1 = 2", False),
+        ("solve: for x, y", "x = 6\ny = 4", True),
+        ("solve: for x, y", "x = 6 and y = 4", True),
+        ("solve: for x, y", "x = 6", False),
+        ("solve: for x", "x + y = 10", False),
+        ("all: for x", "x = 2 or x = -2", True),
+        ("all: for x", "x + 1 = 3 or x = -2", False),
+    ],
+)
+def test_claims_answer_their_sub_query_or_the_reason_names_what_was_asked(query, text, ok):
+    reason = unanswered(query, ["x", "y"], text)
+    assert (reason is None) is ok
+    if not ok:
+        assert "does not answer the sub-query" in reason and query in reason
+
+
+def test_an_unparsable_line_is_left_to_the_verifier():
+    assert unanswered("evaluate: 12 * 7", [], "12 * 7 = = 84") is None
+
+
+def test_a_true_claim_that_does_not_answer_evaluate_is_rejected_before_verification():
+    organizer = ScriptedOrganizer(["<FORK-1>evaluate: 12 * 7</FORK-1><JOIN-1>", "<ANSWER>12*7 = 84</ANSWER>"])
+    worker = ScriptedWorker({1: ["<RETURN>2 + 2 = 4</RETURN>", "<RETURN>12*7 = 84</RETURN>"]})
+    result = ForkJoinEngine(organizer, worker).run_sync(Task("12*7 = 84"))
+    verdicts = [e.claim for e in result.events if e.kind == "verdict"]
+    assert verdicts == ["12*7 = 84"]  # 2 + 2 = 4 was never verified, let alone joined
+    feedback = worker.requests[1].feedback[0]
+    assert "evaluate: 12 * 7" in feedback and "12 * 7 = <value>" in feedback
+    assert [c["text"] for c in result.accepted_claims()] == ["12*7 = 84"]
+    assert result.verified
+
+
+def test_solve_wants_every_named_value_and_free_text_forks_behave_as_before():
+    organizer = ScriptedOrganizer(
+        [
+            "<FORK-1>solve: for x, y</FORK-1><FORK-2>pick x</FORK-2><JOIN-1>",
+            "<JOIN-2>",
+            "<ANSWER>x = 6\ny = 4</ANSWER>",
+        ]
+    )
+    worker = ScriptedWorker(
+        {1: ["<RETURN>x = 6</RETURN>", "<RETURN>x = 6\ny = 4</RETURN>"], 2: ["<RETURN>x - y = 2</RETURN>"]}
+    )
+    result = ForkJoinEngine(organizer, worker).run_sync(PAIR)
+    assert "`y = <value>`" in worker.requests[1].feedback[0]
+    assert {c["text"] for c in result.accepted_claims()} == {"x = 6", "y = 4", "x - y = 2"}
+    assert result.verified
+
+
+def test_prove_wants_the_claim_itself():
+    asked = parse_subquery("prove: (a+b)^2 = a^2 + 2*a*b + b^2", [])
+    assert asked.answered_by([parse_claim("(a+b)^2 = a^2 + 2*a*b + b^2")])
+    assert not asked.answered_by([parse_claim("1 = 1")])

@@ -1,8 +1,8 @@
 """`reason run`: one fork/join run with solver workers, the live ledger on screen, a proof bundle.
 
 Registered on the `reason` app by `reasoning.cli`. The organizer is `SolverPlanner`, the workers
-are `SolverWorker`s; the task comes from `--task task.json` or from `--text`, `--unknown`
-and `--constraint`.
+are `SolverWorker`s; the task comes from `--task task.json` or from `--text`, `--unknown`,
+`--constraint` and the goal options `--find x,y`, `--unique`, `--all`, `--decide CLAIM`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,37 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
-def _task_from_options(task_file: Path | None, text: str | None, unknowns: list[str], constraints: list[str]):
+def _goal_from_options(find: str | None, unique: bool, all_: bool, decide: str | None):
+    """The goal the options ask for, or None for the task's default."""
+    from reasoning.goals import Goal
+
+    if sum([find is not None or unique, all_, decide is not None]) > 1:
+        raise InvalidArgument("give one goal: --find (with --unique), --all or --decide")
+    if all_:
+        return Goal.all()
+    if decide is not None:
+        return Goal.decide(decide)
+    if find is not None or unique:
+        names = [n.strip() for n in (find or "").split(",") if n.strip()]
+        return Goal.find(names, unique=unique)
+    return None
+
+
+def _task_from_options(
+    task_file: Path | None,
+    text: str | None,
+    unknowns: list[str],
+    constraints: list[str],
+    goal=None,
+):
     from reasoning.task import Task
 
     if task_file is not None:
-        if text or unknowns or constraints:
-            raise InvalidArgument("give either --task or --text/--unknown/--constraint, not both")
+        if text or unknowns or constraints or goal is not None:
+            raise InvalidArgument(
+                "give either --task or --text/--unknown/--constraint/goal options, not both "
+                "(a task file states its goal under 'goal')"
+            )
         try:
             data = json.loads(task_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -41,9 +66,10 @@ def _task_from_options(task_file: Path | None, text: str | None, unknowns: list[
     for item in unknowns:
         name, _, sort = item.partition(":")
         sorts[name.strip()] = (sort.strip() or "Real").capitalize()
-    if text is None and not constraints:
-        raise InvalidArgument("give --task FILE, or --text and/or --constraint")
-    return Task(text or "; ".join(constraints), unknowns=sorts, constraints=tuple(constraints))
+    if text is None and not constraints and goal is None:
+        raise InvalidArgument("give --task FILE, or --text, --constraint and/or --decide")
+    fallback = "; ".join(constraints) or (goal.claim if goal is not None and goal.claim else "")
+    return Task(text or fallback, unknowns=sorts, constraints=tuple(constraints), goal=goal)
 
 
 def run(
@@ -51,10 +77,16 @@ def run(
         None, "--task", help="A task JSON file: text, unknowns, constraints."
     ),
     text: str | None = typer.Option(
-        None, "--text", help="The task text (a claim or expression without unknowns)."
+        None, "--text", help="The task text; alone, it must be a claim (then the goal is to decide it)."
     ),
     unknown: list[str] = typer.Option([], "--unknown", help="An unknown as NAME:Int or NAME:Real (repeat)."),
     constraint: list[str] = typer.Option([], "--constraint", help="A constraint on the unknowns (repeat)."),
+    find: str | None = typer.Option(
+        None, "--find", help="Goal: values for these unknowns, e.g. x,y (default goal: every unknown)."
+    ),
+    unique: bool = typer.Option(False, "--unique", help="Goal: the found values are the only solution."),
+    all_: bool = typer.Option(False, "--all", help="Goal: every solution, with completeness proved."),
+    decide: str | None = typer.Option(None, "--decide", help="Goal: prove or refute this claim."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Worker capacity c."),
     out_dir: Path | None = typer.Option(
         None, "--out", help="Run directory (trace, ledger, graph, bundle); default: a new temp dir."
@@ -67,14 +99,19 @@ def run(
 
     Example: reason run --unknown x:Int --unknown y:Int --constraint "x + y = 10" --constraint "x - y = 2"
 
-    Exit 0 when the answer is proved against the task, 1 otherwise, 2 for usage errors.
+    The goal is to find every unknown unless --find, --unique, --all or --decide says otherwise;
+    a --text that is itself a claim (and nothing else) asks to decide it. A task with no formal
+    content (text alone, an unknown no constraint mentions) is refused.
+
+    Exit 0 when the answer is proved to discharge the task's goal, 1 otherwise, 2 for usage errors.
     """
     from reasoning.engine import EngineConfig, ForkJoinEngine
     from reasoning.planner import SolverPlanner
     from reasoning.solver_worker import SolverWorker
 
     try:
-        task = _task_from_options(task_file, text, unknown, constraint)
+        goal = _goal_from_options(find, unique, all_, decide)
+        task = _task_from_options(task_file, text, unknown, constraint, goal)
         config = EngineConfig(capacity=workers, seed=seed, verify_budget_s=budget)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
@@ -115,6 +152,7 @@ def _summary(result, elapsed: float) -> dict[str, Any]:
     check = result.answer_check
     return {
         "task": result.task.to_json(),
+        "goal": result.task.goal.to_json(),
         "answers": [result.answer] if result.answer is not None else [],
         "verified": result.verified,
         "status": result.status.value,
@@ -132,6 +170,7 @@ def _summary(result, elapsed: float) -> dict[str, Any]:
 
 def _print_summary(result, summary: dict[str, Any]) -> None:
     style = "green" if result.verified else "red"
+    out.print(f"[bold]goal[/]: {escape(result.task.goal.describe())}")
     out.print(f"[bold]answer[/] [{style}]({result.status.value})[/]:")
     for line in (result.answer or "(none)").splitlines():
         out.print(f"  {escape(line)}")

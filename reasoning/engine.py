@@ -787,7 +787,10 @@ class _Run:
     async def _result(self) -> RunResult:
         final = await self._consistency()
         status = self.answer_check.status if self.answer_check else Status.UNKNOWN
-        if status is Status.PROVED and not final.consistent:  # the answer may rest on those claims
+        # An answer may rest on the joined claims only when they are consistent together; a core
+        # of the task's constraints alone says the task has no solution, which an answer may prove.
+        task_alone = final.status is Consistency.INCONSISTENT and set(final.core) == {TASK}
+        if status is Status.PROVED and not final.consistent and not task_alone:
             status = Status.UNKNOWN
             self.message = f"the answer's checks passed, but the joined claims are {final.status.value} together: {final.message}"
             self.ledger.fail("task", self.message)

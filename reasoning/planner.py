@@ -1,11 +1,16 @@
 """`SolverPlanner`: a programmatic organizer that writes the same protocol tags an LLM would.
 
-It plans for `SolverWorker`s (`reasoning.solver_worker`). For a task with unknowns it forks one
-`solve: for u` sub-query per unknown (in waves of at most `capacity`), joins each, and answers
-with every claim the engine verified at its joins. If that answer is rejected (the per-unknown
-values need not fit together when the task has many solutions), it forks one `solve:` for all
-the unknowns at once and answers with its claims. A task without unknowns is one sub-query:
-`prove: <text>` when the text is a claim, else `evaluate: <text>`.
+It plans for `SolverWorker`s (`reasoning.solver_worker`) by the task's goal (`reasoning.goals`):
+
+- `find`: one `solve: for u` sub-query per asked unknown (in waves of at most `capacity`), joins
+  each, and answers with every claim the engine verified at its joins. If that answer is
+  rejected (the per-unknown values need not fit together when the task has many solutions), it
+  forks one `solve:` for all the asked unknowns at once and answers with its claims. With
+  `unique`, the answer check proves that the solution is the only one.
+- `all`: one `all: for u, v` sub-query; its verified claim (a disjunction of solutions, entailed
+  by the constraints) becomes one answer line per solution (`false` when none was verified).
+- `decide`: `prove: C`, then `prove: not (C)`; it answers with the one proved, else answers C
+  and then `not (C)` for the answer check to decide under the task's constraints.
 
 The planner reads only what the engine writes back into its context: blocks that start with
 `[fork i, attempt n: verified...]` followed by `claim   # status (role)` lines, and
@@ -17,8 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
+from reasoning.goals import disjuncts
 from reasoning.task import Task
 from reasoning.workers import Chunk
 
@@ -43,7 +50,7 @@ def verified_claims(context: str) -> dict[int, list[str]]:
         claim = _CLAIM.match(line)
         if current is not None and claim:
             claims[current].append(claim.group(1))
-        elif not line.startswith("["):
+        else:  # any other line (another bracketed note, prose) ends the block
             current = None
     return claims
 
@@ -85,16 +92,27 @@ class SolverPlanner(TurnPlanner):
 
     def _plan(self):
         """A generator of turns; each `send(context)` gives the next turn's text."""
-        task = self.task
+        goal = self.task.goal
         context = yield ""
-        if not task.unknowns:
-            text = " ".join(task.text.split())
-            verb = "evaluate" if isinstance(parse_claim(text), ParseFailure) else "prove"
-            context = yield f"<FORK-1>{verb}: {text}</FORK-1><JOIN-1>"
-            claims = verified_claims(context).get(1, [])
-            yield f"<ANSWER>{chr(10).join(claims) or 'false'}</ANSWER>"
+        if goal.kind == "decide":
+            claim = " ".join((goal.claim or "").split())
+            context = yield f"<FORK-1>prove: {claim}</FORK-1><JOIN-1>"
+            if verified_claims(context).get(1):
+                yield f"<ANSWER>{claim}</ANSWER>"
+                return
+            context = yield f"<FORK-2>prove: not ({claim})</FORK-2><JOIN-2>"
+            if verified_claims(context).get(2):
+                yield f"<ANSWER>not ({claim})</ANSWER>"
+                return
+            # Neither was proved by a worker; the answer check decides under the task's constraints.
+            context = yield f"<ANSWER>{claim}</ANSWER>"
+            yield f"<ANSWER>not ({claim})</ANSWER>"
             return
-        names = list(task.unknowns)
+        names = goal.asked(list(self.task.unknowns))
+        if goal.kind == "all":
+            context = yield f"<FORK-1>all: for {', '.join(names)}</FORK-1><JOIN-1>"
+            yield f"<ANSWER>{chr(10).join(solution_lines(verified_claims(context).get(1, []))) or 'false'}</ANSWER>"
+            return
         for start in range(0, len(names), self.capacity):
             wave = list(enumerate(names[start : start + self.capacity], start=start + 1))
             forks = "".join(f"<FORK-{i}>solve: for {name}</FORK-{i}>" for i, name in wave)
@@ -107,3 +125,13 @@ class SolverPlanner(TurnPlanner):
         context = yield f"<FORK-{whole}>solve: for {', '.join(names)}</FORK-{whole}><JOIN-{whole}>"
         claims = verified_claims(context).get(whole, [])
         yield f"<ANSWER>{chr(10).join(claims) or 'false'}</ANSWER>"
+
+
+def solution_lines(claims: list[str]) -> list[str]:
+    """One answer line per solution: the disjuncts of the verified `all:` claims, in order."""
+    lines: list[str] = []
+    for text in claims:
+        formula = parse_claim(text)
+        if not isinstance(formula, ParseFailure):
+            lines += [to_text(d) for d in disjuncts(formula)]
+    return list(dict.fromkeys(lines))

@@ -10,8 +10,9 @@ The query language (the verb is case-insensitive; surrounding whitespace is igno
 - `evaluate: <expression>`: the exact value of a closed expression, by the bounded exact kernel
   (`proofs.exact`). Returns `<expression> = <value>` with the value as an integer or `p/q`.
   Variables, irrational or undefined values and values too large to state give a note.
-- `prove: <claim>`: `reasoning.api.verify`. Returns the claim when it is proved; otherwise a
-  note with the status, the reason and the counterexample.
+- `prove: <claim>`: `reasoning.api.verify`; a claim about the task's unknowns is proved when the
+  task's constraints entail it. Returns the claim when it is proved; otherwise a note with the
+  status, the reason and the counterexample.
 - `solve: <c1>; <c2>; ... [for x, y]`: values of the variables that satisfy the task's
   constraints and the query's claims (separated by `;` or line breaks; there may be none),
   found by Z3 through `reasoning.causal_graph.check_claims`. The variables are the `for` list, else the task's
@@ -22,6 +23,11 @@ The query language (the verb is case-insensitive; surrounding whitespace is igno
   of the request (the engine's reasons for rejecting earlier attempts) contributes
   `not (c1 and c2 ...)` over its `rejected claim: <claim>` lines whose free variables are
   non-empty and among the problem's variables, so a re-dispatch finds a different solution.
+
+- `all: <c1>; ... [for x, y]`: every solution (variables as for `solve:`), found one at a time
+  with each found one excluded, until Z3 proves there is no other; returns one claim
+  `(x = 1 and y = 2) or (x = 3 and y = 0)`, which the constraints entail. More than
+  MAX_SOLUTIONS solutions, an irrational value or a Z3 `unknown` give a note.
 
 Anything else gets a note listing the verbs. Bad query text never raises: it becomes a note.
 All CPU work runs in a thread (`asyncio.to_thread`) within `budget_s` (Z3's own timeout; the
@@ -43,11 +49,15 @@ from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict
 from reasoning.api import InvalidArgument, verify
 from reasoning.causal_graph import Consistency, check_claims
+from reasoning.goals import quantify
 from reasoning.task import MAX_CLAIMS
 from reasoning.workers import Chunk, Tokens, WorkerRequest
+from solvers.dispatch import decide
 
 #: The verbs of the query language, in the order the help note lists them.
-VERBS = ("evaluate", "prove", "solve")
+VERBS = ("evaluate", "prove", "solve", "all")
+#: Most solutions an `all:` query enumerates before it gives up with a note.
+MAX_SOLUTIONS = 64
 #: Longest query read, in characters; longer ones get a note without being parsed.
 MAX_QUERY_CHARS = 200_000
 #: Feedback strings read for exclusions (the newest ones), and claims read from each.
@@ -179,7 +189,8 @@ class SolverWorker:
         if verb not in VERBS:
             return _note(
                 f"solver worker: unrecognised query {_shown(query)!r}",
-                "queries: 'evaluate: <expression>', 'prove: <claim>', 'solve: <c1>; <c2>; ... [for x, y]'",
+                "queries: 'evaluate: <expression>', 'prove: <claim>', 'solve: <c1>; <c2>; ... [for x, y]', "
+                "'all: <c1>; ... [for x, y]'",
             )
         assert match is not None
         body = match.group(2).strip()
@@ -188,7 +199,9 @@ class SolverWorker:
         if verb == "evaluate":
             return self._evaluate(body)
         if verb == "prove":
-            return self._prove(body)
+            return self._prove(body, request)
+        if verb == "all":
+            return self._all(body, request)
         return self._solve(body, request)
 
     # ------------------------------------------------------------ evaluate
@@ -232,9 +245,19 @@ class SolverWorker:
 
     # ------------------------------------------------------------ prove
 
-    def _prove(self, text: str) -> str:
+    def _prove(self, text: str, request: WorkerRequest) -> str:
+        task = request.task
         try:
-            verdict = verify(text, budget_s=self.budget_s)
+            formula = parse_claim(text)
+            if (
+                not isinstance(formula, ParseFailure)
+                and task.constraints
+                and free_variables(formula) & set(task.unknowns)
+            ):  # a claim about the task's unknowns holds when the constraints entail it
+                premise = Connective("->", _conjunction(task.constraint_formulas), formula)
+                verdict = decide(quantify("forall", task.unknowns, premise), budget_s=self.budget_s)
+            else:
+                verdict = verify(text, budget_s=self.budget_s)
         except _BACKEND_DEFECTS as exc:
             return _note(f"prove: the verifier failed ({type(exc).__name__}: {_shown(str(exc))})")
         if verdict.status is Status.PROVED:
@@ -247,7 +270,8 @@ class SolverWorker:
 
     # ------------------------------------------------------------ solve
 
-    def _solve(self, text: str, request: WorkerRequest) -> str:
+    def _problem(self, text: str, request: WorkerRequest):
+        """(wanted names, sorts, labelled claims, exclusions) of a `solve:`/`all:` body, or a note."""
         body = text.rstrip().rstrip(";").rstrip()
         wanted: list[str] | None = None
         match = _FOR.search(body)
@@ -281,6 +305,13 @@ class SolverWorker:
         claims = [(f"task{i}", f) for i, f in enumerate(given, 1)]
         claims += [(f"query{i}", f) for i, f in enumerate(query, 1)]
         claims += [(f"excluded{i}", f) for i, f in enumerate(excluded, 1)]
+        return wanted, unknowns, claims, excluded
+
+    def _solve(self, text: str, request: WorkerRequest) -> str:
+        problem = self._problem(text, request)
+        if isinstance(problem, str):
+            return problem
+        wanted, unknowns, claims, excluded = problem
         try:
             report = check_claims(unknowns, claims, budget_s=self.budget_s)
         except _BACKEND_DEFECTS as exc:
@@ -299,19 +330,63 @@ class SolverWorker:
             return _note(*lines)
         if not wanted:
             return _note("solve: the constraints are satisfiable, but there are no variables to report")
-        values = []
-        for name in wanted:
-            raw = report.witness.get(name, "")
-            try:
-                value = Fraction(raw)
-            except (ValueError, ZeroDivisionError):
-                return _note(f"solve: z3's value of {name} is not an exact rational: {_shown(raw)}")
-            shown = _exact_text(value)
-            if shown is None:
-                return _note(f"solve: z3's value of {name} is too long to state as a claim")
-            values.append(f"{name} = {shown}")
+        values = _values(wanted, report.witness)
+        if isinstance(values, str):
+            return _note(f"solve: {values}")
         result = _claim_lines(values)
         return result if result is not None else _note("solve: the solution does not fit in claims")
+
+    # ------------------------------------------------------------ all
+
+    def _all(self, text: str, request: WorkerRequest) -> str:
+        """Every solution for the wanted names, as one claim `(x = 1 and y = 2) or (...)`:
+        solutions are found one by one, each excluded before the next search, until Z3 says
+        there is no other (then the disjunction is entailed by the constraints)."""
+        problem = self._problem(text, request)
+        if isinstance(problem, str):
+            return problem
+        wanted, unknowns, claims, _ = problem
+        if not wanted:
+            return _note("all: there are no variables to report")
+        solutions: list[list[str]] = []
+        while True:
+            try:
+                report = check_claims(unknowns, claims, budget_s=self.budget_s)
+            except _BACKEND_DEFECTS as exc:
+                return _note(f"all: the solver failed ({type(exc).__name__}: {_shown(str(exc))})")
+            if report.status is Consistency.INCONSISTENT:
+                break
+            if report.status is not Consistency.CONSISTENT or report.witness is None:
+                return _note(f"all: no exact solution set found: {_shown(report.message, 400)}")
+            if len(solutions) >= MAX_SOLUTIONS:
+                return _note(f"all: more than {MAX_SOLUTIONS} solutions; not listed")
+            values = _values(wanted, report.witness)
+            if isinstance(values, str):
+                return _note(f"all: {values}")
+            solutions.append(values)
+            pins = [parse_claim(v) for v in values]
+            claims.append((f"found{len(solutions)}", Not(_conjunction(pins))))
+        if not solutions:
+            return _note("no solution: the constraints cannot all hold")
+        line = " or ".join(f"({' and '.join(values)})" for values in solutions)
+        result = _claim_lines([line])
+        return result if result is not None else _note("all: the solutions do not fit in a claim")
+
+
+def _values(wanted: list[str], witness: dict[str, str]) -> list[str] | str:
+    """`name = value` for each wanted name from a Z3 model, or what went wrong."""
+    values = []
+    for name in wanted:
+        raw = witness.get(name, "")
+        try:
+            value = Fraction(raw)
+        except (ValueError, ZeroDivisionError):
+            return f"z3's value of {name} is not an exact rational: {_shown(raw)}"
+        shown = _exact_text(value)
+        if shown is None:
+            return f"z3's value of {name} is too long to state as a claim"
+        values.append(f"{name} = {shown}")
+    return values
 
 
 def _verdict_note(verdict: Verdict) -> list[str]:

@@ -2,7 +2,9 @@
 
 A task dict names its `domain` (`reasoning.domains`: countdown, sudoku, futoshiki, arithmetic,
 equations, logic, knights_knaves) and that domain's fields; a dict without `domain` is a plain engine task
-(`text`, `unknowns`, `constraints`, as for `reason run`). The domain's planner organizes, its
+(`text`, `unknowns`, `constraints` and an optional `goal`: `reasoning.goals`, as for `reason run`);
+a plain task with no formal content (text alone, an unknown no constraint mentions) is refused
+with InvalidArgument before anything runs, never answered. The domain's planner organizes, its
 solver workers answer the forks, the engine checks every claim by the domain's rules before
 joining it and checks the final answer the same way, and the run's proof bundle is written.
 

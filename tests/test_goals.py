@@ -226,3 +226,63 @@ def test_a_proved_answer_is_confirmed_by_brute_force(task, picks):
         assert points[0] in solutions
         if task.goal.unique:
             assert solutions == {points[0]}
+
+
+# ---------------------------------------------------------------- the solver planner by goal
+
+
+@pytest.mark.parametrize(
+    ("task", "answer"),
+    [
+        (Task("roots", {"x": "Int"}, SQUARE, goal=Goal.all()), "x = 2\nx = -2"),
+        (Task("none", {"x": "Int"}, ("x^2 = -4",), goal=Goal.all()), "false"),
+        (Task("u", {"x": "Int"}, ("x^3 = 8",), goal=Goal.find(unique=True)), "x = 2"),
+        (Task("y", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"), goal=Goal.find(["y"])), "y = 4"),
+        (Task("3*8 = 25"), "not (3*8 = 25)"),
+        (Task("d", {"x": "Real"}, ("x > 2",), goal=Goal.decide("x^2 > 4")), "x^2 > 4"),
+    ],
+)
+def test_the_solver_planner_discharges_each_goal_kind(task, answer, tmp_path):
+    from reasoning.planner import SolverPlanner
+    from reasoning.solver_worker import SolverWorker
+
+    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task, run_dir=tmp_path)
+    assert result.verified and result.answer == answer, result.message
+    if task.goal.kind != "all" or answer != "false":  # (an unsat task has no consistent final check)
+        report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
+        assert report.ok, report.to_json()
+
+
+def test_a_unique_goal_with_two_solutions_is_never_proved():
+    from reasoning.planner import SolverPlanner
+    from reasoning.solver_worker import SolverWorker
+
+    task = Task("u", {"x": "Int"}, SQUARE, goal=Goal.find(unique=True))
+    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task)
+    assert not result.verified
+
+
+def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from reasoning.cli import app
+    from reasoning.solving import solve
+
+    runner = CliRunner()
+    args = ["run", "--unknown", "x:Int", "--constraint", "x^2 = 9", "--all", "--json", "--out", str(tmp_path)]
+    summary = json.loads(runner.invoke(app, args).output)
+    assert summary["verified"] and summary["goal"] == {"kind": "all"}
+    assert summary["answers"] == ["x = 3\nx = -3"]
+    assert [c["role"] for c in summary["certificates"]][-1] == "goal:all:complete"
+    result = runner.invoke(app, ["run", "--decide", "2^10 > 1000", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["answers"] == ["2^10 > 1000"]
+    result = runner.invoke(
+        app, ["run", "--unknown", "x:Int", "--constraint", "x = 1", "--all", "--decide", "1 = 1"]
+    )
+    assert result.exit_code == 2 and "one goal" in result.output
+    plain = {"text": "roots", "unknowns": {"x": "Int"}, "constraints": ["x^2 = 4"], "goal": {"kind": "all"}}
+    solved = solve(plain, out=False)
+    assert solved.verified and solved.answers == ["x = 2\nx = -2"]
+    assert solved.to_json()["task"]["goal"] == {"kind": "all"}

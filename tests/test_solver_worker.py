@@ -263,3 +263,20 @@ def test_large_but_stateable_values_are_exact():
     (line,) = claims_of(ask("evaluate: 2^1000"))
     formula = parse_claim(line)
     assert isinstance(formula, Compare) and formula.terms[1] == Num(Fraction(2**1000))
+
+
+def test_all_lists_every_solution_as_one_entailed_claim():
+    from reasoning.task import check_claim
+
+    body = ask("all: for x, y", SPLITS)
+    (line,) = read_claims(body)
+    assert line.count(" or ") == 10  # the 11 splits of 10 into two naturals
+    assert check_claim(SPLITS, line, budget_s=5).role == "entailed"
+    assert "no solution" in ask("all: x > 20 for x", SPLITS)
+    assert "more than 64 solutions" in ask("all: for x", Task("n", {"x": "Int"}, ("x >= 0",)))
+    assert "not an exact rational" in ask("all: for x", Task("r", {"x": "Real"}, ("x^2 = 2",)))
+
+
+def test_prove_reads_a_claim_about_the_unknowns_under_the_task_constraints():
+    assert read_claims(ask("prove: x = 6", PAIR)) == ["x = 6"]
+    assert "not proved" in ask("prove: x = 5", PAIR)

@@ -57,6 +57,7 @@ from proofs.claims import Formula  # noqa: E402
 from reasoning.causal_graph import TASK  # noqa: E402
 from reasoning.causal_graph import check_claims as check_consistency  # noqa: E402
 from reasoning.engine import EngineConfig, ForkJoinEngine, RunResult  # noqa: E402
+from reasoning.goals import Goal  # noqa: E402
 from reasoning.task import Task, check_answer, check_returned  # noqa: E402
 from reasoning.workers import ScriptedOrganizer, ScriptedWorker  # noqa: E402
 
@@ -92,7 +93,7 @@ def run_engine(forks: int, batch: int, capacity: int, latency_s: float) -> tuple
     )
     config = EngineConfig(capacity=capacity, max_turns=len(turns) + 1)
     engine = ForkJoinEngine(organizer, worker, config)
-    task = Task(TASK_TEXT)
+    task = Task(TASK_TEXT, goal=Goal.decide(ANSWER))
     start = time.perf_counter()
     result = engine.run_sync(task)
     wall = time.perf_counter() - start
@@ -124,7 +125,7 @@ def measure_overhead(cycles: int, batch: int) -> dict[str, float]:
 
 def measure_peer(cycles: int) -> dict[str, float]:
     """The checks one overhead run makes, in the same order, in this thread, without the engine."""
-    task = Task(TASK_TEXT)
+    task = Task(TASK_TEXT, goal=Goal.decide(ANSWER))
     budget = EngineConfig()
     clock = time.perf_counter
     verify_s = consistency_s = 0.0

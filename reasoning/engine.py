@@ -265,7 +265,11 @@ class _Run:
             title=_one_line(task.text, 120),
             on_change=progress,
         )
-        self.ledger.add("task", _one_line(task.text, 120), criterion="final answer proved against the task")
+        self.ledger.add(
+            "task",
+            _one_line(task.text, 120),
+            criterion=f"final answer proved to discharge the goal ({_one_line(task.goal.describe(), 120)})",
+        )
         self.graph = CausalGraph(task.text)
         self.forks: dict[int, _Fork] = {}
         self.outstanding: set[int] = set()

@@ -51,7 +51,11 @@ def test_a_run_bundle_rechecks_item_by_item(bundle):
     names = [item.name for item in report.items]
     assert names[:3] == ["format", "task", "graph"]
     assert sum(n.startswith("claim ") for n in names) == 4  # x = 3, y = 7, the identity, the entailed sum
-    assert "final consistency" in names and "answer (goal:find:pins)" in names and "answer (goal:find:exists)" in names
+    assert (
+        "final consistency" in names
+        and "answer (goal:find:pins)" in names
+        and "answer (goal:find:exists)" in names
+    )
     roles = {c["text"]: c["role"] for c in bundle["claims"]}
     assert roles == {
         "x = 3": "choice",

@@ -25,7 +25,7 @@ ONE_FORK = ["<FORK-1>evaluate: 3*8</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>
 
 def run(worker, organizer=None, task: Task | None = None, **config):
     engine = ForkJoinEngine(organizer or ScriptedOrganizer(ONE_FORK), worker, EngineConfig(**config))
-    return engine.run_sync(task or Task("What is 3*8?"))
+    return engine.run_sync(task or Task("3*8 = 24"))
 
 
 def system(messages) -> str:
@@ -52,7 +52,7 @@ def arithmetic_reply(messages) -> str:
 
 
 def test_a_wrong_reply_without_return_is_wrapped_checked_and_its_counterexample_fed_back():
-    backend = ScriptedBackend(["I think 3*8 = 25", "<RETURN> 3*8 = 24 </RETURN> and more"])
+    backend = ScriptedBackend(["3*8 = 25", "<RETURN> 3*8 = 24 </RETURN> and more"])
     result = run(LLMWorker(backend))
     assert result.verified and result.answer == "3*8 = 24"
     first, second = backend.prompts
@@ -80,7 +80,7 @@ async def _chunks(worker, request):
 def test_the_stream_ends_with_the_closing_tag_and_counts_no_tokens_for_it():
     import asyncio
 
-    request = WorkerRequest(1, 1, "evaluate: 3*8", Task("What is 3*8?"))
+    request = WorkerRequest(1, 1, "evaluate: 3*8", Task("3*8 = 24"))
     chunks = asyncio.run(_chunks(LLMWorker(ScriptedBackend(["<RETURN> 3*8 = 24"])), request))
     assert all(isinstance(c, Tokens) for c in chunks)
     assert chunks[-1] == Tokens("</RETURN>", 0) and sum(c.count for c in chunks) == 4
@@ -223,7 +223,7 @@ def plan(turns: list[str], worker_reply: str = "<RETURN> 3*8 = 24 </RETURN>"):
 
 def test_an_llm_organizer_drives_a_run_to_a_verified_answer():
     backend = plan(["<FORK-1>evaluate: 3*8</FORK-1> <JOIN-1>", "<ANSWER> 3*8 = 24 </ANSWER>"])
-    result = solve({"text": "What is 3*8?"}, organizer="llm", worker_kind="solver", model=backend, out=False)
+    result = solve({"text": "3*8 = 24"}, organizer="llm", worker_kind="solver", model=backend, out=False)
     assert result.verified and result.answers == ["3*8 = 24"] and result.organizer == "llm"
     organizer_prompts = [p for p in backend.prompts if system(p).startswith("You organize")]
     assert len(organizer_prompts) == 2
@@ -234,13 +234,13 @@ def test_an_llm_organizer_drives_a_run_to_a_verified_answer():
 
 def test_an_answer_left_open_is_closed():
     backend = plan(["<FORK-1>evaluate: 3*8</FORK-1> <JOIN-1>", "<ANSWER> 3*8 = 24"])
-    result = solve({"text": "What is 3*8?"}, organizer="llm", worker_kind="llm", model=backend, out=False)
+    result = solve({"text": "3*8 = 24"}, organizer="llm", worker_kind="llm", model=backend, out=False)
     assert result.verified and result.producers[0]["worker"] == "llm:scripted"
 
 
 def test_a_garbage_organizer_ends_cleanly_after_its_turns():
     backend = ScriptedBackend(["I like turtles <FORK-x> and </JOIN>"])
-    organizer = LLMOrganizer(backend, Task("What is 3*8?"), max_turns=3)
+    organizer = LLMOrganizer(backend, Task("3*8 = 24"), max_turns=3)
     result = run(ScriptedWorker({}), organizer=organizer, max_turns=3)
     assert result.answer is None and not result.verified
     assert "all 3 turns" in result.message
@@ -255,7 +255,7 @@ def test_a_garbage_organizer_ends_cleanly_after_its_turns():
 def test_after_its_turns_the_organizer_writes_nothing():
     import asyncio
 
-    organizer = LLMOrganizer(ScriptedBackend(["<ANSWER>1</ANSWER>"]), Task("t"), max_turns=1)
+    organizer = LLMOrganizer(ScriptedBackend(["<ANSWER>1</ANSWER>"]), Task("1 = 1"), max_turns=1)
 
     async def turn():
         return [c async for c in organizer.stream("t", seed=0)]
@@ -267,7 +267,7 @@ def test_the_domain_organizer_prompt_is_used():
     problem = load({"domain": "arithmetic", "expression": "3 * 8"})
     organizer = LLMOrganizer(ScriptedBackend([""]), problem)
     assert organizer.system_prompt() == get("arithmetic").organizer_prompt(problem)
-    assert "<FORK-1>" in LLMOrganizer(ScriptedBackend([""]), Task("t")).system_prompt()
+    assert "<FORK-1>" in LLMOrganizer(ScriptedBackend([""]), Task("1 = 1")).system_prompt()
     with pytest.raises(InvalidArgument):
         LLMOrganizer(ScriptedBackend([""]), "a string", max_turns=1)
 

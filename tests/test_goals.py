@@ -286,3 +286,58 @@ def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
     solved = solve(plain, out=False)
     assert solved.verified and solved.answers == ["x = 2\nx = -2"]
     assert solved.to_json()["task"]["goal"] == {"kind": "all"}
+
+
+# ---------------------------------------------------------------- property: runs with random workers
+
+REPLIES = [
+    "2 + 2 = 4",  # true, unrelated
+    "2 + 2 = 5",  # false
+    "12*7 = 84",  # answers `evaluate: 12 * 7`
+    "x = 1",
+    "x = -1",
+    "x = 3",  # contradicts the task
+    "x = 1 and x = -1",  # contradictory
+    "exp(1) > 2\nx = 1",  # joint consistency unknown
+    "x^2 = 1",  # entailed
+]
+QUERIES = ["pick x", "evaluate: 12 * 7", "solve: for x", "prove: x^2 = 1"]
+ANSWERS = ["x = 1", "x = -1", "x = 3", "x = 1\nx = -1", "false", "2 + 2 = 4", "x^2 = 1"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from([Goal.find(), Goal.find(unique=True), Goal.all()]),
+    st.lists(st.sampled_from(QUERIES), min_size=1, max_size=3),
+    st.lists(st.sampled_from(REPLIES), min_size=3, max_size=9),
+    st.sampled_from(ANSWERS),
+)
+def test_a_run_reported_proved_is_right_and_its_bundle_rechecks(goal, queries, replies, answer):
+    import tempfile
+
+    task = Task("x^2 = 1", {"x": "Int"}, ("x^2 = 1",), goal=goal)
+    forks = "".join(f"<FORK-{i}>{q}</FORK-{i}>" for i, q in enumerate(queries, 1))
+    turns = [
+        forks + "<JOIN-1>",
+        *[f"<JOIN-{i}>" for i in range(2, len(queries) + 1)],
+        f"<ANSWER>{answer}</ANSWER>",
+    ]
+    script = {
+        i: [f"<RETURN>{r}</RETURN>" for r in replies[i - 1 :: len(queries)]]
+        for i in range(1, len(queries) + 1)
+    }
+    with tempfile.TemporaryDirectory() as directory:
+        engine = ForkJoinEngine(
+            ScriptedOrganizer(turns), ScriptedWorker(script), EngineConfig(max_answer_attempts=1)
+        )
+        result = engine.run_sync(task, run_dir=directory)
+        if not result.verified:
+            return
+        picked = {int(line.split("=")[1]) for line in answer.splitlines()}
+        if goal.kind == "all":
+            assert picked == {1, -1}
+        else:
+            assert len(picked) == 1 and picked <= {1, -1} and not goal.unique  # x^2 = 1 has two roots
+        assert result.final_consistency.consistent
+        report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
+        assert report.ok, report.to_json()

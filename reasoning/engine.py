@@ -486,7 +486,7 @@ class _Run:
             WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=state["tokens"], final=True
         )
         if self.task.domain is None:  # a domain's queries follow its own rules
-            missing = unanswered(fork.query, self.task.unknowns, body)
+            missing = await self._off_loop("verify_s", unanswered, fork.query, self.task.unknowns, body)
             if missing is not None:  # rejected before verification: a true claim may answer nothing
                 return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
         checks, notes = await self._off_loop(

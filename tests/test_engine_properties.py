@@ -495,7 +495,7 @@ def test_a_withdrawn_join_redoes_a_joined_fork_issued_after_it():
 
 
 # ---------------------------------------------------------------- fixed bugs (answer check)
-# `reasoning.task.answer_obligations` used to add the "solves" and "exists" obligations only when
+# `reasoning.task.answer_obligations` used to add the "solves" and "exists" obligations (now goal:find:pins/exists) only when
 # the answer had a claim mentioning an unknown, and "solves" is `forall U: (A -> C)`, which A = C
 # satisfies. So an answer that said nothing about the unknowns, or restated the constraints, was
 # `proved` although it found no x and y (and `check_bundle`, re-deriving the same obligations,

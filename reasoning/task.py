@@ -116,7 +116,8 @@ class Task:
             if isinstance(formula, ParseFailure) or not self.text.strip():
                 raise InvalidArgument(
                     "the task has no formal content: text alone cannot be verified. Give unknowns "
-                    "with constraints (a find or all goal), a claim to decide, or a domain problem"
+                    "with constraints (a find or all goal; to evaluate E, an unknown v with the "
+                    "constraint `v = E`), a claim to decide, or a domain problem"
                 )
             goal = Goal.decide(self.text.strip())
         if goal is None:

@@ -341,3 +341,20 @@ def test_a_run_reported_proved_is_right_and_its_bundle_rechecks(goal, queries, r
         assert result.final_consistency.consistent
         report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
         assert report.ok, report.to_json()
+
+
+def test_a_run_whose_final_consistency_is_unknown_is_not_proved():
+    # fork 2 conflicts with fork 1, is withdrawn and re-joined at once with a claim Z3 cannot
+    # express: the joined claims end `unknown` together, so the answer cannot be proved.
+    task = Task("x", {"x": "Int"}, ("x^2 = 1",))
+    organizer = ScriptedOrganizer(
+        ["<FORK-1>pick x</FORK-1><FORK-2>pick x too</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>x = 1</ANSWER>"]
+    )
+    worker = ScriptedWorker(
+        {1: ["<RETURN>x = 1</RETURN>"], 2: ["<RETURN>x = -1</RETURN>", "<RETURN>exp(1) > 2\nx = 1</RETURN>"]}
+    )
+    result = ForkJoinEngine(organizer, worker).run_sync(task)
+    assert result.answer_check.proved  # the answer itself checks out ...
+    assert not result.final_consistency.consistent
+    assert result.status is Status.UNKNOWN and not result.verified  # ... but the run is not proved
+    assert "unknown together" in result.message

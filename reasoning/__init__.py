@@ -2,7 +2,7 @@
 
 The public surface is small: `verify`, `verify_many`, `equivalent`, `check_certificate`, the
 `Verdict`/`Status` types and the errors; `solve` (a task dict in, verified answers out) and
-the fork/join engine (`ForkJoinEngine`, `EngineConfig`, `Task`, `check_bundle`). Everything else is importable but internal.
+the fork/join engine (`ForkJoinEngine`, `EngineConfig`, `Task`, `Goal`, `check_bundle`). Everything else is importable but internal.
 """
 
 from proofs.check import CheckReport, check_certificate, register_checker
@@ -47,6 +47,7 @@ _ENGINE = {
     "EngineConfig": "reasoning.engine",
     "RunResult": "reasoning.engine",
     "Task": "reasoning.task",
+    "Goal": "reasoning.goals",
     "check_bundle": "reasoning.bundle",
     "solve": "reasoning.solving",
     "SolveResult": "reasoning.solving",
@@ -73,6 +74,7 @@ __all__ = [
     "EngineConfig",
     "EquivalenceResult",
     "ForkJoinEngine",
+    "Goal",
     "InvalidArgument",
     "ReasoningError",
     "RunResult",

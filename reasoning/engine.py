@@ -45,7 +45,16 @@ from proofs.verdict import Status
 from reasoning.api import InvalidArgument
 from reasoning.causal_graph import TASK, CausalGraph, Consistency, ConsistencyReport, check_claims
 from reasoning.ledger import Ledger
-from reasoning.protocol import Answer, Fork, FormatError, Join, ProtocolScanner, Return, Text
+from reasoning.protocol import (
+    Answer,
+    Fork,
+    FormatError,
+    Join,
+    ProtocolScanner,
+    Return,
+    Text,
+    parse_protocol,
+)
 from reasoning.run_trace import (
     AnswerEvent,
     CancelEvent,
@@ -190,6 +199,36 @@ class _Interrupt(Exception):
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
+        self.tag = "that tag"  # what ended the turn, as the organizer wrote it
+
+
+def _tag_name(event) -> str:
+    match event:
+        case Join(fork_id):
+            return f"<JOIN-{fork_id}>"
+        case Fork(fork_id, _):
+            return f"<FORK-{fork_id}>"
+        case Answer():
+            return "<ANSWER>"
+        case Return():
+            return "<RETURN>"
+    return "the format error"
+
+
+def _unrun_text(event) -> str:
+    """How a tag that did not run is named to the organizer (in words, not as a tag)."""
+    match event:
+        case Fork(fork_id, _):
+            return f"fork {fork_id} was not dispatched"
+        case Join(fork_id):
+            return f"the join of fork {fork_id} was not run"
+        case Answer():
+            return "the answer was not checked"
+        case Return():
+            return "a RETURN block was ignored"
+        case FormatError(message, _):
+            return f"a malformed piece was ignored: {_one_line(message, 120)}"
+    return "text was ignored"
 
 
 class ForkJoinEngine:
@@ -275,6 +314,7 @@ class _Run:
         self.outstanding: set[int] = set()
         self.joins: list[dict[str, Any]] = []
         self.organizer_tokens = 0
+        self._ran_to = 0  # see _turn
         self.answer_attempts = 0
         self.answer_check: AnswerCheck | None = None
         self.answer: str | None = None
@@ -317,8 +357,15 @@ class _Run:
         self.message = f"the organizer used all {self.config.max_turns} turns without a final answer"
 
     async def _turn(self, context: str, turn: int) -> tuple[str | None, str]:
-        """One organizer turn; returns (reply to append or None when the run is over, context)."""
+        """One organizer turn; returns (reply to append or None when the run is over, context).
+
+        The turn runs its tags in order and ends at the first one that needs a reply (a join, an
+        answer, a format error). The context keeps the turn's text only up to the end of the
+        last tag that ran; tags after it did not run, so they are cut and answered with a format
+        error (the organizer never sees a fork that was not dispatched)."""
         turn_chars = 0
+        parts: list[str] = []
+        self._ran_to = 0  # end (in this turn's text) of the last event that ran
         scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
         stream = self.engine.organizer.stream(context, seed=_seed_for(self.config.seed, "organizer", turn))
         try:
@@ -326,32 +373,62 @@ class _Run:
                 try:
                     text, tokens = chunk_parts(chunk)
                 except InvalidArgument as exc:
-                    return self._organizer_error(str(exc)), context
-                context += text
+                    return self._organizer_error(str(exc)), self._cut(context, parts)
+                parts.append(text)
                 turn_chars += len(text)
                 self.organizer_tokens += tokens
                 if turn_chars > MAX_TURN_CHARS:
                     return self._organizer_error(
                         f"the turn is longer than {MAX_TURN_CHARS} characters"
-                    ), context
-                for event in scanner.feed(text):
-                    await self._on_event(event)
-            for event in scanner.close():
-                await self._on_event(event)
+                    ), self._cut(context, parts)
+                for event, end in scanner.feed_spans(text):
+                    await self._run_event(event, end)
+            for event, end in scanner.close_spans():
+                await self._run_event(event, end)
         except _Interrupt as interrupt:
-            return (None if self.answer is not None else interrupt.reply), context
+            if self.answer is not None:
+                return None, self._cut(context, parts)
+            return interrupt.reply + self._unrun(parts, interrupt.tag), self._cut(context, parts)
         except (asyncio.CancelledError, TimeoutError):
             raise
         except Exception as exc:  # noqa: BLE001 - a broken organizer ends its turn, not the run
-            return self._organizer_error(f"the organizer raised {type(exc).__name__}: {exc}"), context
+            reply = self._organizer_error(f"the organizer raised {type(exc).__name__}: {exc}")
+            return reply + self._unrun(parts, "the error"), self._cut(context, parts)
         finally:
             await _close_stream(stream)
+        context += "".join(parts)
         if self.answer is not None:
             return None, context
         if turn_chars == 0:  # nothing more to say: asking again would only repeat this max_turns times
             self.message = "the organizer ended without a final answer (an empty turn)"
             return None, context
         return self._organizer_error("the organizer stopped without <ANSWER>...</ANSWER>"), context
+
+    async def _run_event(self, event, end: int) -> None:
+        """Run one organizer event; `end` is where its text ends in the turn."""
+        try:
+            await self._on_event(event)
+        except _Interrupt as interrupt:
+            self._ran_to = end
+            interrupt.tag = _tag_name(event)
+            raise
+        self._ran_to = end
+
+    def _cut(self, context: str, parts: list[str]) -> str:
+        """The context plus this turn's text up to the end of the last event that ran."""
+        return context + "".join(parts)[: self._ran_to]
+
+    def _unrun(self, parts: list[str], after: str) -> str:
+        """A format error for the tags of this turn after `after` (they did not run), or ""."""
+        unrun = [e for e in parse_protocol("".join(parts)[self._ran_to :]) if not isinstance(e, Text)]
+        if not unrun:
+            return ""
+        what = [_unrun_text(e) for e in unrun[:5]] + ([f"{len(unrun) - 5} more"] if len(unrun) > 5 else [])
+        return self._organizer_error(
+            f"the turn went on after {after}, which ends a turn; what followed did not run ("
+            + "; ".join(what)
+            + ")"
+        )
 
     def _organizer_error(self, message: str) -> str:
         self.trace.add(FormatErrorEvent, message=message, organizer_tokens=self._take_tokens())

@@ -20,6 +20,10 @@ Rules (the grammar is `grammars/protocol.lark`):
 - Free text is emitted as one `Text` per run between events (pieces of `max_block_chars` when
   longer), so the events do not depend on how the stream was chunked; it is delayed until the
   next event or `close()`.
+- `feed_spans`/`close_spans` also give each event's end: the stream offset just past the text
+  it consumed. A reader that stops at an event (the engine ends an organizer turn at a join)
+  keeps the text up to that end and knows the rest did not run. An opening tag or JOIN inside
+  an open block ends its error at the tag's start, since the tag then takes effect on its own.
 """
 
 from __future__ import annotations
@@ -219,6 +223,8 @@ class ProtocolScanner:
         self._pending = ""  # an unfinished tag candidate, kept for the next chunk
         self._pending_is_tag = False  # its keyword is complete: only the end is missing
         self._offset = 0  # stream offset of _pending[0] (of the next chunk when none)
+        self._ends: list[int] = []  # stream offset just past each event of _events
+        self._mark = 0  # the end of what is being consumed now: events emitted now end here
         self._body = io.StringIO()  # current free-text run, or the open block's body
         self._body_len = 0
         self._open: tuple[str, int | None, int] | None = None  # (kind, id, offset of its tag)
@@ -226,7 +232,16 @@ class ProtocolScanner:
 
     def feed(self, chunk: str) -> list[Event]:
         """Add the next piece of the stream; return the events it completed."""
+        return [event for event, _ in self.feed_spans(chunk)]
+
+    def close(self) -> list[Event]:
+        """End the stream: flush trailing text, report what is left unfinished, reset."""
+        return [event for event, _ in self.close_spans()]
+
+    def feed_spans(self, chunk: str) -> list[tuple[Event, int]]:
+        """`feed`, with each event's end (the stream offset just past the text it consumed)."""
         if not self._pending and "<" not in chunk:
+            self._mark = self._offset + len(chunk)
             self._add_text(chunk)
             self._offset += len(chunk)
         elif (
@@ -237,21 +252,23 @@ class ProtocolScanner:
             self._pending += chunk  # still inside the tag: what _scan would conclude, cheaply
         else:
             self._scan(self._pending + chunk, self._offset, final=False)
-        events, self._events = self._events, []
-        return events
+        spans = list(zip(self._events, self._ends))
+        self._events, self._ends = [], []
+        return spans
 
-    def close(self) -> list[Event]:
-        """End the stream: flush trailing text, report what is left unfinished, reset."""
+    def close_spans(self) -> list[tuple[Event, int]]:
+        """`close`, with each event's end (see `feed_spans`)."""
         if self._pending:
             self._scan(self._pending, self._offset, final=True)
+        self._mark = self._offset
         if self._open is not None:
             kind, fork_id, at = self._open
             self._drop_block()
             self._error(f"{_tag_text(kind, fork_id)} is never closed", at)
         self._flush_text()
-        events = self._events
+        spans = list(zip(self._events, self._ends))
         self._reset()
-        return events
+        return spans
 
     def _scan(self, data: str, base: int, *, final: bool) -> None:
         """Consume `data` (which starts at stream offset `base`), keeping an unfinished tag."""
@@ -260,12 +277,15 @@ class ProtocolScanner:
         while i < n:
             j = data.find("<", i)
             if j < 0:
+                self._mark = base + n
                 self._add_text(data[i:])
                 break
             if j > i:
+                self._mark = base + j
                 self._add_text(data[i:j])
             verdict, end = _classify(data, j, final)
             if verdict == _TEXT:
+                self._mark = base + j + 1
                 self._add_text("<")
                 i = j + 1
                 continue
@@ -273,17 +293,21 @@ class ProtocolScanner:
             stop = _TAG_REST.match(data, end, min(n, limit)).end() if verdict == _TAG else n
             if stop < n and stop < limit:
                 if data[stop] == ">":
+                    self._mark = base + stop + 1
                     self._on_tag(data[j : stop + 1], base + j)
                     i = stop + 1
                 else:
+                    self._mark = base + stop
                     self._error(f"unterminated tag {data[j:stop]!r}", base + j)
                     i = stop
             elif stop >= limit:
+                self._mark = base + stop
                 self._error(
                     f"tag {data[j : j + 20]!r}... is longer than {MAX_TAG_CHARS} characters", base + j
                 )
                 i = stop
             elif final:
+                self._mark = base + n
                 self._error(f"unterminated tag {data[j:]!r} at end of stream", base + j)
                 i = n
             else:
@@ -312,10 +336,12 @@ class ProtocolScanner:
                 self._error(f"{tag} does not close {opened}; the block is dropped", at)
             else:
                 self._drop_block()
+                mark, self._mark = self._mark, at  # the tag itself takes effect next
                 self._error(f"{tag} inside {opened}: blocks do not nest; {opened} is dropped", at)
+                self._mark = mark
                 self._on_tag(tag, at)
             return
-        self._flush_text()
+        self._flush_text(at)
         if kind in _OPENS:
             self._open = (kind, fork_id, at)
         elif kind == "join":
@@ -340,19 +366,23 @@ class ProtocolScanner:
             return
         run = self._body.getvalue()
         cut = len(run) // self._max * self._max
-        self._events.extend(Text(run[k : k + self._max]) for k in range(0, cut, self._max))
+        pieces = [Text(run[k : k + self._max]) for k in range(0, cut, self._max)]
+        self._events.extend(pieces)
+        self._ends.extend([self._mark] * len(pieces))
         self._new_body()
         self._body.write(run[cut:])
         self._body_len = len(run) - cut
 
-    def _flush_text(self) -> None:
+    def _flush_text(self, end: int | None = None) -> None:
         if self._open is None and self._body_len:
             self._events.append(Text(self._body.getvalue()))
+            self._ends.append(self._mark if end is None else end)
             self._new_body()
 
     def _emit(self, event: Event) -> None:
         self._flush_text()
         self._events.append(event)
+        self._ends.append(self._mark)
 
     def _error(self, message: str, at: int) -> None:
         self._emit(FormatError(message, at))

@@ -158,9 +158,10 @@ def test_format_errors_pool_full_unknown_join_duplicate_id_are_reported_and_coun
     assert "the pool is full (1 forks outstanding: 1)" in replies[1]
     assert "fork 7 was never forked" in replies[2]
     assert "fork 1 already exists" in replies[3]
+    assert "the join of fork 1 was not run" in replies[4]  # the turn ended at the first JOIN
     assert "fork 1 is already joined" in replies[5]
     assert "<RETURN> is for workers" in replies[6]
-    assert result.metrics.format_errors == 5 and result.metrics.forks == 1
+    assert result.metrics.format_errors == 6 and result.metrics.forks == 1
     assert result.status is Status.PROVED
 
 
@@ -314,3 +315,43 @@ def test_an_answer_that_does_not_give_every_unknown_a_value_is_not_proved(answer
     # found by the property test: `forall U: (A -> C)` holds for these without fixing anything
     result, _, _ = run([f"<ANSWER>{answer}</ANSWER>"], {}, max_answer_attempts=1)
     assert result.status is Status.INVALID and "gives no value for" in result.message
+
+
+# ---------------------------------------------------------------- a turn ends where it stopped
+# Issue 12: `<FORK-1>..</FORK-1><JOIN-1><FORK-2>..</FORK-2>` in one organizer turn showed fork 2
+# in the organizer's context although the turn ended at the join and fork 2 never ran, and no
+# format error said so.
+
+
+def test_tags_after_the_tag_that_ended_the_turn_are_not_shown_and_get_a_format_error():
+    result, organizer, worker = run(
+        ["<FORK-1>a</FORK-1><JOIN-1><FORK-2>b</FORK-2>", "<ANSWER>2 + 2 = 4</ANSWER>"],
+        {1: ["<RETURN>2 + 2 = 4</RETURN>"], 2: ["<RETURN>3 + 3 = 6</RETURN>"]},
+        task=Task("warm-up"),
+    )
+    seen = organizer.contexts[1]
+    assert "<FORK-2>" not in seen and "</FORK-2>" not in seen
+    assert seen.index("<JOIN-1>") < seen.index("[fork 1, attempt 1: verified]")
+    assert "[format error: the turn went on after <JOIN-1>" in seen and "fork 2 was not dispatched" in seen
+    assert {r.fork_id for r in worker.requests} == {1}
+    assert result.metrics.forks == 1 and result.metrics.format_errors == 1
+    assert result.status is Status.PROVED
+
+
+def test_a_second_join_in_one_turn_is_reported_not_silently_dropped():
+    result, organizer, _ = run(
+        ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1><JOIN-2>", "<JOIN-2>", "<ANSWER>2 + 2 = 4</ANSWER>"],
+        {1: ["<RETURN>2 + 2 = 4</RETURN>"], 2: ["<RETURN>3 + 3 = 6</RETURN>"]},
+        task=Task("warm-up"),
+    )
+    assert "<JOIN-2>" not in organizer.contexts[1] and "join of fork 2 was not run" in organizer.contexts[1]
+    assert "[fork 2, attempt 1: verified]" in organizer.contexts[2]
+
+
+def test_plain_text_after_the_join_is_dropped_without_an_error():
+    result, organizer, _ = run(
+        ["<FORK-1>a</FORK-1><JOIN-1> and now I wait", "<ANSWER>2 + 2 = 4</ANSWER>"],
+        {1: ["<RETURN>2 + 2 = 4</RETURN>"]},
+        task=Task("warm-up"),
+    )
+    assert "I wait" not in organizer.contexts[1] and result.metrics.format_errors == 0

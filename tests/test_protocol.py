@@ -193,3 +193,46 @@ def test_a_megabyte_fed_one_character_at_a_time_is_fast():
     assert elapsed < 5, f"{elapsed:.2f} s"
     assert events == parse_protocol(text)
     assert sum(isinstance(e, Fork) for e in events) == text.count("</FORK-12>")
+
+
+# ---------------------------------------------------------------- event ends (feed_spans)
+# The engine ends an organizer turn at a join and must know where in the turn that was, so the
+# organizer's context holds only what ran (issue 12: a FORK after a JOIN in the same turn was
+# shown although it never ran).
+
+
+def spans_of(text, cuts=()):
+    scanner = ProtocolScanner()
+    spans = []
+    for start, end in zip([0, *cuts], [*cuts, len(text)]):
+        spans += scanner.feed_spans(text[start:end])
+    return spans + scanner.close_spans()
+
+
+def test_each_event_ends_just_past_its_text():
+    text = "a <FORK-1>q</FORK-1> b <JOIN-1> c <FORK-2>r</FORK-2>"
+    spans = spans_of(text, cuts=[3, 15, 30])
+    ends = {type(e).__name__ + str(getattr(e, "fork_id", "")): end for e, end in spans}
+    assert text[: ends["Fork1"]].endswith("</FORK-1>")
+    assert text[: ends["Join1"]].endswith("<JOIN-1>")
+    assert ends["Fork2"] == len(text)
+
+
+def test_a_join_inside_a_block_errs_before_the_join():
+    text = "<FORK-1>a <JOIN-2> b"
+    (error, error_end), (join, join_end), *rest = spans_of(text)
+    assert isinstance(error, FormatError) and isinstance(join, Join)
+    assert text[:error_end] == "<FORK-1>a " and text[:join_end] == "<FORK-1>a <JOIN-2>"
+
+
+@given(text=junk, data=st.data())
+def test_the_text_up_to_an_event_reads_as_the_events_up_to_it(text, data):
+    cuts = sorted(data.draw(st.lists(st.integers(min_value=0, max_value=len(text)), max_size=6)))
+    spans = spans_of(text, cuts)
+    assert [e for e, _ in spans] == parse_protocol(text)
+    ends = [end for _, end in spans]
+    assert ends == sorted(ends) and all(0 <= end <= len(text) for end in ends)
+    for k, (event, end) in enumerate(spans):
+        if isinstance(event, (Fork, Join, Return, Answer)):
+            tags = [e for e in parse_protocol(text[:end]) if not isinstance(e, Text)]
+            assert tags == [e for e, _ in spans[: k + 1] if not isinstance(e, Text)]

@@ -3,8 +3,20 @@
 Nodes (`kind`): the `task`; fork `attempt`s (fork id + attempt number: a re-dispatched fork is
 a new attempt); the `claim`s an attempt returned, with their verdicts; `join`s; `answer`s.
 Edges (`kind`, also the multigraph key): `spawned` (task/join -> attempt), `returned` (attempt
--> claim), `joined` (claim -> join), `depends_on` (join -> attempt issued after it, which may
-have read its result), `answered` (join -> answer).
+-> claim), `joined` (claim -> join), `depends_on` (join -> attempt that uses its claims),
+`answered` (join -> answer).
+
+Dependencies are by data, not by time. An attempt may use only the joins its organizer had seen
+when it issued the fork (`after_joins`), and of those it uses a join when its query mentions an
+unknown of the join's claims or a value they state that the task does not (a planner read it
+and wrote it into the query), or when one of its own claims mentions an unknown of the join's
+claims. Each `depends_on` edge lists those reasons in `uses`. A fork issued after a join but
+about something else does not depend on it, so withdrawing the join leaves it alone.
+
+On a conflict, `blame` picks the attempt of the unsat core whose withdrawal re-dispatches the
+fewest attempts (itself and its valid descendants), preferring a given attempt (the engine's:
+the one being joined) and then the newest; the core is minimal, so withdrawing any one of its
+attempts removes that conflict.
 
 Every node carries `order`, the issue counter, so "newest" is well defined and the graph is
 deterministic. Invalidation never deletes: nodes are marked `valid = False` with the attempt
@@ -17,8 +29,9 @@ SMT-LIB script re-derived and re-solved by `recheck_consistency_certificate`.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -27,7 +40,7 @@ import networkx as nx
 import z3
 
 from proofs.check import RECHECK_BUDGET_S, CheckReport, solve_with_cvc5
-from proofs.claims import Formula, to_text
+from proofs.claims import Formula, Var, to_text, walk
 from proofs.exact import parse_fraction
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import constraint_terms, real_literal, symbol
@@ -41,6 +54,10 @@ NODE_KINDS = ("task", "attempt", "claim", "join", "answer")
 EDGE_KINDS = ("spawned", "returned", "joined", "depends_on", "answered")
 SORTS = ("Int", "Real")
 TASK = "task"
+#: A number written in a text (a value a claim states or a query repeats).
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w]|\.\d)")
+#: A name written in a text (an unknown a query mentions).
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Consistency(str, Enum):
@@ -87,9 +104,20 @@ class ConsistencyReport:
     def consistent(self) -> bool:
         return self.status is Consistency.CONSISTENT
 
-    def blame(self) -> str | None:
-        """The attempt to reject: the newest one in the unsat core (None unless inconsistent)."""
-        return self.core[-1] if self.status is Consistency.INCONSISTENT and self.core else None
+    def blame(self, *, prefer: str | None = None, cost: Mapping[str, int] | None = None) -> str | None:
+        """The attempt to reject (None unless inconsistent): the one of the unsat core with the
+        lowest `cost` (default 1 each; the engine passes how many attempts withdrawing it
+        re-dispatches), then `prefer` (the attempt being joined), then the newest. The task
+        is blamed only when the core holds nothing else."""
+        if self.status is not Consistency.INCONSISTENT or not self.core:
+            return None
+        candidates = [a for a in self.core if a != TASK] or [TASK]
+        costs = cost or {}
+        ranked = sorted(
+            range(len(candidates)),
+            key=lambda i: (costs.get(candidates[i], 1), candidates[i] != prefer, -i),
+        )
+        return candidates[ranked[0]]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -327,6 +355,13 @@ def _pin_witness(script: str, unknowns: dict[str, str], witness: Any) -> str | N
 # ---------------------------------------------------------------- the graph
 
 
+def _names(formula: Formula | None) -> frozenset[str]:
+    """The names a claim mentions (bound ones too: a safe over-approximation)."""
+    if formula is None:
+        return frozenset()
+    return frozenset(node.name for node in walk(formula) if isinstance(node, Var))
+
+
 class CausalGraph:
     """The causal graph of one run (see the module docstring for nodes and edges).
 
@@ -351,6 +386,7 @@ class CausalGraph:
         self._claims: dict[str, list[str]] = {}  # attempt -> its claims, in order
         self._valid_joins: dict[str, None] = {}  # an ordered set
         self._accepted: dict[str, None] = {}  # joined, valid attempts
+        self._join_cache: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._add_node(TASK, kind="task", text=task)
 
     # ------------------------------------------------------------ building
@@ -389,7 +425,8 @@ class CausalGraph:
         """Record a new attempt of fork `fork_id` and return its node id (`fork-<id>.<n>`).
 
         `after_joins`: the joins whose results the organizer had seen when it issued this fork
-        (the attempt depends on them); None means every valid join so far, the safe reading.
+        (None means every valid join so far); the attempt depends on those of them its query
+        uses (see the module docstring), and later on those its claims use.
         `spawned_by`: the task (default) or a join whose result prompted this fork.
         Raises InvalidArgument for an unknown or invalidated join.
         """
@@ -409,11 +446,41 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
+            after_joins=joins,
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")
-        self.graph.add_edges_from((join, node, "depends_on", {"kind": "depends_on"}) for join in joins)
+        words = set(_WORD.findall(str(query)))
+        numbers = set(_NUMBER.findall(str(query)))
+        for join in joins:
+            names, values = self._join_data(join)
+            reasons = [f"the query mentions {n}" for n in sorted(names & words)]
+            reasons += [f"the query holds the value {v}" for v in sorted(values & numbers)]
+            if reasons:
+                self._depend(join, node, reasons)
         return node
+
+    def _depend(self, join: str, attempt: str, reasons: list[str]) -> None:
+        """Record that `attempt` uses the claims of `join`, for `reasons`."""
+        if self.graph.has_edge(join, attempt, key="depends_on"):
+            uses = self.graph.edges[join, attempt, "depends_on"]["uses"]
+            uses.extend(r for r in reasons if r not in uses)
+        else:
+            self.graph.add_edge(join, attempt, key="depends_on", kind="depends_on", uses=list(reasons))
+
+    def _join_data(self, join: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(unknowns, values) of a join's claims: the names they mention, and the numbers they
+        write that the task's text does not (values the join made known)."""
+        cached = self._join_cache.get(join)
+        if cached is None:
+            claims = self._claims_of(self.graph.nodes[join]["attempt"])
+            names = frozenset().union(*(_names(self._formulas.get(c)) for c in claims))
+            given = set(_NUMBER.findall(self.graph.nodes[TASK].get("text", "")))
+            values = frozenset(
+                v for c in claims for v in _NUMBER.findall(self.graph.nodes[c]["text"]) if v not in given
+            )
+            cached = self._join_cache[join] = (names, values)
+        return cached
 
     def add_claim(
         self,
@@ -456,6 +523,11 @@ class CausalGraph:
         self._formulas[node] = formula
         self._claims.setdefault(attempt, []).append(node)
         self._add_edge(attempt, node, "returned")
+        names = _names(formula)
+        for join in data.get("after_joins") or ():
+            shared = names & self._join_data(join)[0] if self.graph.nodes[join]["valid"] else ()
+            if shared:
+                self._depend(join, attempt, [f"a claim mentions {n}" for n in sorted(shared)])
         return node
 
     def add_join(self, fork_id: int, attempt: int | None = None) -> str:
@@ -516,7 +588,7 @@ class CausalGraph:
 
     def descendants_of(self, attempt: str) -> list[str]:
         """Every attempt that depends, directly or transitively, on a join of `attempt`
-        (issued after it, or spawned by it), in issue order; `attempt` itself is not included."""
+        (uses its claims, or was spawned by it), in issue order; `attempt` itself is not included."""
         self._node(attempt, "attempt")
         seen: set[str] = set()
         frontier = [attempt]
@@ -528,6 +600,26 @@ class CausalGraph:
                         seen.add(target)
                         frontier.append(target)
         return sorted(seen, key=self.order)
+
+    def redispatch_cost(self, attempt: str) -> int:
+        """How many attempts withdrawing `attempt` re-dispatches: itself and its valid descendants."""
+        nodes = self.graph.nodes
+        return 1 + sum(1 for d in self.descendants_of(attempt) if nodes[d]["valid"])
+
+    def blame(self, report: ConsistencyReport, *, prefer: str | None = None) -> str | None:
+        """The attempt of `report`'s unsat core to withdraw: the fewest re-dispatches, then
+        `prefer`, then the newest (see `ConsistencyReport.blame`); None unless inconsistent."""
+        cost = {a: self.redispatch_cost(a) for a in report.core if a in self.graph and a != TASK}
+        return report.blame(prefer=prefer, cost=cost)
+
+    def uses(self, attempt: str) -> dict[str, list[str]]:
+        """Join -> why `attempt` depends on it (the `uses` of its `depends_on` edges)."""
+        self._node(attempt, "attempt")
+        return {
+            source: list(data.get("uses", []))
+            for source, _, key, data in self.graph.in_edges(attempt, keys=True, data=True)
+            if key == "depends_on"
+        }
 
     def invalidate(self, attempt: str, *, reason: str = "") -> list[str]:
         """Mark `attempt`, its claims and joins, and every descendant attempt (with theirs)
@@ -587,7 +679,7 @@ class CausalGraph:
         self, unknowns: dict[str, str], *, budget_s: float = DEFAULT_BUDGET_S
     ) -> ConsistencyReport:
         """Are all accepted claims jointly satisfiable, with `unknowns` (name -> "Int" | "Real")
-        shared? An unsat core names the attempts in conflict and `blame()` the newest of them.
+        shared? An unsat core names the attempts in conflict (`blame` picks one to withdraw).
         Raises InvalidArgument for bad unknowns or budget; a Z3 timeout is `unknown`."""
         claims = [(c.attempt, c.formula) for c in self.accepted_claims() if c.formula is not None]
         ranks = {a: self.order(a) for a in self._nodes_of("attempt")}
@@ -618,6 +710,7 @@ class CausalGraph:
         self._formulas, self._attempts, self._joins = {}, {}, {}
         self._counts = {"claim": 0, "join": 0, "answer": 0}
         self._by_kind, self._claims, self._valid_joins, self._accepted = {}, {}, {}, {}
+        self._join_cache = {}
         self._order = max((d.get("order", 0) for _, d in graph.nodes(data=True)), default=0)
         for node in sorted(graph.nodes, key=lambda n: graph.nodes[n].get("order", 0)):
             d = graph.nodes[node]

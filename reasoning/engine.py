@@ -6,16 +6,20 @@ One run (`ForkJoinEngine.run`):
 1. The organizer streams protocol text (`reasoning.protocol`). `<FORK-i>q</FORK-i>` starts fork i
    on a worker in the background; `<JOIN-i>`, `<ANSWER>` and every format error end the
    organizer's turn: the engine appends its reply to the context and asks for the next turn.
+   Tags run in order; the context keeps the turn only up to the tag that ended it, and tags
+   written after that one did not run, so they are cut and answered with a format error.
 2. A fork's attempt runs the worker (with a timeout) up to `</RETURN>`, reads the claims of the
    RETURN body (one per line, `reasoning.task`) and checks each against the task. A refuted or
    invalid claim, no accepted claim when the task demands one, a crash, a timeout or a missing
    RETURN rejects the attempt; the fork is re-dispatched with the reason as feedback, up to
    `max_attempts` attempts in all; then the fork has failed and its join says so.
 3. At `<JOIN-i>` the accepted attempt joins the causal graph and every accepted claim (with the
-   task's constraints) is checked for joint consistency with Z3. On a conflict the unsat core's
-   newest attempt is rejected, it and everything issued after its joins are invalidated, and
-   they are re-dispatched (joined ones are re-joined in place, one at a time, before the join
-   returns), until the joined set is consistent.
+   task's constraints) is checked for joint consistency with Z3. On a conflict one attempt of
+   the unsat core is withdrawn: the one whose withdrawal re-dispatches the fewest attempts
+   (itself and the attempts that use its claims, `CausalGraph.blame`), preferring the attempt
+   joined last, then the newest. It and its descendants by data are invalidated and
+   re-dispatched (joined ones are re-joined in place, one at a time, before the join returns),
+   until the joined set is consistent.
 4. `<ANSWER>` is checked against the task (`reasoning.task.check_answer`); a failed check is
    reported back, up to `max_answer_attempts` times. A final answer cancels the outstanding work.
 
@@ -646,10 +650,10 @@ class _Run:
         notes: list[str] = []
         self._record_join(fork, outcome)
         report = await self._consistency()
-        self.joins[-1]["consistency"] = report.to_json()
+        blamed = self._blame(report)
         if report.status is Consistency.UNKNOWN:
             return self._hold_unverified(fork, outcome, report, requested_t, tokens)
-        conflict = report.blame() == outcome.node
+        conflict = blamed == outcome.node
         if conflict:
             self.joins[-1]["status"] = "conflict"
         self.trace.add(
@@ -660,7 +664,7 @@ class _Run:
             organizer_tokens=tokens,
             status="conflict" if conflict else "accepted",
         )
-        await self._resolve_conflicts(report, fork_id, notes)
+        await self._resolve_conflicts(report, blamed, fork_id, notes)
         return self._join_text(fork, notes)
 
     def _hold_unverified(
@@ -687,6 +691,15 @@ class _Run:
         ]
         lines += [f"{c.text}   # unverified" for c in outcome.checks]
         return "\n" + "\n".join(lines) + "\n"
+
+    def _blame(self, report: ConsistencyReport) -> str | None:
+        """The attempt to withdraw for `report` (None when consistent), recorded with the report
+        in the newest join entry: the fewest re-dispatches, then the attempt joined last."""
+        valid = self.graph.valid_joins()
+        joined_last = self.graph.graph.nodes[valid[-1]]["attempt"] if valid else None
+        blamed = self.graph.blame(report, prefer=joined_last)
+        self.joins[-1]["consistency"] = {**report.to_json(), "blame": blamed}
+        return blamed
 
     def _record_failed_join(self, fork: _Fork, requested_t: float, tokens: int) -> None:
         self.trace.add(
@@ -741,10 +754,14 @@ class _Run:
             budget_s=self.config.consistency_budget_s,
         )
 
-    async def _resolve_conflicts(self, report: ConsistencyReport, at_join: int, notes: list[str]) -> None:
-        """Reject the newest attempt of each unsat core until the joined claims are consistent."""
-        while report.blame() is not None:
-            blamed = report.blame()
+    async def _resolve_conflicts(
+        self, report: ConsistencyReport, blamed: str | None, at_join: int, notes: list[str]
+    ) -> None:
+        """Withdraw one attempt of each unsat core (`blamed`, chosen by `_blame`: the fewest
+        re-dispatches, preferring the attempt joined last) until the joined claims are
+        consistent. Only the withdrawn attempt and the attempts that use its claims (its
+        descendants in the causal graph) are re-dispatched."""
+        while blamed is not None:
             if blamed == TASK:
                 notes.append("the task's own constraints cannot all hold")
                 self.joins[-1]["status"] = "task-inconsistent"
@@ -766,16 +783,22 @@ class _Run:
                     "core": list(report.core),
                 }
             )
+            uses = {n: self.graph.uses(n) for n in self.graph.descendants_of(blamed)}
             invalidated = self.graph.invalidate(blamed, reason=reason)
             notes.append(f"fork {fork.fork_id} (attempt {outcome.attempt}) was withdrawn: {reason}")
-            dependents = dict.fromkeys(self.graph.graph.nodes[n]["fork_id"] for n in invalidated[1:])
-            for fork_id in dependents:  # one restart per fork, however many attempts it had
+            dependents: dict[int, str] = {}
+            for node in invalidated[1:]:  # one restart per fork, however many attempts it had
+                why = "; ".join(r for rs in uses.get(node, {}).values() for r in rs) or "it builds on them"
+                dependents.setdefault(self.graph.graph.nodes[node]["fork_id"], why)
+            for fork_id, why in dependents.items():
                 await self._restart(
-                    self.forks[fork_id], f"it was issued after a join of {blamed}, which was withdrawn", notes
+                    self.forks[fork_id],
+                    f"it used the claims of {blamed}, which were withdrawn ({why})",
+                    notes,
                 )
             await self._redo(fork, at_join, notes)
             report = await self._consistency()
-            self.joins[-1]["consistency"] = report.to_json()
+            blamed = self._blame(report)
 
     async def _stop(self, fork: _Fork, reason: str) -> bool:
         """Cancel the fork's background attempts if they still run; True when it did."""

@@ -75,11 +75,13 @@ def test_invalidation_follows_dependencies_and_leaves_a_consistent_rest():
         g.add_fork(5, "build on a rejected join", after_joins=[ids["j2"]])
 
 
-def test_default_dependencies_are_every_valid_join_so_far():
+def test_by_default_every_valid_join_may_be_used_but_only_used_ones_are_dependencies():
     g, ids = contradiction_run()
-    later = g.add_fork(9, "anything")
+    unrelated = g.add_fork(9, "anything")
+    assert set(g.graph.predecessors(unrelated)) == {"task"}  # issued after every join, uses none
+    later = g.add_fork(10, "what is x + 1?")
     assert set(g.graph.predecessors(later)) == {"task", ids["j1"], ids["j2"], ids["j3"]}
-    assert later in g.descendants_of(ids["a1"])
+    assert later in g.descendants_of(ids["a1"]) and unrelated not in g.descendants_of(ids["a1"])
 
 
 def test_unjoined_and_invalidated_claims_are_not_accepted():

@@ -103,7 +103,9 @@ def test_a_claim_refuted_three_times_fails_the_fork_and_the_organizer_is_told():
     assert "[-] **f1**" in result.ledger
 
 
-def test_a_dependent_fork_is_invalidated_when_its_parent_is_rejected(tmp_path):
+def test_a_conflict_redoes_the_attempt_being_joined_not_the_join_a_later_fork_used(tmp_path):
+    # Fork 3's query mentions y, so it uses join 1 (fork 2: y = 8). Joining fork 1 (x = 3)
+    # conflicts with y = 8: fork 1 is re-dispatched (1 attempt), not fork 2 and fork 3 (2).
     task = Task(
         "Find integers x, y, z with x + y = 10 and z = y + 1.",
         unknowns={"x": "Int", "y": "Int", "z": "Int"},
@@ -114,10 +116,10 @@ def test_a_dependent_fork_is_invalidated_when_its_parent_is_rejected(tmp_path):
             "<FORK-1>pick x</FORK-1><FORK-2>pick y</FORK-2><JOIN-2>",
             "<FORK-3>z is y + 1</FORK-3><JOIN-1>",
             "<JOIN-3>",
-            "<ANSWER>x = 3\ny = 7\nz = 8</ANSWER>",
+            "<ANSWER>x = 2\ny = 8\nz = 9</ANSWER>",
         ],
         {
-            1: ["<RETURN>x = 3</RETURN>"],
+            1: ["<RETURN>x = 3</RETURN>", "<RETURN>x = 2</RETURN>"],
             2: ["<RETURN>y = 8</RETURN>", "<RETURN>y = 7</RETURN>"],
             3: ["<RETURN>z = 9</RETURN>", "<RETURN>z = 8</RETURN>"],
         },
@@ -125,16 +127,17 @@ def test_a_dependent_fork_is_invalidated_when_its_parent_is_rejected(tmp_path):
         tmp_path=tmp_path,
     )
     graph = result.graph.graph
-    assert graph.nodes["fork-2.1"]["invalidated_by"] == "fork-2.1"
-    assert graph.nodes["fork-3.1"]["invalidated_by"] == "fork-2.1" and not graph.nodes["fork-3.1"]["valid"]
-    assert graph.has_edge("join-1", "fork-3.1")  # fork 3 was issued after the join of fork 2
-    assert any("was withdrawn" in f for r in worker.requests if r.fork_id == 3 for f in r.feedback)
+    assert graph.nodes["fork-1.1"]["invalidated_by"] == "fork-1.1"
+    assert graph.nodes["fork-2.1"]["valid"] and graph.nodes["fork-3.1"]["valid"]
+    assert graph.has_edge("join-1", "fork-3.1")  # fork 3 uses the join of fork 2 (it mentions y)
+    assert graph.edges["join-1", "fork-3.1", "depends_on"]["uses"] == ["the query mentions y"]
+    assert [(r.fork_id, r.attempt) for r in worker.requests if r.attempt > 1] == [(1, 2)]
     assert {(c["attempt"], c["claim"]) for c in result.accepted_claims()} == {
-        ("fork-1.1", "x = 3"),
-        ("fork-2.2", "y = 7"),
-        ("fork-3.2", "z = 8"),
+        ("fork-1.2", "x = 2"),
+        ("fork-2.1", "y = 8"),
+        ("fork-3.1", "z = 9"),
     }
-    assert "fork 3 was invalidated" in organizer.contexts[2]
+    assert "fork 1 (attempt 1) was withdrawn" in organizer.contexts[2]
     assert result.status is Status.PROVED and result.final_consistency.consistent
     assert check_bundle(load_bundle(result.bundle_path), use_cvc5=False).ok
 

@@ -10,8 +10,8 @@ Every fork gets random scripted worker replies: correct claims about the task `x
 blame, invalidation and re-dispatch; entailed and closed claims), refuted claims, unparseable
 text, text without a RETURN or with protocol tags a worker may not use, a crash, and rarely a
 hang. A second property uses a mistake-free organizer and workers that return choices, to
-reach conflicts and withdrawn joins more often; two hand-picked streams reach a withdrawn join
-that later forks built on for sure.
+reach conflicts and withdrawn joins more often; two hand-picked streams reach a conflict that
+must leave later forks alone (they were issued after an earlier join, one uses it).
 
 For every run:
 
@@ -348,7 +348,7 @@ def choice_returns(draw, x0: int) -> str:
 @st.composite
 def conflict_scenarios(draw) -> tuple[list, dict, EngineConfig]:
     """A mistake-free organizer and workers that return choices: runs full of conflicts, blame,
-    invalidation of forks issued after a withdrawn join, and re-joins."""
+    re-dispatches and re-joins."""
     config = draw(configs(min_capacity=2))
     x0 = draw(st.sampled_from([2, 3, 4]))
     entries = st.one_of(choice_returns(x0), choice_returns(x0), choice_returns(x0), worker_entries())
@@ -445,8 +445,11 @@ def test_conflicting_choices_end_soundly(scenario):
 
 
 # ---------------------------------------------------------------- hand-picked streams
-# The generated runs reach a withdrawn join that later forks built on only now and then; these
-# two streams reach it for sure, with the dependent fork still running and already joined.
+# Dependencies are by data: a fork depends on a join only when its query or claims use the join's
+# claims, and a conflict withdraws the attempt being joined when that re-dispatches the fewest.
+# These two streams have a later fork that uses an earlier join, and one that does not; the
+# conflict must leave both alone. (tests/test_dependencies.py covers the withdrawal of a join
+# that forks used.)
 
 
 def invalidated_dependents(result: RunResult) -> set[str]:
@@ -454,43 +457,46 @@ def invalidated_dependents(result: RunResult) -> set[str]:
     return {n for n, d in nodes if d.get("kind") == "attempt" and d.get("invalidated_by") not in (None, n)}
 
 
-def test_a_withdrawn_join_restarts_a_running_fork_issued_after_it():
+def test_a_conflict_leaves_a_running_fork_that_used_an_earlier_join_alone():
     result = check_run(
         [
             "<FORK-0>pick x</FORK-0><FORK-1>pick y</FORK-1><JOIN-1>",
-            "<FORK-2>pick x again</FORK-2><JOIN-0>",
+            "<FORK-2>pick x from y</FORK-2><JOIN-0>",
             "<JOIN-2>",
-            "<ANSWER>x = 3\ny = 7</ANSWER>",
+            "<ANSWER>x = 2\ny = 8</ANSWER>",
         ],
         {
-            0: ["<RETURN>x = 3</RETURN>"],
+            0: ["<RETURN>x = 3</RETURN>", "<RETURN>x = 2</RETURN>"],
             1: ["<RETURN>y = 8</RETURN>", "<RETURN>y = 7</RETURN>"],
-            2: ["<RETURN>x = 2</RETURN>", "<RETURN>x = 3</RETURN>"],
+            2: ["<RETURN>x = 2</RETURN>"],
         },
         EngineConfig(capacity=2, max_attempts=3, worker_timeout_s=0.2, verify_budget_s=1.0, max_turns=8),
     )
-    assert invalidated_dependents(result) == {"fork-2.1"}
-    assert {c["text"] for c in result.accepted_claims()} == {"x = 3", "y = 7"}
+    assert result.graph.uses("fork-2.1") == {"join-1": ["the query mentions y"]}
+    assert invalidated_dependents(result) == set()
+    assert [(e.fork_id, e.attempt) for e in result.events if isinstance(e, RedispatchEvent)] == [(0, 2)]
+    assert {c["text"] for c in result.accepted_claims()} == {"x = 2", "y = 8"}
     assert result.status is Status.PROVED
 
 
-def test_a_withdrawn_join_redoes_a_joined_fork_issued_after_it():
+def test_a_conflict_leaves_a_joined_fork_issued_after_an_earlier_join_alone():
     result = check_run(
         [
             "<FORK-0>a</FORK-0><FORK-1>b</FORK-1><JOIN-1>",
             "<FORK-2>c</FORK-2><JOIN-2>",
             "<JOIN-0>",
-            "<ANSWER>x = 4\ny = 6</ANSWER>",
+            "<ANSWER>x = 3\ny = 7</ANSWER>",
         ],
         {
-            0: ["<RETURN>x = 4</RETURN>"],
-            1: ["<RETURN>x = 3</RETURN>", "<RETURN>2 + 2 = 4</RETURN>"],
-            2: ["<RETURN>y = 7</RETURN>", "<RETURN>y = 6</RETURN>"],
+            0: ["<RETURN>x = 4</RETURN>", "<RETURN>2 + 2 = 4</RETURN>"],
+            1: ["<RETURN>x = 3</RETURN>"],
+            2: ["<RETURN>y = 7</RETURN>"],
         },
         EngineConfig(capacity=2, max_attempts=3, worker_timeout_s=0.2, verify_budget_s=1.0, max_turns=8),
     )
-    assert invalidated_dependents(result) == {"fork-2.1"}
-    assert {c["text"] for c in result.accepted_claims()} == {"x = 4", "2 + 2 = 4", "y = 6"}
+    assert invalidated_dependents(result) == set()
+    assert [(e.fork_id, e.attempt) for e in result.events if isinstance(e, RedispatchEvent)] == [(0, 2)]
+    assert {c["text"] for c in result.accepted_claims()} == {"x = 3", "2 + 2 = 4", "y = 7"}
     assert result.status is Status.PROVED
 
 

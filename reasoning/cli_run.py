@@ -183,7 +183,8 @@ def _print_summary(result, summary: dict[str, Any]) -> None:
     m = result.metrics
     out.print(
         f"[dim]{m.forks} fork(s), {m.redispatches} re-dispatch(es), {m.verified_claims} verified and "
-        f"{m.rejected_claims} rejected claim(s), critical path {m.critical_path_tokens} tokens / "
-        f"{m.critical_path_s:.3f} s, concurrency {m.concurrency:.2f}, wall {m.wall_time_s:.3f} s[/]"
+        f"{m.rejected_claims} rejected claim(s), critical path {m.critical_path_tokens} model tokens / "
+        f"{m.critical_path_steps} symbolic steps / {m.critical_path_s:.3f} s, concurrency "
+        f"{m.concurrency:.2f}, wall {m.wall_time_s:.3f} s[/]"
     )
     out.print(f"proof bundle: {escape(summary['bundle'] or '-')}  (re-check: reason check BUNDLE)")

@@ -257,8 +257,9 @@ def _print_result(result) -> None:
     m = result.metrics
     out.print(
         f"[dim]{m['forks']} fork(s), {m['redispatches']} re-dispatch(es), {m['verified_claims']} verified "
-        f"and {m['rejected_claims']} rejected claim(s), {m['total_tokens']} token(s), critical path "
-        f"{m['critical_path_tokens']} token(s), wall {result.elapsed_s:.3f} s[/]"
+        f"and {m['rejected_claims']} rejected claim(s), {m['total_tokens']} model token(s) and "
+        f"{m['total_steps']} symbolic step(s), critical path {m['critical_path_tokens']} token(s) / "
+        f"{m['critical_path_steps']} step(s), wall {result.elapsed_s:.3f} s[/]"
     )
     out.print(f"proof bundle: {escape(result.bundle or '-')}  (re-check: reason check BUNDLE)")
 

@@ -75,7 +75,7 @@ from reasoning.run_trace import (
 )
 from reasoning.subqueries import unanswered
 from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer, check_returned
-from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_parts
+from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_work
 
 #: Longest sub-query and RETURN body the engine accepts, in characters.
 MAX_BLOCK_CHARS = 100_000
@@ -317,7 +317,8 @@ class _Run:
         self.forks: dict[int, _Fork] = {}
         self.outstanding: set[int] = set()
         self.joins: list[dict[str, Any]] = []
-        self.organizer_tokens = 0
+        self.organizer_tokens = 0  # model tokens since the organizer's last event
+        self.organizer_steps = 0  # symbolic steps (a planner's turns) since then
         self._ran_to = 0  # see _turn
         self.answer_attempts = 0
         self.answer_check: AnswerCheck | None = None
@@ -375,12 +376,13 @@ class _Run:
         try:
             async for chunk in stream:
                 try:
-                    text, tokens = chunk_parts(chunk)
+                    text, tokens, steps = chunk_work(chunk)
                 except InvalidArgument as exc:
                     return self._organizer_error(str(exc)), self._cut(context, parts)
                 parts.append(text)
                 turn_chars += len(text)
                 self.organizer_tokens += tokens
+                self.organizer_steps += steps
                 if turn_chars > MAX_TURN_CHARS:
                     return self._organizer_error(
                         f"the turn is longer than {MAX_TURN_CHARS} characters"
@@ -435,12 +437,14 @@ class _Run:
         )
 
     def _organizer_error(self, message: str) -> str:
-        self.trace.add(FormatErrorEvent, message=message, organizer_tokens=self._take_tokens())
+        self.trace.add(FormatErrorEvent, message=message, **self._take_work())
         return f"\n[format error: {message}]\n"
 
-    def _take_tokens(self) -> int:
-        tokens, self.organizer_tokens = self.organizer_tokens, 0
-        return tokens
+    def _take_work(self) -> dict[str, int]:
+        """The organizer's tokens and steps since its last event, as event fields; resets them."""
+        work = {"organizer_tokens": self.organizer_tokens, "organizer_steps": self.organizer_steps}
+        self.organizer_tokens = self.organizer_steps = 0
+        return work
 
     async def _on_event(self, event) -> None:
         match event:
@@ -473,9 +477,7 @@ class _Run:
         fork = _Fork(fork_id, query.strip(), after)
         self.forks[fork_id] = fork
         self.outstanding.add(fork_id)
-        self.trace.add(
-            ForkEvent, fork_id=fork_id, organizer_tokens=self._take_tokens(), query=_one_line(query)
-        )
+        self.trace.add(ForkEvent, fork_id=fork_id, query=_one_line(query), **self._take_work())
         self.ledger.add(
             f"f{fork_id}",
             _one_line(query, 120) or "(empty query)",
@@ -548,24 +550,22 @@ class _Run:
             ledger=self.ledger.render(),
             seed=_seed_for(self.config.seed, "worker", fork.fork_id, number),
         )
-        state = {"tokens": 0}
+        state = {"tokens": 0, "steps": 0}
         try:
             async with asyncio.timeout(self.config.worker_timeout_s):
                 body = await self._read_return(request, state)
         except TimeoutError:
             body = f"the worker gave no <RETURN> within {self.config.worker_timeout_s:g} s"
-            return self._finish_failed(fork, number, node, body, state["tokens"])
+            return self._finish_failed(fork, number, node, body, state)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a crashing worker fails its attempt, not the run
             return self._finish_failed(
-                fork, number, node, f"the worker raised {type(exc).__name__}: {exc}", state["tokens"]
+                fork, number, node, f"the worker raised {type(exc).__name__}: {exc}", state
             )
         if isinstance(body, _NoReturn):
-            return self._finish_failed(fork, number, node, body.reason, state["tokens"])
-        self.trace.add(
-            WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=state["tokens"], final=True
-        )
+            return self._finish_failed(fork, number, node, body.reason, state)
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **state)
         if self.task.domain is None:  # a domain's queries follow its own rules
             missing = await self._off_loop("verify_s", unanswered, fork.query, self.task.unknowns, body)
             if missing is not None:  # rejected before verification: a true claim may answer nothing
@@ -599,8 +599,11 @@ class _Run:
             outcome.reason = "; ".join(notes)
         return outcome
 
-    def _finish_failed(self, fork: _Fork, number: int, node: str, reason: str, tokens: int) -> AttemptOutcome:
-        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, tokens=tokens, final=True)
+    def _finish_failed(
+        self, fork: _Fork, number: int, node: str, reason: str, work: dict[str, int]
+    ) -> AttemptOutcome:
+        """A failed attempt; `work` is its {"tokens", "steps"} so far."""
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **work)
         return AttemptOutcome(fork.fork_id, number, node, False, reason=reason)
 
     async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:
@@ -608,8 +611,9 @@ class _Run:
         stream = self.engine.worker.stream(request)
         try:
             async for chunk in stream:
-                text, tokens = chunk_parts(chunk)
+                text, tokens, steps = chunk_work(chunk)
                 state["tokens"] += tokens
+                state["steps"] += steps
                 for event in scanner.feed(text):
                     if isinstance(event, Return):
                         return event.text
@@ -635,24 +639,24 @@ class _Run:
 
     async def _join(self, fork_id: int) -> str:
         requested_t = self.trace.now()
-        tokens = self._take_tokens()
+        work = self._take_work()
         fork = self.forks.get(fork_id)
         if fork is None or fork_id not in self.outstanding:
             why = "was never forked" if fork is None else "is already joined"
             message = f"<JOIN-{fork_id}>: fork {fork_id} {why}"
-            self.trace.add(FormatErrorEvent, message=message, organizer_tokens=tokens)
+            self.trace.add(FormatErrorEvent, message=message, **work)
             return f"\n[format error: {message}]\n"
         self.outstanding.discard(fork_id)
         outcome = await self._settle(fork)
         if outcome is None:
-            self._record_failed_join(fork, requested_t, tokens)
+            self._record_failed_join(fork, requested_t, work)
             return f"\n[fork {fork_id} failed after {fork.attempts} attempt(s); last rejection: {fork.feedback[-1] if fork.feedback else 'none'}]\n"
         notes: list[str] = []
         self._record_join(fork, outcome)
         report = await self._consistency()
         blamed = self._blame(report)
         if report.status is Consistency.UNKNOWN:
-            return self._hold_unverified(fork, outcome, report, requested_t, tokens)
+            return self._hold_unverified(fork, outcome, report, requested_t, work)
         conflict = blamed == outcome.node
         if conflict:
             self.joins[-1]["status"] = "conflict"
@@ -661,14 +665,19 @@ class _Run:
             fork_id=fork_id,
             attempt=outcome.attempt,
             requested_t=requested_t,
-            organizer_tokens=tokens,
             status="conflict" if conflict else "accepted",
+            **work,
         )
         await self._resolve_conflicts(report, blamed, fork_id, notes)
         return self._join_text(fork, notes)
 
     def _hold_unverified(
-        self, fork: _Fork, outcome: AttemptOutcome, report: ConsistencyReport, requested_t: float, tokens: int
+        self,
+        fork: _Fork,
+        outcome: AttemptOutcome,
+        report: ConsistencyReport,
+        requested_t: float,
+        work: dict[str, int],
     ) -> str:
         """A join whose joint consistency is unknown is not accepted: the attempt is held as
         unverified, its claims leave the accepted set (so no answer can rest on them), and the
@@ -683,8 +692,8 @@ class _Run:
             fork_id=fork.fork_id,
             attempt=outcome.attempt,
             requested_t=requested_t,
-            organizer_tokens=tokens,
             status="unverified",
+            **work,
         )
         lines = [
             f"[fork {fork.fork_id}, attempt {outcome.attempt}: unverified: {why}; its claims are not used]"
@@ -701,14 +710,14 @@ class _Run:
         self.joins[-1]["consistency"] = {**report.to_json(), "blame": blamed}
         return blamed
 
-    def _record_failed_join(self, fork: _Fork, requested_t: float, tokens: int) -> None:
+    def _record_failed_join(self, fork: _Fork, requested_t: float, work: dict[str, int] | None) -> None:
         self.trace.add(
             JoinEvent,
             fork_id=fork.fork_id,
             attempt=fork.attempts,
             requested_t=requested_t,
-            organizer_tokens=tokens,
             status="failed",
+            **(work or {}),
         )
         self.joins.append(
             {"fork_id": fork.fork_id, "attempt": None, "join": None, "status": "failed", "consistency": None}
@@ -835,7 +844,7 @@ class _Run:
         outcome = await self._run_fork(fork)
         if outcome is None:
             notes.append(f"fork {fork.fork_id} failed after {fork.attempts} attempt(s)")
-            self._record_failed_join(fork, requested_t, 0)
+            self._record_failed_join(fork, requested_t, None)
             return
         self._record_join(fork, outcome)
         self.trace.add(
@@ -864,9 +873,7 @@ class _Run:
         check = await self._off_loop(
             "answer_s", check_answer, self.task, text.strip(), budget_s=self.config.verify_budget_s
         )
-        self.trace.add(
-            AnswerEvent, organizer_tokens=self._take_tokens(), text=_one_line(text), status=check.status.value
-        )
+        self.trace.add(AnswerEvent, text=_one_line(text), status=check.status.value, **self._take_work())
         final = check.proved or self.answer_attempts >= self.config.max_answer_attempts
         if not final:
             return f"\n[answer rejected ({check.status.value}): {check.message}; {self.config.max_answer_attempts - self.answer_attempts} attempt(s) left]\n"

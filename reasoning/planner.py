@@ -60,7 +60,8 @@ class TurnPlanner:
 
     A subclass defines `_plan()`, a generator that first yields "" and then one turn's protocol
     text per `send(context)`; it calls `_start()` at the end of `__init__`. Each `stream` call
-    sends the engine's context in and yields the next turn; after the last turn, nothing.
+    sends the engine's context in and yields the next turn, one `str` chunk, which the metrics
+    count as one step of symbolic work (a planner has no tokens); after the last turn, nothing.
     """
 
     def _start(self) -> None:

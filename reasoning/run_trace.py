@@ -3,47 +3,60 @@
 Every event is a frozen dataclass with a class-level `kind` and `t`, seconds since run start
 (`RunTrace` stamps it from a monotonic clock). The engine emits, in time order:
 
-- `fork`: the organizer closed `<FORK-i>`; `organizer_tokens` are the organizer tokens emitted
-  since its previous organizer event (fork, join, format error) or run start. Starts attempt 1.
+- `fork`: the organizer closed `<FORK-i>`; `organizer_tokens` are the model tokens and
+  `organizer_steps` the symbolic steps (a planner's turns) the organizer spent since its previous
+  organizer event (fork, join, format error, answer) or run start. Starts attempt 1.
 - `redispatch`: the engine starts attempt `attempt` (>= 2) of fork i after a rejection.
-- `worker_tokens`: `tokens` more tokens from worker (i, attempt); the one at `<RETURN>` has
-  `final=True`. Several per attempt are fine (they add up).
+- `worker_tokens`: `tokens` more model tokens and `steps` more symbolic steps from worker
+  (i, attempt); the one at `<RETURN>` has `final=True`. Several per attempt are fine (they add
+  up).
 - `verdict`: one claim of (i, attempt) checked; `status` is proved / refuted / unknown / invalid.
 - `rejection`: attempt (i, attempt) rejected; `at_join` is the fork id of the join whose
   consistency check blamed it (None when its own verdicts rejected it).
 - `cancel`: attempt (i, attempt) stopped before it finished.
 - `join`: the organizer resumed after `<JOIN-i>`, at `t`; it emitted the tag at `requested_t`
-  with `organizer_tokens` since its previous organizer event, and received attempt `attempt`.
+  with `organizer_tokens`/`organizer_steps` since its previous organizer event, and received
+  attempt `attempt`.
 - `format_error`: a protocol violation; from the organizer when `fork_id` is None (then it is an
-  organizer event and carries `organizer_tokens`), else from worker (fork_id, attempt).
-- `answer`: the organizer closed `<ANSWER>` with `organizer_tokens` since its previous event.
+  organizer event and carries `organizer_tokens`/`organizer_steps`), else from worker (fork_id,
+  attempt).
+- `answer`: the organizer closed `<ANSWER>` with `organizer_tokens`/`organizer_steps` since its
+  previous event; `status` is the answer check's verdict (`proved` for a verified answer).
+
+Tokens are model tokens only, as the model's tokenizer counted them; symbolic work (planners,
+solver workers, scripted doubles) is counted in steps (`reasoning.workers`: `Tokens` vs `Steps`
+chunks). The two are never added together.
 
 Metric definitions (`compute_metrics`), following AsyncThink (arXiv 2510.26658):
 
 - The DAG. Organizer nodes are the segments between consecutive organizer events (the first
   starts at 0; a segment after a join starts at the join's `t`); a segment's weight is its
   `organizer_tokens` and, in seconds, its length (event time, or `requested_t` for a join, minus
-  the segment start). An attempt node runs from its fork/redispatch `t` to its end, the latest
+  the segment start); likewise in steps with `organizer_steps`. An attempt node runs from its
+  fork/redispatch `t` to its end, the latest
   `t` of its worker_tokens / verdict / cancel / worker format_error events and of a rejection
   without `at_join` (its start when it has none);
-  its weight is its worker tokens and its length in seconds. Join nodes weigh 0 tokens and, in
-  seconds, `t - max(requested_t, end of the joined attempt)` (at least 0): the consistency check.
+  its weight is its worker tokens, its worker steps and its length in seconds. Join nodes weigh
+  0 tokens, 0 steps and, in seconds, `t - max(requested_t, end of the joined attempt)` (at
+  least 0): the consistency check.
 - The chains. `C(x)` is the heaviest path ending at node x. Organizer segments are in sequence;
   an attempt started by a fork follows the organizer at that fork; a re-dispatched attempt
   follows the previous attempt of its fork and, when the rejection names `at_join = j`, the
   latest join of fork j; JOIN-i waits for the attempt it receives, so the chain after a join is
   max(organizer chain at the JOIN tag, chain at that attempt's end) + the join's own length.
 - Critical-path latency is the largest `C` over all nodes (answer, unjoined and cancelled
-  attempts included), in tokens and, separately, in seconds. The two maxima may come from
-  different paths. Time nobody works in (a re-dispatch delay) is on no node, so it never counts.
+  attempts included), in model tokens, in symbolic steps and in seconds, each separately. The
+  maxima may come from different paths. Time nobody works in (a re-dispatch delay) is on no node, so it never counts.
 - Thinking concurrency is the mean number of active workers over the run divided by c:
   (sum of attempt lengths in seconds) / (c * wall time). AsyncThink averages over the critical
   path's steps; in its lock-step model the critical path is the run's makespan, which in real
   time is the wall time. A worker slot is busy for the whole attempt (verification included),
   so a trace with more than c attempts active at once is rejected as malformed.
-- Totals: wall time is the last event's `t`; tokens = organizer + worker tokens; forks counts
-  fork events, redispatches the redispatch events; verified claims are `proved` verdicts,
-  rejected claims `refuted` or `invalid` ones, unknown claims `unknown` ones.
+- Totals: wall time is the last event's `t`; tokens = organizer + worker tokens and steps =
+  organizer + worker steps; forks counts fork events, redispatches the redispatch events;
+  verified claims are `proved` verdicts, rejected claims `refuted` or `invalid` ones, unknown
+  claims `unknown` ones; answer attempts counts answer events. `answered` is true only when an
+  answer event has status `proved`: a verified answer was given.
 """
 
 from __future__ import annotations
@@ -79,6 +92,7 @@ class ForkEvent(_Event):
     fork_id: int
     organizer_tokens: int = 0
     query: str = ""
+    organizer_steps: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,13 +107,15 @@ class RedispatchEvent(_Event):
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerTokensEvent(_Event):
-    """`tokens` more tokens from worker (fork_id, attempt); `final` at its `<RETURN>`."""
+    """`tokens` more model tokens and `steps` more symbolic steps from worker (fork_id, attempt);
+    `final` at its `<RETURN>`."""
 
     kind: ClassVar[str] = "worker_tokens"
     fork_id: int
     attempt: int = 1
     tokens: int
     final: bool = False
+    steps: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +160,7 @@ class JoinEvent(_Event):
     requested_t: float
     organizer_tokens: int = 0
     status: str = "accepted"
+    organizer_steps: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +172,7 @@ class FormatErrorEvent(_Event):
     fork_id: int | None = None
     attempt: int | None = None
     organizer_tokens: int = 0
+    organizer_steps: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +183,7 @@ class AnswerEvent(_Event):
     organizer_tokens: int = 0
     text: str = ""
     status: str = "unknown"
+    organizer_steps: int = 0
 
 
 TraceEvent = (
@@ -289,12 +308,16 @@ class RunMetrics:
 
     capacity: int
     critical_path_tokens: int
+    critical_path_steps: int
     critical_path_s: float
     concurrency: float
     wall_time_s: float
     total_tokens: int
     organizer_tokens: int
     worker_tokens: int
+    total_steps: int
+    organizer_steps: int
+    worker_steps: int
     forks: int
     redispatches: int
     verified_claims: int
@@ -303,48 +326,57 @@ class RunMetrics:
     rejected_attempts: int
     cancelled_attempts: int
     format_errors: int
+    answer_attempts: int
     answered: bool
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
+#: A chain's weight: (model tokens, symbolic steps, seconds).
+Chain = tuple[int, int, float]
+
+
+def _longer(a: Chain, b: Chain) -> Chain:
+    """The heavier of two chains, per measure (the maxima may come from different paths)."""
+    return (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))
+
+
 @dataclass
 class _Attempt:
     start_t: float
-    base_tokens: int  # the chain value where this attempt starts
-    base_s: float
+    base: Chain  # the chain where this attempt starts
     end_t: float
     tokens: int = 0
+    steps: int = 0
 
     @property
-    def chain_tokens(self) -> int:
-        return self.base_tokens + self.tokens
-
-    @property
-    def chain_s(self) -> float:
-        return self.base_s + (self.end_t - self.start_t)
+    def chain(self) -> Chain:
+        return (
+            self.base[0] + self.tokens,
+            self.base[1] + self.steps,
+            self.base[2] + (self.end_t - self.start_t),
+        )
 
 
 class _Walk:
     """One pass over the events, keeping the heaviest chain into each node."""
 
     def __init__(self) -> None:
-        self.org_tokens = 0  # chain at the organizer's current point
-        self.org_s = 0.0
+        self.org: Chain = (0, 0, 0.0)  # chain at the organizer's current point
         self.org_resumed_t = 0.0
         self.attempts: dict[tuple[int, int], _Attempt] = {}
         self.latest: dict[int, int] = {}  # fork id -> newest attempt number
-        self.join_chain: dict[int, tuple[int, float]] = {}  # fork id -> chain after its latest join
+        self.join_chain: dict[int, Chain] = {}  # fork id -> chain after its latest join
         self.at_join: dict[tuple[int, int], int] = {}
 
-    def organizer_step(self, tokens: int, until_t: float) -> None:
+    def organizer_step(self, tokens: int, steps: int, until_t: float) -> None:
         if until_t < self.org_resumed_t:
             raise InvalidArgument(
                 f"organizer event at t={until_t} precedes its resumption at {self.org_resumed_t}"
             )
-        self.org_tokens += tokens
-        self.org_s += until_t - self.org_resumed_t
+        tokens_so_far, steps_so_far, seconds = self.org
+        self.org = (tokens_so_far + tokens, steps_so_far + steps, seconds + until_t - self.org_resumed_t)
         self.org_resumed_t = until_t
 
     def attempt(self, fork_id: int, attempt: int) -> _Attempt:
@@ -355,10 +387,10 @@ class _Walk:
                 f"event for fork {fork_id} attempt {attempt}, which never started"
             ) from None
 
-    def start(self, fork_id: int, attempt: int, t: float, base: tuple[int, float]) -> None:
+    def start(self, fork_id: int, attempt: int, t: float, base: Chain) -> None:
         if (fork_id, attempt) in self.attempts:
             raise InvalidArgument(f"fork {fork_id} attempt {attempt} started twice")
-        self.attempts[(fork_id, attempt)] = _Attempt(t, base[0], base[1], t)
+        self.attempts[(fork_id, attempt)] = _Attempt(t, base, t)
         self.latest[fork_id] = attempt
 
     def touch(self, fork_id: int, attempt: int, t: float) -> _Attempt:
@@ -377,7 +409,7 @@ def _check_events(events: list[Any]) -> None:
         previous = event.t
         if isinstance(event, JoinEvent) and not 0 <= event.requested_t <= event.t:
             raise InvalidArgument(f"join of fork {event.fork_id}: requested_t must lie in [0, t]")
-        for name in ("organizer_tokens", "tokens"):
+        for name in ("organizer_tokens", "tokens", "organizer_steps", "steps"):
             if getattr(event, name, 0) < 0:
                 raise InvalidArgument(f"{name} must not be negative in {event!r}")
 
@@ -408,29 +440,31 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
     _check_events(events)
     walk = _Walk()
     counts = dict.fromkeys(VERDICT_STATUSES, 0)
-    organizer_tokens = forks = redispatches = rejected = cancelled = format_errors = 0
+    organizer_tokens = organizer_steps = forks = redispatches = rejected = cancelled = format_errors = 0
+    answer_attempts = 0
     answered = False
     for event in events:
         match event:
             case ForkEvent():
                 forks += 1
                 organizer_tokens += event.organizer_tokens
-                walk.organizer_step(event.organizer_tokens, event.t)
-                walk.start(event.fork_id, 1, event.t, (walk.org_tokens, walk.org_s))
+                organizer_steps += event.organizer_steps
+                walk.organizer_step(event.organizer_tokens, event.organizer_steps, event.t)
+                walk.start(event.fork_id, 1, event.t, walk.org)
             case RedispatchEvent():
                 redispatches += 1
                 previous = walk.latest.get(event.fork_id)
                 if previous is None or event.attempt <= previous:
                     raise InvalidArgument(f"redispatch of fork {event.fork_id} as attempt {event.attempt}")
-                before = walk.attempts[(event.fork_id, previous)]
-                base = (before.chain_tokens, before.chain_s)
+                base = walk.attempts[(event.fork_id, previous)].chain
                 blamer = walk.at_join.get((event.fork_id, previous))
                 if blamer is not None and blamer in walk.join_chain:
-                    tokens, seconds = walk.join_chain[blamer]
-                    base = (max(base[0], tokens), max(base[1], seconds))
+                    base = _longer(base, walk.join_chain[blamer])
                 walk.start(event.fork_id, event.attempt, event.t, base)
             case WorkerTokensEvent():
-                walk.touch(event.fork_id, event.attempt, event.t).tokens += event.tokens
+                record = walk.touch(event.fork_id, event.attempt, event.t)
+                record.tokens += event.tokens
+                record.steps += event.steps
             case VerdictEvent():
                 walk.touch(event.fork_id, event.attempt, event.t)
                 if event.status not in counts:
@@ -448,41 +482,50 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
                 walk.touch(event.fork_id, event.attempt, event.t)
             case JoinEvent():
                 organizer_tokens += event.organizer_tokens
+                organizer_steps += event.organizer_steps
                 joined = walk.attempt(event.fork_id, event.attempt)
-                walk.organizer_step(event.organizer_tokens, event.requested_t)
+                walk.organizer_step(event.organizer_tokens, event.organizer_steps, event.requested_t)
                 check_s = max(0.0, event.t - max(event.requested_t, joined.end_t))
-                walk.org_tokens = max(walk.org_tokens, joined.chain_tokens)
-                walk.org_s = max(walk.org_s, joined.chain_s) + check_s
+                tokens, steps, seconds = _longer(walk.org, joined.chain)
+                walk.org = (tokens, steps, seconds + check_s)
                 walk.org_resumed_t = event.t
-                walk.join_chain[event.fork_id] = (walk.org_tokens, walk.org_s)
+                walk.join_chain[event.fork_id] = walk.org
             case FormatErrorEvent():
                 format_errors += 1
                 if event.fork_id is None:
                     organizer_tokens += event.organizer_tokens
-                    walk.organizer_step(event.organizer_tokens, event.t)
+                    organizer_steps += event.organizer_steps
+                    walk.organizer_step(event.organizer_tokens, event.organizer_steps, event.t)
                 elif event.attempt is not None:
                     walk.touch(event.fork_id, event.attempt, event.t)
             case AnswerEvent():
-                answered = True
+                answer_attempts += 1
+                answered = answered or event.status == "proved"
                 organizer_tokens += event.organizer_tokens
-                walk.organizer_step(event.organizer_tokens, event.t)
+                organizer_steps += event.organizer_steps
+                walk.organizer_step(event.organizer_tokens, event.organizer_steps, event.t)
     attempts = list(walk.attempts.values())
     peak = _peak_active(attempts)
     if peak > capacity:
         raise InvalidArgument(f"{peak} attempts are active at once, more than capacity {capacity}")
-    chains = [(walk.org_tokens, walk.org_s)] + [(a.chain_tokens, a.chain_s) for a in attempts]
+    chains = [walk.org] + [a.chain for a in attempts]
     wall = events[-1].t if events else 0.0
     busy = sum(a.end_t - a.start_t for a in attempts)
     worker_tokens = sum(a.tokens for a in attempts)
+    worker_steps = sum(a.steps for a in attempts)
     return RunMetrics(
         capacity=capacity,
         critical_path_tokens=max(c[0] for c in chains),
-        critical_path_s=max(c[1] for c in chains),
+        critical_path_steps=max(c[1] for c in chains),
+        critical_path_s=max(c[2] for c in chains),
         concurrency=busy / (capacity * wall) if wall > 0 else 0.0,
         wall_time_s=wall,
         total_tokens=organizer_tokens + worker_tokens,
         organizer_tokens=organizer_tokens,
         worker_tokens=worker_tokens,
+        total_steps=organizer_steps + worker_steps,
+        organizer_steps=organizer_steps,
+        worker_steps=worker_steps,
         forks=forks,
         redispatches=redispatches,
         verified_claims=counts["proved"],
@@ -491,5 +534,6 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
         rejected_attempts=rejected,
         cancelled_attempts=cancelled,
         format_errors=format_errors,
+        answer_attempts=answer_attempts,
         answered=answered,
     )

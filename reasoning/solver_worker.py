@@ -2,7 +2,8 @@
 
 `SolverWorker` sits behind the same `Worker` interface as an LLM worker, so the fork/join engine
 can hand it sub-queries and check what it returns like any other worker's text. It yields one
-chunk, `Tokens(text, count)`, whose text ends in `<RETURN>...</RETURN>`; the body holds one claim
+chunk, `Steps(text, 1)` (one solver call; no model tokens), whose text ends in
+`<RETURN>...</RETURN>`; the body holds one claim
 per line (claim language) or, when there is nothing it can claim, only `#` note lines.
 
 The query language (the verb is case-insensitive; surrounding whitespace is ignored):
@@ -51,7 +52,7 @@ from reasoning.api import InvalidArgument, verify
 from reasoning.causal_graph import Consistency, check_claims
 from reasoning.goals import quantify
 from reasoning.task import MAX_CLAIMS
-from reasoning.workers import Chunk, Tokens, WorkerRequest
+from reasoning.workers import Chunk, Steps, WorkerRequest
 from solvers.dispatch import decide
 
 #: The verbs of the query language, in the order the help note lists them.
@@ -158,9 +159,8 @@ class SolverWorker:
     """A worker that answers `evaluate:`, `prove:` and `solve:` sub-queries symbolically.
 
     `budget_s` bounds each backend call (the verifier's and Z3's budget), so a reply takes about
-    that long at most. The reply is one chunk `Tokens(text, count)` where `count` is the number
-    of whitespace-separated words of `text`: a solver has no tokenizer, and words are the
-    closest stable analogue of an LLM's tokens for the engine's critical-path metrics.
+    that long at most. The reply is one chunk `Steps(text, 1)`: a solver has no tokenizer, so its
+    work is counted as one step per reply in the engine's metrics, never as tokens.
     """
 
     def __init__(self, *, budget_s: float = 2.0) -> None:
@@ -171,7 +171,7 @@ class SolverWorker:
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         """Yield the reply to `request` as one chunk; the work runs in a thread."""
         text = await asyncio.to_thread(self.reply, request)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, request: WorkerRequest) -> str:
         """The whole reply text (`<RETURN>...</RETURN>`) for `request`; blocking, CPU-bound."""

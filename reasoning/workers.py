@@ -3,8 +3,13 @@
 A worker turns a sub-query (plus the task, the feedback of earlier rejected attempts and the
 shared progress ledger) into text that ends with `<RETURN>...</RETURN>`. An organizer turns the
 run's context (task text, everything it wrote so far, and the engine's replies to its joins and
-mistakes) into more protocol text. Both stream: they yield chunks, each either a `str` (counted as
-one token, as an LLM streams one token per chunk) or `Tokens(text, count)` with an explicit count.
+mistakes) into more protocol text. Both stream: they yield chunks, and each chunk says what its
+text cost, so the metrics never mix model tokens with invented ones:
+
+- `Tokens(text, count)`: `count` model tokens, as the model's tokenizer counted them (the LLM
+  backends give the real counts);
+- `Steps(text, count)`: `count` steps of symbolic work (a planner's turn, a solver's reply);
+- a bare `str`: one step (work whose producer did not measure it; never a token).
 
 `ScriptedWorker` and `ScriptedOrganizer` replay fixed text. They are test doubles for
 deterministic scenarios and benchmarks, never the default of anything a user runs.
@@ -23,22 +28,39 @@ from reasoning.task import Task
 
 @dataclass(frozen=True)
 class Tokens:
-    """A stream chunk with an explicit token count."""
+    """A stream chunk of model output: `count` tokens by the model's tokenizer."""
 
     text: str
     count: int
 
 
-Chunk = str | Tokens
+@dataclass(frozen=True)
+class Steps:
+    """A stream chunk of symbolic work: `count` steps (a planner turn, a solver call), no tokens."""
+
+    text: str
+    count: int = 1
+
+
+Chunk = str | Tokens | Steps
+
+
+def chunk_work(chunk: Chunk) -> tuple[str, int, int]:
+    """(text, model tokens, symbolic steps) of a stream chunk; InvalidArgument for anything else."""
+    if isinstance(chunk, str):
+        return chunk, 0, 1
+    if isinstance(chunk, (Tokens, Steps)) and isinstance(chunk.text, str):
+        count = chunk.count
+        if isinstance(count, int) and not isinstance(count, bool):
+            count = max(0, count)
+            return (chunk.text, count, 0) if isinstance(chunk, Tokens) else (chunk.text, 0, count)
+    raise InvalidArgument(f"a stream chunk is a str, Tokens or Steps, got {type(chunk).__name__}")
 
 
 def chunk_parts(chunk: Chunk) -> tuple[str, int]:
-    """(text, tokens) of a stream chunk; InvalidArgument for anything else."""
-    if isinstance(chunk, str):
-        return chunk, 1
-    if isinstance(chunk, Tokens) and isinstance(chunk.text, str) and isinstance(chunk.count, int):
-        return chunk.text, max(0, chunk.count)
-    raise InvalidArgument(f"a stream chunk is a str or Tokens, got {type(chunk).__name__}")
+    """(text, model tokens) of a stream chunk (see `chunk_work` for the steps too)."""
+    text, tokens, _ = chunk_work(chunk)
+    return text, tokens
 
 
 @dataclass(frozen=True)

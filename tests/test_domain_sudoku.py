@@ -35,7 +35,7 @@ from reasoning.domains.sudoku_solver import (
 from reasoning.engine import ForkJoinEngine
 from reasoning.solving import solve
 from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker, Tokens, WorkerRequest
+from reasoning.workers import ScriptedOrganizer, ScriptedWorker, Steps, WorkerRequest
 
 DOMAIN = get("sudoku")
 BUDGET = 10.0
@@ -439,7 +439,7 @@ def ask(query: str, grid: str = TWO, unique: bool = True) -> str:
         return [chunk async for chunk in SudokuWorker().stream(request)]
 
     chunks = asyncio.run(collect())
-    assert len(chunks) == 1 and isinstance(chunks[0], Tokens)
+    assert len(chunks) == 1 and isinstance(chunks[0], Steps) and chunks[0].count == 1  # steps, not tokens
     match = re.fullmatch(r"(?s)<RETURN>\n(.*)\n</RETURN>", chunks[0].text)
     assert match is not None
     return match.group(1)

@@ -20,6 +20,7 @@ from reasoning.run_trace import (
     VerdictEvent,
     WorkerTokensEvent,
     compute_metrics,
+    event_from_json,
 )
 
 
@@ -120,12 +121,16 @@ def test_totals_of_a_redispatched_run():
     assert metrics.to_json() == {
         "capacity": 1,
         "critical_path_tokens": 28,
+        "critical_path_steps": 0,
         "critical_path_s": 5.5,
         "concurrency": pytest.approx(4 / 6),
         "wall_time_s": 6.0,
         "total_tokens": 31,
         "organizer_tokens": 9,
         "worker_tokens": 22,
+        "total_steps": 0,
+        "organizer_steps": 0,
+        "worker_steps": 0,
         "forks": 1,
         "redispatches": 1,
         "verified_claims": 1,
@@ -134,7 +139,8 @@ def test_totals_of_a_redispatched_run():
         "rejected_attempts": 1,
         "cancelled_attempts": 0,
         "format_errors": 0,
-        "answered": True,
+        "answer_attempts": 1,
+        "answered": False,  # the answer event's status is "unknown": no verified answer
     }
 
 
@@ -218,6 +224,7 @@ def test_trace_stamps_events_from_the_injected_clock_and_round_trips(tmp_path):
         "attempt": 1,
         "requested_t": 1.5,
         "organizer_tokens": 0,
+        "organizer_steps": 0,
         "status": "failed",
     }
     assert RunTrace.load(path) == list(trace.events)
@@ -329,3 +336,74 @@ def test_critical_path_lies_between_the_longest_span_and_the_sum_of_spans(run):
     assert max(worker_tokens, default=0) <= metrics.critical_path_tokens <= metrics.total_tokens
     assert metrics.organizer_tokens <= metrics.critical_path_tokens
     assert 0.0 <= metrics.concurrency <= 1.0 + 1e-9
+
+
+# ---------------------------------------------------------------- honest metrics (issue 12)
+# `answered` used to be true for any answer event, verified or not, and symbolic work was
+# reported as invented tokens (one per planner turn, word counts for solvers), so critical-path
+# "tokens" mixed model tokens with made-up ones. Now tokens are model tokens only, symbolic work
+# is counted in steps, and the critical path is reported in both.
+
+
+def test_answered_only_when_an_answer_was_verified():
+    refuted = [AnswerEvent(t=1.0, text="3*8 = 25", status="refuted")]
+    assert not compute_metrics(refuted, 1).answered
+    assert compute_metrics(refuted, 1).answer_attempts == 1
+    then_proved = [*refuted, AnswerEvent(t=2.0, text="3*8 = 24", status="proved")]
+    assert compute_metrics(then_proved, 1).answered
+    assert not compute_metrics([], 1).answered
+
+
+def planner_with_a_model_worker_and_a_solver_worker():
+    """A planner (steps) forks a model worker (tokens) and a solver worker (steps)."""
+    return [
+        ForkEvent(t=0.0, fork_id=1, organizer_steps=1),
+        ForkEvent(t=0.0, fork_id=2),
+        WorkerTokensEvent(t=4.0, fork_id=1, tokens=40, final=True),  # the model: 40 tokens, 4 s
+        WorkerTokensEvent(t=1.0, fork_id=2, tokens=0, steps=3, final=True),  # the solver: 3 steps, 1 s
+        JoinEvent(t=4.0, fork_id=1, requested_t=0.0),
+        JoinEvent(t=4.0, fork_id=2, requested_t=4.0, organizer_steps=1),
+        AnswerEvent(t=4.0, organizer_steps=1, status="proved"),
+    ]
+
+
+def test_the_critical_path_in_tokens_and_in_steps_are_separate_measures():
+    # tokens: only the model worker's 40 are tokens. steps: planner 1 -> solver 3 = 4 at join 2
+    # (the planner's own chain is 2 there), then the answer's 1 step = 5; the model's chain
+    # carries only the planner's first step.
+    events = sorted(planner_with_a_model_worker_and_a_solver_worker(), key=lambda e: e.t)
+    metrics = compute_metrics(events, 2)
+    assert (metrics.critical_path_tokens, metrics.critical_path_steps) == (40, 5)
+    assert (metrics.total_tokens, metrics.organizer_tokens, metrics.worker_tokens) == (40, 0, 40)
+    assert (metrics.total_steps, metrics.organizer_steps, metrics.worker_steps) == (6, 3, 3)
+    assert metrics.critical_path_s == pytest.approx(4.0) and metrics.answered
+
+
+def test_old_trace_lines_without_steps_still_load():
+    line = {"kind": "worker_tokens", "t": 1.0, "fork_id": 1, "attempt": 1, "tokens": 5, "final": True}
+    event = event_from_json(line)
+    assert event.steps == 0 and event.tokens == 5
+
+
+def test_a_run_whose_final_answer_failed_is_not_answered():
+    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.task import Task
+    from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+    organizer = ScriptedOrganizer(["<ANSWER>3*8 = 25</ANSWER>"])
+    config = EngineConfig(max_answer_attempts=1, max_turns=2)
+    result = ForkJoinEngine(organizer, ScriptedWorker({}), config).run_sync(Task("What is 3*8?"))
+    assert result.answer == "3*8 = 25" and result.status.value == "refuted"
+    assert result.metrics.answer_attempts == 1 and not result.metrics.answered
+
+
+def test_planners_and_solver_workers_count_steps_not_tokens():
+    from reasoning.solving import solve
+
+    result = solve({"text": "x + 1 = 4", "unknowns": {"x": "Int"}, "constraints": ["x + 1 = 4"]}, out=False)
+    metrics = result.metrics
+    assert result.verified and metrics["answered"]
+    assert metrics["total_tokens"] == 0 and metrics["critical_path_tokens"] == 0  # no model ran
+    # the planner's turns and the solver's replies are steps: a fork, a join, an answer, a reply
+    assert metrics["organizer_steps"] >= 2 and metrics["worker_steps"] >= 1
+    assert metrics["critical_path_steps"] >= 3

@@ -14,7 +14,7 @@ from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument, verify
 from reasoning.solver_worker import SolverWorker, exclusions
 from reasoning.task import Task, check_answer, read_claims
-from reasoning.workers import Tokens, Worker, WorkerRequest
+from reasoning.workers import Steps, Worker, WorkerRequest
 
 PAIR = Task("x + y = 10 and x - y = 2", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 SPLITS = Task("split 10", {"x": "Int", "y": "Int"}, ("x + y = 10", "x >= 0", "y >= 0"))
@@ -31,9 +31,9 @@ def ask(query: str, task: Task = Task("1 = 1"), feedback: tuple[str, ...] = (), 
         return [chunk async for chunk in worker.stream(request)]
 
     chunks = asyncio.run(collect())
-    assert len(chunks) == 1 and isinstance(chunks[0], Tokens)
+    assert len(chunks) == 1 and isinstance(chunks[0], Steps)
     text = chunks[0].text
-    assert chunks[0].count == len(text.split())
+    assert chunks[0].count == 1  # one solver call: a step, never invented tokens
     match = re.fullmatch(r"(?s)(.*)<RETURN>\n(.*)\n</RETURN>", text)
     assert match is not None, text
     body = match.group(2)

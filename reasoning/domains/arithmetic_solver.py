@@ -47,10 +47,10 @@ class ArithmeticWorker:
     independent computation. Bad queries become `#` notes; CPU work runs in a thread."""
 
     async def stream(self, request: Any) -> AsyncIterator[Any]:
-        from reasoning.workers import Tokens
+        from reasoning.workers import Steps
 
         text = await asyncio.to_thread(self.reply, request.query)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, query: str) -> str:
         return f"<RETURN>\n{self.answer(query)}\n</RETURN>"

@@ -83,7 +83,7 @@ from reasoning.domains.countdown_search import (
     usage_problem,
 )
 from reasoning.planner import TurnPlanner, verified_claims
-from reasoning.workers import Chunk, Tokens, WorkerRequest
+from reasoning.workers import Chunk, Steps, WorkerRequest
 
 #: Most numbers in a task (the search grows fast; more than about 8 rarely finishes).
 MAX_NUMBERS = 12
@@ -716,7 +716,7 @@ class CountdownWorker:
 
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         text = await asyncio.to_thread(self.reply, request)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, request: WorkerRequest) -> str:
         return f"<RETURN>\n{self.answer(request.task.problem, request.query, request.feedback)}\n</RETURN>"

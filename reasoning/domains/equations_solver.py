@@ -41,10 +41,10 @@ class EquationsWorker:
         self.domain, self.budget_s = domain, budget_s
 
     async def stream(self, request: Any) -> AsyncIterator[Any]:
-        from reasoning.workers import Tokens
+        from reasoning.workers import Steps
 
         text = await asyncio.to_thread(self.reply, request.task.problem, request.query)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, problem: Problem, query: str) -> str:
         try:

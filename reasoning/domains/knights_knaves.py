@@ -68,7 +68,7 @@ from reasoning.domains.logic import (
     variables,
 )
 from reasoning.planner import TurnPlanner, verified_claims
-from reasoning.workers import Chunk, Tokens, WorkerRequest
+from reasoning.workers import Chunk, Steps, WorkerRequest
 
 #: Most people a puzzle may have.
 MAX_PEOPLE = 500
@@ -720,7 +720,7 @@ class KnightsWorker:
 
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         text = await asyncio.to_thread(self.reply, request)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, request: WorkerRequest) -> str:
         problem = request.task.problem

@@ -60,7 +60,7 @@ from reasoning.domains.base import (
     feedback_lines,
 )
 from reasoning.planner import TurnPlanner, verified_claims
-from reasoning.workers import Chunk, Tokens, WorkerRequest
+from reasoning.workers import Chunk, Steps, WorkerRequest
 
 #: Longest formula read, in characters.
 MAX_FORMULA_CHARS = 100_000
@@ -1042,7 +1042,7 @@ class LogicWorker:
 
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         text = await asyncio.to_thread(self.reply, request)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, request: WorkerRequest) -> str:
         problem = request.task.problem

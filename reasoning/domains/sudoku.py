@@ -78,7 +78,7 @@ from reasoning.domains.sudoku_solver import (
     smt_script,
 )
 from reasoning.planner import TurnPlanner
-from reasoning.workers import Chunk, Tokens, WorkerRequest
+from reasoning.workers import Chunk, Steps, WorkerRequest
 
 #: Longest grid text read (a 16x16 grid in comma form with spaces fits easily).
 MAX_GRID_CHARS = 4_000
@@ -597,7 +597,7 @@ class SudokuWorker:
 
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         text = await asyncio.to_thread(self.reply, request)
-        yield Tokens(text, len(text.split()))
+        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, request: WorkerRequest) -> str:
         return f"<RETURN>\n{self.answer(request.task.problem, request.query)}\n</RETURN>"

@@ -386,7 +386,10 @@ class CausalGraph:
         self._claims: dict[str, list[str]] = {}  # attempt -> its claims, in order
         self._valid_joins: dict[str, None] = {}  # an ordered set
         self._accepted: dict[str, None] = {}  # joined, valid attempts
-        self._join_cache: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        # dependencies by data: what each join made known, and the joins each attempt had seen
+        self._by_name: dict[str, list[str]] = {}  # unknown -> joins whose claims mention it
+        self._by_value: dict[str, list[str]] = {}  # number -> joins whose claims made it known
+        self._seen: dict[str, set[str]] = {}  # attempt -> the joins its organizer had seen
         self._add_node(TASK, kind="task", text=task)
 
     # ------------------------------------------------------------ building
@@ -446,18 +449,21 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
-            after_joins=joins,
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")
-        words = set(_WORD.findall(str(query)))
-        numbers = set(_NUMBER.findall(str(query)))
-        for join in joins:
-            names, values = self._join_data(join)
-            reasons = [f"the query mentions {n}" for n in sorted(names & words)]
-            reasons += [f"the query holds the value {v}" for v in sorted(values & numbers)]
-            if reasons:
-                self._depend(join, node, reasons)
+        seen = self._seen[node] = set(joins)
+        found: dict[str, list[str]] = {}
+        for word in sorted(set(_WORD.findall(str(query)))):
+            for join in self._by_name.get(word, ()):
+                if join in seen:
+                    found.setdefault(join, []).append(f"the query mentions {word}")
+        for number in sorted(set(_NUMBER.findall(str(query)))):
+            for join in self._by_value.get(number, ()):
+                if join in seen:
+                    found.setdefault(join, []).append(f"the query holds the value {number}")
+        for join in sorted(found, key=self.order):
+            self._depend(join, node, found[join])
         return node
 
     def _depend(self, join: str, attempt: str, reasons: list[str]) -> None:
@@ -468,19 +474,17 @@ class CausalGraph:
         else:
             self.graph.add_edge(join, attempt, key="depends_on", kind="depends_on", uses=list(reasons))
 
-    def _join_data(self, join: str) -> tuple[frozenset[str], frozenset[str]]:
-        """(unknowns, values) of a join's claims: the names they mention, and the numbers they
-        write that the task's text does not (values the join made known)."""
-        cached = self._join_cache.get(join)
-        if cached is None:
-            claims = self._claims_of(self.graph.nodes[join]["attempt"])
-            names = frozenset().union(*(_names(self._formulas.get(c)) for c in claims))
-            given = set(_NUMBER.findall(self.graph.nodes[TASK].get("text", "")))
-            values = frozenset(
-                v for c in claims for v in _NUMBER.findall(self.graph.nodes[c]["text"]) if v not in given
-            )
-            cached = self._join_cache[join] = (names, values)
-        return cached
+    def _index_join(self, join: str) -> None:
+        """Index a join by what its claims make known: the unknowns they mention, and the
+        numbers they write that the task's text does not (values the join made known)."""
+        claims = self._claims_of(self.graph.nodes[join]["attempt"])
+        names = set().union(*(_names(self._formulas.get(c)) for c in claims))
+        given = set(_NUMBER.findall(self.graph.nodes[TASK].get("text", "")))
+        values = {v for c in claims for v in _NUMBER.findall(self.graph.nodes[c]["text"]) if v not in given}
+        for name in names:
+            self._by_name.setdefault(name, []).append(join)
+        for value in values:
+            self._by_value.setdefault(value, []).append(join)
 
     def add_claim(
         self,
@@ -523,11 +527,14 @@ class CausalGraph:
         self._formulas[node] = formula
         self._claims.setdefault(attempt, []).append(node)
         self._add_edge(attempt, node, "returned")
-        names = _names(formula)
-        for join in data.get("after_joins") or ():
-            shared = names & self._join_data(join)[0] if self.graph.nodes[join]["valid"] else ()
-            if shared:
-                self._depend(join, attempt, [f"a claim mentions {n}" for n in sorted(shared)])
+        seen = self._seen.get(attempt, ())
+        found: dict[str, list[str]] = {}
+        for name in sorted(_names(formula)):
+            for join in self._by_name.get(name, ()):
+                if join in seen and join in self._valid_joins:
+                    found.setdefault(join, []).append(f"a claim mentions {name}")
+        for join in sorted(found, key=self.order):
+            self._depend(join, attempt, found[join])
         return node
 
     def add_join(self, fork_id: int, attempt: int | None = None) -> str:
@@ -548,6 +555,7 @@ class CausalGraph:
             self._add_edge(claim, join, "joined")
         self._joins.setdefault(node_id, []).append(join)
         self._valid_joins[join] = None
+        self._index_join(join)
         self._accepted[node_id] = None
         return join
 
@@ -710,7 +718,7 @@ class CausalGraph:
         self._formulas, self._attempts, self._joins = {}, {}, {}
         self._counts = {"claim": 0, "join": 0, "answer": 0}
         self._by_kind, self._claims, self._valid_joins, self._accepted = {}, {}, {}, {}
-        self._join_cache = {}
+        self._by_name, self._by_value, self._seen = {}, {}, {}
         self._order = max((d.get("order", 0) for _, d in graph.nodes(data=True)), default=0)
         for node in sorted(graph.nodes, key=lambda n: graph.nodes[n].get("order", 0)):
             d = graph.nodes[node]
@@ -739,6 +747,8 @@ class CausalGraph:
                 self._counts[kind] = max(self._counts[kind], int(str(node).rsplit("-", 1)[1]))
         if TASK not in graph:
             raise InvalidArgument("the graph has no task node")
+        for join in self._by_kind.get("join", ()):
+            self._index_join(join)
         return self
 
     def render_svg(self, path) -> None:

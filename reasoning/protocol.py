@@ -232,7 +232,13 @@ class ProtocolScanner:
 
     def feed(self, chunk: str) -> list[Event]:
         """Add the next piece of the stream; return the events it completed."""
-        return [event for event, _ in self.feed_spans(chunk)]
+        self._consume(chunk)
+        events = self._events
+        if events:
+            self._events, self._ends = [], []
+        else:
+            events = []  # a fresh list: the caller may keep it
+        return events
 
     def close(self) -> list[Event]:
         """End the stream: flush trailing text, report what is left unfinished, reset."""
@@ -240,6 +246,14 @@ class ProtocolScanner:
 
     def feed_spans(self, chunk: str) -> list[tuple[Event, int]]:
         """`feed`, with each event's end (the stream offset just past the text it consumed)."""
+        self._consume(chunk)
+        if not self._events:
+            return []
+        spans = list(zip(self._events, self._ends))
+        self._events, self._ends = [], []
+        return spans
+
+    def _consume(self, chunk: str) -> None:
         if not self._pending and "<" not in chunk:
             self._mark = self._offset + len(chunk)
             self._add_text(chunk)
@@ -252,9 +266,6 @@ class ProtocolScanner:
             self._pending += chunk  # still inside the tag: what _scan would conclude, cheaply
         else:
             self._scan(self._pending + chunk, self._offset, final=False)
-        spans = list(zip(self._events, self._ends))
-        self._events, self._ends = [], []
-        return spans
 
     def close_spans(self) -> list[tuple[Event, int]]:
         """`close`, with each event's end (see `feed_spans`)."""

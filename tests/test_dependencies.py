@@ -11,6 +11,8 @@ attempts, preferring the attempt being joined.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning import engine as engine_module
@@ -245,3 +247,73 @@ def test_forks_whose_query_uses_a_withdrawn_join_are_redone(query):
     bystander = g.add_fork(3, "pick y", after_joins=[j1])
     assert g.invalidate(a1, reason="conflict") == [a1, dependent]
     assert g.graph.nodes[bystander]["valid"]
+
+
+# ---------------------------------------------------------------- property: the rule, by brute force
+
+NAMES = ("x", "y", "z")
+
+
+@st.composite
+def runs(draw):
+    """Forks with queries that mention random unknowns and values, claims `u = v`, some joins."""
+    steps = []
+    for fork_id in range(1, draw(st.integers(2, 7)) + 1):
+        mentioned = draw(st.lists(st.sampled_from(NAMES), max_size=2, unique=True))
+        values = draw(st.lists(st.sampled_from(["0", "1", "2", "9"]), max_size=2))
+        query = " ".join(["use", *mentioned, *values]) if mentioned or values else "something else"
+        claims = draw(
+            st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from([0, 1, 2, 9])), min_size=1, max_size=2)
+        )
+        steps.append((fork_id, query, [f"{u} = {v}" for u, v in claims], draw(st.booleans())))
+    return steps
+
+
+def build(steps):
+    g = CausalGraph("a task with 9 in it")
+    record = {}  # attempt -> (query, claims, joins seen, its join or None)
+    for fork_id, query, claims, join in steps:
+        seen = list(g.valid_joins())
+        attempt = g.add_fork(fork_id, query, after_joins=seen)
+        for claim in claims:
+            g.add_claim(attempt, claim)
+        record[attempt] = (query, claims, seen, g.add_join(fork_id) if join else None)
+    return g, record
+
+
+def oracle_descendants(record, root):
+    def made_known(claims):
+        names = {c.split(" = ")[0] for c in claims}
+        return names, {c.split(" = ")[1] for c in claims} - {"9"}  # 9 is the task's own value
+
+    def uses(user, provider):
+        query, claims, seen, _ = record[user]
+        join = record[provider][3]
+        if join is None or join not in seen:
+            return False
+        names, values = made_known(record[provider][1])
+        words = set(query.split())
+        claim_names = {c.split(" = ")[0] for c in claims}
+        return bool(names & words or values & words or names & claim_names)
+
+    found, frontier = set(), [root]
+    while frontier:
+        provider = frontier.pop()
+        for user in record:
+            if user not in found and user != root and uses(user, provider):
+                found.add(user)
+                frontier.append(user)
+    return found
+
+
+@settings(max_examples=80, deadline=None)
+@given(runs())
+def test_descendants_are_exactly_the_attempts_that_use_a_join_by_data(steps):
+    g, record = build(steps)
+    for attempt in record:
+        assert set(g.descendants_of(attempt)) == oracle_descendants(record, attempt), attempt
+    root = next(iter(record))
+    before_valid = {a for a in record if g.graph.nodes[a]["valid"]}
+    invalidated = set(g.invalidate(root, reason="test"))
+    assert invalidated == {root} | oracle_descendants(record, root)
+    assert {a for a in record if g.graph.nodes[a]["valid"]} == before_valid - invalidated

@@ -378,15 +378,15 @@ class _Run:
                 try:
                     text, tokens, steps = chunk_work(chunk)
                 except InvalidArgument as exc:
-                    return self._organizer_error(str(exc)), self._cut(context, parts)
+                    reply = self._organizer_error(str(exc)) + self._unrun(parts, "the bad chunk")
+                    return reply, self._cut(context, parts)
                 parts.append(text)
                 turn_chars += len(text)
                 self.organizer_tokens += tokens
                 self.organizer_steps += steps
                 if turn_chars > MAX_TURN_CHARS:
-                    return self._organizer_error(
-                        f"the turn is longer than {MAX_TURN_CHARS} characters"
-                    ), self._cut(context, parts)
+                    reply = self._organizer_error(f"the turn is longer than {MAX_TURN_CHARS} characters")
+                    return reply + self._unrun(parts, "the length limit"), self._cut(context, parts)
                 for event, end in scanner.feed_spans(text):
                     await self._run_event(event, end)
             for event, end in scanner.close_spans():
@@ -431,9 +431,7 @@ class _Run:
             return ""
         what = [_unrun_text(e) for e in unrun[:5]] + ([f"{len(unrun) - 5} more"] if len(unrun) > 5 else [])
         return self._organizer_error(
-            f"the turn went on after {after}, which ends a turn; what followed did not run ("
-            + "; ".join(what)
-            + ")"
+            f"the turn ended at {after}, so what followed did not run: {'; '.join(what)}"
         )
 
     def _organizer_error(self, message: str) -> str:

@@ -335,7 +335,10 @@ def test_tags_after_the_tag_that_ended_the_turn_are_not_shown_and_get_a_format_e
     seen = organizer.contexts[1]
     assert "<FORK-2>" not in seen and "</FORK-2>" not in seen
     assert seen.index("<JOIN-1>") < seen.index("[fork 1, attempt 1: verified]")
-    assert "[format error: the turn went on after <JOIN-1>" in seen and "fork 2 was not dispatched" in seen
+    assert (
+        "[format error: the turn ended at <JOIN-1>, so what followed did not run: fork 2 was not dispatched]"
+        in seen
+    )
     assert {r.fork_id for r in worker.requests} == {1}
     assert result.metrics.forks == 1 and result.metrics.format_errors == 1
     assert result.status is Status.PROVED

@@ -444,6 +444,12 @@ class _Run:
         self.organizer_tokens = self.organizer_steps = 0
         return work
 
+    def _take_tokens(self) -> int:
+        """The organizer's model tokens since its last event (its steps stay for the next event;
+        `_take_work` takes both)."""
+        tokens, self.organizer_tokens = self.organizer_tokens, 0
+        return tokens
+
     async def _on_event(self, event) -> None:
         match event:
             case Text():
@@ -598,10 +604,11 @@ class _Run:
         return outcome
 
     def _finish_failed(
-        self, fork: _Fork, number: int, node: str, reason: str, work: dict[str, int]
+        self, fork: _Fork, number: int, node: str, reason: str, work: dict[str, int] | int
     ) -> AttemptOutcome:
-        """A failed attempt; `work` is its {"tokens", "steps"} so far."""
-        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **work)
+        """A failed attempt; `work` is its {"tokens", "steps"} so far (or its tokens alone)."""
+        fields = work if isinstance(work, dict) else {"tokens": work}
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **fields)
         return AttemptOutcome(fork.fork_id, number, node, False, reason=reason)
 
     async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:

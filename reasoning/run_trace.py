@@ -234,7 +234,7 @@ class RunTrace:
     >>> ticks = iter([10.0, 10.5])
     >>> trace = RunTrace(clock=lambda: next(ticks))
     >>> trace.add(ForkEvent, fork_id=1, organizer_tokens=3)
-    ForkEvent(t=0.5, fork_id=1, organizer_tokens=3, query='')
+    ForkEvent(t=0.5, fork_id=1, organizer_tokens=3, query='', organizer_steps=0)
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, clock: Callable[[], float] = time.monotonic):

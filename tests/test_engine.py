@@ -3,10 +3,13 @@
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.bundle import check_bundle, load_bundle
 from reasoning.engine import EngineConfig, ForkJoinEngine
+from reasoning.protocol import Fork, parse_protocol
 from reasoning.run_trace import RunTrace, compute_metrics
 from reasoning.task import Task
 from reasoning.workers import HANG, ScriptedOrganizer, ScriptedWorker, Tokens
@@ -361,3 +364,39 @@ def test_plain_text_after_the_join_is_dropped_without_an_error():
         task=Task("warm-up"),
     )
     assert "I wait" not in organizer.contexts[1] and result.metrics.format_errors == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.integers(1, 3).map(lambda i: ("fork", i)),
+            st.integers(1, 4).map(lambda i: ("join", i)),
+            st.sampled_from(["thinking ", "x < 3 ", "\n"]).map(lambda t: ("text", t)),
+        ),
+        max_size=8,
+    )
+)
+def test_the_organizer_sees_exactly_the_forks_that_were_dispatched(pieces):
+    used, parts = set(), []
+    for kind, value in pieces:
+        if kind == "fork" and value not in used:  # fresh ids only: every fork that runs is legal
+            used.add(value)
+            parts.append(f"<FORK-{value}>q{value}</FORK-{value}>")
+        elif kind == "join":
+            parts.append(f"<JOIN-{value}>")
+        elif kind == "text":
+            parts.append(value)
+    turn = "".join(parts)
+    result, organizer, _ = run(
+        [turn, "<ANSWER>2 + 2 = 4</ANSWER>"],
+        {i: ["<RETURN>2 + 2 = 4</RETURN>"] for i in (1, 2, 3)},
+        task=Task("warm-up"),
+    )
+    if len(organizer.contexts) == 1:  # an empty turn ends the run
+        assert turn == "" and result.metrics.forks == 0
+        return
+    shown = organizer.contexts[1][len(organizer.contexts[0]) :].split("\n[", 1)[0]
+    assert turn.startswith(shown)
+    shown_forks = [e.fork_id for e in parse_protocol(shown) if isinstance(e, Fork)]
+    assert shown_forks == [e.fork_id for e in result.events if e.kind == "fork"]

@@ -333,7 +333,7 @@ def test_tags_after_the_tag_that_ended_the_turn_are_not_shown_and_get_a_format_e
     result, organizer, worker = run(
         ["<FORK-1>a</FORK-1><JOIN-1><FORK-2>b</FORK-2>", "<ANSWER>2 + 2 = 4</ANSWER>"],
         {1: ["<RETURN>2 + 2 = 4</RETURN>"], 2: ["<RETURN>3 + 3 = 6</RETURN>"]},
-        task=Task("warm-up"),
+        task=Task("2 + 2 = 4"),
     )
     seen = organizer.contexts[1]
     assert "<FORK-2>" not in seen and "</FORK-2>" not in seen
@@ -351,7 +351,7 @@ def test_a_second_join_in_one_turn_is_reported_not_silently_dropped():
     result, organizer, _ = run(
         ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1><JOIN-2>", "<JOIN-2>", "<ANSWER>2 + 2 = 4</ANSWER>"],
         {1: ["<RETURN>2 + 2 = 4</RETURN>"], 2: ["<RETURN>3 + 3 = 6</RETURN>"]},
-        task=Task("warm-up"),
+        task=Task("2 + 2 = 4"),
     )
     assert "<JOIN-2>" not in organizer.contexts[1] and "join of fork 2 was not run" in organizer.contexts[1]
     assert "[fork 2, attempt 1: verified]" in organizer.contexts[2]
@@ -361,7 +361,7 @@ def test_plain_text_after_the_join_is_dropped_without_an_error():
     result, organizer, _ = run(
         ["<FORK-1>a</FORK-1><JOIN-1> and now I wait", "<ANSWER>2 + 2 = 4</ANSWER>"],
         {1: ["<RETURN>2 + 2 = 4</RETURN>"]},
-        task=Task("warm-up"),
+        task=Task("2 + 2 = 4"),
     )
     assert "I wait" not in organizer.contexts[1] and result.metrics.format_errors == 0
 
@@ -391,7 +391,7 @@ def test_the_organizer_sees_exactly_the_forks_that_were_dispatched(pieces):
     result, organizer, _ = run(
         [turn, "<ANSWER>2 + 2 = 4</ANSWER>"],
         {i: ["<RETURN>2 + 2 = 4</RETURN>"] for i in (1, 2, 3)},
-        task=Task("warm-up"),
+        task=Task("2 + 2 = 4"),
     )
     if len(organizer.contexts) == 1:  # an empty turn ends the run
         assert turn == "" and result.metrics.forks == 0

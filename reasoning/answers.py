@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proofs.claims import Expr
+from proofs import interval
+from proofs.claims import Compare, Expr, free_variables
+from proofs.exact import NotExact, TooLarge, Undefined, evaluate
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +107,23 @@ def answer_expressions(answer: Answer) -> list[Expr]:
         case System(assignments):
             return [e for a in assignments for e in answer_expressions(a)]
     return []
+
+
+def ends_in_order(lo: Expr, hi: Expr, closed: bool) -> bool | None:
+    """Whether `lo < hi` (`lo <= hi` when both ends are closed): a set of reals with these ends
+    is non-empty. None when an end has variables or the order cannot be decided exactly or by
+    interval arithmetic. Reversed ends are not an interval: `(3, 1)` is a tuple, not the empty set.
+    """
+    if free_variables(lo) or free_variables(hi):
+        return None
+    try:
+        a, b = evaluate(lo), evaluate(hi)
+        return a <= b if closed else a < b
+    except (TooLarge, Undefined):
+        return None
+    except NotExact:
+        pass
+    try:
+        return interval.decide_formula(Compare(("<=" if closed else "<",), (lo, hi)), None, 30)[0]
+    except Exception:  # an enclosure that cannot be computed decides nothing
+        return None

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proofs.check import CheckReport, check_certificate
+from proofs.claims import free_variables
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
 from reasoning.answers import (
@@ -44,6 +45,7 @@ from reasoning.answers import (
     Text,
     TupleAnswer,
     answer_expressions,
+    ends_in_order,
 )
 from reasoning.api import InvalidArgument
 
@@ -103,8 +105,20 @@ def _intervals(answer: Answer) -> tuple[Interval, ...] | None:
             return (answer,)
         case IntervalUnion(parts):
             return parts
-        case TupleAnswer(items, "(") if len(items) == 2 and not any(i.mark for i in items):
-            return (Interval(items[0].expr, items[1].expr, False, False),)
+        case TupleAnswer(items, "(") if len(items) == 2 and not any(i.mark or i.unit for i in items):
+            lo, hi = items[0].expr, items[1].expr
+            # a pair stands for an open interval only when its ends are in order (or symbolic)
+            order = ends_in_order(lo, hi, False)
+            if order is True or (order is None and (free_variables(lo) or free_variables(hi))):
+                return (Interval(lo, hi, False, False),)
+    return None
+
+
+def _points(answer: Answer) -> tuple[Interval, ...] | None:
+    """A finite set as a union of points (`\\{1\\}` is `[1, 1]`), to compare with intervals."""
+    match answer:
+        case FiniteSet(items) if items and not any(i.mark or i.unit for i in items):
+            return tuple(Interval(i.expr, i.expr, True, True) for i in items)
     return None
 
 
@@ -165,6 +179,10 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
     g_parts, p_parts = _intervals(gold), _intervals(prediction)
     if g_parts is not None and p_parts is not None:
         return compare_intervals(judge, g_parts, p_parts)
+    if isinstance(gold, (Interval, IntervalUnion)) and (p_points := _points(prediction)) is not None:
+        return compare_intervals(judge, g_parts, p_points)
+    if isinstance(prediction, (Interval, IntervalUnion)) and (g_points := _points(gold)) is not None:
+        return compare_intervals(judge, g_points, p_parts)
     ordered = _ordered_pair(gold, prediction)
     if ordered is not None:
         return judge.tuples(*ordered)

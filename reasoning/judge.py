@@ -8,7 +8,7 @@ the components. The set, interval and equation comparisons build on it
 
 Percent rule: `50\\%` matches `0.5` (the value 50/100) and also `50` (the same number written
 without the sign), as math-verify does; `50\\%` vs `50\\%` compares 50 with 50. Degrees:
-`90^\\circ` matches `90` and `\\frac{\\pi}{2}`. Units (`\\text{ cm}`) are dropped.
+`90^\\circ` matches `90` and `\\frac{\\pi}{2}`. Units: see `_in_common_units`.
 
 Expressions with variables are equivalent when they agree wherever both are defined: with a
 partial operation (`3/x`, `sqrt(x)`, `ln x`) the claim is guarded, `x != 0 -> 3/x = 3/x`, and
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from proofs import interval
+from proofs import interval, polynomial
 from proofs.claims import (
     BinOp,
     Call,
@@ -41,9 +41,10 @@ from proofs.claims import (
     walk,
 )
 from proofs.domain import definedness_conditions
-from proofs.exact import NotExact, TooLarge, Undefined, evaluate, parse_fraction, truth
+from proofs.exact import NotExact, TooLarge, Undefined, evaluate, fraction_text, parse_fraction, truth
 from proofs.verdict import Status, Verdict
 from reasoning.answers import Scalar
+from reasoning.units import read_unit
 from solvers import dispatch
 
 #: Operations that are total on their domain: identical trees built only from these are equal.
@@ -125,6 +126,10 @@ class Judge:
             return proved_outcome("syntactic", backends={"syntactic"})
         claim: Formula = Compare(("=",), (gold, prediction))
         variables = free_variables(gold) | free_variables(prediction)
+        if variables and not is_total(prediction):
+            domain = self._prediction_domain(gold, prediction, label)
+            if domain is not None:
+                return domain
         if variables and not (is_total(gold) and is_total(prediction)):
             guard = definedness_conditions(gold, prediction)
             if guard:
@@ -140,7 +145,43 @@ class Judge:
             return unknown_outcome(f"{label}: the sides differ only where one is undefined")
         return outcome_from_verdict(verdict, label)
 
+    def _prediction_domain(self, gold: Expr, prediction: Expr, label: str) -> Outcome | None:
+        """None when the prediction is defined wherever the gold answer is, except where a non-zero
+        polynomial vanishes (`(x^2-1)/(x-1)` for `x+1`); else the outcome that says why not.
+
+        An answer undefined on part of the gold answer's domain is a different answer: `|x|` is
+        not `(sqrt x)^2`, though they agree wherever both are defined.
+        """
+        conditions = definedness_conditions(prediction)
+        if conditions is None:
+            return unknown_outcome(f"{label}: cannot say where the prediction is defined")
+        rest = [c for c in conditions if not _polynomial_hole(c)]
+        if not rest:
+            return None
+        gold_conditions = definedness_conditions(gold)
+        if gold_conditions is None:
+            return unknown_outcome(f"{label}: cannot say where the gold answer is defined")
+        point = _point_outside(gold, rest)
+        if point is not None:
+            outcome = structural_outcome(
+                f"{label}: the prediction is undefined at {point}, where the gold answer is defined"
+            )
+            outcome.counterexample = {"component": label, "assignment": point, "defined": "gold only"}
+            return outcome
+        claim: Formula = _conjunction(rest)
+        if gold_conditions:
+            claim = Connective("->", _conjunction(gold_conditions), claim)
+        if self.decide(claim).status is Status.PROVED:
+            return None
+        return unknown_outcome(
+            f"{label}: could not show the prediction is defined wherever the gold answer is"
+        )
+
     def scalars(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
+        converted = _in_common_units(gold, prediction, label)
+        if isinstance(converted, Outcome):
+            return converted
+        gold, prediction = converted
         readings = [(gold.expr, prediction.expr)]
         marks = {gold.mark, prediction.mark}
         if gold.mark != prediction.mark and "" in marks:
@@ -177,6 +218,32 @@ class Judge:
         return _undecided(outcomes, "; ".join(o.message for o in outcomes if o.message))
 
 
+def _in_common_units(gold: Scalar, prediction: Scalar, label: str) -> tuple[Scalar, Scalar] | Outcome:
+    """Both values in one unit, or the outcome when units decide (different dimensions) or block.
+
+    The same unit text on both sides, or a known unit on one side only (`5 cm` vs `5`), compares
+    the numbers; known units of one dimension are converted (`2 km` = `2000 m`); known units of
+    different dimensions differ; a word that is not a known unit matches only itself.
+    """
+    if gold.unit == prediction.unit:
+        return gold, prediction
+    units = [read_unit(u) if u else None for u in (gold.unit, prediction.unit)]
+    for text, unit in zip((gold.unit, prediction.unit), units):
+        if text and unit is None:
+            return unknown_outcome(f"{label}: '{text}' is not a known unit")
+    g_unit, p_unit = units
+    if g_unit is None or p_unit is None:
+        return gold, prediction
+    if g_unit.dimension != p_unit.dimension:
+        return structural_outcome(
+            f"{label}: units of different dimensions ({gold.unit} and {prediction.unit})"
+        )
+    return (
+        Scalar(BinOp("*", gold.expr, Num(g_unit.factor)), gold.mark),
+        Scalar(BinOp("*", prediction.expr, Num(p_unit.factor)), prediction.mark),
+    )
+
+
 def _undecided(parts: list[Outcome], message: str) -> Outcome:
     """Unknown: keep which backends were tried, but no claims (nothing was shown)."""
     return Outcome(Status.UNKNOWN, message=message, backends=set().union(*(p.backends for p in parts)))
@@ -188,6 +255,37 @@ def _undecided(parts: list[Outcome], message: str) -> Outcome:
 #: Points tried when looking for one where every definedness condition holds.
 _SAMPLES = tuple(Fraction(v) for v in ("1", "2", "1/2", "3", "-1", "-2", "5/3", "7", "0"))
 _STEP = Fraction(1, 1000)
+
+
+def _polynomial_hole(condition: Formula) -> bool:
+    """`p != 0` for a non-zero polynomial p: false only on a set of measure zero (finitely many
+    points in one variable), the removable holes that answers may have (`(x^2-1)/(x-1)`)."""
+    if not (isinstance(condition, Compare) and condition.ops == ("!=",)):
+        return False
+    left, right = condition.terms
+    try:
+        poly = polynomial.difference(left, right)
+    except (polynomial.NotPolynomial, TooLarge, Undefined, NotExact):
+        return False
+    return bool(poly) and any(mono for mono in poly)
+
+
+def _point_outside(gold: Expr, conditions: list[Formula]) -> dict[str, str] | None:
+    """An exact sample point where the gold answer has a value and a condition fails."""
+    names = sorted(free_variables(gold) | set().union(*(free_variables(c) for c in conditions)))
+    for values in itertools.islice(itertools.product(_SAMPLES, repeat=len(names)), 64):
+        env = dict(zip(names, values))
+        try:
+            evaluate(gold, env)
+        except (NotExact, TooLarge, Undefined):
+            continue
+        for condition in conditions:
+            try:
+                if not truth(condition, env):
+                    return {n: fraction_text(v) for n, v in env.items()}
+            except (NotExact, TooLarge, Undefined):
+                break
+    return None
 
 
 def _conjunction(parts: list[Formula]) -> Formula:

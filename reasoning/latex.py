@@ -77,16 +77,25 @@ MAX_PLUS_MINUS = 3
 # ------------------------------------------------------------------ post-processing
 
 
-def _with_units(answer: Answer, units: tuple[str, ...]) -> Answer:
+def _with_units(answer: Answer, units: tuple[str, ...]) -> Answer | ParseFailure:
+    """Attach the units to the values they follow; never drop them (see `reasoning.units`)."""
     if not units:
         return answer
-    unit = " ".join(units)
+    # One unit for the whole answer, or one repeated (`3 cm, 4 cm`); several different units
+    # make one unit text that only matches itself.
+    unit = units[0] if len(set(units)) == 1 else " ; ".join(units)
     match answer:
         case Scalar():
             return replace(answer, unit=unit)
         case Assignment(name, Scalar() as value):
             return Assignment(name, replace(value, unit=unit))
-    return answer
+        case FiniteSet(items, braced):
+            return FiniteSet(tuple(replace(i, unit=unit) for i in items), braced)
+        case TupleAnswer(items, bracket):
+            return TupleAnswer(tuple(replace(i, unit=unit) for i in items), bracket)
+        case Assignment(name, FiniteSet() | TupleAnswer() as value):
+            return Assignment(name, _with_units(value, units))
+    return ParseFailure(f"units ({unit}) on {type(answer).__name__} answers are not supported")
 
 
 def _too_deep(answer: Answer) -> bool:

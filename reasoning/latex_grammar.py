@@ -17,6 +17,7 @@ from lark import Lark, Token, Transformer
 
 from grammars import grammar_text
 from proofs.claims import BinOp, Call, Const, Expr, Neg, Num, Var, children
+from proofs.exact import NotExact, TooLarge, Undefined, evaluate
 from reasoning.answers import (
     Answer,
     Assignment,
@@ -28,6 +29,7 @@ from reasoning.answers import (
     System,
     TupleAnswer,
     answer_expressions,
+    ends_in_order,
 )
 
 # ------------------------------------------------------------------ stage 2: grammar
@@ -78,7 +80,14 @@ def _interval(lo: Scalar, hi: Scalar, lo_closed: bool, hi_closed: bool) -> Inter
     for end in (lo_expr, hi_expr):
         if end is not None and _mentions_infinity(end):
             raise _Unsupported("infinity can only be an interval's lower (-) or upper (+) end")
+    if lo_expr is not None and hi_expr is not None:
+        if ends_in_order(lo_expr, hi_expr, lo_closed and hi_closed) is False:
+            raise _ReversedEnds("reversed ends are not an interval")
     return Interval(lo_expr, hi_expr, lo_closed, hi_closed)
+
+
+class _ReversedEnds(_Unsupported):
+    """An interval whose ends are reversed (or equal, with an open end): not an interval."""
 
 
 def _mentions_infinity(expr: Expr) -> bool:
@@ -110,8 +119,42 @@ _RELATIONS = {"=": "=", "<": "<", ">": ">", "\\lt": "<", "\\gt": ">", "\\le": "<
 _RELATIONS.update({"\\leq": "<=", "\\geq": ">=", "\\ne": "!=", "\\neq": "!=", "\\in": "in"})
 
 
+def _exact(expr: Expr) -> Fraction | None:
+    try:
+        return evaluate(expr)
+    except (NotExact, TooLarge, Undefined):
+        return None
+
+
+_HALF_PI = BinOp("/", Const("pi"), Num(Fraction(2)))
+_QUARTER_PI = BinOp("/", Const("pi"), Num(Fraction(4)))
+#: Exact values of the functions the claim language lacks, at the rational points where they
+#: are rational multiples of pi (or rational): anywhere else the answer is unsupported.
+_SPECIAL_VALUES: dict[str, dict[Fraction, Expr]] = {
+    "arcsin": {Fraction(0): Num(Fraction(0)), Fraction(1): _HALF_PI, Fraction(-1): Neg(_HALF_PI)},
+    "arccos": {Fraction(1): Num(Fraction(0)), Fraction(0): _HALF_PI, Fraction(-1): Const("pi")},
+    "arctan": {Fraction(0): Num(Fraction(0)), Fraction(1): _QUARTER_PI, Fraction(-1): Neg(_QUARTER_PI)},
+    "sinh": {Fraction(0): Num(Fraction(0))},
+    "cosh": {Fraction(0): Num(Fraction(1))},
+    "tanh": {Fraction(0): Num(Fraction(0))},
+}
+for _half in (Fraction(1, 2), Fraction(-1, 2)):
+    _sixth = BinOp("/", Const("pi"), Num(Fraction(6)))
+    _SPECIAL_VALUES["arcsin"][_half] = _sixth if _half > 0 else Neg(_sixth)
+    _SPECIAL_VALUES["arccos"][_half] = (
+        BinOp("/", Const("pi"), Num(Fraction(3)))
+        if _half > 0
+        else BinOp("/", BinOp("*", Num(Fraction(2)), Const("pi")), Num(Fraction(3)))
+    )
+
+
 def _apply(token: Token, arg: Expr, base: Expr | None = None) -> Expr:
     name = str(token)[1:]
+    if name in _SPECIAL_VALUES and base is None:
+        value = _exact(arg)
+        if value is None or value not in _SPECIAL_VALUES[name]:
+            raise _Unsupported(f"\\{name} is only read at exact special values", token)
+        return _SPECIAL_VALUES[name][value]
     if base is not None:
         if name != "log":
             raise _Unsupported(f"\\{name} takes no subscript", token)
@@ -199,6 +242,13 @@ class _ToAnswer(Transformer):
         name = str(token)[1:]
         if name in ("gcd", "lcm") and len(args) != 2:
             raise _Unsupported(f"\\{name} takes 2 arguments, got {len(args)}", token)
+        if name in ("floor", "ceil", "sgn", "sign") and len(args) != 1:
+            raise _Unsupported(f"\\{name} takes 1 argument, got {len(args)}", token)
+        if name in ("sgn", "sign"):  # the claim language has no sign function: exact arguments only
+            value = _exact(args[0])
+            if value is None:
+                raise _Unsupported(f"\\{name} is only read at exact rational arguments", token)
+            return Num(Fraction((value > 0) - (value < 0))) if value >= 0 else Neg(Num(Fraction(1)))
         return Call(name, args)
 
     def paren_arg(self, items):
@@ -239,8 +289,11 @@ class _ToAnswer(Transformer):
 
     def bracket_list(self, items):
         scalars = tuple(_scalar(v) for v in items)
-        if len(scalars) == 2:
-            return _interval(scalars[0], scalars[1], True, True)
+        if len(scalars) == 2 and not any(s.mark for s in scalars):
+            try:
+                return _interval(scalars[0], scalars[1], True, True)
+            except _ReversedEnds:
+                pass  # `[5, 2]` is a list, not the empty set
         return TupleAnswer(scalars, "[")
 
     def open_closed(self, items):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from proofs.parsing import ParseFailure
+from reasoning.units import MARK_WORDS, NUMBER_WORDS, OPERATION_WORDS, read_unit
 
 #: Deepest bracket nesting accepted.
 MAX_NESTING = 64
@@ -92,6 +93,8 @@ _UNICODE = str.maketrans(
 
 _SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])(?:\s*\.)?")
 _THIN_THOUSANDS = re.compile(r"(?<=\d)\\[,!]\s*(?=\d{3}(?!\d))")
+#: The MATH dataset's thousands separator `10,\!000`.
+_COMMA_THOUSANDS = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\(?:display|text)style(?![a-zA-Z])|~|\\textdollar")
 _FRAC_NAMES = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM_NAMES = re.compile(r"\\[dt]binom(?![a-zA-Z])")
@@ -100,13 +103,19 @@ _TEXT = re.compile(
     r"\\(text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mathsf|mbox|operatorname)\s*"
     r"\{([^{}]*)\}(\s*\^\s*(?:\{\s*\d\s*\}|\d))?"
 )
+#: Names that `\operatorname{}`, `\mathrm{}` and `\text{}` turn into the grammar's commands.
 _TEXT_FUNCTIONS = frozenset(
-    {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "exp", "gcd", "lcm", "max", "min"}
-)
+    {
+        "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "gcd", "lcm", "max",
+        "min", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sgn", "sign", "floor", "ceil",
+    }
+)  # fmt: skip
+#: Left in the text where a word cannot be read, so the grammar rejects the answer (never drops it).
+UNREADABLE = " \\unreadable "
 _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![a-zA-Z])|\\circ(?![a-zA-Z])")
 _WORD_SEPARATORS = re.compile(r"\s+(?:or|and)\s+")
-_TRAILING_WORDS = re.compile(r"(?<=[\d}\)\]%\u00b0])\s+((?:[A-Za-z]{2,}\.?\s*)+)$")
+_BARE_NAMES = ("sqrt", "pi", "infty", "infinity", "inf", "sin", "cos", "tan", "ln", "log", "exp")
 _BARE_WORDS = re.compile(r"(?<![\\a-zA-Z])(sqrt|pi|infty|infinity|inf|sin|cos|tan|ln|log|exp)(?![a-zA-Z])")
 _FRAC_FIRST = re.compile(r"\\frac\s*([0-9a-zA-Z])")
 _FRAC_SECOND = re.compile(r"\\frac\s*(\{[^{}]*\})\s*([0-9a-zA-Z])")
@@ -117,6 +126,60 @@ _PLAIN_UNION = re.compile(r"(?<=[\)\]])\s*U\s*(?=[\(\[])")
 _THOUSANDS = re.compile(
     r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])|(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?=,\s)"
 )
+_ATOM = re.compile(r"-?(?:\d+(?:\.\d+)?|[a-zA-Z]|\\[a-zA-Z]+)")
+
+
+def _atomic(prefix: str) -> bool:
+    """Whether `prefix` is one atom that `squared`/`factorial` can apply to (`5`, `x`, `(x+1)`)."""
+    prefix = prefix.strip()
+    if _ATOM.fullmatch(prefix):
+        return True
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    if not prefix or prefix[0] not in pairs or prefix[-1] != pairs[prefix[0]]:
+        return False
+    level = 0
+    for index, char in enumerate(prefix):
+        level += char in "([{"
+        level -= char in ")]}"
+        if level == 0 and index < len(prefix) - 1:
+            return False
+    return True
+
+
+def read_words(prefix: str, words: list[str], units: list[str]) -> str | None:
+    """Read number, operation, mark and unit words after `prefix`; the rewritten text or None.
+
+    `5 million` -> `5 \\cdot 1000000`, `(x+1) squared` -> `(x+1)^{2}`, `12 percent` -> `12%`,
+    `5 cm` -> `5` with the unit `cm` recorded. Unknown words are recorded as a unit too (they
+    then only match the same words). None when a word cannot be read here.
+    """
+    text = prefix.rstrip()
+    index = 0
+    lowered = [w.rstrip(".").lower() for w in words]
+    while index < len(words):
+        word = lowered[index]
+        if word in NUMBER_WORDS:
+            if not text or not (text[-1].isdigit() or text[-1] in ")}"):
+                return None
+            text = f"{text} \\cdot {NUMBER_WORDS[word]}"
+        elif word in OPERATION_WORDS:
+            if not _atomic(text):
+                return None
+            text = f"{{{text}}}{OPERATION_WORDS[word]}" if OPERATION_WORDS[word] != "!" else f"({text})!"
+        elif word in MARK_WORDS or " ".join(lowered[index : index + 2]) in MARK_WORDS:
+            if index + 1 < len(words) and " ".join(lowered[index : index + 2]) in MARK_WORDS:
+                word = " ".join(lowered[index : index + 2])
+                index += 1
+            if index + 1 < len(words):
+                return None
+            text = f"{text}{MARK_WORDS[word]}"
+        else:
+            break
+        index += 1
+    rest = " ".join(w.rstrip(".") if w.endswith(".") and len(w) > 1 else w for w in words[index:])
+    if rest:
+        units.append(rest)
+    return text
 
 
 def _text_command(match: re.Match, units: list[str]) -> str:
@@ -127,33 +190,102 @@ def _text_command(match: re.Match, units: list[str]) -> str:
     if content.lower() in ("or", "and"):
         return ","
     if content in _TEXT_FUNCTIONS:
-        return f"\\{content} "
-    after_number = match.string[: match.start()].rstrip()[-1:].isdigit()
+        return f"\\{content} {exponent}"
+    if command == "operatorname":  # an operator we do not know is not a unit and is not dropped
+        return UNREADABLE
+    before = match.string[: match.start()]
+    after = match.string[match.end() :]
+    after_number = before.rstrip()[-1:].isdigit()
     if letters == 1 and content.isalpha() and (command == "text" or command == "mbox") and after_number:
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit
         return " "
     if letters <= 1:  # `\text{5}`, `\mathrm{e}`, `\text{(C)}`: keep the content
         return f" {content}{exponent} "
     quantity = _NUMBER_THEN_WORDS.fullmatch(content)
+    words = content.split()
     if quantity is not None:  # `\text{5 cm}`
-        units.append(quantity.group(2) + exponent.replace(" ", ""))
-        return f" {quantity.group(1)} "
-    units.append((content + exponent.replace(" ", "")).strip())
+        number, words = quantity.group(1), quantity.group(2).split()
+        if exponent:
+            words[-1] += exponent.replace(" ", "")
+        read = read_words(number, words, units)
+        return UNREADABLE if read is None else f" {read} "
+    if not before.strip():  # the whole answer is words (`\text{no solution}`) or words lead it
+        if after.strip(" .$"):
+            return UNREADABLE
+        units.append((content + exponent.replace(" ", "")).strip())
+        return " "
+    if exponent:
+        words[-1] += exponent.replace(" ", "")
+    if not all(
+        w.replace(".", "").replace("^", "").replace("{", "").replace("}", "").isalnum() for w in words
+    ):
+        return UNREADABLE
+    # Words after something: read them against the text before (units, number and operation words).
+    scratch: list[str] = []
+    read = read_words("@", words, scratch)
+    if read is None:
+        return _words_after(before, words, units, match)
+    if read != "@":  # number or operation words change the text before them
+        return _words_after(before, words, units, match)
+    units.extend(scratch)
     return " "
 
 
-#: Two-letter words that are units; other bare trailing words need three letters (`2 ab` is 2ab).
-_SHORT_UNITS = frozenset(
-    {"cm", "mm", "km", "kg", "mg", "ft", "in", "yd", "mi", "oz", "lb", "hr", "ml", "mL", "cc", "sq"}
-)
+def _words_after(before: str, words: list[str], units: list[str], match: re.Match) -> str:
+    """Number or operation words inside `\\text{}` change the text before them: mark it for
+    `normalise`, which rewrites them with the rest of the trailing words."""
+    if match.string[match.end() :].strip(" .$"):
+        return UNREADABLE
+    return " " + " ".join(words) + " "
 
 
-def _unit_words(words: str) -> bool:
-    """Whether trailing bare words after a number read as a unit (`5 cm`, `12 square feet`)."""
-    parts = [w.rstrip(".") for w in words.split()]
-    if _BARE_WORDS.fullmatch(" ".join(parts)):
-        return False
-    return all(len(w) >= 3 or w in _SHORT_UNITS for w in parts)
+def _trailing_words(text: str) -> tuple[str, list[str]]:
+    """Split trailing plain words (two letters or more, an optional '.') off the text, by a scan."""
+    end = len(text)
+    words: list[str] = []
+    while True:
+        stop = end
+        while stop > 0 and text[stop - 1] == " ":
+            stop -= 1
+        start = stop
+        if start > 0 and text[start - 1] == ".":
+            start -= 1
+        letters_end = start
+        while start > 0 and text[start - 1].isalpha() and text[start - 1].isascii():
+            start -= 1
+        if letters_end - start < 2 or (start > 0 and text[start - 1] not in " \t\n"):
+            break
+        word = text[start:stop]
+        if word.rstrip(".") in _BARE_NAMES:
+            break
+        words.append(word)
+        end = start
+    return text[:end], words[::-1]
+
+
+_SPECIAL_WORDS = frozenset(NUMBER_WORDS) | frozenset(OPERATION_WORDS) | frozenset(MARK_WORDS)
+
+
+def _read_trailing(text: str, units: list[str]) -> str:
+    """Read the plain words at the end of an answer (`5 million`, `12 square feet`, `5 apples`)."""
+    prefix, words = _trailing_words(text)
+    if not words or not prefix.strip():
+        return text
+    special = bool({w.rstrip(".").lower() for w in words} & _SPECIAL_WORDS)
+    scratch: list[str] = []
+    read = read_words(prefix, words, scratch)
+    if read is None:
+        return text + UNREADABLE
+    last = prefix.rstrip()[-1:]
+    if scratch:  # words that are not number, operation or mark words remain: a unit
+        if not (last.isdigit() or last in "})]%\u00b0"):
+            # `x apples`, `x y`: letters after a variable are a product of variables
+            return text + UNREADABLE if special else text
+        two_letters = all(len(w.rstrip(".")) == 2 and read_unit(w.rstrip(".")) is None for w in words)
+        if two_letters and not special:
+            return text  # `2 ab` is the product 2ab
+    units.extend(scratch)
+    return read
 
 
 def _depth_zero_commas(text: str) -> set[int]:
@@ -200,6 +332,7 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     units: list[str] = []
     text = answer.translate(_UNICODE)
     text = _SIZING.sub("", text)
+    text = _COMMA_THOUSANDS.sub("", text)
     text = _THIN_THOUSANDS.sub("", text)
     text = _SPACING.sub(" ", text)
     text = _FRAC_NAMES.sub(r"\\frac", text)
@@ -215,10 +348,7 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = text.replace("\\%", "%").replace("{,}", "").replace("**", "^")
     text = _WORD_SEPARATORS.sub(",", text)
     text = text.strip().rstrip(".").strip()
-    trailing = _TRAILING_WORDS.search(text)
-    if trailing is not None and _unit_words(trailing.group(1)):
-        units.append(" ".join(trailing.group(1).split()))
-        text = text[: trailing.start()].rstrip()
+    text = _read_trailing(text, units)
     text = _BARE_WORDS.sub(lambda m: "\\infty" if m.group(1).startswith("inf") else "\\" + m.group(1), text)
     text = _FRAC_FIRST.sub(r"\\frac{\1}", text)
     text = _FRAC_SECOND.sub(r"\\frac\1{\2}", text)

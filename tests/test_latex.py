@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from proofs.claims import BinOp, Call, Const, Expr, Neg, Num, Var
 from proofs.parsing import ParseFailure
+from reasoning.answers import ends_in_order
 from reasoning.latex import (
     MAX_INPUT_CHARS,
     Assignment,
@@ -410,8 +411,12 @@ def test_printed_sets_and_tuples_parse_back(items):
     body = ", ".join(latex(e) for e in items)
     scalars = tuple(Scalar(e) for e in items)
     assert parse_answer(rf"\{{{body}\}}") == FiniteSet(scalars)
+    # Two items in brackets are a closed interval unless their ends are reversed (then a list).
+    reversed_ends = len(items) == 2 and ends_in_order(items[0], items[1], True) is False
     assert parse_answer(f"\\boxed{{[{body}]}}") == (
-        Interval(items[0], items[1], True, True) if len(items) == 2 else TupleAnswer(scalars, "[")
+        Interval(items[0], items[1], True, True)
+        if len(items) == 2 and not reversed_ends
+        else TupleAnswer(scalars, "[")
     )
 
 

@@ -80,9 +80,12 @@ def _interval(lo: Scalar, hi: Scalar, lo_closed: bool, hi_closed: bool) -> Inter
     for end in (lo_expr, hi_expr):
         if end is not None and _mentions_infinity(end):
             raise _Unsupported("infinity can only be an interval's lower (-) or upper (+) end")
-    if lo_expr is not None and hi_expr is not None:
-        if ends_in_order(lo_expr, hi_expr, lo_closed and hi_closed) is False:
-            raise _ReversedEnds("reversed ends are not an interval")
+    if (
+        lo_expr is not None
+        and hi_expr is not None
+        and ends_in_order(lo_expr, hi_expr, lo_closed and hi_closed) is False
+    ):
+        raise _ReversedEnds("reversed ends are not an interval")
     return Interval(lo_expr, hi_expr, lo_closed, hi_closed)
 
 

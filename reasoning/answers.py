@@ -1,6 +1,6 @@
 """The typed answers: what `parse_answer` (`reasoning.latex`) returns and `equivalent` compares.
 
-One frozen dataclass per kind of answer (`Scalar`, `TupleAnswer`, `FiniteSet`, `Interval`,
+One frozen dataclass per kind of answer (`Scalar`, `TupleAnswer`, `FiniteSet`, `Matrix`, `Interval`,
 `IntervalUnion`, `Equation`, `Assignment`, `System`, `Text`); `Answer` is their union. The
 conventions that decide which kind a written answer becomes are documented in `reasoning.latex`.
 """
@@ -33,10 +33,19 @@ class TupleAnswer:
 
 @dataclass(frozen=True, slots=True)
 class FiniteSet:
-    """`\\{1, 2\\}` (braced) or a bare list `1, 2`; order and repetition do not matter."""
+    """`\\{1, 2\\}` (braced) or a bare list `1, 2`; order and repetition do not matter.
 
-    items: tuple[Scalar, ...]
+    The elements are values, or tuples (`\\{(1, 2), (3, 4)\\}`, `(2, 2), (1, 3)`)."""
+
+    items: tuple[Scalar, ...] | tuple[TupleAnswer, ...]
     braced: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """`\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}` (also bmatrix): rows of values."""
+
+    rows: tuple[tuple[Scalar, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +95,18 @@ class Text:
     text: str
 
 
-Answer = Scalar | TupleAnswer | FiniteSet | Interval | IntervalUnion | Equation | Assignment | System | Text
+Answer = (
+    Scalar
+    | TupleAnswer
+    | FiniteSet
+    | Matrix
+    | Interval
+    | IntervalUnion
+    | Equation
+    | Assignment
+    | System
+    | Text
+)
 
 
 def answer_expressions(answer: Answer) -> list[Expr]:
@@ -95,7 +115,9 @@ def answer_expressions(answer: Answer) -> list[Expr]:
         case Scalar(expr):
             return [expr]
         case TupleAnswer(items) | FiniteSet(items):
-            return [s.expr for s in items]
+            return [e for item in items for e in answer_expressions(item)]
+        case Matrix(rows):
+            return [s.expr for row in rows for s in row]
         case Interval(lo, hi):
             return [e for e in (lo, hi) if e is not None]
         case IntervalUnion(parts):

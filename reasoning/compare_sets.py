@@ -29,7 +29,7 @@ from proofs.claims import (
 )
 from proofs.exact import NotExact, TooLarge, Undefined, evaluate, fraction_text
 from proofs.verdict import Status
-from reasoning.answers import Interval, Scalar
+from reasoning.answers import Interval, Scalar, TupleAnswer
 from reasoning.judge import (
     Judge,
     Outcome,
@@ -114,6 +114,42 @@ def compare_finite_sets(judge: Judge, gold: tuple[Scalar, ...], prediction: tupl
                 open_question = True
     if open_question:
         return unknown_outcome("some elements could be neither matched nor refuted")
+    return merge_outcomes(Status.PROVED, list(proofs.values()))
+
+
+def compare_tuple_sets(
+    judge: Judge, gold: tuple[TupleAnswer, ...], prediction: tuple[TupleAnswer, ...]
+) -> Outcome:
+    """Two sets of tuples (`\\{(1, 2), (3, 4)\\}`, `(3, 4), (1, 2)`): every tuple of each side
+    equals one of the other side (proved), or one tuple equals none of them (refuted)."""
+    if len(gold) * len(prediction) > MAX_SET_PAIRS:
+        return unknown_outcome(f"sets too large to match ({len(gold)} x {len(prediction)} tuples)")
+    cache: dict[tuple[int, int], Outcome] = {}
+    proofs: dict[tuple[int, int], Outcome] = {}
+    open_question = False
+    for side, items, others in (("gold", gold, prediction), ("prediction", prediction, gold)):
+        for k in range(len(items)):
+            pairs = [(k, m) if side == "gold" else (m, k) for m in range(len(others))]
+            pairs.sort(key=lambda ij: gold[ij[0]] != prediction[ij[1]])
+            tried = []
+            for i, j in pairs:
+                if (i, j) not in cache:
+                    cache[(i, j)] = judge.tuples(gold[i].items, prediction[j].items)
+                tried.append(cache[(i, j)])
+                if cache[(i, j)].status is Status.PROVED:
+                    proofs[(i, j)] = cache[(i, j)]
+                    break
+            else:
+                if all(t.status is Status.REFUTED for t in tried):
+                    return merge_outcomes(
+                        Status.REFUTED,
+                        tried,
+                        {"element": k + 1, "side": side},
+                        f"{side} tuple {k + 1} equals no tuple of the other answer",
+                    )
+                open_question = True
+    if open_question:
+        return unknown_outcome("some tuples could be neither matched nor refuted")
     return merge_outcomes(Status.PROVED, list(proofs.values()))
 
 

@@ -40,6 +40,7 @@ from reasoning.answers import (
     FiniteSet,
     Interval,
     IntervalUnion,
+    Matrix,
     Scalar,
     System,
     Text,
@@ -51,7 +52,12 @@ from reasoning.api import InvalidArgument
 
 # GRID and MAX_SET_PAIRS are re-exported: they stay importable from here.
 from reasoning.compare_equations import GRID, as_equation, compare_equations  # noqa: F401
-from reasoning.compare_sets import MAX_SET_PAIRS, compare_finite_sets, compare_intervals  # noqa: F401
+from reasoning.compare_sets import (  # noqa: F401
+    MAX_SET_PAIRS,
+    compare_finite_sets,
+    compare_intervals,
+    compare_tuple_sets,
+)
 from reasoning.judge import (
     Judge,
     Outcome,
@@ -117,14 +123,40 @@ def _intervals(answer: Answer) -> tuple[Interval, ...] | None:
 def _points(answer: Answer) -> tuple[Interval, ...] | None:
     """A finite set as a union of points (`\\{1\\}` is `[1, 1]`), to compare with intervals."""
     match answer:
-        case FiniteSet(items) if items and not any(i.mark or i.unit for i in items):
+        case FiniteSet(items) if _plain_values(items):
             return tuple(Interval(i.expr, i.expr, True, True) for i in items)
+    return None
+
+
+def _plain_values(items: tuple) -> bool:
+    return bool(items) and all(isinstance(i, Scalar) and not (i.mark or i.unit) for i in items)
+
+
+def _tuples(answer: Answer) -> tuple[TupleAnswer, ...] | None:
+    """The tuples of a set or list of tuples (`\\{(1, 2), (3, 4)\\}`; a lone tuple is one)."""
+    match answer:
+        case FiniteSet(items) if items and all(isinstance(i, TupleAnswer) for i in items):
+            return items
+        case TupleAnswer(items) if all(isinstance(i, Scalar) for i in items):
+            return (answer,)
+    return None
+
+
+def _vector(answer: Answer) -> tuple[Scalar, ...] | None:
+    """A matrix with one row or one column as its entries (a vector is compared with a tuple)."""
+    match answer:
+        case Matrix(rows) if len(rows) == 1:
+            return rows[0]
+        case Matrix(rows) if all(len(r) == 1 for r in rows):
+            return tuple(r[0] for r in rows)
+        case TupleAnswer(items):
+            return items
     return None
 
 
 def _elements(answer: Answer) -> tuple[Scalar, ...] | None:
     match answer:
-        case FiniteSet(items):
+        case FiniteSet(items) if all(isinstance(i, Scalar) for i in items):
             return items
         case Scalar():
             return (answer,)
@@ -142,6 +174,7 @@ def _kind(answer: Answer) -> str:
         Assignment: "an assignment",
         System: "a system of assignments",
         Text: "text",
+        Matrix: "a matrix",
     }
     return names[type(answer)]
 
@@ -176,6 +209,11 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
         return judge.scalars(gold, prediction, "value")
     if isinstance(gold, TupleAnswer) and isinstance(prediction, TupleAnswer):
         return judge.tuples(gold.items, prediction.items)
+    if isinstance(gold, Matrix) or isinstance(prediction, Matrix):
+        return _matrices(judge, gold, prediction)
+    g_tuples, p_tuples = _tuples(gold), _tuples(prediction)
+    if g_tuples is not None and p_tuples is not None:
+        return compare_tuple_sets(judge, g_tuples, p_tuples)
     g_parts, p_parts = _intervals(gold), _intervals(prediction)
     if g_parts is not None and p_parts is not None:
         return compare_intervals(judge, g_parts, p_parts)
@@ -195,11 +233,27 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
 def _ordered_pair(gold: Answer, prediction: Answer):
     """A tuple against a bare list `1, 2` is compared in order."""
     match gold, prediction:
-        case TupleAnswer(g), FiniteSet(p, False):
+        case TupleAnswer(g), FiniteSet(p, False) if all(isinstance(i, Scalar) for i in p):
             return g, p
-        case FiniteSet(g, False), TupleAnswer(p):
+        case FiniteSet(g, False), TupleAnswer(p) if all(isinstance(i, Scalar) for i in g):
             return g, p
     return None
+
+
+def _matrices(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
+    """Matrices entry by entry (same shape); a one-row or one-column matrix is a vector and
+    compares with a tuple in order."""
+    if isinstance(gold, Matrix) and isinstance(prediction, Matrix):
+        g_shape = (len(gold.rows), len(gold.rows[0]))
+        p_shape = (len(prediction.rows), len(prediction.rows[0]))
+        if g_shape != p_shape:
+            return structural_outcome(f"matrices of different shapes ({g_shape} and {p_shape})")
+        flat = [tuple(e for row in m.rows for e in row) for m in (gold, prediction)]
+        return judge.tuples(flat[0], flat[1])
+    g_vector, p_vector = _vector(gold), _vector(prediction)
+    if g_vector is not None and p_vector is not None:
+        return judge.tuples(g_vector, p_vector)
+    return structural_outcome(f"the gold answer is {_kind(gold)}, the prediction is {_kind(prediction)}")
 
 
 def _systems(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:

@@ -44,6 +44,7 @@ from proofs.domain import definedness_conditions
 from proofs.exact import NotExact, TooLarge, Undefined, evaluate, fraction_text, parse_fraction, truth
 from proofs.verdict import Status, Verdict
 from reasoning.answers import Scalar
+from reasoning.trig_identity import trig_identity
 from reasoning.units import read_unit
 from solvers import dispatch
 
@@ -130,6 +131,10 @@ class Judge:
             domain = self._prediction_domain(gold, prediction, label)
             if domain is not None:
                 return domain
+        if trig_identity(gold, prediction):
+            return proved_outcome(
+                "syntactic", backends={"trig-polynomial"}, message=f"{label}: a trigonometric identity"
+            )
         if variables and not (is_total(gold) and is_total(prediction)):
             guard = definedness_conditions(gold, prediction)
             if guard:
@@ -161,6 +166,10 @@ class Judge:
         gold_conditions = definedness_conditions(gold)
         if gold_conditions is None:
             return unknown_outcome(f"{label}: cannot say where the gold answer is defined")
+        known = {f for c in gold_conditions for f in _nonzero_factors(c)}
+        rest = [c for c in rest if not (_nonzero_factors(c) and set(_nonzero_factors(c)) <= known)]
+        if not rest:
+            return None
         point = _point_outside(gold, rest)
         if point is not None:
             outcome = structural_outcome(
@@ -255,6 +264,32 @@ def _undecided(parts: list[Outcome], message: str) -> Outcome:
 #: Points tried when looking for one where every definedness condition holds.
 _SAMPLES = tuple(Fraction(v) for v in ("1", "2", "1/2", "3", "-1", "-2", "5/3", "7", "0"))
 _STEP = Fraction(1, 1000)
+
+
+def _nonzero_factors(condition: Formula) -> list[Expr]:
+    """`a * b^2 != 0` -> [a, b]: the factors that must be non-zero ([] for other conditions).
+    `cos(x)^2 != 0` holds wherever `cos(x) != 0` does, whatever cos is."""
+    if not (
+        isinstance(condition, Compare) and condition.ops == ("!=",) and condition.terms[1] == Num(Fraction(0))
+    ):
+        return []
+    factors, stack = [], [condition.terms[0]]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BinOp) and node.op == "*":
+            stack.extend((node.left, node.right))
+        elif (
+            isinstance(node, BinOp)
+            and node.op == "^"
+            and isinstance(node.right, Num)
+            and node.right.value > 0
+        ):
+            stack.append(node.left)
+        elif isinstance(node, Neg):
+            stack.append(node.arg)
+        else:
+            factors.append(node)
+    return factors
 
 
 def _polynomial_hole(condition: Formula) -> bool:

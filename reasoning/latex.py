@@ -89,7 +89,7 @@ def _with_units(answer: Answer, units: tuple[str, ...]) -> Answer | ParseFailure
             return replace(answer, unit=unit)
         case Assignment(name, Scalar() as value):
             return Assignment(name, replace(value, unit=unit))
-        case FiniteSet(items, braced):
+        case FiniteSet(items, braced) if all(isinstance(i, Scalar) for i in items):
             return FiniteSet(tuple(replace(i, unit=unit) for i in items), braced)
         case TupleAnswer(items, bracket):
             return TupleAnswer(tuple(replace(i, unit=unit) for i in items), bracket)

@@ -17,7 +17,7 @@ from lark import Lark, Token, Transformer
 
 from grammars import grammar_text
 from proofs.claims import BinOp, Call, Const, Expr, Neg, Num, Var, children
-from proofs.exact import NotExact, TooLarge, Undefined, evaluate
+from proofs.exact import NotExact, TooLarge, Undefined, evaluate, integer_root
 from reasoning.answers import (
     Answer,
     Assignment,
@@ -25,6 +25,7 @@ from reasoning.answers import (
     FiniteSet,
     Interval,
     IntervalUnion,
+    Matrix,
     Scalar,
     System,
     TupleAnswer,
@@ -151,6 +152,52 @@ for _half in (Fraction(1, 2), Fraction(-1, 2)):
     )
 
 
+def _perfect_power(value: Fraction) -> tuple[int, int] | None:
+    """(r, m) with value = r^m, r > 1 an integer that is not itself a perfect power, m >= 1."""
+    if value.denominator != 1 or value.numerator < 2 or value.numerator.bit_length() > 4096:
+        return None
+    n = value.numerator
+    for m in range(n.bit_length(), 0, -1):
+        root = integer_root(n, m)
+        if root is not None and root > 1:
+            return root, m
+    return None
+
+
+def exact_log(arg: Expr, base: Expr) -> Expr | None:
+    """`log_base(arg)` as an exact rational when there is one: `\\log_2 128` is 7, `\\log_4 8` is
+    3/2, `\\log_b b^k` is k, `\\ln e^k` is k; None otherwise (the logarithm stays a call)."""
+    b = _exact(base)
+    if not (base == Const("e") or (b is not None and b > 0 and b != 1)):
+        return None  # a variable base may be 1 or negative: the logarithm stays a call
+    if arg == base:
+        return _ONE
+    if isinstance(arg, BinOp) and arg.op == "^" and arg.left == base:
+        return arg.right
+    if base == Const("e"):
+        return None
+    a = _exact(arg)
+    if a is None or b is None or a <= 0 or b <= 0 or b == 1:
+        return None
+    if a == 1:
+        return Num(Fraction(0))
+    sign = 1
+    if a < 1:
+        a, sign = 1 / a, -1
+    if b < 1:
+        b, sign = 1 / b, -sign
+    pa, pb = _perfect_power(a), _perfect_power(b)
+    if pa is None or pb is None or pa[0] != pb[0]:
+        return None
+    value = Fraction(pa[1], pb[1]) * sign
+    return Num(value) if value >= 0 else Neg(Num(-value))
+
+
+def _log(arg: Expr, base: Expr) -> Expr:
+    exact = exact_log(arg, base)
+    return exact if exact is not None else Call("log", (arg, base))
+
+
 def _apply(token: Token, arg: Expr, base: Expr | None = None) -> Expr:
     name = str(token)[1:]
     if name in _SPECIAL_VALUES and base is None:
@@ -161,11 +208,14 @@ def _apply(token: Token, arg: Expr, base: Expr | None = None) -> Expr:
     if base is not None:
         if name != "log":
             raise _Unsupported(f"\\{name} takes no subscript", token)
-        return Call("log", (arg, base))
+        return _log(arg, base)
+    if name == "ln":
+        exact = exact_log(arg, Const("e"))
+        return exact if exact is not None else Call("ln", (arg,))
     if name in _FUNC_NAMES:
         return Call(_FUNC_NAMES[name], (arg,))
     if name == "log" or name == "lg":
-        return Call("log", (arg, Num(Fraction(10))))
+        return _log(arg, Num(Fraction(10)))
     if name in _RECIPROCAL:
         return BinOp("/", _ONE, Call(_RECIPROCAL[name], (arg,)))
     raise _Unsupported(f"the function \\{name} is not supported", token)
@@ -281,7 +331,49 @@ class _ToAnswer(Transformer):
 
     def set_(self, items):
         values = [v for v in items[1:-1] if v is not None]
+        if values and all(isinstance(v, TupleAnswer) for v in values):
+            return FiniteSet(tuple(values), True)  # `\{(1, 2), (3, 4)\}`
         return FiniteSet(tuple(_scalar(v) for v in values), True)
+
+    def ratio(self, items):
+        """`7:32` is the number 7/32 (a ratio is compared by its value)."""
+        if isinstance(items[0], _PlusMinus) or isinstance(items[1], _PlusMinus):
+            raise _Unsupported("\\pm in a ratio")
+        return Scalar(BinOp("/", items[0], items[1]))
+
+    def mrow(self, items):
+        return tuple(_scalar(v) for v in items)
+
+    def matrix(self, items):
+        rows = tuple(r for r in items if isinstance(r, tuple))
+        if len({len(r) for r in rows}) != 1:
+            raise _Unsupported("matrix rows of different lengths", items[0])
+        return Matrix(rows)
+
+    def big_op(self, items):
+        """`\\sum_{k=1}^{10} k^2`, `\\prod_{k=1}^{5} k`: expanded term by term (numeric bounds)."""
+        token, name, relation, lo, hi, body = items
+        # the bound name is a variable even when it is `i` or `e`
+        bound = self.name([name])
+        name = bound if isinstance(bound, Var) else Var(str(name))
+        if str(relation) != "=":
+            raise _Unsupported(f"{token} needs a bound variable: {token}_{{k=1}}^{{n}}", token)
+        ends = [_exact(lo), _exact(hi)]
+        if any(e is None or e.denominator != 1 for e in ends):
+            raise _Unsupported(f"{token} is only read with integer bounds", token)
+        first, last = int(ends[0]), int(ends[1])
+        if last - first + 1 > MAX_BIG_OP_TERMS:
+            raise _Unsupported(f"{token} with more than {MAX_BIG_OP_TERMS} terms", token)
+        op = "+" if str(token) == "\\sum" else "*"
+        if name.name in ("i", "e"):
+            body = _substitute(body, "", Const(name.name), const=True)
+        terms = [_substitute(body, name.name, Num(Fraction(k))) for k in range(first, last + 1)]
+        if not terms:
+            return Num(Fraction(0 if op == "+" else 1))
+        while len(terms) > 1:  # a balanced tree keeps the depth logarithmic
+            paired = [BinOp(op, a, b) for a, b in zip(terms[0::2], terms[1::2])]
+            terms = paired + ([terms[-1]] if len(terms) % 2 else [])
+        return terms[0]
 
     def paren_list(self, items):
         values = [v for v in items if not isinstance(v, Token)]
@@ -326,9 +418,64 @@ class _ToAnswer(Transformer):
         return _combine(items)
 
 
+#: Most terms a `\\sum` or `\\prod` is expanded into.
+MAX_BIG_OP_TERMS = 200
+
+
+def _substitute(expr, name: str, value: Expr, const: bool = False):
+    """`expr` with the variable `name` replaced by `value` (with `const`: the constant `value`
+    becomes the variable of the same name, for a bound `i` or `e`)."""
+    if const:
+        return _map(expr, lambda node: Var(node.name) if node == value else node)
+    return _map(expr, lambda node: value if isinstance(node, Var) and node.name == name else node)
+
+
+def _map(expr, leaf):
+    match expr:
+        case Neg(arg):
+            return Neg(_map(arg, leaf))
+        case BinOp(op, left, right):
+            return BinOp(op, _map(left, leaf), _map(right, leaf))
+        case Call(func, args):
+            return Call(func, tuple(_map(a, leaf) for a in args))
+        case _PlusMinus():
+            raise _Unsupported("\\pm inside \\sum or \\prod")
+    return leaf(expr)
+
+
+def _label(expr) -> str | None:
+    """A name-like left side (`|AB|`, `AB`: a segment; `|z|`): the label of a value, or None."""
+    inner = expr.args[0] if isinstance(expr, Call) and expr.func == "abs" else expr
+    letters = []
+    stack = [inner]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BinOp) and node.op == "*":
+            stack.extend((node.right, node.left))
+        elif isinstance(node, Var) and len(node.name) == 1 and node.name.isupper():
+            letters.append(node.name)
+        else:
+            letters = []
+            break
+    if len(letters) >= 2:
+        return "".join(letters)  # `|AB|` and `AB` both name the segment AB
+    if isinstance(expr, Call) and expr.func == "abs" and isinstance(inner, Var):
+        return f"|{inner.name}|"
+    return None
+
+
 def _relation(terms: list, ops: list[str], token: Token):
     if ops == ["="]:
         lhs, rhs = terms
+        if isinstance(lhs, TupleAnswer) and isinstance(rhs, TupleAnswer):
+            return _labelled_tuple(lhs, rhs, token)
+        label = _label(lhs) if _is_expr(lhs) else None
+        if (
+            label is not None
+            and not isinstance(rhs, (TupleAnswer, FiniteSet))
+            and not _names(_scalar(rhs).expr)
+        ):
+            return Assignment(label, _scalar(rhs))
         if isinstance(lhs, Var):
             if isinstance(rhs, (FiniteSet, TupleAnswer, Interval, IntervalUnion)):
                 return Assignment(lhs.name, rhs)
@@ -349,6 +496,16 @@ def _relation(terms: list, ops: list[str], token: Token):
     return _inequality(terms, ops, token)
 
 
+def _labelled_tuple(lhs: TupleAnswer, rhs: TupleAnswer, token: Token):
+    """`(p, q, r) = (3, 2, 7)`: one assignment per name."""
+    names = [item.expr.name if isinstance(item.expr, Var) and not item.mark else None for item in lhs.items]
+    if None in names or len(set(names)) != len(names) or len(rhs.items) != len(names):
+        _fail_relation("=", token)
+    if any(set(names) & _names(item.expr) for item in rhs.items):
+        _fail_relation("=", token)
+    return System(tuple(Assignment(n, v) for n, v in zip(names, rhs.items)))
+
+
 def _is_expr(value) -> bool:
     return isinstance(value, (Num, Var, Const, Neg, BinOp, Call, _PlusMinus))
 
@@ -363,6 +520,7 @@ def _inequality(terms: list, ops: list[str], token: Token):
         _fail_relation(str(token), token)
     minus_inf, plus_inf = Scalar(Neg(Const("inf"))), Scalar(Const("inf"))
     flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!=": "!="}
+    terms = [_labelled_var(t) for t in terms]
     if len(terms) == 2:
         if isinstance(terms[0], Var) and terms[0].name not in _names(terms[1]):
             var, op, bound = terms[0], ops[0], Scalar(terms[1])
@@ -385,11 +543,19 @@ def _inequality(terms: list, ops: list[str], token: Token):
     _fail_relation(" ".join(ops), token)
 
 
+def _labelled_var(term):
+    """`|z|` in `1 \\le |z| \\le 2` stands for a name (its label); other terms are kept."""
+    label = _label(term) if isinstance(term, (Call, BinOp)) else None
+    return Var(label) if label is not None else term
+
+
 def _combine(entries: list):
     """A top-level comma list -> one answer (see the conventions in `reasoning.latex`)."""
     if len(entries) == 1:
         entry = entries[0]
         return Scalar(entry) if _is_expr(entry) else entry
+    if all(isinstance(e, TupleAnswer) and e.bracket == "(" for e in entries):
+        return FiniteSet(tuple(entries), False)  # `(2, 2), (1, 3)`: several tuples
     first, rest = entries[0], entries[1:]
     if isinstance(first, Assignment) and isinstance(first.value, Scalar):
         if all(_is_expr(e) or isinstance(e, Scalar) for e in rest):
@@ -456,7 +622,7 @@ def expand_answer(answer: Answer) -> Answer:
         case Scalar():
             items = _expand_scalars((answer,))
             return items[0] if len(items) == 1 else FiniteSet(items, False)
-        case FiniteSet(items, braced):
+        case FiniteSet(items, braced) if all(isinstance(i, Scalar) for i in items):
             return FiniteSet(_expand_scalars(items), braced)
         case Assignment(name, value) if isinstance(value, (Scalar, FiniteSet)):
             return Assignment(name, expand_answer(value))

@@ -126,6 +126,53 @@ _PLAIN_UNION = re.compile(r"(?<=[\)\]])\s*U\s*(?=[\(\[])")
 _THOUSANDS = re.compile(
     r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])|(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?=,\s)"
 )
+_MATRIX = re.compile(r"\\begin\{([pbB]?matrix|smallmatrix)\}(.*?)\\end\{\1\}", re.DOTALL)
+_ASCII_RELATIONS = (
+    (">=", " \\ge "),
+    ("<=", " \\le "),
+    ("!=", " \\ne "),
+    ("=<", " \\le "),
+    ("=>", " \\ge "),
+    ("\\approx", " = "),
+    ("\u2248", " = "),
+)
+#: A numeral in base 2-10: `204_5`, `1011_{2}`, `(204)_5`.
+_BASE_NUMERAL = re.compile(r"(?<![\w.}\\])\(?(\d+)\)?_\{?(\d{1,2})\}?(?![\w])")
+#: A time of day `12:00`, `9:05` as the whole answer.
+_CLOCK = re.compile(r"\s*(\d{1,2}):(\d{2})\s*")
+CLOCK_UNIT = "o'clock"
+
+
+def _matrix(match: re.Match) -> str:
+    body = match.group(2).replace("\\\\", " \\rowsep ")
+    return f" \\matopen {body} \\matclose "
+
+
+def _base_numeral(match: re.Match) -> str:
+    digits, base = match.group(1), int(match.group(2))
+    if not 2 <= base <= 10 or any(int(d) >= base for d in digits):
+        return match.group(0)
+    return str(int(digits, base))
+
+
+def _top_level_semicolons(text: str) -> str:
+    """`1; 2; 3` and `x = 1; y = 2` are lists; a `;` inside brackets or beside a top-level comma is
+    left for the grammar to reject (`(1,5; 2)` uses a decimal comma)."""
+    if ";" not in text:
+        return text
+    level, top_commas, nested = 0, False, False
+    for char in text:
+        if char in "([{":
+            level += 1
+        elif char in ")]}":
+            level -= 1
+        elif char == "," and level == 0:
+            top_commas = True
+        elif char == ";" and level != 0:
+            nested = True
+    return text if top_commas or nested else text.replace(";", ",")
+
+
 _ATOM = re.compile(r"-?(?:\d+(?:\.\d+)?|[a-zA-Z]|\\[a-zA-Z]+)")
 
 
@@ -331,6 +378,16 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     """Rewrite an extracted answer into the grammar's input; returns (text, units found)."""
     units: list[str] = []
     text = answer.translate(_UNICODE)
+    if "\\begin" in text:
+        text = _MATRIX.sub(_matrix, text)
+    for ascii_op, command in _ASCII_RELATIONS:
+        if ascii_op in text:
+            text = text.replace(ascii_op, command)
+    clock = _CLOCK.fullmatch(text)
+    if clock is not None and int(clock.group(2)) < 60 and int(clock.group(1)) <= 24:
+        return f"{int(clock.group(1)) * 60 + int(clock.group(2))}", (CLOCK_UNIT,)
+    if "_" in text:
+        text = _BASE_NUMERAL.sub(_base_numeral, text)
     text = _SIZING.sub("", text)
     text = _COMMA_THOUSANDS.sub("", text)
     text = _THIN_THOUSANDS.sub("", text)
@@ -358,6 +415,7 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = _bars(text)
     text = _PLAIN_UNION.sub(r" \\cup ", text)
     text = _drop_thousands(text)
+    text = _top_level_semicolons(text)
     return text.strip(), tuple(units)
 
 

@@ -44,6 +44,7 @@ from proofs.domain import definedness_conditions
 from proofs.exact import NotExact, TooLarge, Undefined, evaluate, fraction_text, parse_fraction, truth
 from proofs.verdict import Status, Verdict
 from reasoning.answers import Scalar
+from reasoning.complex_values import compare_complex, mentions_i
 from reasoning.trig_identity import trig_identity
 from reasoning.units import read_unit
 from solvers import dispatch
@@ -131,6 +132,8 @@ class Judge:
             domain = self._prediction_domain(gold, prediction, label)
             if domain is not None:
                 return domain
+        if mentions_i(gold) or mentions_i(prediction):
+            return _complex_outcome(gold, prediction, label)
         if trig_identity(gold, prediction):
             return proved_outcome(
                 "syntactic", backends={"trig-polynomial"}, message=f"{label}: a trigonometric identity"
@@ -264,6 +267,21 @@ def _undecided(parts: list[Outcome], message: str) -> Outcome:
 #: Points tried when looking for one where every definedness condition holds.
 _SAMPLES = tuple(Fraction(v) for v in ("1", "2", "1/2", "3", "-1", "-2", "5/3", "7", "0"))
 _STEP = Fraction(1, 1000)
+
+
+def _complex_outcome(gold: Expr, prediction: Expr, label: str) -> Outcome:
+    same = compare_complex(gold, prediction)
+    if same is True:
+        return proved_outcome(
+            "syntactic", backends={"complex-polynomial"}, message=f"{label}: equal complex numbers"
+        )
+    if same is False:
+        outcome = structural_outcome(
+            f"{label}: different complex numbers ({to_text(gold)} and {to_text(prediction)})"
+        )
+        outcome.backends = {"complex-polynomial"}
+        return outcome
+    return unknown_outcome(f"{label}: complex answers are compared only as exact a + bi")
 
 
 def _nonzero_factors(condition: Formula) -> list[Expr]:

@@ -655,6 +655,151 @@ def gen_malformed(rng: random.Random, equiv: bool) -> tuple[str, str, bool, str]
     return gold, pred, False, "malformed prediction"
 
 
+def gen_words_units(rng: random.Random, equiv: bool) -> tuple[str, str, bool, str]:
+    """Number words, operation words, unit conversions and MATH's `10,\\!000` separator."""
+    template = rng.choice(["magnitude", "operation", "convert", "separator"])
+    n = rng.randint(2, 99)
+    if template == "magnitude":
+        word, factor = rng.choice([("thousand", 1000), ("million", 10**6), ("dozen", 12), ("hundred", 100)])
+        gold = f"{n} {word}" if rng.random() < 0.5 else f"{n}\\text{{ {word}}}"
+        return (gold, str(n * factor), True, template) if equiv else (gold, str(n), False, template)
+    if template == "operation":
+        word, value = rng.choice([("squared", n * n), ("cubed", n**3)])
+        k = rng.randint(3, 6)  # 2! = 2
+        if rng.random() < 0.3:
+            return (
+                (f"{k} factorial", f"{k}!", True, template)
+                if equiv
+                else (f"{k} factorial", str(k), False, template)
+            )
+        return (
+            (f"{n} {word}", str(value), True, template) if equiv else (f"{n} {word}", str(n), False, template)
+        )
+    if template == "convert":
+        big, small, factor = rng.choice(
+            [("km", "m", 1000), ("m", "cm", 100), ("hours", "minutes", 60), ("kg", "g", 1000)]
+        )
+        gold = f"{n}\\text{{ {big}}}"
+        if equiv:
+            return gold, f"{n * factor}\\text{{ {small}}}", True, template
+        return (
+            gold,
+            rng.choice([f"{n}\\text{{ {small}}}", f"{n * factor + 1}\\text{{ {small}}}"]),
+            False,
+            template,
+        )
+    value = rng.randint(1, 999) * 1000 + rng.randint(0, 999)
+    gold = f"{value // 1000},\\!{value % 1000:03d}"
+    return (gold, str(value), True, template) if equiv else (gold, str(value // 1000), False, template)
+
+
+def gen_tuples_relations(rng: random.Random, equiv: bool) -> tuple[str, str, bool, str]:
+    """Sets and lists of tuples, semicolon lists, relations, chains and labelled answers."""
+    template = rng.choice(["tuple_set", "semicolons", "relation", "chain", "labelled"])
+    a, b, c, d = (rng.randint(-9, 9) for _ in range(4))
+    if template == "tuple_set":
+        gold = f"\\{{({a}, {b}), ({c}, {d})\\}}"
+        if equiv:
+            return gold, f"({c},{d}), ({a},{b})", True, template
+        return gold, f"({c},{d}), ({a},{b + 1})", False, template
+    if template == "semicolons":
+        items = sorted({a, b, c})
+        gold = "; ".join(map(str, items))
+        pred = ", ".join(map(str, reversed(items)))
+        return (
+            (gold, f"\\{{{pred}\\}}", True, template)
+            if equiv
+            else (gold, f"\\{{{pred}, {max(items) + 1}\\}}", False, template)
+        )
+    if template == "relation":
+        latex_op, ascii_op, other = rng.choice(
+            [("\\ge", ">=", ">"), ("\\le", "<=", "<"), ("\\ne", "!=", "=")]
+        )
+        gold = f"x {latex_op} {a}"
+        return (
+            (gold, f"x {ascii_op} {a}", True, template)
+            if equiv
+            else (gold, f"x {other} {a}", False, template)
+        )
+    if template == "chain":
+        lo, hi = sorted(rng.sample(range(1, 20), 2))
+        gold = f"{lo} \\leq |z| \\leq {hi}"
+        return (
+            (gold, f"[{lo}, {hi}]", True, template) if equiv else (gold, f"[{lo}, {hi + 1}]", False, template)
+        )
+    gold = f"(p,q,r)=({a},{b},{c})"
+    if equiv:
+        return gold, f"({a}, {b}, {c})", True, template
+    return gold, f"({a}, {b}, {c + 1})", False, template
+
+
+def gen_logs_trig_complex(rng: random.Random, equiv: bool) -> tuple[str, str, bool, str]:
+    """Exact logarithms, trigonometric identities and complex numbers in a + bi form."""
+    template = rng.choice(["log", "ln", "trig", "complex"])
+    if template == "log":
+        base, k = rng.choice([2, 3, 5, 10]), rng.randint(1, 8)
+        gold = f"\\log_{{{base}}} {base**k}"
+        return (gold, str(k), True, template) if equiv else (gold, str(k + 1), False, template)
+    if template == "ln":
+        k = rng.randint(2, 9)
+        return (
+            (f"\\ln e^{{{k}}}", str(k), True, template)
+            if equiv
+            else (f"\\ln e^{{{k}}}", str(k - 1), False, template)
+        )
+    if template == "trig":
+        pairs = [
+            ("\\sin^2 x + \\cos^2 x + {k}", "{k1}", "{k}"),
+            ("\\tan^2 x + {k}", "\\sec^2 x + {km1}", "\\sec^2 x + {k}"),
+            ("{k}\\sin^2 x", "{k} - {k}\\cos^2 x", "{k} - \\cos^2 x"),
+        ]
+        gold, same, other = rng.choice(pairs)
+        k = rng.randint(2, 9)
+        values = {"k": k, "k1": k + 1, "km1": k - 1}
+        return (gold.format(**values), (same if equiv else other).format(**values), equiv, template)
+    a, b = rng.randint(1, 20), rng.randint(1, 20)
+    gold = f"{a * b}+{a * b}i"
+    if equiv:
+        return gold, f"{a * b}(1+i)", True, template
+    return gold, f"{a * b}(1-i)", False, template
+
+
+def gen_matrices_misc(rng: random.Random, equiv: bool) -> tuple[str, str, bool, str]:
+    """Matrices and vectors, ratios, base-n numerals, sums with numeric bounds."""
+    template = rng.choice(["matrix", "vector", "ratio", "base", "sum"])
+    a, b, c, d = (rng.randint(-9, 9) for _ in range(4))
+    if template == "matrix":
+        gold = f"\\begin{{pmatrix}} {a} & {b} \\\\ {c} & {d} \\end{{pmatrix}}"
+        if equiv:
+            return gold, f"\\begin{{bmatrix}} {a} & {b} \\\\ {c} & {d} \\end{{bmatrix}}", True, template
+        return gold, f"\\begin{{pmatrix}} {a} & {b} \\\\ {c} & {d + 1} \\end{{pmatrix}}", False, template
+    if template == "vector":
+        gold = f"\\begin{{pmatrix}} {a} \\\\ {b} \\end{{pmatrix}}"
+        return (gold, f"({a}, {b})", True, template) if equiv else (gold, f"({b}, {a + 10})", False, template)
+    if template == "ratio":
+        p, q = rng.randint(1, 9), rng.randint(1, 9)
+        k = rng.randint(2, 5)
+        gold = f"{p}:{q}"
+        return (
+            (gold, f"{p * k}:{q * k}", True, template) if equiv else (gold, f"{q}:{p + q}", False, template)
+        )
+    if template == "base":
+        base = rng.randint(2, 9)
+        value = rng.randint(base, 500)
+        digits, n = "", value
+        while n:
+            digits, n = str(n % base) + digits, n // base
+        gold = f"{digits}_{{{base}}}"
+        return (gold, str(value), True, template) if equiv else (gold, str(value + 1), False, template)
+    n = rng.randint(2, 30)
+    gold = f"\\sum_{{k=1}}^{{{n}}} k"
+    return (
+        (gold, str(n * (n + 1) // 2), True, template)
+        if equiv
+        else (gold, str(n * (n + 1) // 2 + 1), False, template)
+    )
+
+
 KINDS: dict[str, Gen] = {
     "integers": gen_integers,
     "fraction_decimal": gen_fraction_decimal,
@@ -665,6 +810,10 @@ KINDS: dict[str, Gen] = {
     "equations_units": gen_equations_units,
     "wrong": gen_wrong,
     "malformed": gen_malformed,
+    "words_units": gen_words_units,
+    "tuples_relations": gen_tuples_relations,
+    "logs_trig_complex": gen_logs_trig_complex,
+    "matrices_misc": gen_matrices_misc,
 }
 
 

@@ -61,7 +61,10 @@ def compare_finite_sets(judge: Judge, gold: tuple[Scalar, ...], prediction: tupl
     proofs: dict[tuple, Outcome] = {}
     open_question = False
     # Membership claims need elements that are defined everywhere (the claim is unguarded).
-    unmarked = all(not i.mark and (is_total(i.expr) or not free_variables(i.expr)) for i in gold + prediction)
+    unmarked = all(
+        not i.mark and not i.unit and (is_total(i.expr) or not free_variables(i.expr))
+        for i in gold + prediction
+    )
     for side, items, others in (("gold", gold, prediction), ("prediction", prediction, gold)):
         other = "prediction" if side == "gold" else "gold"
         for k, item in enumerate(items):

@@ -81,9 +81,11 @@ def _with_units(answer: Answer, units: tuple[str, ...]) -> Answer | ParseFailure
     """Attach the units to the values they follow; never drop them (see `reasoning.units`)."""
     if not units:
         return answer
-    # One unit for the whole answer, or one repeated (`3 cm, 4 cm`); several different units
-    # make one unit text that only matches itself.
-    unit = units[0] if len(set(units)) == 1 else " ; ".join(units)
+    # One unit for the whole answer, or the same unit after every item of a list (`3 cm, 4 cm`);
+    # anything else (`5 cm \times 3 cm`) makes one unit text that only matches itself.
+    items = answer.items if isinstance(answer, (FiniteSet, TupleAnswer)) else ()
+    same_per_item = len(set(units)) == 1 and len(units) == len(items)
+    unit = units[0] if len(units) == 1 or same_per_item else " ; ".join(units)
     match answer:
         case Scalar():
             return replace(answer, unit=unit)

@@ -52,6 +52,10 @@ NEVER_EQUIVALENT = [
     (r"3\text{ blorfs}", "3"),
     (r"2\text{ km}", r"2\text{ m}"),
     (r"1\text{ hour}", r"1\text{ minute}"),
+    (r"3\text{ cm}, 4\text{ cm}", r"3\text{ m}, 4\text{ m}"),
+    (r"\{3\text{ cm}, 4\text{ cm}\}", r"\{3\text{ m}, 4\text{ m}\}"),
+    (r"(3\text{ cm}, 4\text{ cm})", r"(3\text{ kg}, 4\text{ kg})"),
+    (r"15\text{ cm}", r"5\text{ cm} \times 3\text{ cm}"),
 ]
 
 

@@ -184,6 +184,8 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
     if isinstance(gold, Assignment) and isinstance(prediction, Assignment):
         if gold.name == prediction.name:
             return _compare(judge, gold.value, prediction.value)
+        if _is_label(gold.name) or _is_label(prediction.name):
+            return unknown_outcome(f"different labels ({gold.name} and {prediction.name})")
         g_eq, p_eq = as_equation(gold), as_equation(prediction)
         if g_eq is not None and p_eq is not None:
             return compare_equations(judge, g_eq, p_eq)
@@ -195,6 +197,10 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
         return unknown_outcome(
             f"an equation is compared with {_kind(prediction if isinstance(gold, Equation) else gold)}"
         )
+    for side in (gold, prediction):
+        if isinstance(side, Assignment) and side.name.startswith("|"):
+            # `1 <= |z| <= 2` constrains z or gives the range of |z|: only the same label decides
+            return unknown_outcome(f"a condition on {side.name} is compared only with one on {side.name}")
     if isinstance(gold, Assignment):
         return _compare(judge, gold.value, prediction)
     if isinstance(prediction, Assignment):
@@ -228,6 +234,11 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
     if g_items is not None and p_items is not None:
         return compare_finite_sets(judge, g_items, p_items)
     return structural_outcome(f"the gold answer is {_kind(gold)}, the prediction is {_kind(prediction)}")
+
+
+def _is_label(name: str) -> bool:
+    """A name that labels a value (`|z|`, the segment `AB`) rather than a variable."""
+    return name.startswith("|") or (len(name) >= 2 and name.isalpha() and name.isupper())
 
 
 def _ordered_pair(gold: Answer, prediction: Answer):

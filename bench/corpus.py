@@ -724,9 +724,9 @@ def gen_tuples_relations(rng: random.Random, equiv: bool) -> tuple[str, str, boo
     if template == "chain":
         lo, hi = sorted(rng.sample(range(1, 20), 2))
         gold = f"{lo} \\leq |z| \\leq {hi}"
-        return (
-            (gold, f"[{lo}, {hi}]", True, template) if equiv else (gold, f"[{lo}, {hi + 1}]", False, template)
-        )
+        if equiv:  # a chain on |z| decides only against a chain on |z|
+            return gold, f"{lo} \\le |z| \\le {hi}.0", True, template
+        return gold, f"{lo} \\le |z| \\le {hi + 1}", False, template
     gold = f"(p,q,r)=({a},{b},{c})"
     if equiv:
         return gold, f"({a}, {b}, {c})", True, template

@@ -264,7 +264,9 @@ def _text_command(match: re.Match, units: list[str]) -> str:
     if exponent:
         words[-1] += exponent.replace(" ", "")
     if not all(
-        w.replace(".", "").replace("^", "").replace("{", "").replace("}", "").isalnum() for w in words
+        w.replace(".", "").replace("^", "").replace("{", "").replace("}", "").isalnum()
+        or read_unit(w) is not None
+        for w in words
     ):
         return UNREADABLE
     # Words after something: read them against the text before (units, number and operation words).
@@ -287,7 +289,9 @@ def _words_after(before: str, words: list[str], units: list[str], match: re.Matc
 
 
 def _trailing_words(text: str) -> tuple[str, list[str]]:
-    """Split trailing plain words (two letters or more, an optional '.') off the text, by a scan."""
+    """Split trailing plain words (two letters or more, an optional '.') off the text, by a scan.
+
+    A token with `/` or `^` (`ft/s`, `in^2`, `km/h`) is a word only when it is a known unit."""
     end = len(text)
     words: list[str] = []
     while True:
@@ -295,15 +299,16 @@ def _trailing_words(text: str) -> tuple[str, list[str]]:
         while stop > 0 and text[stop - 1] == " ":
             stop -= 1
         start = stop
-        if start > 0 and text[start - 1] == ".":
+        while start > 0 and text[start - 1] not in " \t\n":
             start -= 1
-        letters_end = start
-        while start > 0 and text[start - 1].isalpha() and text[start - 1].isascii():
-            start -= 1
-        if letters_end - start < 2 or (start > 0 and text[start - 1] not in " \t\n"):
-            break
         word = text[start:stop]
-        if word.rstrip(".") in _BARE_NAMES:
+        if start == 0 or not word:
+            break
+        plain = word[:-1] if word.endswith(".") else word
+        if not (len(plain) >= 2 and plain.isascii() and plain.isalpha()):
+            if not (("/" in plain or "^" in plain) and read_unit(plain) is not None):
+                break
+        if plain in _BARE_NAMES:
             break
         words.append(word)
         end = start

@@ -56,6 +56,9 @@ NEVER_EQUIVALENT = [
     (r"\{3\text{ cm}, 4\text{ cm}\}", r"\{3\text{ m}, 4\text{ m}\}"),
     (r"(3\text{ cm}, 4\text{ cm})", r"(3\text{ kg}, 4\text{ kg})"),
     (r"15\text{ cm}", r"5\text{ cm} \times 3\text{ cm}"),
+    ("60 mph", "60 ft/s"),
+    (r"5\text{ km/h}", r"5\text{ kg}"),
+    ("5 is the answer", "5"),
 ]
 
 
@@ -111,6 +114,10 @@ EQUIVALENT = [
     (r"2\text{ m}^2", r"20000\text{ cm}^2"),
     (r"1\text{ L}", r"1000\text{ mL}"),
     (r"50 \text{ cents}", r"0.5 \text{ dollars}"),
+    ("5 ft^2", "720 in^2"),
+    ("60 mph", "88 ft/s"),
+    (r"60\text{ km/h}", r"\frac{50}{3}\text{ m/s}"),
+    ("2 a/b", "2a/b"),
     ("[1,1]", r"\{1\}"),
     (r"\{1\}", "[1,1]"),
     (r"\{2\}", r"[2, 2]"),

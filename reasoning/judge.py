@@ -251,9 +251,16 @@ def _in_common_units(gold: Scalar, prediction: Scalar, label: str) -> tuple[Scal
             f"{label}: units of different dimensions ({gold.unit} and {prediction.unit})"
         )
     return (
-        Scalar(BinOp("*", gold.expr, Num(g_unit.factor)), gold.mark),
-        Scalar(BinOp("*", prediction.expr, Num(p_unit.factor)), prediction.mark),
+        Scalar(BinOp("*", gold.expr, _exact_number(g_unit.factor)), gold.mark),
+        Scalar(BinOp("*", prediction.expr, _exact_number(p_unit.factor)), prediction.mark),
     )
+
+
+def _exact_number(value: Fraction) -> Expr:
+    """A positive rational as a claim term that prints exactly (`5/18`, not a rounded decimal)."""
+    if value.denominator == 1:
+        return Num(value)
+    return BinOp("/", Num(Fraction(value.numerator)), Num(Fraction(value.denominator)))
 
 
 def _undecided(parts: list[Outcome], message: str) -> Outcome:

@@ -305,9 +305,9 @@ def _trailing_words(text: str) -> tuple[str, list[str]]:
         if start == 0 or not word:
             break
         plain = word[:-1] if word.endswith(".") else word
-        if not (len(plain) >= 2 and plain.isascii() and plain.isalpha()):
-            if not (("/" in plain or "^" in plain) and read_unit(plain) is not None):
-                break
+        is_word = len(plain) >= 2 and plain.isascii() and plain.isalpha()
+        if not is_word and not (("/" in plain or "^" in plain) and read_unit(plain) is not None):
+            break
         if plain in _BARE_NAMES:
             break
         words.append(word)

@@ -132,18 +132,24 @@ class Judge:
             domain = self._prediction_domain(gold, prediction, label)
             if domain is not None:
                 return domain
-        if mentions_i(gold) or mentions_i(prediction):
-            return _complex_outcome(gold, prediction, label)
-        if trig_identity(gold, prediction):
-            return proved_outcome(
-                "syntactic", backends={"trig-polynomial"}, message=f"{label}: a trigonometric identity"
-            )
+        guard: list[Formula] | None = []
         if variables and not (is_total(gold) and is_total(prediction)):
             guard = definedness_conditions(gold, prediction)
             if guard:
                 if _domain_point(guard, interior=True) is None:
                     return unknown_outcome(f"{label}: found no open region where both sides are defined")
                 claim = Connective("->", _conjunction(guard), claim)
+        if mentions_i(gold) or mentions_i(prediction):
+            return _complex_outcome(gold, prediction, label)
+        # The rewrite shows equality wherever both sides are defined; that they are defined
+        # somewhere (an open region, with variables) was checked above or is checked here.
+        non_vacuous = guard is not None and (
+            variables or (defined_somewhere(gold) and defined_somewhere(prediction))
+        )
+        if non_vacuous and trig_identity(gold, prediction):
+            return proved_outcome(
+                "syntactic", backends={"trig-polynomial"}, message=f"{label}: a trigonometric identity"
+            )
         verdict = self.decide(claim)
         if (
             verdict.status is Status.REFUTED

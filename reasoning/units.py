@@ -37,7 +37,13 @@ NUMBER_WORDS: dict[str, int] = {
 OPERATION_WORDS: dict[str, str] = {"squared": "^{2}", "cubed": "^{3}", "factorial": "!"}
 
 #: Words that mark the number before them.
-MARK_WORDS: dict[str, str] = {"percent": "%", "per cent": "%", "pct": "%", "degrees": "\u00b0", "degree": "\u00b0"}
+MARK_WORDS: dict[str, str] = {
+    "percent": "%",
+    "per cent": "%",
+    "pct": "%",
+    "degrees": "\u00b0",
+    "degree": "\u00b0",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ NOT_EQUIVALENT = [
     ("|x| < 3", "-3 < x < 3"),
     ("|x| < 3", "(-\\infty, 3)"),
     ("AB = 5", "x = 5"),
+    ("(0, 1), (2, 3)", r"(0, 1) \cup (2, 3)"),  # two tuples or two intervals: undecided
     ("(p,q,r)=(3,2,7)", "(3,7,2)"),
     ("|AB|=1", "2"),
     (r"\log_2 128", "8"),

@@ -10,11 +10,16 @@ Percent rule: `50\\%` matches `0.5` (the value 50/100) and also `50` (the same n
 without the sign), as math-verify does; `50\\%` vs `50\\%` compares 50 with 50. Degrees:
 `90^\\circ` matches `90` and `\\frac{\\pi}{2}`. Units: see `_in_common_units`.
 
-Expressions with variables are equivalent when they agree wherever both are defined: with a
+Expressions with variables are equivalent when the prediction is defined wherever the gold
+answer is (except where a non-zero polynomial vanishes: `(x^2-1)/(x-1)` for `x+1`; else the
+point where only the gold answer has a value refutes it: `(sqrt x)^2` for `|x|`), and they agree
+wherever both are defined: with a
 partial operation (`3/x`, `sqrt(x)`, `ln x`) the claim is guarded, `x != 0 -> 3/x = 3/x`, and
 the guard must hold on an open region around an exact sample point (so `sqrt(x-1)` and
 `sqrt(1-x)`, which share only x = 1, are not called equivalent). A refutation with variables
 stands only if both sides are defined, with different exact values, at the counterexample.
+Before any solver: complex answers are compared exactly as a + bi (`reasoning.complex_values`)
+and trigonometric identities by a sin/cos polynomial normal form (`reasoning.trig_identity`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,14 @@ Conventions (documented once, here):
   three digits with no space (`1,000`, `12,345,678`); otherwise a comma separates list items
   (`2, 3`, `n=2,3,4`, `(1,000)`, `[0,100]`).
 - `(a, b)` is a `TupleAnswer`; it stands for the open interval when compared with an interval.
-  `[a, b]` is a closed interval; `(a, b]` and `[a, b)` are intervals.
+  `[a, b]` is a closed interval; `(a, b]` and `[a, b)` are intervals. Reversed ends are not an
+  interval: `[5, 2]` is a list, `(3, 1)` a tuple, `(3, 1]` unsupported.
+- Words after a value are read (`5 million`, `(x+1) squared`, `12 percent`) or kept as a unit
+  (`reasoning.units`); an unknown command or `\\operatorname{}` makes the answer unsupported.
+- `(2, 2), (1, 3)` and `\\{(1, 2), (3, 4)\\}` are sets of tuples; `1; 2; 3` is a list;
+  `(p, q) = (1, 2)` is a system; `|AB| = 1` labels a value; `7:3` is a ratio (its value),
+  `H:MM` a time of day; `204_5` a base-5 numeral; `pmatrix`/`bmatrix` a `Matrix`;
+  `\\sum`/`\\prod` with integer bounds are expanded; exact logarithms are folded (`\\log_2 8` = 3).
 - A bare comma list `2, 3` is a `FiniteSet` with `braced=False` (order does not matter).
 - `x = 5` is an `Assignment`; so is `y = 2x + 1` (the left side is a lone variable that does not
   occur on the right); other equations are `Equation`s. `x > 3`, `x \\in [1, 2)` and

@@ -1,7 +1,8 @@
 """Stage 1 of `parse_answer` (`reasoning.latex`): find the answer in a text and normalise it.
 
 Regular expressions and scans only, no grammar: `extract` takes the last `\\boxed{...}` (or the
-last math segment), `normalise` rewrites it into the grammar's input and pulls out the units,
+last math segment), `normalise` rewrites it into the grammar's input, reads number and operation words
+(`reasoning.units`) and pulls out the units (never dropping a word it cannot read),
 and `_nesting_failure` rejects unbalanced braces and deep nesting before the grammar sees them.
 The conventions these rewrites implement (thousands separators, mixed numbers) are documented
 once, in `reasoning.latex`.

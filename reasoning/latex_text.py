@@ -244,7 +244,8 @@ def _text_command(match: re.Match, units: list[str]) -> str:
     before = match.string[: match.start()]
     after = match.string[match.end() :]
     after_number = before.rstrip()[-1:].isdigit()
-    if letters == 1 and content.isalpha() and (command == "text" or command == "mbox") and after_number:
+    as_text = command in ("text", "mbox") or read_unit(content) is not None  # `5\mathrm{m}` is 5 metres
+    if letters == 1 and content.isalpha() and as_text and after_number:
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit
         return " "
     if letters <= 1:  # `\text{5}`, `\mathrm{e}`, `\text{(C)}`: keep the content

@@ -234,7 +234,7 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
     if g_items is not None and p_items is not None:
         return compare_finite_sets(judge, g_items, p_items)
     for one, other in ((gold, prediction), (prediction, gold)):
-        if _tuples(one) is not None and _intervals(other) is not None:
+        if isinstance(one, FiniteSet) and _tuples(one) is not None and _intervals(other) is not None:
             # `(0, 1), (2, 3)` may list two open intervals: not refuted by its shape alone
             return unknown_outcome(f"{_kind(one)} of tuples is compared with {_kind(other)}")
     return structural_outcome(f"the gold answer is {_kind(gold)}, the prediction is {_kind(prediction)}")

@@ -29,7 +29,11 @@ Run:
     .venv/bin/python bench/sudoku.py [--size 50] [--seed 42] [--cap 30] [--repeat 3] [--json]
 
 Targets: median `ours: solve+verify+cert` <= 5 ms on the reasoning-gym puzzles, <= 50 ms on
-Norvig's. The exit status is 0 whether or not they pass.
+Norvig's. Engine targets (issue 12), on the reasoning-gym medians of this same run: `ours: engine
+end-to-end` <= 2x `ours: + uniqueness cert` (the bare solver + certificate for the question the
+engine answers, uniqueness included), and `plain Z3 Distinct` >= 15x `ours: engine end-to-end`.
+`ours: engine, run files` is the same run writing its run directory (trace, ledger, graph, graph
+picture, bundle), as `reason solve` does. The exit status is 0 whether or not they pass.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,10 +80,10 @@ def recheck(givens: Sequence[int], cert: dict) -> None:
         raise SystemExit(f"recheck failed: {message}")
 
 
-def engine(givens: Sequence[int]) -> None:
+def engine(givens: Sequence[int], out: object = False) -> None:
     from reasoning.solving import solve
 
-    result = solve({"domain": "sudoku", "grid": grid_text(givens)}, out=False, workers=4)
+    result = solve({"domain": "sudoku", "grid": grid_text(givens)}, out=out, workers=4)
     if not result.verified:
         raise SystemExit(f"engine: not verified: {result.message}")
 
@@ -193,6 +198,9 @@ def main() -> None:
                         notes.append(f"Norvig's puzzle, our answer: {text.splitlines()}")
             ms, _ = timed(lambda givens=givens: engine(givens), 1)
             table.setdefault("ours: engine end-to-end", []).append(ms)
+            with tempfile.TemporaryDirectory() as directory:
+                ms, _ = timed(lambda givens=givens: engine(givens, directory), 1)
+            table.setdefault("ours: engine, run files", []).append(ms)
             ms, solution = timed(lambda givens=givens: plain_z3(givens), args.repeat)
             assert rule_violation(solution, givens, 9) is None
             table.setdefault("plain Z3 Distinct", []).append(ms)
@@ -220,12 +228,28 @@ def main() -> None:
     }
     rg_ms = summary["reasoning-gym"]["ours: solve+verify+cert"]["median_ms"]
     norvig_ms = summary["norvig"]["ours: solve+verify+cert"]["median_ms"]
+    rg = summary["reasoning-gym"]
+    engine_ms = rg["ours: engine end-to-end"]["median_ms"]
+    bare_ms = rg["ours: + uniqueness cert"]["median_ms"]
+    z3_ms = rg["plain Z3 Distinct"]["median_ms"]
     verdicts = {
         "reasoning-gym median <= 5 ms": rg_ms <= 5.0,
         "norvig <= 50 ms": norvig_ms <= 50.0,
+        "engine end-to-end <= 2x solver + uniqueness cert": engine_ms <= 2 * bare_ms,
+        "plain Z3 Distinct >= 15x engine end-to-end": z3_ms >= 15 * engine_ms,
+    }
+    ratios = {
+        "engine / (solver + uniqueness cert)": round(engine_ms / bare_ms, 2),
+        "plain Z3 Distinct / engine": round(z3_ms / engine_ms, 2),
     }
     if args.json:
-        print(json.dumps({"summary": summary, "targets": verdicts, "notes": notes}, indent=2, default=str))
+        print(
+            json.dumps(
+                {"summary": summary, "targets": verdicts, "ratios": ratios, "notes": notes},
+                indent=2,
+                default=str,
+            )
+        )
         return
     print(f"{len(puzzles)} reasoning-gym 9x9 puzzles (55-59 blanks, seed {args.seed}) and Norvig's puzzle")
     print("milliseconds; ours and plain Z3: best of", args.repeat, "runs per puzzle")
@@ -236,6 +260,8 @@ def main() -> None:
     print()
     for note in notes:
         print(note)
+    for name, value in ratios.items():
+        print(f"ratio {name}: {value:.2f}x")
     for name, ok in verdicts.items():
         print(f"target {name}: {'PASS' if ok else 'FAIL'}")
 

@@ -69,13 +69,23 @@ def build_bundle(result: RunResult) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: Any) -> None:
+    _write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    temp.write_text(text, encoding="utf-8")
     os.replace(temp, path)
 
 
-def write_run_files(result: RunResult, directory: Path) -> Path:
-    """Write graph.json, graph.svg and bundle.json into `directory`; returns the bundle's path."""
+def write_run_files(result: RunResult, directory: Path, *, trace_and_ledger: bool = True) -> Path:
+    """Write graph.json, graph.svg and bundle.json into `directory`, and trace.jsonl and
+    ledger.md unless `trace_and_ledger` is False (the run wrote them live); returns the bundle's
+    path. Each file is written once, whole (temporary file, then rename)."""
+    if trace_and_ledger:
+        lines = "".join(json.dumps(e.to_json(), sort_keys=True) + "\n" for e in result.events)
+        _write_text(directory / "trace.jsonl", lines)
+        _write_text(directory / "ledger.md", result.ledger)
     _write_json(directory / "graph.json", result.graph.to_node_link())
     result.graph.render_svg(directory / "graph.svg")
     path = directory / "bundle.json"

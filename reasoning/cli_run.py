@@ -92,6 +92,9 @@ def run(
         None, "--out", help="Run directory (trace, ledger, graph, bundle); default: a new temp dir."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for the run."),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Keep proved and refuted claims in this directory for later runs."
+    ),
     budget: float = typer.Option(2.0, "--budget", min=0.01, max=3600, help="Seconds per check."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:
@@ -112,7 +115,7 @@ def run(
     try:
         goal = _goal_from_options(find, unique, all_, decide)
         task = _task_from_options(task_file, text, unknown, constraint, goal)
-        config = EngineConfig(capacity=workers, seed=seed, verify_budget_s=budget)
+        config = EngineConfig(capacity=workers, seed=seed, verify_budget_s=budget, claim_cache_dir=cache)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

@@ -122,6 +122,9 @@ def solve(
         None, "--out", help="Run directory (trace, ledger, graph picture, bundle); default: a temp dir."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for the run."),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Keep proved and refuted claims in this directory for later runs."
+    ),
     budget: float = typer.Option(600.0, "--budget", min=0.1, max=86400, help="Seconds for the whole run."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:
@@ -179,6 +182,7 @@ def solve(
                 organizer=organizer,
                 max_tokens=max_tokens,
                 notify=notify,
+                claim_cache_dir=cache,
             )
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

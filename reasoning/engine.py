@@ -39,7 +39,6 @@ import functools
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,10 @@ from proofs.claims import Formula
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
 from reasoning.causal_graph import TASK, CausalGraph, Consistency, ConsistencyReport, check_claims
+from reasoning.claim_cache import ClaimCache
+from reasoning.consistency import IncrementalConsistency
+from reasoning.engine_pools import lend_checker, take_back
+from reasoning.engine_pools import run as run_coroutine
 from reasoning.ledger import Ledger
 from reasoning.protocol import (
     Answer,
@@ -74,7 +77,7 @@ from reasoning.run_trace import (
     compute_metrics,
 )
 from reasoning.subqueries import unanswered
-from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer, check_returned
+from reasoning.task import AnswerCheck, ClaimCheck, Task, check_answer
 from reasoning.workers import Organizer, Worker, WorkerRequest, chunk_work
 
 #: Longest sub-query and RETURN body the engine accepts, in characters.
@@ -90,6 +93,11 @@ class EngineConfig:
     Checks (claims, joint consistency, the answer) run off the event loop on `verify_threads`
     threads. With one (the default) they run in submission order, so scripted runs give the
     same trace every time; more threads overlap slow checks at the price of that determinism.
+
+    Identical claims are checked once per run (`reasoning.claim_cache`); `claim_cache_dir` keeps
+    their definitive verdicts on disk for later runs too. With a run directory, the trace and the
+    ledger are written once, at the end, unless `live_files` asks for them as the run goes (the
+    ledger then at most every `ledger_interval_s`, and at the end).
     """
 
     capacity: int = 4
@@ -102,6 +110,9 @@ class EngineConfig:
     max_turns: int = 200
     seed: int = 0
     verify_threads: int = 1
+    claim_cache_dir: str | Path | None = None
+    live_files: bool = False
+    ledger_interval_s: float = 0.25
 
     def __post_init__(self) -> None:
         for name in ("capacity", "max_attempts", "max_answer_attempts", "max_turns", "verify_threads"):
@@ -114,6 +125,13 @@ class EngineConfig:
                 raise InvalidArgument(f"{name} must be a number of seconds in (0, 86400], got {value!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise InvalidArgument(f"seed must be an int, got {self.seed!r}")
+        if self.claim_cache_dir is not None and not isinstance(self.claim_cache_dir, (str, Path)):
+            raise InvalidArgument(f"claim_cache_dir must be a path, got {self.claim_cache_dir!r}")
+        if not isinstance(self.live_files, bool):
+            raise InvalidArgument(f"live_files must be a bool, got {self.live_files!r}")
+        interval = self.ledger_interval_s
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not 0 <= interval <= 3600:
+            raise InvalidArgument(f"ledger_interval_s must be in [0, 3600] seconds, got {interval!r}")
 
 
 @dataclass
@@ -263,7 +281,7 @@ class ForkJoinEngine:
         progress: Callable[[str], None] | None = None,
     ) -> RunResult:
         """`run` from synchronous code (starts an event loop)."""
-        return asyncio.run(self.run(task, run_dir=run_dir, progress=progress))
+        return run_coroutine(self.run(task, run_dir=run_dir, progress=progress))
 
     async def run(
         self,
@@ -302,11 +320,13 @@ class _Run:
         self.config = engine.config
         self.task = task
         self.dir = directory
-        self.trace = RunTrace(directory / "trace.jsonl" if directory else None)
+        live = directory is not None and self.config.live_files
+        self.trace = RunTrace(directory / "trace.jsonl" if live else None)
         self.ledger = Ledger(
-            directory / "ledger.md" if directory else None,
+            directory / "ledger.md" if live else None,
             title=_one_line(task.text, 120),
             on_change=progress,
+            min_interval_s=self.config.ledger_interval_s,
         )
         self.ledger.add(
             "task",
@@ -325,20 +345,32 @@ class _Run:
         self.answer: str | None = None
         self.message = ""
         self.timings = {"verify_s": 0.0, "consistency_s": 0.0, "answer_s": 0.0}
-        self.checker = ThreadPoolExecutor(self.config.verify_threads, thread_name_prefix="engine-check")
+        self.checker = lend_checker(self.config.verify_threads)
+        self.pending: set = set()  # checks handed to the pool and not yet finished
+        self.consistency = IncrementalConsistency(task.unknowns)
+        self.claim_cache = ClaimCache(self.config.claim_cache_dir)
+        self._task_claims = [(TASK, f) for f in task.constraint_formulas]
+        self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
+        self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
 
     def close(self) -> None:
         self.trace.close()
-        self.checker.shutdown(wait=False, cancel_futures=True)
+        self.ledger.flush()
+        clean = not any(not f.done() for f in list(self.pending))
+        take_back(self.checker, self.config.verify_threads, clean=clean)
+        if clean:  # else a check may still hold the solver: let it go with the run
+            self.consistency.close()
 
     async def _off_loop(self, timing: str, function, *args, **kwargs):
         """Run a blocking check on the checker threads, adding its duration to `timings`."""
         started = time.perf_counter()
+        future = self.checker.submit(functools.partial(function, *args, **kwargs))
+        self.pending.add(future)
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self.checker, functools.partial(function, *args, **kwargs)
-            )
+            return await asyncio.wrap_future(future)
         finally:
+            if future.done():  # else cancelled while it runs: close() sees it
+                self.pending.discard(future)
             self.timings[timing] += time.perf_counter() - started
 
     # ------------------------------------------------------------ the organizer loop
@@ -575,7 +607,7 @@ class _Run:
             if missing is not None:  # rejected before verification: a true claim may answer nothing
                 return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
         checks, notes = await self._off_loop(
-            "verify_s", check_returned, self.task, body, budget_s=self.config.verify_budget_s
+            "verify_s", self.claim_cache.check_returned, self.task, body, budget_s=self.config.verify_budget_s
         )
         for check in checks:
             self.trace.add(
@@ -584,6 +616,7 @@ class _Run:
                 attempt=number,
                 claim=_one_line(check.text),
                 status=check.verdict.status.value,
+                cached=self.claim_cache.was_hit(check),
             )
         outcome = AttemptOutcome(fork.fork_id, number, node, False, return_text=body, checks=checks)
         for check in checks:
@@ -755,18 +788,63 @@ class _Run:
         return join
 
     async def _consistency(self) -> ConsistencyReport:
-        claims: list[tuple[str, Formula]] = [(TASK, f) for f in self.task.constraint_formulas]
-        claims += [(c.attempt, c.formula) for c in self.graph.accepted_claims() if c.formula is not None]
+        """Joint consistency of the task's constraints and every accepted claim: the run's
+        incremental solver decides `sat`; `check_claims` from scratch decides the rest (its
+        tracked assumptions give the unsat core)."""
+        groups, claims = self._joined_groups()
+        budget = self.config.consistency_budget_s
+        report = await self._off_loop("consistency_s", self.consistency.check, claims, budget_s=budget)
+        if report is not None:
+            return report
+        # from scratch, in the graph's claim order, so the unsat core is the one it always was
+        claims = [
+            *self._task_claims,
+            *(pair for _, pairs in sorted(groups, key=lambda g: g[0]) for pair in pairs),
+        ]
         ranks = {a: self.graph.order(a) for a in self.graph.attempts()}
         ranks[TASK] = 0
         return await self._off_loop(
-            "consistency_s",
-            check_claims,
-            self.task.unknowns,
-            claims,
-            order=ranks,
-            budget_s=self.config.consistency_budget_s,
+            "consistency_s", check_claims, self.task.unknowns, claims, order=ranks, budget_s=budget
         )
+
+    def _joined_groups(self) -> tuple[list, list[tuple[str, Formula]]]:
+        """(groups, claims): per valid join, in join order, (order, [(attempt, formula)]) for
+        the claims of `graph.accepted_claims()` that have a formula (`order`: the attempt's
+        first claim's, by which the graph lists claims); and the task's constraints followed by
+        all those pairs. A join's claims never change and an invalidated attempt loses its
+        joins, so each join is read once, and a join after the last costs O(its claims)."""
+        formulas = getattr(self.graph, "_formulas", None)
+        if formulas is None:  # the graph changed shape: take the slow, sure way
+            pairs = [(c.attempt, c.formula) for c in self.graph.accepted_claims() if c.formula is not None]
+            return [(0, pairs)], [*self._task_claims, *pairs]
+        joins = self.graph.valid_joins()
+        known, groups, claims = self._joins_seen
+        if joins[: len(known)] != known:  # a join was withdrawn: start again from what is known
+            known = [j for j in joins if j in self._join_claims]
+            groups = [self._join_claims[j] for j in known]
+            claims = [*self._task_claims, *(pair for _, pairs in groups for pair in pairs)]
+        if len(joins) > len(known):
+            groups, claims = list(groups), list(claims)
+            for join in joins[len(known) :]:
+                group = self._join_claims.get(join)
+                if group is None:
+                    group = self._join_claims[join] = self._claims_of_join(join, formulas)
+                groups.append(group)
+                claims += group[1]
+            known = joins
+        self._joins_seen = (known, groups, claims)
+        return groups, claims
+
+    def _claims_of_join(self, join: str, formulas: dict) -> tuple[int, list[tuple[str, Formula]]]:
+        nodes = self.graph.graph.nodes
+        attempt = nodes[join]["attempt"]
+        claims = sorted(
+            (t for _, t, kind in self.graph.graph.out_edges(attempt, keys=True) if kind == "returned"),
+            key=lambda c: nodes[c]["order"],
+        )
+        accepted = [c for c in claims if nodes[c]["valid"] and nodes[c]["status"] in (None, "proved")]
+        pairs = [(attempt, formulas[c]) for c in accepted if formulas.get(c) is not None]
+        return (nodes[claims[0]]["order"] if claims else 0, pairs)
 
     async def _resolve_conflicts(
         self, report: ConsistencyReport, blamed: str | None, at_join: int, notes: list[str]
@@ -914,6 +992,7 @@ class _Run:
             self.message = "no final answer"
         if self.answer is None:
             self.ledger.fail("task", self.message)
+        self.ledger.flush()
         metrics = compute_metrics(self.trace.events, self.config.capacity)
         result = RunResult(
             task=self.task,
@@ -933,7 +1012,9 @@ class _Run:
         if self.dir is not None:
             from reasoning.bundle import write_run_files
 
-            result.bundle_path = write_run_files(result, self.dir)
+            result.bundle_path = write_run_files(
+                result, self.dir, trace_and_ledger=not self.config.live_files
+            )
         return result
 
 

@@ -2,8 +2,11 @@
 
 Objectives are top-level items; sub-tasks hang under a parent and render indented. Each item
 has an id, a one-line text, a completion criterion and a status. With a `path`, the whole file is
-rewritten atomically (temporary file in the same directory, then `os.replace`) after every
-change, so a reader never sees half a ledger.
+rewritten atomically (temporary file in the same directory, then `os.replace`), so a reader never
+sees half a ledger: after every change, or, with `min_interval_s`, at most that often (a change
+made sooner is written when the interval is up, if an event loop runs, by the next change
+after it, or by `flush()`, which the engine calls at the end of a run). `on_change`, a live
+watcher, still hears of every change.
 
 One line per item:
 
@@ -15,10 +18,13 @@ Markers: `[ ]` pending, `[~]` running, `[x]` done, `[!]` rejected, `[-]` failed,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -104,13 +110,29 @@ class Ledger:
         *,
         title: str = "Progress ledger",
         on_change: Callable[[str], None] | None = None,
+        min_interval_s: float = 0.0,
     ):
+        if (
+            not isinstance(min_interval_s, (int, float))
+            or isinstance(min_interval_s, bool)
+            or min_interval_s < 0
+        ):
+            raise InvalidArgument(f"min_interval_s must be a non-negative number, got {min_interval_s!r}")
         self.path = Path(path) if path is not None else None
+        self.min_interval_s = float(min_interval_s)
+        self._written_at: float | None = None  # monotonic time of the last file write
+        self._dirty = False  # a change not yet in the file
+        self._timer: asyncio.TimerHandle | None = None
         self.on_change = on_change  # called with the rendered ledger after every change
         self.title = _one_line(title)
         self._items: dict[str, LedgerItem] = {}
         self._lines: dict[str, str] = {}  # item id -> its rendered line, redone when it changes
         self._children: dict[str, list[str]] = {}
+        # the rendered lines in display order (objectives, each followed by its sub-tasks), so a
+        # change costs one line and a render one join, however long the ledger
+        self._display: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._rendered: str | None = None
         self._write()
 
     @property
@@ -135,8 +157,19 @@ class Ledger:
         self._items[item_id] = item
         self._lines[item_id] = item.render()
         self._children[item_id] = []
-        if parent is not None:
-            self._children[parent].append(item_id)
+        if parent is None:
+            at = len(self._display)
+        else:
+            siblings = self._children[parent]
+            at = self._pos[siblings[-1] if siblings else parent] + 1
+            siblings.append(item_id)
+        if at < len(self._display):  # a sub-task of an earlier objective: shift what follows
+            for other, position in self._pos.items():
+                if position >= at:
+                    self._pos[other] = position + 1
+        self._display.insert(at, self._indented(item))
+        self._pos[item_id] = at
+        self._rendered = None
         self._write()
         return item
 
@@ -176,28 +209,57 @@ class Ledger:
 
     def render(self) -> str:
         """The ledger as Markdown: a title, then each objective followed by its sub-tasks."""
-        lines = [f"# {self.title}", ""]
-        for item in self._items.values():
-            if item.parent is None:
-                lines.append(self._lines[item.item_id])
-                lines.extend("  " + self._lines[child] for child in self._children[item.item_id])
-        return "\n".join(lines) + "\n"
+        if self._rendered is None:
+            body = "\n".join(self._display) + "\n" if self._display else ""
+            self._rendered = f"# {self.title}\n\n" + body
+        return self._rendered
+
+    def _indented(self, item: LedgerItem) -> str:
+        return self._lines[item.item_id] if item.parent is None else "  " + self._lines[item.item_id]
 
     def _update(self, item_id: str, **changes) -> LedgerItem:
         item = dataclasses.replace(self[item_id], **changes)
         self._items[item_id] = item
         self._lines[item_id] = item.render()
+        self._display[self._pos[item_id]] = self._indented(item)
+        self._rendered = None
         self._write()
         return item
+
+    def flush(self) -> None:
+        """Write the file now if a change is not in it yet (a no-op without `path`)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._dirty and self.path is not None:
+            self._write_file(self.render())
 
     def _write(self) -> None:
         if self.on_change is None and self.path is None:
             return
-        text = self.render()
+        text = self.render() if self.on_change is not None else None
         if self.on_change is not None:
             self.on_change(text)
         if self.path is None:
             return
+        self._dirty = True
+        wait = 0.0
+        if self._written_at is not None and self.min_interval_s:
+            wait = self._written_at + self.min_interval_s - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            with contextlib.suppress(RuntimeError):  # no event loop: the next change or flush()
+                self._timer = asyncio.get_running_loop().call_later(wait, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.flush()
+
+    def _write_file(self, text: str) -> None:
+        assert self.path is not None
+        self._dirty = False
+        self._written_at = time.monotonic()
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -120,13 +120,15 @@ class WorkerTokensEvent(_Event):
 
 @dataclass(frozen=True, kw_only=True)
 class VerdictEvent(_Event):
-    """One claim returned by (fork_id, attempt) was checked."""
+    """One claim returned by (fork_id, attempt) was checked (`cached`: the verdict came from the
+    verified-claim cache, `reasoning.claim_cache`)."""
 
     kind: ClassVar[str] = "verdict"
     fork_id: int
     attempt: int = 1
     claim: str
     status: str
+    cached: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,6 +330,10 @@ class RunMetrics:
     format_errors: int
     answer_attempts: int
     answered: bool
+    #: claims checked (verdict events), and those whose verdict came from the claim cache
+    claim_checks: int = 0
+    claim_cache_hits: int = 0
+    claim_cache_hit_rate: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -441,6 +447,7 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
     walk = _Walk()
     counts = dict.fromkeys(VERDICT_STATUSES, 0)
     organizer_tokens = organizer_steps = forks = redispatches = rejected = cancelled = format_errors = 0
+    cache_hits = 0
     answer_attempts = 0
     answered = False
     for event in events:
@@ -470,6 +477,7 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
                 if event.status not in counts:
                     raise InvalidArgument(f"verdict status must be one of {VERDICT_STATUSES}: {event!r}")
                 counts[event.status] += 1
+                cache_hits += event.cached
             case RejectionEvent():
                 rejected += 1
                 if event.at_join is None:
@@ -536,4 +544,7 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
         format_errors=format_errors,
         answer_attempts=answer_attempts,
         answered=answered,
+        claim_checks=sum(counts.values()),
+        claim_cache_hits=cache_hits,
+        claim_cache_hit_rate=round(cache_hits / sum(counts.values()), 4) if any(counts.values()) else 0.0,
     )

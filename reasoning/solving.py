@@ -169,6 +169,7 @@ def solve(
     organizer: str = "planner",
     max_tokens: int = 256,
     notify: Callable[[str], None] | None = None,
+    claim_cache_dir: str | Path | None = None,
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
@@ -179,7 +180,8 @@ def solve(
     bounds each model reply. `out`: the run directory (trace, ledger, graph picture, proof
     bundle); None makes a new temporary directory, False writes no files. `budget_s` bounds the
     whole run, `verify_budget_s` each check. `progress` is called with the live ledger
-    (Markdown), `notify` with one-line status messages (loading the model).
+    (Markdown), `notify` with one-line status messages (loading the model). `claim_cache_dir`
+    keeps definitive claim verdicts on disk for later runs (`reasoning.claim_cache`).
 
     Raises TaskError (an InvalidArgument) for a malformed task and InvalidArgument for bad
     options. When the model cannot be loaded, "mixed" falls back to solver workers (said in
@@ -222,6 +224,7 @@ def solve(
             organizer_kind=organizer,
             max_tokens=max_tokens,
             warnings=warnings,
+            claim_cache_dir=claim_cache_dir,
         )
     finally:
         if owned and backend is not None:
@@ -289,6 +292,7 @@ def _run(
     organizer_kind,
     max_tokens,
     warnings,
+    claim_cache_dir=None,
 ) -> SolveResult:
     from reasoning.engine import EngineConfig, ForkJoinEngine
 
@@ -298,6 +302,7 @@ def _run(
         run_budget_s=budget_s,
         verify_budget_s=verify_budget_s,
         worker_timeout_s=min(budget_s, 120.0),
+        claim_cache_dir=claim_cache_dir,
     )
     organizer, worker = _parts(
         engine_task,

@@ -1,8 +1,11 @@
-"""The progress ledger: Markdown rendering, status changes, atomic rewrite on every change."""
+"""The progress ledger: Markdown rendering, status changes, atomic rewrites (every change, or coalesced)."""
 
+import asyncio
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reasoning.api import InvalidArgument
 from reasoning.ledger import ItemStatus, Ledger
@@ -89,3 +92,99 @@ def test_a_failed_write_leaves_the_previous_file_whole_and_no_temporary(tmp_path
 def test_bad_requests_are_clear_errors(action, message):
     with pytest.raises(InvalidArgument, match=message):
         action(make_ledger())
+
+
+def naive_render(ledger):
+    """The ledger rendered the obvious way, from its items: what render() must equal."""
+    lines = [f"# {ledger.title}", ""]
+    for item in ledger.items:
+        if item.parent is None:
+            lines.append(item.render())
+            lines += ["  " + child.render() for child in ledger.items if child.parent == item.item_id]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "add-under", "start", "done", "retry"]), st.integers(0, 30)),
+        max_size=40,
+    )
+)
+def test_render_is_the_items_in_order_after_any_changes(steps):
+    ledger = Ledger(title="t")
+    for op, n in steps:
+        top = [i.item_id for i in ledger.items if i.parent is None]
+        if op == "add" or not ledger.items:
+            ledger.add(f"o{len(ledger.items)}", f"objective {n}")
+        elif op == "add-under" and top:
+            ledger.add(f"s{len(ledger.items)}", f"sub-task {n}", parent=top[n % len(top)])
+        else:
+            item = ledger.items[n % len(ledger.items)].item_id
+            {"start": ledger.start, "done": ledger.done, "retry": ledger.retry, "add-under": ledger.start}[
+                op
+            ](item)
+        assert ledger.render() == naive_render(ledger)
+
+
+def test_changes_within_the_interval_are_written_together(tmp_path, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("reasoning.ledger.time.monotonic", lambda: clock[0])
+    path = tmp_path / "ledger.md"
+    seen = []
+    ledger = Ledger(path, title="t", min_interval_s=0.5, on_change=seen.append)
+    ledger.add("a", "first")  # 0 s after the first write: held back
+    ledger.start("a")
+    assert path.read_text() == "# t\n\n" and len(seen) == 3  # a live watcher hears every change
+    clock[0] += 0.6
+    ledger.done("a")  # the interval is up: written, with everything before it
+    assert path.read_text() == ledger.render() and "[x] **a**" in path.read_text()
+    ledger.add("b", "second")
+    assert "**b**" not in path.read_text()
+    ledger.flush()  # the end of a run
+    assert path.read_text() == ledger.render()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.md"]
+
+
+def test_a_held_back_change_is_written_when_the_interval_is_up_under_an_event_loop(tmp_path):
+    path = tmp_path / "ledger.md"
+
+    async def scenario():
+        ledger = Ledger(path, title="t", min_interval_s=0.05)
+        ledger.add("a", "first")
+        assert "**a**" not in path.read_text()
+        await asyncio.sleep(0.2)
+        return ledger
+
+    ledger = asyncio.run(scenario())
+    assert path.read_text() == ledger.render() and "**a**" in path.read_text()
+
+
+def test_the_engine_writes_the_ledger_and_trace_once_at_the_end_unless_live(tmp_path, monkeypatch):
+    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.run_trace import RunTrace
+    from reasoning.task import Task
+    from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+    writes = []
+    real = Ledger._write_file
+    monkeypatch.setattr(Ledger, "_write_file", lambda self, text: (writes.append(text), real(self, text)))
+
+    def one_run(directory, **config):
+        organizer = ScriptedOrganizer(
+            ["<FORK-1>a</FORK-1><JOIN-1>", "<FORK-2>b</FORK-2><JOIN-2>", "<ANSWER>1 + 1 = 2</ANSWER>"]
+        )
+        worker = ScriptedWorker({1: ["<RETURN>1 + 1 = 2</RETURN>"], 2: ["<RETURN>2 + 2 = 4</RETURN>"]})
+        engine = ForkJoinEngine(organizer, worker, EngineConfig(**config))
+        return engine.run_sync(Task("t"), run_dir=directory)
+
+    result = one_run(tmp_path / "quiet")
+    assert writes == []  # no live files: written whole by the bundle step
+    assert (tmp_path / "quiet" / "ledger.md").read_text() == result.ledger
+    assert [e.kind for e in RunTrace.load(tmp_path / "quiet" / "trace.jsonl")] == [
+        e.kind for e in result.events
+    ]
+    live = one_run(tmp_path / "live", live_files=True, ledger_interval_s=0)
+    assert len(writes) > 5 and writes[-1] == live.ledger  # every change, as before
+    assert (tmp_path / "live" / "ledger.md").read_text() == live.ledger
+    assert len(RunTrace.load(tmp_path / "live" / "trace.jsonl")) == len(live.events)

@@ -141,6 +141,9 @@ def test_totals_of_a_redispatched_run():
         "format_errors": 0,
         "answer_attempts": 1,
         "answered": False,  # the answer event's status is "unknown": no verified answer
+        "claim_checks": 2,
+        "claim_cache_hits": 0,
+        "claim_cache_hit_rate": 0.0,
     }
 
 

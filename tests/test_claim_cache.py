@@ -67,7 +67,7 @@ def test_a_run_counts_its_cache_hits_in_the_metrics(tmp_path):
 def test_a_refuted_claim_returned_again_is_not_checked_again():
     organizer = ScriptedOrganizer(["<FORK-1>3*8?</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"])
     worker = ScriptedWorker({1: ["<RETURN>3*8 = 25</RETURN>"]})
-    result = ForkJoinEngine(organizer, worker, EngineConfig()).run_sync(Task("What is 3*8?"))
+    result = ForkJoinEngine(organizer, worker, EngineConfig()).run_sync(Task("3*8 = 24"))
     assert result.metrics.rejected_attempts == 3
     assert (result.metrics.claim_checks, result.metrics.claim_cache_hits) == (3, 2)
 

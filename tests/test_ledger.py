@@ -176,7 +176,7 @@ def test_the_engine_writes_the_ledger_and_trace_once_at_the_end_unless_live(tmp_
         )
         worker = ScriptedWorker({1: ["<RETURN>1 + 1 = 2</RETURN>"], 2: ["<RETURN>2 + 2 = 4</RETURN>"]})
         engine = ForkJoinEngine(organizer, worker, EngineConfig(**config))
-        return engine.run_sync(Task("t"), run_dir=directory)
+        return engine.run_sync(Task("1 + 1 = 2"), run_dir=directory)
 
     result = one_run(tmp_path / "quiet")
     assert writes == []  # no live files: written whole by the bundle step

@@ -67,7 +67,18 @@ def default_executor() -> ThreadPoolExecutor:
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(coroutine)`, with the shared default executor: threads and their Z3
-    contexts survive from one synchronous run to the next."""
+    contexts survive from one synchronous run to the next.
+
+    The result is passed out of the main task by hand: on the main thread asyncio.Runner puts
+    back the SIGINT handler at the end, and `signal.signal` formats the old handler, which holds
+    the main task, whose repr holds the repr of its result, a whole RunResult (tens of
+    milliseconds for a long run)."""
+    box: list[T] = []
+
+    async def main() -> None:
+        box.append(await coroutine)
+
     with asyncio.Runner() as runner:
         runner.get_loop().set_default_executor(default_executor())
-        return runner.run(coroutine)
+        runner.run(main())
+    return box[0]

@@ -177,3 +177,22 @@ def test_reason_run_and_solve_take_a_cache_directory(tmp_path):
     solve += ["--cache", str(tmp_path / "cache"), "--json"]
     solved = [json.loads(runner.invoke(app, solve).output)["metrics"]["claim_cache_hits"] for _ in range(2)]
     assert solved[0] == 0 and solved[1] > 0
+
+
+def test_check_returned_through_the_cache_is_check_returned():
+    from reasoning.task import MAX_CLAIMS, check_returned
+
+    cache = ClaimCache()
+    bodies = [
+        "x = 3\n# a note\nx + y = 10\n\nx = = 1\ny = 7",
+        "x = 3\nx=3\nx > 100",
+        "\n".join(f"x + {i} = {i} + x" for i in range(MAX_CLAIMS + 2)),
+    ]
+    for body in bodies * 2:  # the second time from the cache
+        got, notes = cache.check_returned(XY, body, budget_s=BUDGET)
+        want, want_notes = check_returned(XY, body, budget_s=BUDGET)
+        assert notes == want_notes
+        assert [(c.text, c.role, c.verdict.to_json() | {"elapsed_ms": 0}) for c in got] == [
+            (c.text, c.role, c.verdict.to_json() | {"elapsed_ms": 0}) for c in want
+        ]
+    assert cache.hits > MAX_CLAIMS

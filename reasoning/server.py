@@ -5,7 +5,8 @@ Routes (all JSON; the OpenAPI document is at /openapi.json, the interactive one 
 - `POST /v1/verify`: claims in the claim language, each within a per-claim budget;
 - `POST /v1/equiv`: answer pairs (gold, prediction), one or a batch;
 - `POST /v1/check`: a certificate, a batch of certificates, or a proof bundle, re-checked;
-- `POST /v1/solve`: a task dict, solved by the engine; answers come with certificates;
+- `POST /v1/solve`: a task (per-domain schemas, or a plain task with a goal), solved by the
+  engine; answers come with certificates; a task the engine cannot read is status `invalid`;
 - `GET /healthz`: liveness and load (no auth).
 
 Every verification runs in a process pool (`reasoning.server_jobs`) that survives a worker that
@@ -27,6 +28,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
@@ -54,7 +56,9 @@ from reasoning.server_wire import (
     SolveResponse,
     VerifyRequest,
     VerifyResponse,
+    tighten_openapi,
 )
+from reasoning.task_schema import task_dict
 
 log = logging.getLogger("reasoning.server")
 
@@ -64,7 +68,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     408: {"model": ErrorBody, "description": "The body arrived too slowly."},
     413: {"model": ErrorBody, "description": "Body too large, or too many claims in one request."},
     415: {"model": ErrorBody, "description": "The body is not JSON."},
-    422: {"model": ErrorBody, "description": "Invalid request: a field, a budget above the cap, a bad task."},
+    422: {
+        "model": ErrorBody,
+        "description": "The request does not match this document: a field, a budget or text above the cap.",
+    },
     429: {"model": ErrorBody, "description": "Too many requests at once; retry later."},
 }
 
@@ -162,6 +169,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings, app.state.pool, app.state.gate = settings, pool, gate
+
+    def openapi() -> dict[str, Any]:
+        """The document with this server's caps written in (see `tighten_openapi`)."""
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            app.openapi_schema = tighten_openapi(document, settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(Guard, settings=settings, gate=gate)
     _install_error_handlers(app)
     guarded: dict[str, Any] = {"responses": _ERRORS}
@@ -269,18 +287,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seconds = budget(
             request.budget_s, settings.default_solve_budget_s, settings.max_solve_budget_s, "per run"
         )
-        args = (request.task, seconds, request.seed, request.workers, request.include_bundle)
+        task = task_dict(request.task)
+        args = (task, seconds, request.seed, request.workers, request.include_bundle)
         [result] = await pool.run_batch(solve_job, [args], budget_s=seconds)
-        if result.ok and isinstance(result.value, dict):
-            if "error" in result.value:
-                raise ApiError(422, result.value["error"], result.value.get("message", "invalid task"))
+        if result.ok and isinstance(result.value, dict) and "error" not in result.value:
             return result.value
+        invalid = result.ok and isinstance(result.value, dict)  # the engine could not read the task
         return {
-            "task": request.task,
+            "task": task,
             "answers": [],
             "verified": False,
-            "status": "unknown",
-            "message": why_failed(result),
+            "status": "invalid" if invalid else "unknown",
+            "message": result.value.get("message", "invalid task") if invalid else why_failed(result),
             "certificates": [],
             "metrics": {},
             "bundle": None,

@@ -1,4 +1,10 @@
-"""The HTTP server's settings and its guard: bearer-token auth, body size and concurrency limits.
+"""The service's limits, the HTTP server's settings and its guard: bearer-token auth, body size
+and concurrency limits.
+
+`LIMITS` is the one source of truth for what a request may hold (characters per claim, items per
+request, body bytes, budgets): the HTTP API's `Settings` defaults, its OpenAPI document, `reason
+serve`'s option defaults, the CLI's budget bounds, the MCP tools' input schemas and the README's
+table of limits (checked by a test) all read it.
 
 `Settings` is a frozen dataclass validated at construction, so a server never starts with a limit
 that makes no sense, nor on a non-loopback address without a token.
@@ -33,12 +39,36 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from proofs.parsing import MAX_CLAIM_CHARS
 from reasoning.api import InvalidArgument
 
 #: Routes under this prefix are guarded; /healthz and the OpenAPI document are open.
 GUARDED_PREFIX = "/v1/"
 #: The default pool is one process per CPU, up to this many (each holds SymPy and Z3: ~150 MB).
 MAX_DEFAULT_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may hold, by default (a server may be started with other values).
+
+    `max_claim_chars` is the claim parser's own limit, so a claim the service accepts is one the
+    verifier reads. Budgets are seconds: per claim, pair or certificate (`*_budget_s`) and per
+    solve run (`*_solve_budget_s`); no budget is ever above `budget_ceiling_s`.
+    """
+
+    max_claim_chars: int = MAX_CLAIM_CHARS
+    max_items: int = 256
+    max_body_bytes: int = 1_000_000
+    default_budget_s: float = 2.0
+    max_budget_s: float = 30.0
+    default_solve_budget_s: float = 30.0
+    max_solve_budget_s: float = 120.0
+    budget_ceiling_s: float = 3600.0
+
+
+#: The defaults of every limit (see `Limits`).
+LIMITS = Limits()
 
 
 def is_loopback(host: str) -> bool:
@@ -77,13 +107,13 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     workers: int = field(default_factory=lambda: max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1)))
     worker_memory_mb: int | None = 2048
-    max_body_bytes: int = 1_000_000
-    max_claims: int = 256
-    max_claim_chars: int = 10_000
-    default_budget_s: float = 2.0
-    max_budget_s: float = 30.0
-    default_solve_budget_s: float = 30.0
-    max_solve_budget_s: float = 120.0
+    max_body_bytes: int = LIMITS.max_body_bytes
+    max_claims: int = LIMITS.max_items
+    max_claim_chars: int = LIMITS.max_claim_chars
+    default_budget_s: float = LIMITS.default_budget_s
+    max_budget_s: float = LIMITS.max_budget_s
+    default_solve_budget_s: float = LIMITS.default_solve_budget_s
+    max_solve_budget_s: float = LIMITS.max_solve_budget_s
     max_concurrent: int = 32
     max_queue: int = 64
     queue_wait_s: float = 10.0
@@ -111,8 +141,9 @@ class Settings:
             "kill_slack_s",
         ):
             _positive(name, getattr(self, name), kind=float)
-        if self.max_budget_s > 3600 or self.max_solve_budget_s > 3600:
-            raise InvalidArgument("budgets are at most 3600 s")
+        ceiling = LIMITS.budget_ceiling_s
+        if self.max_budget_s > ceiling or self.max_solve_budget_s > ceiling:
+            raise InvalidArgument(f"budgets are at most {ceiling:g} s")
         if self.default_budget_s > self.max_budget_s:
             raise InvalidArgument(
                 f"default_budget_s ({self.default_budget_s}) is above max_budget_s ({self.max_budget_s})"

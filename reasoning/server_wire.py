@@ -2,7 +2,11 @@
 
 These models are the OpenAPI document. Requests forbid unknown fields (a typo such as `budget`
 for `budget_s` is a 422, not a silently ignored option) and NaN/infinity. Bounds here are the
-absolute ones; a server's own, usually tighter limits (`Settings`) are checked by the handlers.
+absolute ones; a server's own limits (`Settings`: items, characters, budgets) are written into
+its document by `tighten_openapi` and checked by the handlers, so the document states exactly
+what the server accepts. The one-of rules of `/v1/equiv` and `/v1/check` are stated as `oneOf`
+of closed shapes, and a task is one of the per-domain task schemas or the plain task
+(`reasoning.task_schema`).
 """
 
 from __future__ import annotations
@@ -11,17 +15,53 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from reasoning.server_limits import LIMITS, Settings
+from reasoning.task_schema import task_model
+
 Status = Literal["proved", "refuted", "unknown", "invalid"]
 Budget = Field(
     default=None,
     gt=0,
-    le=3600,
+    le=LIMITS.budget_ceiling_s,
     description="Seconds per claim, pair or certificate (default and cap: the server's settings).",
 )
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _no_nulls(data: Any, keys: tuple[str, ...]) -> None:
+    """An explicit null for one of the one-of fields is refused (the document has no null there)."""
+    if isinstance(data, dict):
+        for key in keys:
+            if key in data and data[key] is None:
+                raise ValueError(f"{key} must not be null (leave it out instead)")
+
+
+def _one_of(*shapes: tuple[str, tuple[str, ...], tuple[str, ...]]):
+    """A `json_schema_extra` that turns a model's schema into `oneOf` closed shapes:
+    (title, properties, required); every shape also takes `budget_s`."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        properties = schema.pop("properties")
+        for key in ("required", "additionalProperties", "type"):
+            schema.pop(key, None)
+        schema["oneOf"] = [
+            {
+                "type": "object",
+                "title": title,
+                "properties": {
+                    name: {k: v for k, v in properties[name].items() if k != "default" or name == "budget_s"}
+                    for name in (*names, "budget_s")
+                },
+                "required": list(required),
+                "additionalProperties": False,
+            }
+            for title, names, required in shapes
+        ]
+
+    return extra
 
 
 class ErrorBody(BaseModel):
@@ -72,10 +112,22 @@ class Pair(_Request):
 class EquivRequest(_Request):
     """One pair (`gold`, `prediction`) or a batch (`pairs`), not both."""
 
-    gold: str | None = Field(default=None, examples=["\\frac{1}{2}"])
-    prediction: str | None = Field(default=None, examples=["0.5"])
-    pairs: list[Pair] | None = Field(default=None, min_length=1)
+    model_config = ConfigDict(
+        json_schema_extra=_one_of(
+            ("One pair", ("gold", "prediction"), ("gold", "prediction")), ("A batch", ("pairs",), ("pairs",))
+        )
+    )
+
+    gold: str = Field(default=None, examples=["\\frac{1}{2}"])  # type: ignore[assignment]
+    prediction: str = Field(default=None, examples=["0.5"])  # type: ignore[assignment]
+    pairs: list[Pair] = Field(default=None, min_length=1)  # type: ignore[assignment]
     budget_s: float | None = Budget
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        _no_nulls(data, ("gold", "prediction", "pairs"))
+        return data
 
     @model_validator(mode="after")
     def _one_form(self) -> EquivRequest:
@@ -120,15 +172,29 @@ class EquivResponse(BaseModel):
 class CheckRequest(_Request):
     """One certificate, a batch of certificates, or one proof bundle (exactly one of the three)."""
 
-    certificate: dict[str, Any] | None = None
-    certificates: list[dict[str, Any]] | None = Field(default=None, min_length=1)
-    bundle: dict[str, Any] | None = Field(default=None, description="A proof bundle (reasoning.bundle/1).")
+    model_config = ConfigDict(
+        json_schema_extra=_one_of(
+            ("One certificate", ("certificate",), ("certificate",)),
+            ("A batch", ("certificates",), ("certificates",)),
+            ("A proof bundle", ("bundle",), ("bundle",)),
+        )
+    )
+
+    certificate: dict[str, Any] = Field(default=None)  # type: ignore[assignment]
+    certificates: list[dict[str, Any]] = Field(default=None, min_length=1)  # type: ignore[assignment]
+    bundle: dict[str, Any] = Field(default=None, description="A proof bundle (reasoning.bundle/1).")  # type: ignore[assignment]
     budget_s: float | None = Field(
         default=None,
         gt=0,
-        le=3600,
+        le=LIMITS.budget_ceiling_s,
         description="Seconds per certificate or bundle (default and cap: the server's).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        _no_nulls(data, ("certificate", "certificates", "bundle"))
+        return data
 
     @model_validator(mode="after")
     def _one_form(self) -> CheckRequest:
@@ -176,19 +242,23 @@ class CheckResponse(BaseModel):
 
 
 class SolveRequest(_Request):
-    """A task dict (`reason domains --json` lists the domains; a dict with `text`, `unknowns` and
-    `constraints` is a plain engine task)."""
+    """A task: a domain task (`{"domain": NAME, ...}`, one schema per domain) or a plain engine
+    task (`text`, `unknowns`, `constraints`, `goal`). What a schema cannot say (a grid's shape, a
+    constraint that does not parse) is answered with status `invalid` and the engine's message."""
 
-    task: dict[str, Any] = Field(
+    task: task_model() = Field(  # type: ignore[valid-type]
         examples=[
             {
                 "text": "Find integers x and y with x + y = 10 and x - y = 2.",
                 "unknowns": {"x": "Int", "y": "Int"},
                 "constraints": ["x + y = 10", "x - y = 2"],
+                "goal": {"kind": "find", "unique": True},
             }
         ]
     )
-    budget_s: float | None = Field(default=None, gt=0, le=3600, description="Seconds for the whole run.")
+    budget_s: float | None = Field(
+        default=None, gt=0, le=LIMITS.budget_ceiling_s, description="Seconds for the whole run."
+    )
     seed: int = Field(default=0, ge=0, le=2**32)
     workers: int = Field(default=4, ge=1, le=16, description="Engine capacity: forks running at once.")
     include_bundle: bool = Field(default=False, description="Return the run's proof bundle too.")
@@ -219,3 +289,57 @@ class HealthResponse(BaseModel):
     active_requests: int
     queued_requests: int
     auth: bool = Field(description="Whether /v1/ routes need a bearer token.")
+
+
+# ------------------------------------------------------------------------------- the document
+
+
+def _walk(node: Any):
+    """Every dict inside a JSON Schema (depth first)."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _number_branch(schema: dict[str, Any]) -> dict[str, Any]:
+    """The numeric branch of `number | null`, or the schema itself."""
+    for branch in schema.get("anyOf", ()):
+        if branch.get("type") == "number":
+            return branch
+    return schema
+
+
+def tighten_openapi(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Write `settings`' caps into the request schemas of an OpenAPI `document` (in place):
+    budgets' maximum, items per request, characters per claim or answer. The handlers enforce
+    the same numbers, so a request the document admits is a request the server accepts."""
+    components = document.get("components", {}).get("schemas", {})
+    caps = {
+        "VerifyRequest": settings.max_budget_s,
+        "EquivRequest": settings.max_budget_s,
+        "CheckRequest": settings.max_budget_s,
+        "SolveRequest": settings.max_solve_budget_s,
+    }
+    for name, cap in caps.items():
+        for node in _walk(components.get(name, {})):
+            properties = node.get("properties", {})
+            if "budget_s" in properties:
+                _number_branch(properties["budget_s"])["maximum"] = cap
+            for key in ("claims", "pairs", "certificates"):
+                if key in properties:
+                    properties[key]["maxItems"] = settings.max_claims
+            if name == "VerifyRequest" and "claims" in properties:
+                properties["claims"]["items"]["maxLength"] = settings.max_claim_chars
+            if name == "EquivRequest":
+                for key in ("gold", "prediction"):
+                    if key in properties:
+                        properties[key]["maxLength"] = settings.max_claim_chars
+    pair = components.get("Pair", {}).get("properties", {})
+    for key in ("gold", "prediction"):
+        if key in pair:
+            pair[key]["maxLength"] = settings.max_claim_chars
+    return document

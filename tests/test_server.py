@@ -172,13 +172,28 @@ def test_solve_answers_with_certificates_and_a_bundle_that_rechecks(client):
     assert refused["ok"] is False and refused["bundle"]["failed"]
 
 
-def test_a_malformed_task_is_422_with_the_task_error_message(client):
+def test_a_task_outside_the_schema_is_422_naming_the_field(client):
     body = assert_error(
-        client.post("/v1/solve", json={"task": {"domain": "no-such-domain"}}), 422, "invalid_task"
+        client.post("/v1/solve", json={"task": {"domain": "no-such-domain"}}), 422, "invalid_request"
     )
-    assert "unknown domain 'no-such-domain'" in body["message"]
-    body = assert_error(client.post("/v1/solve", json={"task": {"numbers": [1]}}), 422, "invalid_task")
-    assert "domain" in body["message"]
+    assert "no-such-domain" in body["message"] and "countdown" in body["message"]
+    body = assert_error(client.post("/v1/solve", json={"task": {"numbers": [1]}}), 422, "invalid_request")
+    assert "text" in body["message"]  # no domain: a plain task, which needs its text
+    body = assert_error(
+        client.post("/v1/solve", json={"task": {"domain": "countdown", "numbers": "1 2", "target": 3}}),
+        422,
+        "invalid_request",
+    )
+    assert "numbers" in body["message"]
+
+
+def test_a_schema_valid_task_the_engine_cannot_read_is_status_invalid_not_a_refusal(client):
+    bad = {"text": "t", "unknowns": {"x": "Int"}, "constraints": ["x + = 1"], "goal": {"kind": "find"}}
+    response = client.post("/v1/solve", json={"task": bad})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "invalid" and not body["verified"] and "does not parse" in body["message"]
+    assert body["task"] == bad
 
 
 def test_unknown_routes_and_methods_answer_json(client):

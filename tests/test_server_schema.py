@@ -1,15 +1,19 @@
-"""schemathesis against the server's own OpenAPI document: generated requests, valid and not,
-on every operation; the server must never answer 5xx, and its answers must match the document."""
+"""schemathesis against the server's own OpenAPI document: generated requests on every
+operation; the server must never answer 5xx, must accept every request the document admits
+("schema-valid request rejected" is a failure), and its answers must match the document. The
+fast tests check that the document states the caps the handlers enforce."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -49,16 +53,76 @@ def test_the_document_is_the_one_the_server_serves(api_url):
     assert httpx.get(api_url + "/openapi.json").json() == APP.openapi()
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors_and_answers_match_the_document(case, api_url):
+def test_no_server_errors_no_valid_request_refused_and_answers_match_the_document(case, api_url):
     case.call_and_validate(
         base_url=api_url,
         headers={"Authorization": f"Bearer {TOKEN}"},
         checks=[
             not_a_server_error,
+            positive_data_acceptance,
             status_code_conformance,
             content_type_conformance,
             response_schema_conformance,
         ],
     )
+
+
+def _request_schema(name: str) -> dict:
+    return APP.openapi()["components"]["schemas"][name]
+
+
+def _budget_maximum(properties: dict) -> float:
+    return next(b["maximum"] for b in properties["budget_s"]["anyOf"] if b.get("type") == "number")
+
+
+def test_the_document_states_the_caps_the_server_enforces():
+    verify = _request_schema("VerifyRequest")["properties"]
+    assert _budget_maximum(verify) == SETTINGS.max_budget_s
+    assert verify["claims"]["maxItems"] == SETTINGS.max_claims
+    assert verify["claims"]["items"]["maxLength"] == SETTINGS.max_claim_chars
+    for shape in _request_schema("EquivRequest")["oneOf"] + _request_schema("CheckRequest")["oneOf"]:
+        assert _budget_maximum(shape["properties"]) == SETTINGS.max_budget_s
+    assert _budget_maximum(_request_schema("SolveRequest")["properties"]) == SETTINGS.max_solve_budget_s
+    pair = _request_schema("Pair")["properties"]
+    assert pair["gold"]["maxLength"] == pair["prediction"]["maxLength"] == SETTINGS.max_claim_chars
+
+
+def test_the_caps_in_the_document_are_the_ones_the_handlers_enforce():
+    client = TestClient(APP)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    cap = SETTINGS.max_budget_s
+    assert client.post("/v1/verify", json={"claims": ["1 = 1"], "budget_s": cap}, headers=auth).status_code == 200
+    assert client.post("/v1/verify", json={"claims": ["1 = 1"], "budget_s": cap * 1.5}, headers=auth).status_code == 422
+    longest = "1" * (SETTINGS.max_claim_chars - 4) + " = 1"
+    assert client.post("/v1/verify", json={"claims": [longest]}, headers=auth).status_code == 200
+    assert client.post("/v1/verify", json={"claims": [longest + " "]}, headers=auth).status_code == 422
+    many = {"claims": ["1 = 1"] * (SETTINGS.max_claims + 1)}
+    assert client.post("/v1/verify", json=many, headers=auth).status_code == 413
+
+
+def test_the_one_of_rules_are_in_the_document():
+    equiv = _request_schema("EquivRequest")["oneOf"]
+    assert [sorted(shape["required"]) for shape in equiv] == [["gold", "prediction"], ["pairs"]]
+    assert all(shape["additionalProperties"] is False for shape in equiv)
+    check = _request_schema("CheckRequest")["oneOf"]
+    assert [shape["required"] for shape in check] == [["certificate"], ["certificates"], ["bundle"]]
+
+
+def test_the_task_schema_has_one_closed_schema_per_domain_and_the_plain_task_with_a_goal():
+    from reasoning.domains import get, names
+
+    components = APP.openapi()["components"]["schemas"]
+    for name in names():
+        title = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Task"
+        task = components[title]
+        assert task["properties"]["domain"]["const"] == name
+        assert task["additionalProperties"] is False
+        required = {field for field, spec in get(name).fields.items() if spec.required}
+        assert set(task["required"]) == {"domain"} | required
+    assert components["CountdownTask"]["properties"]["numbers"]["items"]["type"] == "integer"
+    plain = components["PlainTask"]
+    assert {"text", "unknowns", "constraints", "goal"} <= set(plain["properties"])
+    assert {"FindGoal", "AllGoal", "DecideGoal"} <= set(components)

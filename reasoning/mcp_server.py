@@ -2,11 +2,19 @@
 
 Tools, each with a typed input schema (bounds and descriptions) and a structured result:
 
-- `verify_claims(claims, budget_s)`: one verdict per claim (proved / refuted with a
-  counterexample / unknown / invalid with a position), each with its certificate.
-- `check_answer(gold, prediction, budget_s)`: answer equivalence (`reasoning.equivalent`).
-- `solve_task(task, budget_s, workers, seed, include_bundle)`: a task dict solved by the
-  fork/join engine (`reasoning.solve`); answers, whether they are verified, their certificates.
+- `verify_claims(claims, budget_s, detail)`: one verdict per claim (proved / refuted with a
+  counterexample / unknown / invalid with a position), with its certificate when `detail` is
+  `full`.
+- `check_answer(gold, prediction, budget_s, detail)`: answer equivalence (`reasoning.equivalent`).
+- `solve_task(task, budget_s, workers, seed, include_bundle, detail)`: a task solved by the
+  fork/join engine (`reasoning.solve`); answers, whether they are verified, their obligations.
+  The task's input schema is a union over the domain registry (`reasoning.task_schema`): one
+  closed schema per domain with its own fields, or the plain task with its goal.
+
+`detail` is `summary` by default (statuses, answers, counterexamples, messages: what an agent
+reads) or `full` (also every certificate, and for `solve_task` the proof bundle): a 9x9 Sudoku's
+certificate alone is some 30,000 characters an agent's context does not need. Limits (claims per
+call, characters per claim, budgets) are `reasoning.server_limits.LIMITS`, as for the HTTP API.
 - `check_certificate(certificate, use_cvc5)`: re-checks a certificate, a verdict or a proof
   bundle from its JSON alone.
 
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import ipaddress
 import json
 import os
@@ -36,22 +45,22 @@ from typing import Annotated, Any, Literal, TypeVar
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from reasoning.api import ReasoningError
+from reasoning.server_limits import LIMITS
+from reasoning.task_schema import task_dict, task_model
 
-#: Claims per `verify_claims` call.
-MAX_CLAIMS = 100
-#: Characters per claim or answer accepted at the door. The verifier itself refuses claims
-#: over 20,000 characters (and answers over 100,000) as `invalid` in microseconds, so hostile
-#: inputs up to this size still get a verdict rather than a schema error.
-MAX_TEXT_CHARS = 1_000_000
+#: Claims per `verify_claims` call (the service's limit, `LIMITS`).
+MAX_CLAIMS = LIMITS.max_items
+#: Characters per claim or answer (the claim parser's own limit).
+MAX_TEXT_CHARS = LIMITS.max_claim_chars
 #: Seconds one claim or one answer comparison may take.
-MAX_BUDGET_S = 30.0
+MAX_BUDGET_S = LIMITS.max_budget_s
 #: Seconds a whole `verify_claims` call may take; claims not reached by then are `unknown`.
 MAX_CALL_S = 120.0
 #: Seconds a `solve_task` run may take.
-MAX_SOLVE_S = 300.0
+MAX_SOLVE_S = LIMITS.max_solve_budget_s
 #: Largest certificate or bundle (as JSON) `check_certificate` reads.
 MAX_CHECK_CHARS = 10_000_000
 #: CPU-bound calls running at once (others wait their turn; the event loop stays free).
@@ -124,8 +133,10 @@ counterexample) or a structural mismatch, otherwise `null`.
 
 A plain task: `{"text": "Find integers x, y with x + y = 10 and x - y = 2.",
 "unknowns": {"x": "Int", "y": "Int"}, "constraints": ["x + y = 10", "x - y = 2"]}`
-(unknowns are `Int` or `Real`; constraints are claims over them). A domain task names its
-`domain` and that domain's fields: read `reasoning://domains` for the list.
+(unknowns are `Int` or `Real`; constraints are claims over them), with an optional `goal`:
+`{"kind": "find", "unique": true}` (default: find every unknown), `{"kind": "all"}` or
+`{"kind": "decide", "claim": ...}`. A domain task names its `domain` and that domain's fields:
+the input schema of `solve_task` has one per domain, and `reasoning://domains` lists them.
 """
 
 INSTRUCTIONS = (
@@ -135,6 +146,7 @@ INSTRUCTIONS = (
 )
 
 Status = Literal["proved", "refuted", "unknown", "invalid"]
+Detail = Literal["summary", "full"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -148,7 +160,9 @@ class VerdictOut(BaseModel):
     status: Status
     backend: str = Field(description="What decided it: exact, polynomial, interval, z3, sympy, parser, ...")
     elapsed_ms: float
-    certificate: dict[str, Any] | None = Field(description="Re-checkable evidence (check_certificate).")
+    certificate: dict[str, Any] | None = Field(
+        description="Re-checkable evidence (check_certificate); null unless detail is full."
+    )
     counterexample: dict[str, Any] | None = Field(
         description="For refuted claims: an exact assignment (and the values of both sides)."
     )
@@ -176,7 +190,9 @@ class CheckAnswerResult(BaseModel):
     status: Status
     backend: str
     elapsed_ms: float
-    certificate: dict[str, Any] | None = Field(description="Re-checkable evidence (check_certificate).")
+    certificate: dict[str, Any] | None = Field(
+        description="Re-checkable evidence (check_certificate); null unless detail is full."
+    )
     counterexample: dict[str, Any] | None = Field(
         description="For non-equivalent answers: the refuting component and exact values."
     )
@@ -189,7 +205,7 @@ class Obligation(BaseModel):
     role: str = Field(description="What it establishes, e.g. solves / exists / domain rules.")
     claim: str
     backend: str
-    certificate: dict[str, Any] | None
+    certificate: dict[str, Any] | None = Field(description="Its certificate; null unless detail is full.")
 
 
 class SolveTaskResult(BaseModel):
@@ -232,26 +248,6 @@ class CertificateCheckResult(BaseModel):
     items: list[CheckedItem] = Field(default_factory=list, description="For a bundle: every item checked.")
 
 
-class TaskIn(BaseModel):
-    """A task: a plain engine task (`text`, `unknowns`, `constraints`) or a domain task (`domain`
-    plus that domain's fields, see reasoning://domains)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    domain: str | None = Field(
-        default=None,
-        max_length=100,
-        description="A registered domain (reasoning://domains); omit for a plain task.",
-    )
-    text: str | None = Field(default=None, max_length=100_000, description="A plain task's statement.")
-    unknowns: dict[str, str] | None = Field(
-        default=None, description='A plain task\'s unknowns: name -> "Int" or "Real".'
-    )
-    constraints: list[str] | None = Field(
-        default=None, max_length=1000, description="A plain task's constraints, in the claim language."
-    )
-
-
 # ------------------------------------------------------------------ argument types
 
 Claims = Annotated[
@@ -267,6 +263,13 @@ Budget = Annotated[
     float,
     Field(gt=0, le=MAX_BUDGET_S, description=f"Seconds per claim, in (0, {MAX_BUDGET_S:g}]."),
 ]
+DetailArg = Annotated[
+    Detail,
+    Field(
+        description="summary (default): statuses, answers, counterexamples and messages; "
+        "full: also every certificate (and for solve_task the proof bundle)."
+    ),
+]
 AnswerText = Annotated[
     str,
     Field(min_length=1, max_length=MAX_TEXT_CHARS, description="An answer in LaTeX or plain text."),
@@ -276,7 +279,7 @@ AnswerText = Annotated[
 # ------------------------------------------------------------------ the work (sync, in threads)
 
 
-def _verify_claims(claims: list[str], budget_s: float) -> VerifyClaimsResult:
+def _verify_claims(claims: list[str], budget_s: float, detail: Detail = "full") -> VerifyClaimsResult:
     """Verify claims one after another; past MAX_CALL_S the rest are `unknown`."""
     from proofs.verdict import unknown
     from reasoning.api import verify
@@ -290,7 +293,10 @@ def _verify_claims(claims: list[str], budget_s: float) -> VerifyClaimsResult:
             verdict = unknown(shown, "budget", f"the call's total budget of {MAX_CALL_S:g} s ran out")
         else:
             verdict = verify(claim, budget_s=min(budget_s, left))
-        verdicts.append(VerdictOut.model_validate(verdict.to_json()))
+        data = verdict.to_json()
+        if detail == "summary":
+            data["certificate"] = None
+        verdicts.append(VerdictOut.model_validate(data))
     counts: dict[Status, int] = {"proved": 0, "refuted": 0, "unknown": 0, "invalid": 0}
     for verdict in verdicts:
         counts[verdict.status] += 1
@@ -302,13 +308,23 @@ def _verify_claims(claims: list[str], budget_s: float) -> VerifyClaimsResult:
     )
 
 
-def _check_answer(gold: str, prediction: str, budget_s: float) -> CheckAnswerResult:
+def _check_answer(gold: str, prediction: str, budget_s: float, detail: Detail = "full") -> CheckAnswerResult:
     from reasoning.equivalence import equivalent
 
-    return CheckAnswerResult.model_validate(equivalent(gold, prediction, budget_s=budget_s).to_json())
+    data = equivalent(gold, prediction, budget_s=budget_s).to_json()
+    if detail == "summary":
+        data["certificate"] = None
+    return CheckAnswerResult.model_validate(data)
 
 
-def _solve_task(task: dict[str, Any], budget_s: float, workers: int, seed: int, include_bundle: bool):
+def _solve_task(
+    task: dict[str, Any],
+    budget_s: float,
+    workers: int,
+    seed: int,
+    include_bundle: bool,
+    detail: Detail = "full",
+) -> SolveTaskResult:
     from reasoning.solving import VERIFY_BUDGET_S, solve
 
     result = solve(
@@ -321,7 +337,8 @@ def _solve_task(task: dict[str, Any], budget_s: float, workers: int, seed: int, 
     )
     data = result.to_json()
     bundle = None
-    if include_bundle and result.run is not None:
+    full = detail == "full"
+    if (include_bundle or full) and result.run is not None:
         from reasoning.bundle import build_bundle
 
         bundle = build_bundle(result.run)
@@ -331,7 +348,9 @@ def _solve_task(task: dict[str, Any], budget_s: float, workers: int, seed: int, 
         verified=data["verified"],
         status=data["status"],
         message=data["message"],
-        certificates=[Obligation.model_validate(c) for c in data["certificates"]],
+        certificates=[
+            Obligation.model_validate(c if full else {**c, "certificate": None}) for c in data["certificates"]
+        ],
         metrics=data["metrics"],
         elapsed_s=data["elapsed_s"],
         bundle=bundle,
@@ -396,6 +415,8 @@ def _domains() -> str:
         "text": "the statement",
         "unknowns": 'name -> "Int" or "Real"',
         "constraints": "claims over the unknowns, in the claim language",
+        "goal": '{"kind": "find", "unknowns": [...], "unique": bool} | {"kind": "all", "unknowns": [...]} '
+        '| {"kind": "decide", "claim": CLAIM} (default: find every unknown)',
     }
     return json.dumps({"domains": listing, "plain_task": plain}, indent=1, default=str)
 
@@ -442,22 +463,31 @@ def build_server(
             except ReasoningError as exc:  # InvalidArgument, TaskError: the caller's mistake
                 raise ToolError(str(exc)) from exc
 
-    @server.tool(annotations=read_only, structured_output=True)
-    async def verify_claims(claims: Claims, budget_s: Budget = 2.0) -> VerifyClaimsResult:
+    def tool(fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Register `fn` as a read-only tool; its description is its docstring without the
+        indentation the source gives it."""
+        description = inspect.cleandoc(fn.__doc__ or "")
+        return server.tool(annotations=read_only, structured_output=True, description=description)(fn)
+
+    @tool
+    async def verify_claims(
+        claims: Claims, budget_s: Budget = LIMITS.default_budget_s, detail: DetailArg = "summary"
+    ) -> VerifyClaimsResult:
         """Verify claims in the claim language (read reasoning://claim-language first).
 
         Each claim gets a verdict: proved, refuted (with an exact counterexample), unknown
-        (budget or fragment) or invalid (with line, column and expected tokens), plus a
-        certificate that check_certificate re-checks. Oversized claims are unknown or invalid
-        at once; the whole call is bounded by 120 s.
+        (budget or fragment) or invalid (with line, column and expected tokens); with
+        detail=full also a certificate that check_certificate re-checks. Claims too large to
+        compute are unknown at once; the whole call is bounded by 120 s.
         """
-        return await offload(_verify_claims, claims, budget_s)
+        return await offload(_verify_claims, claims, budget_s, detail)
 
-    @server.tool(annotations=read_only, structured_output=True)
+    @tool
     async def check_answer(
         gold: Annotated[AnswerText, Field(description="The reference answer (LaTeX or plain text).")],
         prediction: Annotated[AnswerText, Field(description="The answer to grade (LaTeX or plain text).")],
-        budget_s: Budget = 2.0,
+        budget_s: Budget = LIMITS.default_budget_s,
+        detail: DetailArg = "summary",
     ) -> CheckAnswerResult:
         """Decide whether `prediction` is mathematically the same answer as `gold`.
 
@@ -465,21 +495,21 @@ def build_server(
         mismatch (e.g. 1/2^99 vs 1/2^98, a set vs a tuple), otherwise null. Accepts LaTeX
         (\\boxed, \\frac, sets, intervals, tuples, x = 5, percents, degrees, units) and plain text.
         """
-        return await offload(_check_answer, gold, prediction, budget_s)
+        return await offload(_check_answer, gold, prediction, budget_s, detail)
 
-    @server.tool(annotations=read_only, structured_output=True)
+    @tool
     async def solve_task(
         task: Annotated[
-            TaskIn,
+            task_model(),  # type: ignore[valid-type]
             Field(
-                description='A plain task {"text", "unknowns", "constraints"} or a domain task '
-                '{"domain": NAME, ...fields} (see reasoning://domains).'
+                description='A domain task {"domain": NAME, ...that domain\'s fields} or a plain task '
+                '{"text", "unknowns", "constraints", "goal"} (see reasoning://domains).'
             ),
         ],
         budget_s: Annotated[
             float,
             Field(gt=0, le=MAX_SOLVE_S, description=f"Seconds for the whole run, in (0, {MAX_SOLVE_S:g}]."),
-        ] = 60.0,
+        ] = LIMITS.default_solve_budget_s,
         workers: Annotated[int, Field(ge=1, le=16, description="Workers running at once (capacity).")] = 4,
         seed: Annotated[
             int, Field(ge=0, le=2**32 - 1, description="Seed of the run (same seed, same trace).")
@@ -487,17 +517,19 @@ def build_server(
         include_bundle: Annotated[
             bool, Field(description="Also return the proof bundle (re-checkable with check_certificate).")
         ] = False,
+        detail: DetailArg = "summary",
     ) -> SolveTaskResult:
         """Solve a task with the fork/join engine; every answer is verified against the task.
 
-        Returns the answers, whether the final answer is proved (`verified`), the certificates of
-        its obligations and the run's metrics. A malformed task is an error naming the field; an
-        unsolvable one is not (its status and message say so).
+        Returns the answers, whether the final answer is proved (`verified`), its obligations
+        (with their certificates and the proof bundle when detail=full) and the run's metrics.
+        A malformed task is an error naming the field; an unsolvable one is not (its status and
+        message say so).
         """
-        data = task.model_dump(exclude_none=True)
-        return await offload(_solve_task, data, budget_s, workers, seed, include_bundle)
+        data = task_dict(task)
+        return await offload(_solve_task, data, budget_s, workers, seed, include_bundle, detail)
 
-    @server.tool(annotations=read_only, structured_output=True)
+    @tool
     async def check_certificate(
         certificate: Annotated[
             dict[str, Any],

@@ -78,10 +78,21 @@ class DecideGoal(_Closed):
 Goal = Annotated[FindGoal | AllGoal | DecideGoal, Field(discriminator="kind")]
 
 
+def _unknowns_schema(schema: dict[str, Any]) -> None:
+    """`unknowns` as JSON Schema says it: names by `propertyNames`, sorts as the values (pydantic
+    would write `patternProperties`, which lets any other key through with any value)."""
+    unknowns = schema["properties"]["unknowns"]
+    unknowns.pop("patternProperties", None)
+    unknowns["propertyNames"] = {"pattern": NAME_PATTERN}
+    unknowns["additionalProperties"] = {"type": "string", "enum": ["Int", "Real"]}
+
+
 class PlainTask(_Closed):
     """A plain engine task: unknowns, constraints over them (claims) and what to find (`goal`;
     default: find every unknown). A task with text alone is refused unless the text is a claim
     to decide."""
+
+    model_config = ConfigDict(json_schema_extra=_unknowns_schema)
 
     text: str = Field(max_length=MAX_TEXT_CHARS, description="The statement, for people and models.")
     unknowns: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Literal["Int", "Real"]] = Field(

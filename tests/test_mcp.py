@@ -27,6 +27,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from reasoning.mcp_server import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI, is_loopback
+from reasoning.server_limits import LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = {"verify_claims", "check_answer", "solve_task", "check_certificate"}
@@ -126,9 +127,9 @@ def test_lists_the_four_tools_with_typed_input_and_output_schemas(session):
     claims = tools["verify_claims"].input_schema
     assert claims["required"] == ["claims"]
     assert claims["properties"]["claims"]["minItems"] == 1
-    assert claims["properties"]["claims"]["maxItems"] == 100
+    assert claims["properties"]["claims"]["maxItems"] == LIMITS.max_items
     assert claims["properties"]["budget_s"]["exclusiveMinimum"] == 0
-    assert claims["properties"]["budget_s"]["maximum"] == 30
+    assert claims["properties"]["budget_s"]["maximum"] == LIMITS.max_budget_s
     assert "claim language" in claims["properties"]["claims"]["description"]
     assert set(tools["check_answer"].input_schema["required"]) == {"gold", "prediction"}
     assert tools["solve_task"].input_schema["required"] == ["task"]
@@ -153,7 +154,7 @@ def test_resources_document_the_claim_language_and_the_domains(session):
     from reasoning.domains import names
 
     assert [d["domain"] for d in domains["domains"]] == names()
-    assert set(domains["plain_task"]) == {"text", "unknowns", "constraints"}
+    assert set(domains["plain_task"]) == {"text", "unknowns", "constraints", "goal"}
 
 
 def _squash(text: str) -> str:
@@ -175,7 +176,8 @@ def test_the_claim_language_text_follows_the_readme():
 
 
 def test_verify_claims_gives_verdicts_with_certificates_and_counterexamples(session):
-    out = _ok(session.call("verify_claims", {"claims": ["(x + 1)^2 = x^2 + 2x + 1", "x / x = 1", "1 + (2"]}))
+    claims = ["(x + 1)^2 = x^2 + 2x + 1", "x / x = 1", "1 + (2"]
+    out = _ok(session.call("verify_claims", {"claims": claims, "detail": "full"}))
     proved, refuted, invalid = out["verdicts"]
     assert proved["status"] == "proved" and proved["certificate"]["kind"] in ("polynomial", "smt", "sympy")
     assert refuted["status"] == "refuted"
@@ -198,26 +200,32 @@ def test_verify_claims_gives_verdicts_with_certificates_and_counterexamples(sess
 
 def test_a_claim_proved_in_a_sympy_worker_process_keeps_the_stdio_wire_clean(session):
     """SymPy runs in child processes; nothing they write may reach the JSON-RPC stream."""
-    out = _ok(session.call("verify_claims", {"claims": ["sin(x)^2 + cos(x)^2 = 1"], "budget_s": 10}))
+    claims = ["sin(x)^2 + cos(x)^2 = 1"]
+    out = _ok(session.call("verify_claims", {"claims": claims, "budget_s": 10, "detail": "full"}))
     verdict = out["verdicts"][0]
     assert verdict["status"] == "proved" and verdict["backend"] == "sympy", verdict
     assert _ok(session.call("check_certificate", {"certificate": verdict["certificate"]}))["ok"] is True
 
 
 def test_hostile_claims_come_back_unknown_or_invalid_within_budget(session):
-    hostile = ["2^2^2^2^100 = 5", "(" * 100_000 + "1" + ")" * 100_000 + " = 1", "1000000! = 1"]
+    deep = "(" * 9_000 + "1" + ")" * 9_000 + " = 1"  # within the length limit, far past the nesting limit
+    hostile = ["2^2^2^2^100 = 5", deep, "1000000! = 1"]
     started = time.perf_counter()
     out = _ok(session.call("verify_claims", {"claims": hostile, "budget_s": 2}, timeout=30))
     elapsed = time.perf_counter() - started
     assert [v["status"] in ("unknown", "invalid") for v in out["verdicts"]] == [True] * 3, out["counts"]
     assert elapsed < 10, f"hostile claims took {elapsed:.1f} s"
     assert len(out["verdicts"][1]["claim"]) < 300  # the echo of a huge claim is shortened
-    # The server is unharmed.
+    # The server is unharmed; a claim past the length limit is refused by the schema.
     assert _ok(session.call("verify_claims", {"claims": ["1 + 1 = 2"]}))["all_proved"] is True
+    too_long = "1" * LIMITS.max_claim_chars + " = 1"
+    assert f"at most {LIMITS.max_claim_chars} characters" in _error_text(
+        session.call("verify_claims", {"claims": [too_long]})
+    )
 
 
 def test_check_answer_decides_equivalence(session):
-    same = _ok(session.call("check_answer", {"gold": r"\frac{1}{2}", "prediction": "0.5"}))
+    same = _ok(session.call("check_answer", {"gold": r"\frac{1}{2}", "prediction": "0.5", "detail": "full"}))
     assert same["equivalent"] is True and same["status"] == "proved"
     assert same["certificate"]["kind"] == "equivalence"
     different = _ok(session.call("check_answer", {"gold": "1/2^{99}", "prediction": "1/2^{98}"}))
@@ -230,7 +238,7 @@ def test_check_answer_decides_equivalence(session):
 
 
 def test_solve_task_returns_verified_answers_and_a_bundle_that_rechecks(session):
-    out = _ok(session.call("solve_task", {"task": PLAIN_TASK, "budget_s": 30, "include_bundle": True}))
+    out = _ok(session.call("solve_task", {"task": PLAIN_TASK, "budget_s": 30, "detail": "full"}))
     assert out["verified"] is True and out["status"] == "proved"
     assert out["answers"] == ["x = 6\ny = 4"]
     assert out["certificates"] and all(c["certificate"] for c in out["certificates"])
@@ -244,7 +252,7 @@ def test_solve_task_returns_verified_answers_and_a_bundle_that_rechecks(session)
     tampered["answer"]["text"] = "x = 7\ny = 3"
     report = _ok(session.call("check_certificate", {"certificate": tampered}))
     assert report["ok"] is False and report["failed"]
-    # Without include_bundle no bundle is sent.
+    # With the default detail (summary) no bundle is sent.
     assert _ok(session.call("solve_task", {"task": PLAIN_TASK}))["bundle"] is None
 
 
@@ -263,7 +271,7 @@ def test_solve_task_solves_a_domain_task(session):
         pytest.skip(f"none of {sorted(DOMAIN_EXAMPLES)} is registered yet (registered: {names()})")
     domain = available[0]
     task = {"domain": domain, **DOMAIN_EXAMPLES[domain]}
-    out = _ok(session.call("solve_task", {"task": task, "budget_s": 30}))
+    out = _ok(session.call("solve_task", {"task": task, "budget_s": 30, "detail": "full"}))
     assert out["verified"] is True and out["status"] == "proved", out["message"]
     assert out["answers"] and out["task"]["domain"] == domain
     cert = out["certificates"][0]["certificate"]
@@ -275,19 +283,19 @@ BAD_ARGUMENTS = [
     ("verify_claims", {"claims": []}, "at least 1 item"),
     ("verify_claims", {"claims": "1 = 1"}, "valid list"),
     ("verify_claims", {"claims": [1]}, "valid string"),
-    ("verify_claims", {"claims": ["1 = 1"] * 101}, "at most 100 items"),
+    ("verify_claims", {"claims": ["1 = 1"] * (LIMITS.max_items + 1)}, f"at most {LIMITS.max_items} items"),
     ("verify_claims", {"claims": ["1 = 1"], "budget_s": 0}, "greater than 0"),
     ("verify_claims", {"claims": ["1 = 1"], "budget_s": 1e9}, "less than or equal to 30"),
     ("check_answer", {"gold": "1"}, "prediction"),
     ("check_answer", {"gold": "", "prediction": "1"}, "at least 1 character"),
-    ("solve_task", {"task": {"domain": "no-such-domain"}}, "unknown domain 'no-such-domain'"),
-    ("solve_task", {"task": {"text": "t", "unknowns": {"x": "Complex"}}}, "Int or Real"),
+    ("solve_task", {"task": {"domain": "no-such-domain"}}, "'no-such-domain' found using 'domain'"),
+    ("solve_task", {"task": {"text": "t", "unknowns": {"x": "Complex"}}}, "'Int' or 'Real'"),
     (
         "solve_task",
         {"task": {"text": "t", "unknowns": {"x": "Int"}, "constraints": ["x = ("]}},
         "does not parse",
     ),
-    ("solve_task", {"task": {}}, "names its 'domain'"),
+    ("solve_task", {"task": {}}, "text"),
     ("solve_task", {"task": PLAIN_TASK, "workers": 0}, "greater than or equal to 1"),
     ("check_certificate", {"certificate": {"no": "kind"}}, "no certificate found"),
     ("check_certificate", {"certificate": "smt"}, "valid dictionary"),

@@ -47,15 +47,15 @@ def test_the_base_url_alone_takes_the_servers_only_model():
 
 
 def test_a_server_with_several_models_asks_for_a_name():
-    with serve_app(_two_models_app()) as root:
-        with pytest.raises(InvalidArgument, match=r"serves 2 models \(alpha, beta\); name one"):
-            load_backend(f"openai:{root}/v1")
+    expected = r"serves 2 models \(alpha, beta\); name one"
+    with serve_app(_two_models_app()) as root, pytest.raises(InvalidArgument, match=expected):
+        load_backend(f"openai:{root}/v1")
 
 
 def test_a_model_the_server_does_not_list_is_refused_before_the_run():
-    with serve_model(ScriptedBackend(["x = 1"], name="served-one")) as root:
-        with pytest.raises(ModelUnavailable, match="has no model 'nope'.*served-one"):
-            solve(COUNTDOWN, worker_kind="llm", model=f"openai:{root}/v1/nope", out=False)
+    served = serve_model(ScriptedBackend(["x = 1"], name="served-one"))
+    with served as root, pytest.raises(ModelUnavailable, match="has no model 'nope'.*served-one"):
+        solve(COUNTDOWN, worker_kind="llm", model=f"openai:{root}/v1/nope", out=False)
 
 
 def test_an_unreachable_server_is_refused_before_the_run():
@@ -67,6 +67,5 @@ def test_an_unreachable_server_is_refused_before_the_run():
 
 
 def test_a_wrong_path_says_it_is_not_the_base_url():
-    with fault_server("html") as root:
-        with pytest.raises(BackendError, match="404.*base URL"):
-            load_backend(f"openai:{root}/api/v1")
+    with fault_server("html") as root, pytest.raises(BackendError, match="404.*base URL"):
+        load_backend(f"openai:{root}/api/v1")

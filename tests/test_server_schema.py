@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -94,8 +94,14 @@ def test_the_caps_in_the_document_are_the_ones_the_handlers_enforce():
     client = TestClient(APP)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     cap = SETTINGS.max_budget_s
-    assert client.post("/v1/verify", json={"claims": ["1 = 1"], "budget_s": cap}, headers=auth).status_code == 200
-    assert client.post("/v1/verify", json={"claims": ["1 = 1"], "budget_s": cap * 1.5}, headers=auth).status_code == 422
+    assert (
+        client.post("/v1/verify", json={"claims": ["1 = 1"], "budget_s": cap}, headers=auth).status_code
+        == 200
+    )
+    assert (
+        client.post("/v1/verify", json={"claims": ["1 = 1"], "budget_s": cap * 1.5}, headers=auth).status_code
+        == 422
+    )
     longest = "1" * (SETTINGS.max_claim_chars - 4) + " = 1"
     assert client.post("/v1/verify", json={"claims": [longest]}, headers=auth).status_code == 200
     assert client.post("/v1/verify", json={"claims": [longest + " "]}, headers=auth).status_code == 422

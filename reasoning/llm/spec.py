@@ -81,7 +81,9 @@ def parse_model_spec(spec: str | None) -> ModelSpec:
     return ModelSpec("local", path=str(Path(path).expanduser()))
 
 
-def served_models(base_url: str, *, api_key: str | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> list[str]:
+def served_models(
+    base_url: str, *, api_key: str | None = None, timeout_s: float = PROBE_TIMEOUT_S
+) -> list[str]:
     """The model ids an OpenAI-compatible server at `base_url` (ending in `/v1`) lists at
     `/models`. BackendError ("unavailable": unreachable; "http": an error status; "protocol":
     not an OpenAI model list) says what went wrong, with the URL."""

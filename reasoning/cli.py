@@ -8,13 +8,26 @@ refuted, unknown or invalid, 2 for usage errors (a missing file, bad options).
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
+from collections import Counter
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import typer
+import typer.rich_utils
 from rich.console import Console
 from rich.markup import escape
+
+from reasoning.server_limits import LIMITS
+
+#: Help width when stdout is not a terminal (a pipe, a file, a test runner): wide enough that
+#: help lines are not cut at 80 columns. A terminal gets its own width; TERMINAL_WIDTH wins.
+HELP_WIDTH = 120
+if not os.environ.get("TERMINAL_WIDTH") and not sys.stdout.isatty():
+    typer.rich_utils.MAX_WIDTH = int(os.environ.get("COLUMNS") or 0) or HELP_WIDTH
 
 app = typer.Typer(
     help="A verified reasoning engine: every claim is checked by exact arithmetic, Z3 or SymPy, "
@@ -23,8 +36,44 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# emoji=False: user text such as `:x:` is printed as written, never as an emoji.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
+
+
+def package_version() -> str:
+    """The installed `reasoning` version ("0+unknown" when running from a source tree)."""
+    try:
+        return metadata.version("reasoning")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"reason {package_version()}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """A verified reasoning engine: every claim is checked by exact arithmetic, Z3 or SymPy, and
+    comes back proved, refuted (with a counterexample), unknown or invalid, with a certificate
+    anyone can re-check."""
+
+
+def summary_line(statuses: Counter, elapsed_s: float, noun: str) -> str:
+    """`500 claims in 12.3 s: 480 proved, 10 refuted, 5 unknown, 5 invalid` (zero counts left out)."""
+    total = sum(statuses.values())
+    order = ["proved", "equivalent", "not equivalent", "refuted", "unknown", "invalid"]
+    keys = [k for k in order if statuses.get(k)] + sorted(k for k in statuses if k not in order)
+    counts = ", ".join(f"{statuses[k]} {k}" for k in keys)
+    return f"{total} {noun}{'' if total == 1 else 's'} in {elapsed_s:.1f} s: {counts or 'none'}"
+
 
 _STYLE = {"proved": "green", "refuted": "red", "unknown": "yellow", "invalid": "magenta"}
 _MARK = {"proved": "✔", "refuted": "✘", "unknown": "?", "invalid": "!"}
@@ -80,11 +129,19 @@ def verify(
         None, "--file", "-f", help="Read claims from a file, one per line ('-' for stdin)."
     ),
     budget: float = typer.Option(
-        2.0, "--budget", "-b", help="Seconds allowed per claim.", min=0.001, max=3600
+        LIMITS.default_budget_s,
+        "--budget",
+        "-b",
+        help="Seconds allowed per claim.",
+        min=0.001,
+        max=LIMITS.budget_ceiling_s,
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per claim, in input order."),
 ) -> None:
-    """Verify claims: proved, refuted (with a counterexample), unknown or invalid."""
+    """Verify claims: proved, refuted (with a counterexample), unknown or invalid.
+
+    With --file a summary line ends the output (counts per status and the time; on stderr with
+    --json, so stdout stays JSON lines)."""
     from reasoning.api import verify as verify_one
 
     items: list[tuple[int | None, str]] = [(None, c) for c in claims or []]
@@ -94,6 +151,8 @@ def verify(
         err.print("[red]error:[/] give claims as arguments or with --file")
         raise typer.Exit(2)
     all_proved = True
+    statuses: Counter = Counter()
+    started = time.perf_counter()
     with _progress(len(items), not as_json) as progress:
         task = progress.add_task("verifying", total=len(items))
         for line_number, text in items:
@@ -101,6 +160,7 @@ def verify(
             if line_number is not None:
                 verdict["line"] = line_number
             all_proved &= verdict["status"] == "proved"
+            statuses[verdict["status"]] += 1
             progress.advance(task)
             if as_json:
                 _print_json(verdict)
@@ -108,6 +168,10 @@ def verify(
                 _show_verdict(
                     verdict, text.strip() if line_number is None else f"{line_number}: {text.strip()}"
                 )
+    if file is not None:
+        (err if as_json else out).print(
+            escape(summary_line(statuses, time.perf_counter() - started, "claim"))
+        )
     raise typer.Exit(0 if all_proved else 1)
 
 
@@ -138,11 +202,19 @@ def equiv(
     prediction: str = typer.Argument(None, help="The answer to judge, e.g. '0.5'."),
     file: Path = typer.Option(None, "--file", "-f", help='JSONL file of {"gold": ..., "prediction": ...}.'),
     budget: float = typer.Option(
-        2.0, "--budget", "-b", help="Seconds allowed per pair.", min=0.001, max=3600
+        LIMITS.default_budget_s,
+        "--budget",
+        "-b",
+        help="Seconds allowed per pair.",
+        min=0.001,
+        max=LIMITS.budget_ceiling_s,
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair, in input order."),
 ) -> None:
-    """Judge whether a predicted answer is mathematically equivalent to the gold answer."""
+    """Judge whether a predicted answer is mathematically equivalent to the gold answer.
+
+    With --file a summary line ends the output (counts per outcome and the time; on stderr with
+    --json)."""
     from reasoning.equivalence import equivalent
 
     pairs: list = []
@@ -157,6 +229,8 @@ def equiv(
         err.print("[red]error:[/] give GOLD and PREDICTION, or --file pairs.jsonl")
         raise typer.Exit(2)
     all_equivalent = True
+    outcomes: Counter = Counter()
+    started = time.perf_counter()
     with _progress(len(pairs), not as_json) as progress:
         task = progress.add_task("comparing", total=len(pairs))
         for item in pairs:
@@ -180,6 +254,9 @@ def equiv(
                 if item[0] is not None:
                     record["line"] = item[0]
                 all_equivalent &= record["equivalent"] is True
+            outcomes[
+                {True: "equivalent", False: "not equivalent", None: record["status"]}[record["equivalent"]]
+            ] += 1
             if as_json:
                 _print_json(record)
             else:
@@ -193,6 +270,8 @@ def equiv(
                 )
                 if record.get("message") and record["equivalent"] is not True:
                     out.print(f"    [dim]{escape(record['message'])}[/]")
+    if file is not None:
+        (err if as_json else out).print(escape(summary_line(outcomes, time.perf_counter() - started, "pair")))
     raise typer.Exit(0 if all_equivalent else 1)
 
 
@@ -294,9 +373,12 @@ from reasoning.cli_solve import domains as _domains_command  # noqa: E402
 from reasoning.cli_solve import eval_app as _eval_app  # noqa: E402
 from reasoning.cli_solve import solve as _solve_command  # noqa: E402
 
-app.command("solve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
-    _solve_command
-)
+# No automatic --help: `reason solve DOMAIN --help` shows that domain's fields (cli_solve.solve).
+app.command(
+    "solve",
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(_solve_command)
 app.command("domains")(_domains_command)
 app.add_typer(_eval_app, name="eval")
 
@@ -315,3 +397,7 @@ app.command("serve-model")(_serve_model_command)
 
 def main() -> None:  # pragma: no cover - entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m reasoning.cli`
+    main()

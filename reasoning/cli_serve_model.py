@@ -8,6 +8,7 @@ without one the server only listens on loopback and refuses any other address (e
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 from pathlib import Path
@@ -17,11 +18,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from reasoning.api import InvalidArgument
-from reasoning.cli_serve import TOKEN_ENV, read_token
+from reasoning.cli_serve import TOKEN_ENV, bind_socket, read_token, url_of
 from reasoning.llm.base import ModelBackend
 from reasoning.server_limits import is_loopback
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def serve_model(
@@ -29,7 +30,7 @@ def serve_model(
         "local",
         "--model",
         help="What to serve: 'local' (the packaged SmolLM2-135M-Instruct), a local model directory "
-        "or .gguf file, or openai:http://host:port/v1/MODEL (a proxy).",
+        "or .gguf file, or openai:http://host:port/v1[/MODEL] (a proxy).",
     ),
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on (not loopback: a token is required)."
@@ -56,7 +57,9 @@ def serve_model(
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn's log level."),
 ) -> None:
     """Serve a model as an OpenAI-compatible API: /v1/chat/completions (streaming), /v1/models,
-    /healthz. Point the engine at it with --model openai:http://HOST:PORT/v1/MODEL.
+    /healthz. Point the engine at it with --model openai:http://HOST:PORT/v1 (the URL it prints).
+
+    The port is bound before the model is loaded: a port in use is an error at once.
     """
     try:
         token = read_token(token_file)
@@ -68,12 +71,19 @@ def serve_model(
         from reasoning.llm.spec import load_backend, parse_model_spec
 
         spec = parse_model_spec(model)
-        options = {"batching": not no_batching, "max_batch": max_batch} if spec.kind == "local" else {}
-        backend = load_backend(spec, **options)
+        sock = bind_socket(host, port)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     from reasoning.llm.base import BackendError
+
+    try:
+        options = {"batching": not no_batching, "max_batch": max_batch} if spec.kind == "local" else {}
+        backend = load_backend(spec, **options)
+    except (InvalidArgument, BackendError) as exc:
+        sock.close()
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
 
     if preload and hasattr(backend, "load"):
         err.print(f"loading model {escape(str(spec))}…")
@@ -81,13 +91,14 @@ def serve_model(
         try:
             backend.load()
         except BackendError as exc:
+            sock.close()
             err.print(f"[red]error:[/] cannot load the model: {escape(str(exc))}")
             raise typer.Exit(1) from exc
         err.print(f"loaded {escape(backend.name)} in {time.perf_counter() - started:.1f} s")
     _run(
         backend,
+        sock,
         host=host,
-        port=port,
         token=token,
         max_body_bytes=max_body_bytes,
         json_output=json_output,
@@ -97,35 +108,21 @@ def serve_model(
 
 def _run(
     backend: ModelBackend,
+    sock: socket.socket,
     *,
     host: str,
-    port: int,
     token: str | None,
     max_body_bytes: int,
     json_output: bool,
     log_level: str,
 ) -> None:
-    """Serve `backend` with uvicorn until interrupted; announce the URL once listening."""
-    import socket
-
+    """Serve `backend` on the bound `sock` with uvicorn until interrupted; announce the URL
+    once listening."""
     import uvicorn
 
     from reasoning.llm.model_server import create_app
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        err.print(
-            f"[red]error:[/] cannot listen on {escape(host)}:{port}: {escape(exc.strerror or str(exc))}"
-        )
-        raise typer.Exit(2) from exc
-    bound_port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{bound_port}/v1"
+    url = url_of(host, sock) + "/v1"
     app = create_app(backend, token=token, max_body_bytes=max_body_bytes)
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False))
     startup = server.startup

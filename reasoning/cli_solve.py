@@ -25,8 +25,8 @@ from rich.text import Text
 
 from reasoning.api import InvalidArgument
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 _BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -90,6 +90,29 @@ def _scalar(flag: str, kind: str, value: str) -> Any:
     return value
 
 
+_VALUES = {"int": "INT", "ints": "INT ...", "str": "TEXT", "strs": "TEXT ...", "bool": "", "float": "NUMBER"}
+
+
+def domain_help(domain) -> str:
+    """The help of `reason solve DOMAIN`: what the domain solves and its fields as flags."""
+    lines = [
+        f"Usage: reason solve {domain.name} [FIELDS] [OPTIONS]",
+        "",
+        f"{domain.name}: {domain.summary}",
+        "",
+    ]
+    lines.append("Fields:")
+    for name, spec in domain.fields.items():
+        flag = f"--{name.replace('_', '-')}"
+        if spec.kind == "bool":
+            flag += f" / --no-{name.replace('_', '-')}"
+        flag = f"{flag} {_VALUES.get(spec.kind, '')}".rstrip()
+        note = "required" if spec.required else f"default: {json.dumps(spec.default)}"
+        lines.append(f"  {flag:<34} {spec.help} [{note}]")
+    lines += ["", "Options (--workers, --model, --budget, --json, ...): reason solve --help"]
+    return "\n".join(lines)
+
+
 def _read_task_file(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -149,6 +172,16 @@ def solve(
     from reasoning.domains import get
     from reasoning.solving import solve as run_solve
 
+    if "--help" in ctx.args or domain == "--help":  # the command has no automatic --help
+        if domain is None or domain == "--help":
+            typer.echo(ctx.get_help())
+            raise typer.Exit(0)
+        try:
+            typer.echo(domain_help(get(domain)))
+        except InvalidArgument as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+        raise typer.Exit(0)
     try:
         kind, capacity = _worker_options(workers, capacity)
         if task_file is not None:

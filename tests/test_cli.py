@@ -89,3 +89,53 @@ def test_equiv_single_pair_human_output():
     result = runner.invoke(app, ["equiv", "\\frac{\\pi}{2}", "\\pi/2"])
     assert result.exit_code == 0
     assert "equivalent" in result.stdout
+
+
+# ------------------------------------------------------------------ contracts of the command line
+
+
+def test_version_prints_the_package_version():
+    from reasoning.cli import package_version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"reason {package_version()}"
+
+
+def test_verify_over_a_file_ends_with_a_summary_line(tmp_path):
+    path = tmp_path / "claims.txt"
+    path.write_text("1 = 1\n2 = 3\n1 + = 2\n2^10 = 1024\n")
+    result = runner.invoke(app, ["verify", "--file", str(path)])
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("4 claims in ") and last.endswith(": 2 proved, 1 refuted, 1 invalid"), last
+    as_json = runner.invoke(app, ["verify", "--json", "--file", str(path)])
+    assert [json.loads(line)["status"] for line in as_json.stdout.splitlines()]  # stdout stays JSON lines
+    assert "4 claims in " in as_json.stderr
+
+
+def test_equiv_over_a_file_ends_with_a_summary_line(tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"gold": "1/2", "prediction": "0.5"}\n{"gold": "1", "prediction": "2"}\nnot json\n')
+    last = runner.invoke(app, ["equiv", "--file", str(pairs)]).stdout.strip().splitlines()[-1]
+    assert last.startswith("3 pairs in ") and "1 equivalent, 1 not equivalent, 1 invalid" in last, last
+
+
+def test_user_text_is_printed_as_written_not_as_markup_or_emoji():
+    result = runner.invoke(app, ["verify", "a:x: = [b]c:smile:"])
+    assert ":x:" in result.stdout and "[b]c:smile:" in result.stdout and "❌" not in result.stdout
+
+
+def test_help_is_not_cut_at_80_columns():
+    result = runner.invoke(app, ["solve", "--help"])
+    assert result.exit_code == 0
+    assert "reason solve countdown --numbers 25 50 75 100 3 6 --target 952 --solutions 4" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) > 80
+
+
+def test_solve_domain_help_lists_that_domains_fields():
+    result = runner.invoke(app, ["solve", "countdown", "--help"])
+    assert result.exit_code == 0
+    assert "--numbers INT ..." in result.stdout and "--target INT" in result.stdout
+    assert "required" in result.stdout and "--grid" not in result.stdout
+    sudoku = runner.invoke(app, ["solve", "sudoku", "--help"]).stdout
+    assert "--grid" in sudoku and "--numbers" not in sudoku
+    assert runner.invoke(app, ["solve", "no-such-domain", "--help"]).exit_code == 2

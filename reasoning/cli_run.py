@@ -22,8 +22,8 @@ from rich.text import Text
 
 from reasoning.api import InvalidArgument
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 def _goal_from_options(find: str | None, unique: bool, all_: bool, decide: str | None):

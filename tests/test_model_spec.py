@@ -69,3 +69,18 @@ def test_an_unreachable_server_is_refused_before_the_run():
 def test_a_wrong_path_says_it_is_not_the_base_url():
     with fault_server("html") as root, pytest.raises(BackendError, match="404.*base URL"):
         load_backend(f"openai:{root}/api/v1")
+
+
+def test_the_cli_refuses_an_unreachable_model_before_the_run_and_prints_the_spec_as_written():
+    from typer.testing import CliRunner
+
+    from reasoning.cli import app
+
+    port = free_port()
+    spec = f"openai:http://127.0.0.1:{port}/x:"
+    args = ["solve", "arithmetic", "--expression", "1+1", "--workers", "llm", "--model", spec]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "cannot reach" in result.stderr and "❌" not in result.stderr
+    assert f"127.0.0.1:{port}/x:" in result.stderr.replace("\n", "")
+    assert "answer" not in result.stdout  # no run took place

@@ -381,7 +381,8 @@ def eval_reasoning_gym(
         if show or (index + 1) % max(1, size // 10) == 0 or index + 1 == size:
             done = sum(1 for i in items if i["score"] == 1.0)
             err.print(
-                f"[dim]{escape(task)}: {index + 1}/{size} items, {done} scored 1.0[/]", end="\r" if show else "\n"
+                f"[dim]{escape(task)}: {index + 1}/{size} items, {done} scored 1.0[/]",
+                end="\r" if show else "\n",
             )
     summary = _eval_summary(task, size, seed, items)
     if as_json:

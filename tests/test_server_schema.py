@@ -132,3 +132,41 @@ def test_the_task_schema_has_one_closed_schema_per_domain_and_the_plain_task_wit
     plain = components["PlainTask"]
     assert {"text", "unknowns", "constraints", "goal"} <= set(plain["properties"])
     assert {"FindGoal", "AllGoal", "DecideGoal"} <= set(components)
+
+
+def test_the_readme_limits_table_is_the_limits_the_code_uses():
+    from pathlib import Path
+
+    from reasoning.server_limits import LIMITS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("**Limits.**", 1)[1].split("\n\n", 2)[1]
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in table.splitlines()[2:]}
+
+    def n(value: float) -> str:
+        return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+    assert rows["characters per claim or answer"] == n(LIMITS.max_claim_chars)
+    assert rows["claims, pairs or certificates per request"] == n(LIMITS.max_items)
+    assert rows["request body"] == f"{n(LIMITS.max_body_bytes)} bytes"
+    assert rows["budget per claim, pair or certificate"] == (
+        f"{n(LIMITS.default_budget_s)} s default, at most {n(LIMITS.max_budget_s)} s"
+    )
+    assert rows["budget per solve run"] == (
+        f"{n(LIMITS.default_solve_budget_s)} s default, at most {n(LIMITS.max_solve_budget_s)} s"
+    )
+    assert rows["any budget"] == f"at most {n(LIMITS.budget_ceiling_s)} s"
+    assert f"Limits: {n(LIMITS.max_claim_chars)} characters" in readme  # the claim language's own
+
+
+def test_a_claim_as_long_as_the_readme_allows_is_accepted_and_a_flag_changes_the_limit():
+    from reasoning.server_limits import LIMITS
+
+    claim = "1" * 14_000 + " = 1"
+    app = create_app(Settings(port=0, workers=1))
+    response = TestClient(app).post("/v1/verify", json={"claims": [claim]})
+    assert response.status_code == 200, response.text
+    assert LIMITS.max_claim_chars == 20_000
+    small = create_app(Settings(port=0, workers=1, max_claim_chars=100))
+    response = TestClient(small).post("/v1/verify", json={"claims": [claim]})
+    assert response.status_code == 422 and "the limit is 100" in response.json()["message"]

@@ -71,6 +71,7 @@ def test_stop_scanner_matches_str_find_whatever_the_chunking(text: str, cuts: li
         ("openai:http://127.0.0.1:8000/v1/smollm2", "openai", "http://127.0.0.1:8000/v1", "smollm2"),
         ("openai:https://host/v1/org/model-7b", "openai", "https://host/v1", "org/model-7b"),
         ("openai:http://host:11434/api/llama3", "openai", "http://host:11434/api", "llama3"),
+        ("openai:http://host/v1/", "openai", "http://host/v1", None),  # the server's only model
     ],
 )
 def test_model_specs(spec, kind, base_url, model) -> None:
@@ -79,7 +80,7 @@ def test_model_specs(spec, kind, base_url, model) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["openai:ftp://host/v1/m", "openai:http:///v1/m", "openai:http://host/v1/", "/no/such/model/dir"]
+    "spec", ["openai:ftp://host/v1/m", "openai:http:///v1/m", "openai:http://host/", "/no/such/model/dir"]
 )
 def test_bad_model_specs_say_what_is_expected(spec) -> None:
     with pytest.raises(InvalidArgument, match="--model"):

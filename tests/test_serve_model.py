@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from llm_servers import openai_spec, serve_model
+from llm_servers import serve_model
 from typer.testing import CliRunner
 
 from reasoning.cli import app
@@ -92,7 +92,7 @@ def test_serve_model_as_a_proxy_streams_and_requires_its_token(tmp_path):
     with (
         serve_model(scripted) as upstream,
         serve_model_process(
-            "--model", openai_spec(upstream, "up"), "--token-file", str(token_file), ready_timeout_s=60
+            "--model", f"openai:{upstream}/v1", "--token-file", str(token_file), ready_timeout_s=60
         ) as ready,
     ):
         assert ready["url"].startswith("http://127.0.0.1:") and ready["url"].endswith("/v1")

@@ -30,7 +30,7 @@ def serve_model(
         "local",
         "--model",
         help="What to serve: 'local' (the packaged SmolLM2-135M-Instruct), a local model directory "
-        "or .gguf file, or openai:http://host:port/v1[/MODEL] (a proxy).",
+        "or .gguf file, or openai:http://host:port/v1 or .../v1/MODEL (a proxy).",
     ),
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on (not loopback: a token is required)."

@@ -137,7 +137,7 @@ def solve(
         None,
         "--model",
         help="The model: 'local' (the packaged SmolLM2-135M-Instruct, the default), a local model "
-        "directory or GGUF file, or openai:http://host:port/v1/MODEL.",
+        "directory or GGUF file, or openai:http://host:port/v1 (the server's only model) or .../v1/MODEL.",
     ),
     organizer: str = typer.Option("planner", "--organizer", help="Organizer: planner (the domain's) or llm."),
     max_tokens: int = typer.Option(256, "--max-tokens", min=1, max=32768, help="Tokens per model reply."),

@@ -139,3 +139,12 @@ def test_solve_domain_help_lists_that_domains_fields():
     sudoku = runner.invoke(app, ["solve", "sudoku", "--help"]).stdout
     assert "--grid" in sudoku and "--numbers" not in sudoku
     assert runner.invoke(app, ["solve", "no-such-domain", "--help"]).exit_code == 2
+
+
+def test_every_command_renders_its_help():
+    """Help texts are rich markup: a stray `[/x]` in one would crash `--help`."""
+    commands = ["verify", "equiv", "check", "run", "solve", "domains", "serve", "mcp", "serve-model"]
+    for command in [*commands, "eval reasoning-gym"]:
+        result = runner.invoke(app, [*command.split(), "--help"])
+        assert result.exit_code == 0, (command, result.output[-500:])
+        assert "Usage" in result.stdout

@@ -28,7 +28,6 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
@@ -171,13 +170,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings, app.state.pool, app.state.gate = settings, pool, gate
 
     def openapi() -> dict[str, Any]:
-        """The document with this server's caps written in (see `tighten_openapi`)."""
-        if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title, version=app.version, summary=app.summary, routes=app.routes
-            )
-            app.openapi_schema = tighten_openapi(document, settings)
-        return app.openapi_schema
+        """FastAPI's document (built once, cached) with this server's caps written in; writing
+        them is idempotent (see `tighten_openapi`)."""
+        return tighten_openapi(FastAPI.openapi(app), settings)
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(Guard, settings=settings, gate=gate)

@@ -317,6 +317,14 @@ def tighten_openapi(document: dict[str, Any], settings: Settings) -> dict[str, A
     """Write `settings`' caps into the request schemas of an OpenAPI `document` (in place):
     budgets' maximum, items per request, characters per claim or answer. The handlers enforce
     the same numbers, so a request the document admits is a request the server accepts."""
+    document.setdefault("info", {})["description"] = (
+        f"Limits of this server: at most {settings.max_claims} claims, pairs or certificates per "
+        f"request, {settings.max_claim_chars} characters per claim or answer, "
+        f"{settings.max_body_bytes} bytes per body (413 beyond), budget_s up to "
+        f"{settings.max_budget_s:g} s per claim, pair or certificate (default "
+        f"{settings.default_budget_s:g} s) and up to {settings.max_solve_budget_s:g} s per solve run "
+        f"(default {settings.default_solve_budget_s:g} s)."
+    )
     components = document.get("components", {}).get("schemas", {})
     caps = {
         "VerifyRequest": settings.max_budget_s,

@@ -170,3 +170,9 @@ def test_a_claim_as_long_as_the_readme_allows_is_accepted_and_a_flag_changes_the
     small = create_app(Settings(port=0, workers=1, max_claim_chars=100))
     response = TestClient(small).post("/v1/verify", json={"claims": [claim]})
     assert response.status_code == 422 and "the limit is 100" in response.json()["message"]
+
+
+def test_the_document_describes_the_body_limit_no_schema_can_state():
+    info = APP.openapi()["info"]["description"]
+    assert f"{SETTINGS.max_body_bytes} bytes per body" in info
+    assert f"at most {SETTINGS.max_claims} claims" in info

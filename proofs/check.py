@@ -250,3 +250,115 @@ def certified_truth(cert: Any) -> bool | None:
         mode, _, _ = split_prefix(formula)
         return (cert["expect"] == "unsat") == (mode == "validity")
     return None
+
+
+# ---------------------------------------------------------------- sealed verdicts
+
+#: The statuses a verdict may record; only the first two claim a proof.
+VERDICT_STATUSES = ("proved", "refuted", "unknown", "invalid")
+
+
+def established(cert: Any) -> bool | None:
+    """What a certificate establishes once it re-checks: True (the claim holds, the answers are
+    equivalent), False (refuted, not equivalent) or None (it establishes nothing). No re-check."""
+    if isinstance(cert, dict) and cert.get("kind") == "equivalence":
+        value = cert.get("equivalent")
+        return value if isinstance(value, bool) else None
+    return certified_truth(cert)
+
+
+def _same_claim(recorded: Any, certified: Any) -> bool:
+    """Is the certificate's claim the verdict's claim (as written or after parsing both)?"""
+    if not isinstance(recorded, str) or not isinstance(certified, str):
+        return False
+    if recorded == certified:
+        return True
+    a, b = parse_claim(recorded), parse_claim(certified)
+    return not isinstance(a, ParseFailure) and not isinstance(b, ParseFailure) and a == b
+
+
+def _no_proof(status: str, message: Any) -> CheckReport:
+    why = f": {message}" if isinstance(message, str) and message else ""
+    return CheckReport(False, f"{status}: this verdict proves nothing{why}", {"status": "no proof"})
+
+
+def is_equivalence_result(verdict: Any) -> bool:
+    """Does this JSON look like an equivalence result (`reason equiv --json`)?"""
+    return isinstance(verdict, dict) and "equivalent" in verdict and "gold" in verdict
+
+
+def check_verdict(verdict: Any, *, use_cvc5: bool = True) -> CheckReport:
+    """Re-check a verdict (`reason verify --json`) or an equivalence result (`reason equiv
+    --json`): its certificate must re-check and establish exactly the recorded status.
+
+    A certificate that proves supports `proved` only, one that refutes `refuted` only;
+    `equivalent: true` needs a certificate proving equivalence and `false` one proving a
+    difference. `unknown` and `invalid` verdicts prove nothing, so they never pass: the report
+    says so with `checks == {"status": "no proof"}`. Never raises.
+    """
+    if not isinstance(verdict, dict):
+        return _fail("a verdict is a JSON object")
+    status = verdict.get("status")
+    if status not in VERDICT_STATUSES:
+        return _fail(f"status {status!r} is not one of {', '.join(VERDICT_STATUSES)}")
+    equivalence = is_equivalence_result(verdict)
+    if equivalence:
+        flag = verdict.get("equivalent")
+        if flag not in (True, False, None) or flag != {"proved": True, "refuted": False}.get(status):
+            return _fail(f"equivalent = {flag!r} disagrees with status {status}")
+    if status in ("unknown", "invalid"):
+        return _no_proof(status, verdict.get("message"))
+    cert = verdict.get("certificate")
+    if not isinstance(cert, dict):
+        return _fail(f"a {status} verdict without a certificate proves nothing")
+    about = _certificate_subject(verdict, cert, equivalence)
+    if about is not None:
+        return about
+    truth_ = established(cert)
+    if truth_ is None:
+        return _fail(f"a {cert.get('kind')!r} certificate establishes no status")
+    derived = "proved" if truth_ else "refuted"
+    if derived != status:
+        return _fail(f"the certificate establishes {derived}, the verdict says {status}", status=derived)
+    mismatch = _counterexample_mismatch(verdict, cert, equivalence)
+    if mismatch:
+        return _fail(mismatch)
+    report = check_certificate(cert, use_cvc5=use_cvc5)
+    if not report.ok:
+        return report
+    what = {True: "equivalent", False: "not equivalent"}[truth_] if equivalence else derived
+    return CheckReport(True, f"{what}, re-derived: {report.message}", {**report.checks, "status": derived})
+
+
+def _certificate_subject(verdict: dict, cert: dict, equivalence: bool) -> CheckReport | None:
+    """None when the certificate is about what the verdict is about, else the failure."""
+    if equivalence:
+        if cert.get("kind") != "equivalence":
+            return _fail("an equivalence result needs an equivalence certificate")
+        for side in ("gold", "prediction"):
+            full, shown = cert.get(side), verdict.get(side)
+            if not isinstance(full, str) or (
+                shown != full and not (len(full) > 200 and shown == full[:200] + "...")
+            ):
+                return _fail(f"the certificate compares another {side} answer ({full!r})")
+        return None
+    if cert.get("kind") == "equivalence":
+        return _fail("an equivalence certificate cannot support a claim verdict")
+    if not _same_claim(verdict.get("claim"), cert.get("claim")):
+        return _fail(f"the certificate is about another claim ({cert.get('claim')!r})")
+    return None
+
+
+def _counterexample_mismatch(verdict: dict, cert: dict, equivalence: bool) -> str:
+    """A proved verdict shows no counterexample; a refuted one shows the certificate's evidence."""
+    shown = verdict.get("counterexample")
+    if verdict["status"] == "proved":
+        return "" if shown is None else "a proved verdict cannot carry a counterexample"
+    if shown is None or equivalence:
+        return ""
+    if not isinstance(shown, dict):
+        return "the counterexample must be an object"
+    for key in ("assignment", "values", "intervals"):
+        if key in shown and key in cert and shown[key] != cert[key]:
+            return f"the counterexample's {key} is not the certificate's"
+    return ""

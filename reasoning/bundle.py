@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from reasoning.engine import RunResult
 
 FORMAT = "reasoning.bundle/1"
+#: The sections every bundle has; a missing one fails the check.
+REQUIRED_SECTIONS = ("task", "claims", "joins", "final_consistency", "answer", "graph")
 #: Largest bundle file `load_bundle` reads.
 MAX_BUNDLE_BYTES = 50_000_000
 

@@ -275,15 +275,15 @@ def equiv(
     raise typer.Exit(0 if all_equivalent else 1)
 
 
-def _certificates_in(data: Any) -> list[dict[str, Any]]:
-    """Certificates found in a certificate, a verdict, a list of either, or JSON lines."""
+def _items_in(data: Any) -> list[dict[str, Any]]:
+    """What a file holds to re-check: bare certificates (with a `kind`), verdicts and equivalence
+    results (with a `status`), from one object, a list or JSON lines."""
     if isinstance(data, list):
-        return [c for item in data for c in _certificates_in(item)]
-    if isinstance(data, dict):
-        if "kind" in data:
-            return [data]
-        if isinstance(data.get("certificate"), dict):
-            return [data["certificate"]]
+        return [item for entry in data for item in _items_in(entry)]
+    if isinstance(data, dict) and ("kind" in data or "status" in data):
+        return [data]
+    if isinstance(data, dict) and isinstance(data.get("certificate"), dict):
+        return [data["certificate"]]
     return []
 
 
@@ -294,16 +294,20 @@ def check(
         help="A certificate JSON file, a verdict from --json, JSON lines of verdicts, or a run's "
         "proof bundle (bundle.json).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="One JSON report per certificate."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON report per certificate or verdict."),
     cvc5: bool = typer.Option(
         True, "--cvc5/--no-cvc5", help="Also re-solve SMT certificates with cvc5 if installed."
     ),
 ) -> None:
-    """Re-check certificates (or a whole proof bundle) from their JSON alone, in fresh solvers.
+    """Re-check certificates, verdicts (or a whole proof bundle) from their JSON alone, in fresh
+    solvers, and re-derive every status they record.
 
-    Exit 0 when everything re-checks, 1 when an item fails (it is named), 2 for unusable input.
+    Exit 0 only when the file proves what it says: every certificate re-checks and every
+    recorded status (proved, refuted, equivalent) is the one its certificate establishes. Exit 1
+    when an item fails (it is named) or proves nothing (an unknown or invalid verdict, a bundle
+    without a proved answer); 2 for unusable input.
     """
-    from proofs.check import check_certificate
+    from proofs.check import check_certificate, check_verdict
 
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -324,23 +328,39 @@ def check(
 
     if is_bundle(data):
         _check_bundle(data, path, as_json, cvc5)
-    certificates = _certificates_in(data)
-    if not certificates:
-        err.print(f"[red]error:[/] no certificate found in {escape(str(path))}")
+    items = _items_in(data)
+    if not items:
+        err.print(f"[red]error:[/] no certificate or verdict found in {escape(str(path))}")
         raise typer.Exit(2)
     all_ok = True
-    for index, cert in enumerate(certificates, start=1):
-        report = check_certificate(cert, use_cvc5=cvc5)
+    for index, item in enumerate(items, start=1):
+        is_verdict = "status" in item and "kind" not in item
+        checker = check_verdict if is_verdict else check_certificate
+        report = checker(item, use_cvc5=cvc5)
         all_ok &= report.ok
+        cert = item.get("certificate") if is_verdict else item
+        kind = cert.get("kind") if isinstance(cert, dict) else None
         if as_json:
             _print_json(
-                {"index": index, "kind": cert.get("kind"), "claim": cert.get("claim"), **report.to_json()}
+                {
+                    "index": index,
+                    "kind": kind,
+                    "claim": item.get("claim"),
+                    "status": item.get("status") if is_verdict else None,
+                    **report.to_json(),
+                }
             )
         else:
-            style, word = ("green", "ok") if report.ok else ("red", "FAILED")
-            what = cert.get("claim") or f"{cert.get('gold')} vs {cert.get('prediction')}"
+            if report.ok:
+                style, word = "green", "ok"
+            elif report.checks.get("status") == "no proof":
+                style, word = "yellow", "NO PROOF"
+            else:
+                style, word = "red", "FAILED"
+            what = item.get("claim") or f"{item.get('gold')} vs {item.get('prediction')}"
+            label = f"{item.get('status')} ({kind})" if is_verdict else str(kind)
             checks = ", ".join(f"{k}: {v}" for k, v in report.checks.items())
-            out.print(f"[{style}]{word}[/] #{index} {cert.get('kind')}  {escape(str(what))}")
+            out.print(f"[{style}]{word}[/] #{index} {escape(label)}  {escape(str(what))}")
             out.print(f"    [dim]{escape(report.message)}{' (' + escape(checks) + ')' if checks else ''}[/]")
     raise typer.Exit(0 if all_ok else 1)
 

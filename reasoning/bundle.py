@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proofs.check import CheckReport, certified_truth, check_certificate
+from proofs.check import CheckReport, certified_truth, check_certificate, check_verdict, established
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
+from reasoning.bundle_joins import attempt_claims, check_report, expected_pairs, label_conflicts, replay_joins
 from reasoning.causal_graph import TASK, CausalGraph
 from reasoning.task import Task, answer_obligations, obligations
 
@@ -55,7 +56,7 @@ def build_bundle(result: RunResult) -> dict[str, Any]:
         "format": FORMAT,
         "task": result.task.to_json(),
         "claims": result.accepted_claims(),
-        "joins": result.joins,
+        "joins": label_conflicts(result.joins),
         "final_consistency": result.final_consistency.to_json(),
         "answer": None
         if result.answer is None
@@ -187,9 +188,16 @@ def _domain_proves(
     return report.ok, report.message
 
 
-def _consistency(cert: Any, expect: str, use_cvc5: bool) -> tuple[bool, str]:
-    if not isinstance(cert, dict) or cert.get("kind") != "consistency" or cert.get("expect") != expect:
-        return False, f"expected a consistency certificate with expect = {expect}"
+def _domain_certifies(
+    task: Task, name: str, cert: Any, text: str, role: str, want: bool, use_cvc5: bool
+) -> tuple[bool, str]:
+    """Does a re-checking domain certificate establish `want` for `text` in exactly this task?"""
+    if want:
+        return _domain_proves(task, name, cert, text, role, use_cvc5)
+    if not isinstance(cert, dict) or cert.get("kind") != "domain" or cert.get("holds") is not False:
+        return False, f"{name}: recorded refuted, but there is no domain certificate refuting it"
+    if cert.get("claim") != text or cert.get("role") != role or cert.get("task") != task.domain:
+        return False, f"{name}: the certificate is about another claim or task"
     report = check_certificate(cert, use_cvc5=use_cvc5)
     return report.ok, report.message
 
@@ -209,6 +217,11 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
         "format", (is_bundle(data), f"format {FORMAT}" if is_bundle(data) else "not a proof bundle")
     ):
         return
+    missing = [name for name in REQUIRED_SECTIONS if name not in data]
+    for name in missing:
+        report.add(name, (False, f"the bundle has no {name} section"))
+    if missing:
+        return
     try:
         task = Task.from_json(data.get("task"))
     except InvalidArgument as exc:
@@ -220,9 +233,10 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
         report.add("task", (True, f"{len(task.unknowns)} unknown(s), {len(task.constraints)} constraint(s)"))
     try:
         graph = CausalGraph.from_node_link(data.get("graph"))
-    except InvalidArgument as exc:
-        report.add("graph", (False, str(exc)))
+    except (InvalidArgument, KeyError, TypeError, ValueError) as exc:
+        report.add("graph", (False, f"not a causal graph: {exc}"))
         return
+    nodes = {node: dict(attrs) for node, attrs in graph.graph.nodes(data=True)}
     joined = {record.node: record for record in graph.accepted_claims()}
     claims = data.get("claims")
     if not isinstance(claims, list):
@@ -230,7 +244,7 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
         return
     listed = {c.get("node") for c in claims if isinstance(c, dict)}
     same = listed == set(joined) and len(listed) == len(claims)
-    report.add(
+    if not report.add(
         "graph",
         (
             same,
@@ -238,35 +252,107 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
             if same
             else f"the claims listed ({sorted(map(str, listed))}) are not the graph's joined claims ({sorted(joined)})",
         ),
-    )
+    ):
+        return
+    _check_graph_nodes(task, nodes, report)
     for entry in claims:
-        _check_claim(task, entry, joined, report, use_cvc5)
-    _check_joins(data.get("joins"), report, use_cvc5)
-    final = data.get("final_consistency") or {}
-    cert = final.get("certificate")
-    ok, message = _consistency(cert, "sat", use_cvc5)
-    if cert is None and final.get("status") == "unknown":
-        message = f"the joint consistency of the accepted claims was not established: {final.get('message')}"
-    if ok:
-        covered = sorted(
-            (c.get("attempt"), c.get("claim")) for c in cert.get("claims", []) if c.get("attempt") != TASK
-        )
-        needed = sorted((r.attempt, r.claim) for r in joined.values() if r.formula is not None)
-        tasks = sorted(c.get("claim") for c in cert.get("claims", []) if c.get("attempt") == TASK)
-        constraints = sorted(to_text(f) for f in task.constraint_formulas)
-        if covered != needed or tasks != constraints:
-            ok, message = (
-                False,
-                "the final consistency certificate does not cover exactly the task and the accepted claims",
-            )
+        _check_claim(task, entry, joined, nodes, report, use_cvc5)
+    for node, attrs in nodes.items():
+        if attrs.get("kind") == "claim" and node not in joined:
+            report.add(f"recorded claim {node}", _claim_status(task, node, attrs, use_cvc5))
+    constraints = [to_text(f) for f in task.constraint_formulas]
+    replay = replay_joins(task, constraints, nodes, data.get("joins"), use_cvc5=use_cvc5)
+    for name, ok, message in replay.items:
+        report.add(name, (ok, message))
+    if replay.accepted is None:
+        return
+    final = data.get("final_consistency")
+    claims_of = attempt_claims(nodes)
+    pairs = expected_pairs(constraints, claims_of, replay.accepted)
+    ok, message, _ = check_report(final, task.unknowns, pairs, use_cvc5)
+    if ok and final.get("status") != "consistent":
+        ok, message = False, f"the joint consistency of the accepted claims was not established: {message}"
     report.add("final consistency", (ok, message))
-    _check_answer(task, data.get("answer"), report, use_cvc5)
+    _check_answer(task, data.get("answer"), nodes, report, use_cvc5)
 
 
-def _check_claim(task: Task, entry: Any, joined: dict, report: BundleReport, use_cvc5: bool) -> None:
+def _check_graph_nodes(task: Task, nodes: dict[str, dict], report: BundleReport) -> None:
+    """The graph's own bookkeeping: the task's text, attempt names and validity, joins."""
+    problems = []
+    if nodes.get(TASK, {}).get("text") != task.text:
+        problems.append("the graph's task is not the bundle's task")
+    for node, attrs in nodes.items():
+        kind = attrs.get("kind")
+        if kind == "attempt":
+            if node != f"fork-{attrs.get('fork_id')}.{attrs.get('attempt')}":
+                problems.append(
+                    f"{node} is not attempt {attrs.get('attempt')} of fork {attrs.get('fork_id')}"
+                )
+            cause = attrs.get("invalidated_by")
+            if bool(attrs.get("valid")) == (cause is not None):
+                problems.append(f"{node}: valid = {attrs.get('valid')} but invalidated_by = {cause!r}")
+            elif cause is not None and nodes.get(cause, {}).get("kind") != "attempt":
+                problems.append(f"{node} is invalidated by {cause!r}, which is not an attempt")
+        elif kind in ("claim", "join"):
+            owner = nodes.get(attrs.get("attempt"), {})
+            if owner.get("kind") != "attempt" or bool(attrs.get("valid")) != bool(owner.get("valid")):
+                problems.append(f"{node} does not share the validity of its attempt {attrs.get('attempt')!r}")
+            elif kind == "join" and attrs.get("fork_id") != owner.get("fork_id"):
+                problems.append(f"{node} joins fork {attrs.get('fork_id')}, its attempt is of another fork")
+    report.add("graph nodes", (not problems, "; ".join(problems[:3]) or f"{len(nodes)} nodes agree"))
+
+
+def _claim_status(task: Task, node: str, attrs: dict, use_cvc5: bool) -> tuple[bool, str]:
+    """Re-derive a claim's recorded status (and role) from its certificate."""
+    status, role, cert, text = (
+        attrs.get("status"),
+        attrs.get("role"),
+        attrs.get("certificate"),
+        attrs.get("text"),
+    )
+    if status in ("unknown", "invalid"):
+        if cert is not None and established(cert) is not None:
+            return False, f"recorded {status}, but it carries a certificate that decides it"
+        return True, f"{text}: {status}, no proof claimed"
+    if status not in ("proved", "refuted"):
+        return False, f"status {status!r} is not a verdict"
+    want = status == "proved"
+    if task.domain is not None:
+        if role != "domain" or attrs.get("claim") != text:
+            return False, "a domain task's claims are domain claims"
+        return _domain_certifies(task, f"claim {node}", cert, text, "claim", want, use_cvc5)
+    formula = parse_claim(str(attrs.get("claim")))
+    if isinstance(formula, ParseFailure) or not isinstance(text, str):
+        return False, "the claim does not parse"
+    written = parse_claim(text)
+    if isinstance(written, ParseFailure) or to_text(written) != to_text(formula):
+        return False, "the claim's text is not the claim"
+    roles = obligations(task, formula)
+    if role not in dict(roles) or (not want and role != roles[-1][0]):
+        return False, f"role {role!r} is not the one a {status} claim is checked in"
+    expected = to_text(dict(roles)[role])
+    if not isinstance(cert, dict) or cert.get("claim") != expected:
+        return False, f"the certificate is not about {expected!r}"
+    if established(cert) is not want:
+        return False, f"recorded {status}, but the certificate does not {'prove' if want else 'refute'} it"
+    checked = check_certificate(cert, use_cvc5=use_cvc5)
+    return checked.ok, f"{text} ({role}, {status}): {checked.message}"
+
+
+def _check_claim(
+    task: Task, entry: Any, joined: dict, nodes: dict, report: BundleReport, use_cvc5: bool
+) -> None:
     name = f"claim {entry.get('node') if isinstance(entry, dict) else '?'}"
     if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
         report.add(name, (False, "a claim entry needs its text"))
+        return
+    attrs = nodes.get(entry.get("node"), {})
+    fields = ("attempt", "text", "claim", "role", "status", "certificate")
+    differ = [f for f in fields if entry.get(f) != attrs.get(f)]
+    if differ or entry.get("status") != "proved":
+        report.add(
+            name, (False, f"not the proved claim the graph records for this node ({', '.join(differ)})")
+        )
         return
     if task.domain is not None:
         record = joined.get(entry.get("node"))
@@ -289,46 +375,45 @@ def _check_claim(task: Task, entry: Any, joined: dict, report: BundleReport, use
     if role not in roles:
         report.add(name, (False, f"role {role!r} does not apply; possible: {', '.join(roles)}"))
         return
+    if entry.get("obligation") != to_text(roles[role]):
+        report.add(name, (False, f"the obligation of role {role} is {to_text(roles[role])!r}"))
+        return
     ok, message = _proves(name, entry.get("certificate"), to_text(roles[role]), use_cvc5)
     report.add(name, (ok, f"{entry['text']} ({role}): {message}"))
 
 
-def _check_joins(joins: Any, report: BundleReport, use_cvc5: bool) -> None:
-    if not isinstance(joins, list):
-        report.add("joins", (False, "joins must be a list"))
-        return
-    for index, join in enumerate(joins, start=1):
-        if not isinstance(join, dict):
-            report.add(f"join {index}", (False, "not an object"))
-            continue
-        consistency = join.get("consistency")
-        if consistency is None or consistency.get("certificate") is None:
-            status = consistency.get("status") if isinstance(consistency, dict) else join.get("status")
-            report.add(
-                f"join {index}", (True, f"fork {join.get('fork_id')}: {status}, no certificate to check")
-            )
-            continue
-        expect = "unsat" if consistency.get("status") == "inconsistent" else "sat"
-        ok, message = _consistency(consistency["certificate"], expect, use_cvc5)
-        report.add(f"join {index}", (ok, f"fork {join.get('fork_id')} ({join.get('status')}): {message}"))
+NO_PROOF = "this run has no proved answer"
 
 
-def _check_answer(task: Task, answer: Any, report: BundleReport, use_cvc5: bool) -> None:
+def _check_answer(task: Task, answer: Any, nodes: dict, report: BundleReport, use_cvc5: bool) -> None:
     if answer is None:
-        report.add("answer", (True, "the run has no final answer; nothing to check"))
+        report.add("answer", (False, f"{NO_PROOF}: it ended without an answer"))
         return
     if not isinstance(answer, dict) or not isinstance(answer.get("text"), str):
         report.add("answer", (False, "an answer needs its text"))
         return
-    if answer.get("status") != "proved":
-        report.add("answer", (True, f"the answer is recorded as {answer.get('status')}, not as verified"))
+    answers = [attrs for attrs in nodes.values() if attrs.get("kind") == "answer"]
+    if len(answers) != 1 or answers[0].get("text") != answer["text"] or not answers[0].get("valid"):
+        report.add("answer", (False, "the graph records another answer, or none"))
         return
+    if answer.get("status") != "proved":
+        report.add("answer", (False, f"{NO_PROOF}: its answer is recorded as {answer.get('status')}"))
+        return
+    given = answer.get("obligations")
     if task.domain is not None:
-        given = answer.get("obligations") or []
-        if len(given) != 1 or not isinstance(given[0], dict) or given[0].get("role") != "domain":
+        if (
+            not isinstance(given, list)
+            or len(given) != 1
+            or not isinstance(given[0], dict)
+            or given[0].get("role") != "domain"
+        ):
             report.add("answer", (False, "a domain answer has exactly one obligation, in role domain"))
             return
-        cert = (given[0].get("verdict") or {}).get("certificate")
+        verdict = given[0].get("verdict") or {}
+        if verdict.get("status") != "proved" or verdict.get("claim") != answer["text"]:
+            report.add("answer (domain)", (False, "the obligation's verdict is not a proof of this answer"))
+            return
+        cert = verdict.get("certificate")
         report.add(
             "answer (domain)", _domain_proves(task, "answer", cert, answer["text"], "answer", use_cvc5)
         )
@@ -339,15 +424,26 @@ def _check_answer(task: Task, answer: Any, report: BundleReport, use_cvc5: bool)
             "answer", (False, f"the answer has no obligations: {getattr(planned, 'message', planned)}")
         )
         return
-    given = answer.get("obligations") or []
-    if len(given) != len(planned):
-        report.add("answer", (False, f"{len(given)} certificates for {len(planned)} obligations"))
+    if not isinstance(given, list) or len(given) != len(planned):
+        count = len(given) if isinstance(given, list) else 0
+        report.add("answer", (False, f"{count} certificates for {len(planned)} obligations"))
         return
     for (role, formula), entry in zip(planned, given):
         name = f"answer ({role})"
         if not isinstance(entry, dict) or entry.get("role") != role:
             report.add(name, (False, "obligations are not the ones this answer gives"))
             return
-        cert = (entry.get("verdict") or {}).get("certificate")
-        ok, message = _proves(name, cert, to_text(formula), use_cvc5)
+        verdict = entry.get("verdict")
+        if not isinstance(verdict, dict) or verdict.get("status") != "proved":
+            report.add(name, (False, "the obligation's verdict is not proved"))
+            return
+        if verdict.get("claim") != to_text(formula):
+            report.add(
+                name, (False, f"the verdict is about {verdict.get('claim')!r}, not {to_text(formula)!r}")
+            )
+            return
+        ok, message = _proves(name, verdict.get("certificate"), to_text(formula), use_cvc5)
+        if ok:
+            checked = check_verdict(verdict, use_cvc5=False)  # the certificate itself is re-checked above
+            ok, message = (checked.ok, message if checked.ok else checked.message)
         report.add(name, (ok, message))

@@ -84,6 +84,8 @@ def test_a_refutation_certificate_cannot_stand_for_a_proof(bundle):
     entry = next(c for c in data["claims"] if c["role"] == "entailed")
     claim = entry["certificate"]["claim"]
     entry["certificate"] = {"kind": "counterexample", "claim": claim, "assignment": {}}
+    node = next(n for n in data["graph"]["nodes"] if n["id"] == entry["node"])
+    node["certificate"] = entry["certificate"]  # the graph says the same: a consistent forgery
     assert "does not prove" in failure(data).message
 
 

@@ -264,6 +264,12 @@ def established(cert: Any) -> bool | None:
     if isinstance(cert, dict) and cert.get("kind") == "equivalence":
         value = cert.get("equivalent")
         return value if isinstance(value, bool) else None
+    if isinstance(cert, dict) and cert.get("kind") == "smt":
+        formula = parse_claim(str(cert.get("claim", "")))
+        if isinstance(formula, ParseFailure) or split_prefix(formula)[0] != cert.get("mode"):
+            return None  # a certificate that misstates (or omits) its own mode establishes nothing
+    if isinstance(cert, dict) and cert.get("kind") == "exact" and not isinstance(cert.get("values"), list):
+        return None  # the evaluation trace is part of an exact certificate
     return certified_truth(cert)
 
 
@@ -298,6 +304,9 @@ def check_verdict(verdict: Any, *, use_cvc5: bool = True) -> CheckReport:
     """
     if not isinstance(verdict, dict):
         return _fail("a verdict is a JSON object")
+    missing = [key for key in ("status", "certificate", "counterexample") if key not in verdict]
+    if missing:
+        return _fail(f"a verdict records its {', '.join(missing)}")
     status = verdict.get("status")
     if status not in VERDICT_STATUSES:
         return _fail(f"status {status!r} is not one of {', '.join(VERDICT_STATUSES)}")

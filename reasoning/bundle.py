@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proofs.check import CheckReport, certified_truth, check_certificate, check_verdict, established
+from proofs.check import CheckReport, check_certificate, check_verdict, established
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
@@ -165,7 +165,7 @@ def _proves(name: str, cert: Any, expected_claim: str, use_cvc5: bool) -> tuple[
         return False, f"{name} has no certificate"
     if cert.get("claim") != expected_claim:
         return False, f"{name}: the certificate is about {cert.get('claim')!r}, not {expected_claim!r}"
-    if certified_truth(cert) is not True:
+    if established(cert) is not True:
         return False, f"{name}: the certificate does not prove its claim"
     report = check_certificate(cert, use_cvc5=use_cvc5)
     return report.ok, report.message
@@ -231,8 +231,12 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
         report.add("task", (True, f"a {task.domain.get('domain')} task"))
     else:
         report.add("task", (True, f"{len(task.unknowns)} unknown(s), {len(task.constraints)} constraint(s)"))
+    link = data.get("graph")
+    if not isinstance(link, dict) or link.get("directed") is not True or link.get("multigraph") is not True:
+        report.add("graph", (False, "the graph is a directed multigraph in node-link form"))
+        return
     try:
-        graph = CausalGraph.from_node_link(data.get("graph"))
+        graph = CausalGraph.from_node_link(link)
     except (InvalidArgument, KeyError, TypeError, ValueError) as exc:
         report.add("graph", (False, f"not a causal graph: {exc}"))
         return
@@ -276,13 +280,26 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
     _check_answer(task, data.get("answer"), nodes, report, use_cvc5)
 
 
+#: Attributes every node of a kind has (`CausalGraph`), besides descriptive ones.
+NODE_KEYS = {
+    "attempt": {"valid", "fork_id", "attempt", "joined", "invalidated_by"},
+    "claim": {"valid", "attempt", "text", "claim", "status", "role", "certificate"},
+    "join": {"valid", "fork_id", "attempt"},
+    "answer": {"valid", "text"},
+}
+
+
 def _check_graph_nodes(task: Task, nodes: dict[str, dict], report: BundleReport) -> None:
     """The graph's own bookkeeping: the task's text, attempt names and validity, joins."""
     problems = []
-    if nodes.get(TASK, {}).get("text") != task.text:
+    if nodes.get(TASK, {}).get("text") != task.text or nodes[TASK].get("valid") is not True:
         problems.append("the graph's task is not the bundle's task")
     for node, attrs in nodes.items():
         kind = attrs.get("kind")
+        missing = NODE_KEYS.get(kind, set()) - set(attrs)
+        if missing or any(not isinstance(attrs.get(k), bool) for k in ("valid", "joined") if k in attrs):
+            problems.append(f"{node} lacks {', '.join(sorted(missing)) or 'boolean flags'}")
+            continue
         if kind == "attempt":
             if node != f"fork-{attrs.get('fork_id')}.{attrs.get('attempt')}":
                 problems.append(
@@ -310,16 +327,17 @@ def _claim_status(task: Task, node: str, attrs: dict, use_cvc5: bool) -> tuple[b
         attrs.get("certificate"),
         attrs.get("text"),
     )
-    if status in ("unknown", "invalid"):
-        if cert is not None and established(cert) is not None:
-            return False, f"recorded {status}, but it carries a certificate that decides it"
-        return True, f"{text}: {status}, no proof claimed"
-    if status not in ("proved", "refuted"):
+    if status not in ("proved", "refuted", "unknown", "invalid"):
         return False, f"status {status!r} is not a verdict"
+    undecided = status in ("unknown", "invalid")
     want = status == "proved"
     if task.domain is not None:
         if role != "domain" or attrs.get("claim") != text:
             return False, "a domain task's claims are domain claims"
+        if undecided:
+            if cert is not None and established(cert) is not None:
+                return False, f"recorded {status}, but it carries a certificate that decides it"
+            return True, f"{text}: {status}, no proof claimed"
         return _domain_certifies(task, f"claim {node}", cert, text, "claim", want, use_cvc5)
     formula = parse_claim(str(attrs.get("claim")))
     if isinstance(formula, ParseFailure) or not isinstance(text, str):
@@ -330,6 +348,10 @@ def _claim_status(task: Task, node: str, attrs: dict, use_cvc5: bool) -> tuple[b
     roles = obligations(task, formula)
     if role not in dict(roles) or (not want and role != roles[-1][0]):
         return False, f"role {role!r} is not the one a {status} claim is checked in"
+    if undecided:
+        if cert is not None:
+            return False, f"recorded {status}, but it carries a certificate"
+        return True, f"{text}: {status}, no proof claimed"
     expected = to_text(dict(roles)[role])
     if not isinstance(cert, dict) or cert.get("claim") != expected:
         return False, f"the certificate is not about {expected!r}"

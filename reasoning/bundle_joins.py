@@ -37,6 +37,10 @@ ADDING = ("accepted", "conflict", "task-inconsistent")
 KNOWN = (*ADDING, "rejected", "failed")
 
 Item = tuple[str, bool, str]
+#: Keys every consistency report has (`ConsistencyReport.to_json`), besides descriptive ones.
+REPORT_KEYS = {"status", "attempts", "core", "blame", "witness", "skipped", "certificate"}
+#: Keys every join entry has.
+ENTRY_KEYS = {"fork_id", "attempt", "join", "status", "consistency"}
 
 
 @dataclass
@@ -48,6 +52,9 @@ class _Pending:
     core: set[str]
     blame: Any
     withdrawn: list[str] = field(default_factory=list)
+    #: Forks whose accepted attempt was removed: the only ones that may re-join before the
+    #: next consistency report.
+    forks: set[Any] = field(default_factory=set)
 
 
 @dataclass
@@ -93,8 +100,10 @@ def check_report(
 
     Returns (ok, message, core): core is the set of attempts of an unsat core, None otherwise.
     """
-    if not isinstance(report, dict):
-        return False, "a consistency report is an object", None
+    if not isinstance(report, dict) or not set(report) >= REPORT_KEYS:
+        return False, f"a consistency report is an object with {', '.join(sorted(REPORT_KEYS))}", None
+    if not isinstance(report["skipped"], dict) or not isinstance(report["core"], list):
+        return False, "a consistency report's skipped claims are an object and its core a list", None
     status = report.get("status")
     cert = report.get("certificate")
     attempts = {a for a, _ in pairs}
@@ -118,7 +127,7 @@ def check_report(
     if status == "consistent":
         if Counter(given) != Counter(pairs):
             return False, "the certificate does not cover exactly the task and the accepted claims", None
-        if report.get("core") or report.get("blame") is not None or report.get("skipped"):
+        if report.get("core", []) != [] or report.get("blame") is not None or report.get("skipped", {}) != {}:
             return False, "a consistent report has no core, blame or skipped claims", None
         if report.get("witness") != cert.get("witness"):
             return False, "the report's witness is not the certificate's", None
@@ -224,10 +233,13 @@ class _Replayer:
         data = self.attempt(attempt) or {}
         if data.get("valid") or data.get("invalidated_by") != attempt:
             return f"the graph does not record {attempt} as rejected"
+        if entry.get("fork_id") != data.get("fork_id"):
+            return f"{attempt} is not an attempt of fork {entry.get('fork_id')}"
         pending.withdrawn.append(attempt)
         for other in list(self.accepted):
             if other == attempt or (self.attempt(other) or {}).get("invalidated_by") == attempt:
                 del self.accepted[other]
+                pending.forks.add((self.attempt(other) or {}).get("fork_id"))
         return ""
 
     def settle(self) -> str:
@@ -250,14 +262,21 @@ class _Replayer:
         return ""
 
     def entry(self, index: int, entry: Any) -> tuple[bool, str]:
-        if not isinstance(entry, dict):
-            return False, "not an object"
+        if not isinstance(entry, dict) or not set(entry) >= ENTRY_KEYS:
+            return False, f"a join entry is an object with {', '.join(sorted(ENTRY_KEYS))}"
         status = entry.get("status")
+        if status == "rejected" and "core" not in entry:
+            return False, "a rejection names the unsat core it follows"
+        resolving = self.pending is not None and self.pending.withdrawn
+        if resolving and status != "rejected" and entry.get("fork_id") not in self.pending.forks:
+            return False, f"fork {entry.get('fork_id')} joins in the middle of resolving join {self.pending.index}"
         why = self.effect(entry)
         if why:
             return False, why
         report = entry.get("consistency")
         if report is None:
+            if status in ADDING and (self.pending is None or not self.pending.withdrawn):
+                return False, f"fork {entry.get('fork_id')} was {status} without a consistency check"
             return True, f"fork {entry.get('fork_id')}: {status}, checked by the next consistency report"
         why = self.settle()
         if why:

@@ -273,6 +273,50 @@ def established(cert: Any) -> bool | None:
     return certified_truth(cert)
 
 
+def evidence_problem(cert: Any) -> str:
+    """What a certificate's recorded evidence gets wrong beyond what `check_certificate` needs
+    ("" when nothing): an exact certificate keeps its evaluation trace, an SMT one states its
+    mode, an interval one its digits, point and the very enclosures a re-evaluation gives, and an
+    equivalence certificate's components are held to the same rules. Sealed checks use it so
+    that no recorded field of a certificate can be changed unnoticed."""
+    if not isinstance(cert, dict):
+        return "a certificate is a JSON object"
+    kind = cert.get("kind")
+    if kind == "equivalence":
+        for index, part in enumerate(cert.get("claims") or [], start=1):
+            problem = evidence_problem(part)
+            if problem:
+                return f"component {index}: {problem}"
+        return ""
+    if established(cert) is None and kind in ("exact", "smt"):
+        return f"the {kind} certificate does not record its {'evaluation trace' if kind == 'exact' else 'mode'}"
+    if kind == "interval":
+        return _interval_evidence(cert)
+    return ""
+
+
+def _interval_evidence(cert: dict[str, Any]) -> str:
+    formula = parse_claim(str(cert.get("claim", "")))
+    if (
+        isinstance(formula, ParseFailure)
+        or not {"digits", "assignment", "intervals"} <= set(cert)
+        or not isinstance(cert["assignment"], dict)
+    ):
+        return "an interval certificate records its claim, digits, point and enclosures"
+    try:
+        env = _assignment(cert)
+        digits = int(cert["digits"])
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        return f"bad interval certificate: {exc}"
+    if not 10 <= digits <= 10_000:
+        return "an interval certificate needs 10..10000 digits"
+    _, _, body = split_prefix(formula)
+    _, boxes = interval.decide_formula(body, env, digits)
+    if boxes != cert["intervals"]:
+        return "the recorded enclosures are not the ones interval arithmetic gives"
+    return ""
+
+
 def _same_claim(recorded: Any, certified: Any) -> bool:
     """Is the certificate's claim the verdict's claim (as written or after parsing both)?"""
     if not isinstance(recorded, str) or not isinstance(certified, str):
@@ -332,6 +376,9 @@ def check_verdict(verdict: Any, *, use_cvc5: bool = True) -> CheckReport:
     mismatch = _counterexample_mismatch(verdict, cert, equivalence)
     if mismatch:
         return _fail(mismatch)
+    problem = evidence_problem(cert)
+    if problem:
+        return _fail(problem)
     report = check_certificate(cert, use_cvc5=use_cvc5)
     if not report.ok:
         return report
@@ -359,15 +406,19 @@ def _certificate_subject(verdict: dict, cert: dict, equivalence: bool) -> CheckR
 
 
 def _counterexample_mismatch(verdict: dict, cert: dict, equivalence: bool) -> str:
-    """A proved verdict shows no counterexample; a refuted one shows the certificate's evidence."""
+    """A proved verdict shows no counterexample; a refuted claim verdict shows exactly the
+    certificate's evidence: its point (`assignment`, empty when it has none) and its `values` or
+    `intervals`. (An equivalence result's counterexample is a description; its certificate is
+    the evidence. A SymPy refutation shows no re-checked point.)"""
     shown = verdict.get("counterexample")
     if verdict["status"] == "proved":
         return "" if shown is None else "a proved verdict cannot carry a counterexample"
-    if shown is None or equivalence:
+    if equivalence or cert.get("kind") == "sympy":
         return ""
     if not isinstance(shown, dict):
-        return "the counterexample must be an object"
-    for key in ("assignment", "values", "intervals"):
-        if key in shown and key in cert and shown[key] != cert[key]:
-            return f"the counterexample's {key} is not the certificate's"
+        return "a refuted verdict shows its counterexample"
+    expected = {"assignment": cert.get("assignment", {})}
+    expected.update({key: cert[key] for key in ("values", "intervals") if key in cert})
+    if shown != expected:
+        return "the counterexample is not the certificate's evidence"
     return ""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proofs.check import CheckReport, check_certificate, check_verdict, established
+from proofs.check import CheckReport, check_certificate, check_verdict, established, evidence_problem
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
@@ -167,6 +167,9 @@ def _proves(name: str, cert: Any, expected_claim: str, use_cvc5: bool) -> tuple[
         return False, f"{name}: the certificate is about {cert.get('claim')!r}, not {expected_claim!r}"
     if established(cert) is not True:
         return False, f"{name}: the certificate does not prove its claim"
+    problem = evidence_problem(cert)
+    if problem:
+        return False, f"{name}: {problem}"
     report = check_certificate(cert, use_cvc5=use_cvc5)
     return report.ok, report.message
 
@@ -357,6 +360,8 @@ def _claim_status(task: Task, node: str, attrs: dict, use_cvc5: bool) -> tuple[b
         return False, f"the certificate is not about {expected!r}"
     if established(cert) is not want:
         return False, f"recorded {status}, but the certificate does not {'prove' if want else 'refute'} it"
+    if evidence_problem(cert):
+        return False, evidence_problem(cert)
     checked = check_certificate(cert, use_cvc5=use_cvc5)
     return checked.ok, f"{text} ({role}, {status}): {checked.message}"
 

@@ -358,7 +358,7 @@ def _solve_task(
 
 
 def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
-    from proofs.check import check_certificate
+    from proofs.check import check_certificate, check_verdict
     from reasoning.bundle import check_bundle, is_bundle
 
     if is_bundle(data):
@@ -377,7 +377,9 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
             "check_answer result that carries one under 'certificate', or a proof bundle "
             "(format reasoning.bundle/1)"
         )
-    report = check_certificate(cert, use_cvc5=use_cvc5)
+    # a verdict or result: its recorded status must be the one its certificate establishes
+    sealed = "kind" not in data and "status" in data
+    report = check_verdict(data, use_cvc5=use_cvc5) if sealed else check_certificate(cert, use_cvc5=use_cvc5)
     claim = cert.get("claim")
     return CertificateCheckResult(
         ok=report.ok,

@@ -330,3 +330,13 @@ def test_every_single_field_mutation_of_a_verdict_fails(case):
     path, new, verdict = case
     report = check_verdict(verdict, use_cvc5=False)
     assert not report.ok, f"{path} -> {new!r} still re-checks"
+
+
+def test_the_mcp_check_tool_seals_verdicts_too():
+    from reasoning.mcp_server import _check
+
+    verdict = json.loads(json.dumps(verify("2 + 2 = 5").to_json()))
+    assert _check(verdict, False).ok
+    verdict["status"] = "proved"
+    verdict["counterexample"] = None
+    assert not _check(verdict, False).ok

@@ -289,7 +289,9 @@ def evidence_problem(cert: Any) -> str:
                 return f"component {index}: {problem}"
         return ""
     if established(cert) is None and kind in ("exact", "smt"):
-        return f"the {kind} certificate does not record its {'evaluation trace' if kind == 'exact' else 'mode'}"
+        return (
+            f"the {kind} certificate does not record its {'evaluation trace' if kind == 'exact' else 'mode'}"
+        )
     if kind == "interval":
         return _interval_evidence(cert)
     return ""

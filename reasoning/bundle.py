@@ -1,26 +1,31 @@
 """The proof bundle of a fork/join run, and `check_bundle`, which re-checks one from scratch.
 
-A bundle (`reasoning.bundle/1`) is one JSON object:
+A bundle (`reasoning.bundle/1`) is one JSON object; every section but `metrics` is required:
 
 - `task`: the task (`reasoning.task.Task.to_json`).
 - `claims`: every accepted claim (of a joined, valid attempt): its text, the role it was
   accepted in (closed / entailed / choice) and the certificate of its obligation.
-- `joins`: every join and rejection in order, each with its joint-consistency report and
-  certificate (`sat` for an accepted join, `unsat` with the core for a rejection).
+- `joins`: every join and withdrawal in order (`reasoning.bundle_joins` says what each status
+  means), each with the joint-consistency report made right after it, if any.
 - `final_consistency`: the joint check of all accepted claims with the task's constraints.
 - `answer`: the final answer, its status and the certificates of its obligations (or null).
   A domain task (`task.domain`, see `reasoning.domains`) has `domain` claims and one `domain`
   obligation for the answer; each certificate names the task and the text it is about and is
   re-derived by the domain's own `recheck`.
-- `graph`: the causal graph as node-link JSON; `metrics`: the run's metrics.
+- `graph`: the causal graph as node-link JSON, with every attempt and claim (status, role,
+  certificate), join and answer; `metrics`: the run's metrics (descriptive, not checked).
 
-`check_bundle` trusts none of the producer's conclusions. It rebuilds the task, re-derives each
-claim's obligation from the task and the claim text and requires the certificate to be about
-exactly that formula and to prove it, re-checks every certificate through `proofs.check` (fresh
-Z3, cvc5 where installed, exact re-evaluation), requires the accepted claims to be exactly those
-the graph says were joined, requires a consistent final-consistency certificate covering all of
-them, and re-derives the answer's obligations the same way. It reports every item it checked
-and names the first that fails.
+`check_bundle` trusts none of the producer's conclusions and passes only a bundle that proves a
+proved answer. It rebuilds the task; requires the graph's bookkeeping to agree with itself and
+the task; re-derives every recorded claim status from its certificate (the obligation comes from
+the task and the claim text, the certificate must be about exactly that formula and prove or
+refute it as recorded); replays the join history (`reasoning.bundle_joins`): every join decision
+from the consistency certificate over exactly the attempts accepted at that point; re-checks the
+final consistency over exactly the replayed set; and re-derives the answer's obligations from the
+task (`reasoning.task.answer_obligations`). Every certificate is re-checked through
+`proofs.check` (fresh Z3, cvc5 where installed, exact re-evaluation). A run without a proved
+answer fails ("this run has no proved answer"). It reports every item it checked and names the
+first that fails.
 """
 
 from __future__ import annotations

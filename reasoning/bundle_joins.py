@@ -269,7 +269,10 @@ class _Replayer:
             return False, "a rejection names the unsat core it follows"
         resolving = self.pending is not None and self.pending.withdrawn
         if resolving and status != "rejected" and entry.get("fork_id") not in self.pending.forks:
-            return False, f"fork {entry.get('fork_id')} joins in the middle of resolving join {self.pending.index}"
+            return (
+                False,
+                f"fork {entry.get('fork_id')} joins in the middle of resolving join {self.pending.index}",
+            )
         why = self.effect(entry)
         if why:
             return False, why

@@ -207,7 +207,15 @@ def test_equivalence_results_are_sealed():
 #: `require_claims` is left out too: turning it off only makes the acceptance rule laxer, and
 #: every attempt of these runs returned claims, so the bundle still proves what it says.
 _DESCRIPTIVE = {
-    "message", "elapsed_ms", "backend", "query", "reason", "metrics", "details", "order", "require_claims"
+    "message",
+    "elapsed_ms",
+    "backend",
+    "query",
+    "reason",
+    "metrics",
+    "details",
+    "order",
+    "require_claims",
 }
 
 
@@ -321,7 +329,10 @@ _VERDICTS = [
         "x/x = 1",
         "pi > 3.14",
     )
-] + [json.loads(json.dumps(equivalent(g, p).to_json())) for g, p in (("\\frac{1}{2}", "0.5"), ("1/2^{99}", "1/2^{98}"))]
+] + [
+    json.loads(json.dumps(equivalent(g, p).to_json()))
+    for g, p in (("\\frac{1}{2}", "0.5"), ("1/2^{99}", "1/2^{98}"))
+]
 
 
 @settings(max_examples=150, deadline=None)

@@ -23,6 +23,8 @@ from reasoning.bundle import REQUIRED_SECTIONS, build_bundle, check_bundle
 from reasoning.cli import app
 from reasoning.engine import EngineConfig, ForkJoinEngine
 from reasoning.equivalence import equivalent
+from reasoning.planner import SolverPlanner
+from reasoning.solver_worker import SolverWorker
 from reasoning.task import Task
 from reasoning.workers import ScriptedOrganizer, ScriptedWorker
 
@@ -66,6 +68,18 @@ def simple_bundle():
 
 
 @pytest.fixture(scope="module")
+def solver_bundle():
+    """A run of the solver planner with real solver workers."""
+    task = Task(
+        "x + y = 10, x - y = 2", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10", "x - y = 2")
+    )
+    engine = ForkJoinEngine(SolverPlanner(task, capacity=2), SolverWorker(budget_s=2.0), EngineConfig())
+    result = engine.run_sync(task)
+    assert result.verified
+    return json.loads(json.dumps(build_bundle(result)))
+
+
+@pytest.fixture(scope="module")
 def unanswered_bundle():
     return _run(["<FORK-1>pick x</FORK-1><JOIN-1>", "no answer here"], {1: ["<RETURN>x = 4</RETURN>"]})
 
@@ -76,8 +90,8 @@ def _fails(data):
     return report.first_failure
 
 
-def test_real_bundles_recheck(conflict_bundle, simple_bundle):
-    for bundle in (conflict_bundle, simple_bundle):
+def test_real_bundles_recheck(conflict_bundle, simple_bundle, solver_bundle):
+    for bundle in (conflict_bundle, simple_bundle, solver_bundle):
         report = check_bundle(bundle, use_cvc5=False)
         assert report.ok, report.to_json()
     names = [item.name for item in check_bundle(conflict_bundle, use_cvc5=False).items]
@@ -130,6 +144,20 @@ def test_a_bundle_without_a_proved_answer_exits_1_saying_so(unanswered_bundle, t
     result = runner.invoke(app, ["check", str(path), "--no-cvc5"])
     assert result.exit_code == 1
     assert "this run has no proved answer" in result.output
+
+
+def test_a_join_accepted_without_established_consistency_fails():
+    """exp(1) > 2 is proved, but Z3 cannot express it, so the joint check is unknown: the join must
+    not count as accepted, whatever the run concluded."""
+    task = Task("0 < x < 4", unknowns={"x": "Real"}, constraints=("x > 0", "x < 4"))
+    bundle = _run(
+        ["<FORK-1>facts</FORK-1><JOIN-1>", "<ANSWER>x = 3</ANSWER>"],
+        {1: ["<RETURN>exp(1) > 2\nx = 3</RETURN>"]},
+        task,
+    )
+    assert bundle["joins"][0]["consistency"]["status"] == "unknown"
+    failure = _fails(bundle)
+    assert failure.name == "join 1" and "not established" in failure.message
 
 
 def test_a_verdict_saying_proved_around_a_counterexample_fails(tmp_path):
@@ -310,8 +338,8 @@ def mutated(draw, original):
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
-def test_every_single_field_mutation_of_a_bundle_fails(conflict_bundle, simple_bundle, data):
-    original = data.draw(st.sampled_from([conflict_bundle, simple_bundle]))
+def test_every_single_field_mutation_of_a_bundle_fails(conflict_bundle, simple_bundle, solver_bundle, data):
+    original = data.draw(st.sampled_from([conflict_bundle, simple_bundle, solver_bundle]))
     path, new, bundle = data.draw(mutated(original))
     report = check_bundle(bundle, use_cvc5=False)
     assert not report.ok, f"{path} -> {new!r} still re-checks"

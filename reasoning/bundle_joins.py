@@ -8,7 +8,9 @@ attempt's claims from the causal graph (claims recorded `proved`; domain claims 
   graph, through the entry's own join node, and have no refuted claim; with `require_claims`, at
   least one proved claim); `rejected` removes its attempt and every accepted attempt the graph
   says it invalidated; `failed` (a fork that never produced an accepted attempt) changes nothing.
-  Any other status (e.g. a join held "unverified") adds nothing: it is never counted as accepted.
+  Any other status (e.g. `unverified`, a join whose consistency is unknown) holds its attempt:
+  its consistency report covers it with the accepted ones and must be `unknown`, the graph must
+  set it aside (invalid, by itself), and it is never counted as accepted.
 - An entry with a consistency report is checked against the set after the entry: `consistent`
   needs a `sat` certificate over exactly the task's constraints and the accepted claims;
   `inconsistent` an `unsat` certificate over exactly the claims of the attempts in its core,
@@ -154,6 +156,7 @@ class _Replayer:
         self.accepted: dict[str, None] = {}
         self.ever: set[str] = set()
         self.held: set[str] = set()  # joined with a status that does not accept (e.g. unverified)
+        self.tentative: str | None = None  # the held attempt of the current entry
         self.used_joins: set[str] = set()
         self.pending: _Pending | None = None
         self.items: list[Item] = []
@@ -210,8 +213,12 @@ class _Replayer:
             return f"{entry.get('join')!r} is not a join of {attempt} in the graph"
         self.used_joins.add(entry["join"])
         self.ever.add(attempt)
-        if not counted:
+        if not counted:  # held (e.g. unverified): checked with the others, then set aside
             self.held.add(attempt)
+            self.tentative = attempt
+            data = self.attempt(attempt) or {}
+            if data.get("valid") or data.get("invalidated_by") != attempt:
+                return f"the graph does not set {attempt} aside"
             return ""
         statuses = self.statuses(attempt)
         if any(s != "proved" and s != "unknown" for s in statuses):
@@ -266,6 +273,7 @@ class _Replayer:
     def entry(self, index: int, entry: Any) -> tuple[bool, str]:
         if not isinstance(entry, dict) or not set(entry) >= ENTRY_KEYS:
             return False, f"a join entry is an object with {', '.join(sorted(ENTRY_KEYS))}"
+        self.tentative = None
         status = entry.get("status")
         if status == "rejected" and "core" not in entry:
             return False, "a rejection names the unsat core it follows"
@@ -286,11 +294,14 @@ class _Replayer:
         why = self.settle()
         if why:
             return False, why
-        pairs = expected_pairs(self.constraints, self.claims, self.accepted)
+        checked = [*self.accepted, *([self.tentative] if self.tentative else [])]
+        pairs = expected_pairs(self.constraints, self.claims, checked)
         ok, message, core = check_report(report, self.task.unknowns, pairs, self.use_cvc5)
         if not ok:
             return False, message
         outcome = report.get("status")
+        if self.tentative is not None and outcome != "unknown":
+            return False, f"status {status}, but joint consistency was established ({outcome})"
         if outcome == "unknown" and status in ADDING:
             return (
                 False,

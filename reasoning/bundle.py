@@ -235,6 +235,9 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
     except InvalidArgument as exc:
         report.add("task", (False, str(exc)))
         return
+    if task.to_json() != data["task"]:  # nothing left to defaults, nothing the task does not read
+        report.add("task", (False, "the task is not written in full (Task.to_json)"))
+        return
     if task.domain is not None:
         report.add("task", (True, f"a {task.domain.get('domain')} task"))
     else:

@@ -2,7 +2,10 @@
 run the fork/join engine (`reason run`, in `reasoning.cli_run`).
 
 Exit status: 0 when everything asked was proved (equivalent, re-checked), 1 when something was
-refuted, unknown or invalid, 2 for usage errors (a missing file, bad options).
+refuted, unknown or invalid, 2 for usage errors (a missing file, bad options). For `reason check`,
+0 means the file proves what it says: every certificate re-checks and every recorded status
+(a refuted verdict too) is the one its certificate establishes; unknown or invalid verdicts and
+bundles without a proved answer prove nothing, so they give 1.
 """
 
 from __future__ import annotations
@@ -275,12 +278,17 @@ def equiv(
     raise typer.Exit(0 if all_equivalent else 1)
 
 
+def _is_verdict(item: dict[str, Any]) -> bool:
+    """A verdict (`verify --json`) or an equivalence result (`equiv --json`), not a certificate."""
+    return "kind" not in item and "status" in item and ("claim" in item or "gold" in item)
+
+
 def _items_in(data: Any) -> list[dict[str, Any]]:
     """What a file holds to re-check: bare certificates (with a `kind`), verdicts and equivalence
     results (with a `status`), from one object, a list or JSON lines."""
     if isinstance(data, list):
         return [item for entry in data for item in _items_in(entry)]
-    if isinstance(data, dict) and ("kind" in data or "status" in data):
+    if isinstance(data, dict) and ("kind" in data or _is_verdict(data)):
         return [data]
     if isinstance(data, dict) and isinstance(data.get("certificate"), dict):
         return [data["certificate"]]
@@ -334,7 +342,7 @@ def check(
         raise typer.Exit(2)
     all_ok = True
     for index, item in enumerate(items, start=1):
-        is_verdict = "status" in item and "kind" not in item
+        is_verdict = _is_verdict(item)
         checker = check_verdict if is_verdict else check_certificate
         report = checker(item, use_cvc5=cvc5)
         all_ok &= report.ok

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from proofs.check import check_certificate, solve_with_cvc5
+from proofs.check import check_certificate, check_verdict, established, evidence_problem, solve_with_cvc5
 from reasoning import verify
 
 CLAIMS = {
@@ -126,3 +126,55 @@ def test_forged_equivalence_certificates_fail(change):
     cert = copy.deepcopy(equivalent("x=5", "y=5").certificate)
     change(cert)
     assert not check_certificate(cert).ok
+
+
+# ---------------------------------------------------------------- sealed verdicts
+
+
+@pytest.mark.parametrize("name", CLAIMS)
+def test_genuine_verdicts_rederive_their_status(name):
+    verdict = verify(CLAIMS[name]).to_json()
+    report = check_verdict(verdict, use_cvc5=False)
+    assert report.ok, report
+    assert report.checks["status"] == verdict["status"]
+
+
+@pytest.mark.parametrize("name", CLAIMS)
+def test_a_verdict_with_the_other_status_fails(name):
+    verdict = copy.deepcopy(verify(CLAIMS[name]).to_json())
+    verdict["status"] = "refuted" if verdict["status"] == "proved" else "proved"
+    verdict["counterexample"] = None if verdict["status"] == "proved" else {"assignment": {}}
+    assert not check_verdict(verdict, use_cvc5=False).ok
+
+
+@pytest.mark.parametrize(
+    ("kind", "change"),
+    [
+        ("exact", lambda c: c.pop("values")),
+        ("smt", lambda c: c.update(mode="witness")),
+        ("interval", lambda c: c.update(digits=41)),
+        ("interval", lambda c: c.update(intervals=c["intervals"][::-1])),
+    ],
+)
+def test_recorded_evidence_that_check_certificate_ignores_is_sealed(kind, change):
+    name = next(n for n in CLAIMS if n == kind)
+    verdict = copy.deepcopy(verify(CLAIMS[name]).to_json())
+    change(verdict["certificate"])
+    assert evidence_problem(verdict["certificate"])
+    assert not check_verdict(verdict, use_cvc5=False).ok
+
+
+def test_established_reads_each_kind():
+    assert established(verify("2 + 2 = 4").certificate) is True
+    assert established(verify("(x + 1)^2 = x^2 + 1").certificate) is False
+    assert established(verify("exists x in Int: x^2 = 2").certificate) is False  # smt, witness mode
+    assert established({"kind": "equivalence", "equivalent": False}) is False
+    assert established({"kind": "nonsense"}) is None
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    [None, [], {}, {"status": "proved"}, {"status": "maybe", "certificate": None, "counterexample": None}],
+)
+def test_malformed_verdicts_fail_cleanly(verdict):
+    assert not check_verdict(verdict, use_cvc5=False).ok

@@ -384,3 +384,9 @@ def test_the_mcp_check_tool_seals_verdicts_too():
     verdict["status"] = "proved"
     verdict["counterexample"] = None
     assert not _check(verdict, False).ok
+
+
+def test_a_file_with_no_certificate_or_verdict_is_unusable_input(tmp_path):
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"status": "proved", "answers": ["x = 3"], "verified": True}))
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 2

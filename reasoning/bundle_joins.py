@@ -33,10 +33,9 @@ from typing import Any
 from proofs.check import check_certificate
 from reasoning.causal_graph import TASK
 
-#: Statuses that add the entry's attempt to the accepted set.
+#: Statuses that add the entry's attempt to the accepted set; `rejected` and `failed` are
+#: handled on their own, and any other status holds its attempt (never accepted).
 ADDING = ("accepted", "conflict", "task-inconsistent")
-#: Join statuses this checker knows; any other adds nothing.
-KNOWN = (*ADDING, "rejected", "failed")
 
 Item = tuple[str, bool, str]
 #: Keys every consistency report has (`ConsistencyReport.to_json`), besides descriptive ones.

@@ -26,6 +26,7 @@ Each certificate is re-checked through `proofs.check` (fresh Z3, cvc5 where inst
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,7 @@ class Replay:
 
     items: list[Item]
     accepted: list[str] | None
+    memo: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
 
 def attempt_claims(nodes: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -96,10 +98,13 @@ def check_report(
     unknowns: dict[str, str],
     pairs: list[tuple[str, str]],
     use_cvc5: bool,
+    memo: dict[str, tuple[bool, str]] | None = None,
 ) -> tuple[bool, str, set[str] | None]:
     """Check one consistency report against the claims it should cover.
 
     Returns (ok, message, core): core is the set of attempts of an unsat core, None otherwise.
+    `memo` keeps re-check results by certificate within one bundle (the final consistency is
+    usually the last join's certificate again).
     """
     if not isinstance(report, dict) or not set(report) >= REPORT_KEYS:
         return False, f"a consistency report is an object with {', '.join(sorted(REPORT_KEYS))}", None
@@ -139,8 +144,14 @@ def check_report(
             return False, "the report's core is not the certificate's", None
         if report.get("witness") is not None:
             return False, "an inconsistent report has no witness", None
-    checked = check_certificate(cert, use_cvc5=use_cvc5)
-    return checked.ok, checked.message, core if status == "inconsistent" else None
+    key = json.dumps(cert, sort_keys=True)
+    if memo is None or key not in memo:
+        checked = check_certificate(cert, use_cvc5=use_cvc5)
+        result = (checked.ok, checked.message)
+        if memo is not None:
+            memo[key] = result
+    ok, message = memo[key] if memo is not None else result
+    return ok, message, core if status == "inconsistent" else None
 
 
 class _Replayer:
@@ -156,6 +167,7 @@ class _Replayer:
         self.ever: set[str] = set()
         self.held: set[str] = set()  # joined with a status that does not accept (e.g. unverified)
         self.tentative: str | None = None  # the held attempt of the current entry
+        self.memo: dict[str, tuple[bool, str]] = {}
         self.used_joins: set[str] = set()
         self.pending: _Pending | None = None
         self.items: list[Item] = []
@@ -295,7 +307,7 @@ class _Replayer:
             return False, why
         checked = [*self.accepted, *([self.tentative] if self.tentative else [])]
         pairs = expected_pairs(self.constraints, self.claims, checked)
-        ok, message, core = check_report(report, self.task.unknowns, pairs, self.use_cvc5)
+        ok, message, core = check_report(report, self.task.unknowns, pairs, self.use_cvc5, self.memo)
         if not ok:
             return False, message
         outcome = report.get("status")
@@ -355,7 +367,7 @@ def replay_joins(
     items.append(
         ("joins replayed", not why, why or f"{len(joins)} join entries replay to the graph's accepted set")
     )
-    return Replay(items, None if why else list(replayer.accepted))
+    return Replay(items, None if why else list(replayer.accepted), replayer.memo)
 
 
 def label_conflicts(joins: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from proofs import interval, polynomial
 from proofs.claims import Compare
-from proofs.exact import NotExact, TooLarge, Trace, Undefined, holds_at, parse_fraction, truth
+from proofs.exact import NotExact, TooLarge, Trace, Undefined, holds_at, parse_fraction, sort_violation, truth
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import Unsupported, build_query, split_prefix
 
@@ -72,11 +72,8 @@ def _check_point(formula, cert, *, want: bool) -> CheckReport:
         env = _assignment(cert)
     except (ValueError, ZeroDivisionError) as exc:
         return _fail(f"bad assignment: {exc}")
-    if set(env) != set(variables):
-        return _fail(f"assignment names {sorted(env)}, the claim's variables are {sorted(variables)}")
-    for name, sort in variables.items():
-        if sort == "Int" and env[name].denominator != 1:
-            return _fail(f"{name} must be an integer")
+    if (why := sort_violation(env, variables)) is not None:
+        return _fail(why)
     result = holds_at(body, env)
     if result is None:
         return _fail("cannot evaluate the claim exactly at this assignment")
@@ -100,7 +97,7 @@ def _check_polynomial(formula, cert) -> CheckReport:
 
 
 def _check_interval(formula, cert) -> CheckReport:
-    mode, _, body = split_prefix(formula)
+    mode, variables, body = split_prefix(formula)
     try:
         env = _assignment(cert)
         digits = int(cert.get("digits", interval.DEFAULT_DIGITS))
@@ -108,6 +105,8 @@ def _check_interval(formula, cert) -> CheckReport:
         return _fail(f"bad certificate: {exc}")
     if mode != "validity" or not 10 <= digits <= 10_000:
         return _fail("an interval certificate needs a comparison and 10..10000 digits")
+    if (why := sort_violation(env, variables)) is not None:
+        return _fail(why)
     holds, _ = interval.decide_formula(body, env, digits)
     if holds is None or holds != bool(cert.get("holds")):
         return _fail(f"interval re-evaluation gives {holds}", interval=str(holds))

@@ -326,6 +326,20 @@ def truth(
     raise NotExact(f"cannot evaluate {formula!r}")
 
 
+def sort_violation(env: dict[str, Fraction], variables: dict[str, str]) -> str | None:
+    """Why `env` is not an assignment of `variables` (name -> `Int` | `Real`), or None if it is.
+
+    A counterexample or witness must give every variable of the claim a value of its sort and
+    nothing else: `n = 1/2` says nothing about a claim `forall n in Int: ...`.
+    """
+    if set(env) != set(variables):
+        return f"assignment names {sorted(env)}, the claim's variables are {sorted(variables)}"
+    for name, sort in variables.items():
+        if sort == "Int" and env[name].denominator != 1:
+            return f"{name} must be an integer"
+    return None
+
+
 def holds_at(formula: Formula, env: dict[str, Fraction], limits: Limits = DEFAULT_LIMITS) -> bool | None:
     """Whether a claim is true at `env` by exact evaluation: undefined counts as not true;
     None when exact evaluation cannot decide (irrational values, sizes, quantifiers)."""

@@ -34,6 +34,8 @@ from proofs.exact import (
     Undefined,
     fraction_text,
     holds_at,
+    parse_fraction,
+    sort_violation,
     truth,
 )
 from proofs.smtlib import split_prefix
@@ -42,8 +44,12 @@ from solvers.z3_backend import decide_with_z3
 
 #: Most grid points tried when looking for a counterexample to a polynomial identity.
 MAX_GRID_POINTS = 4_096
-#: Sample values for counterexample search with transcendental functions.
-SAMPLE_VALUES = tuple(Fraction(v) for v in ("0", "1", "-1", "2", "1/2", "-2", "3", "1/3"))
+#: Sample values for counterexample search with transcendental functions, per variable sort:
+#: an `Int` variable only ever takes integer values (n = 1/2 refutes nothing about integers).
+SAMPLE_VALUES = {
+    "Real": tuple(Fraction(v) for v in ("0", "1", "-1", "2", "1/2", "-2", "3", "1/3")),
+    "Int": tuple(Fraction(v) for v in ("0", "1", "-1", "2", "-2", "3", "-3", "5")),
+}
 
 
 def _has_quantifier(formula: Formula) -> bool:
@@ -160,9 +166,9 @@ def _interval_verdict(formula: Formula, claim: str, env: dict[str, Fraction]) ->
 def _interval_counterexample(formula: Formula, claim: str) -> Verdict | None:
     _, variables, _ = split_prefix(formula)
     names = sorted(variables)
-    if not names or len(names) > 3:
+    if not names or len(names) > 3 or any(variables[n] not in SAMPLE_VALUES for n in names):
         return None
-    for point in itertools.product(SAMPLE_VALUES, repeat=len(names)):
+    for point in itertools.product(*(SAMPLE_VALUES[variables[n]] for n in names)):
         verdict = _interval_verdict(formula, claim, dict(zip(names, point)))
         if verdict is not None:
             return verdict
@@ -175,6 +181,8 @@ def decide(formula: Formula, *, budget_s: float = 2.0, limits: Limits = DEFAULT_
     claim = to_text(formula)
 
     def finish(verdict: Verdict) -> Verdict:
+        if (why := _misfit_assignment(formula, verdict)) is not None:  # the last line of defence
+            verdict = unknown(claim, verdict.backend, f"discarded a {verdict.status.value} verdict: {why}")
         return verdict.timed((time.perf_counter() - start) * 1000)
 
     def remaining() -> float:
@@ -203,6 +211,23 @@ def decide(formula: Formula, *, budget_s: float = 2.0, limits: Limits = DEFAULT_
             return finish(sympy_verdict)
         reasons.append(sympy_verdict.message)
     return finish(unknown(claim, "dispatch", "; ".join(r for r in reasons if r) or "no backend decided it"))
+
+
+#: Certificate kinds that stand or fall with one exact assignment of the claim's variables.
+_POINT_KINDS = ("counterexample", "witness", "interval")
+
+
+def _misfit_assignment(formula: Formula, verdict: Verdict) -> str | None:
+    """Why a verdict's point certificate does not assign every variable a value of its sort."""
+    cert = verdict.certificate
+    if not isinstance(cert, dict) or cert.get("kind") not in _POINT_KINDS:
+        return None
+    _, variables, _ = split_prefix(formula)
+    try:
+        env = {str(k): parse_fraction(str(v)) for k, v in (cert.get("assignment") or {}).items()}
+    except (ValueError, ZeroDivisionError) as exc:
+        return f"the assignment is not exact ({exc})"
+    return sort_violation(env, variables)
 
 
 def _uses_unsupported_constants(formula: Formula) -> bool:

@@ -178,3 +178,40 @@ def test_established_reads_each_kind():
 )
 def test_malformed_verdicts_fail_cleanly(verdict):
     assert not check_verdict(verdict, use_cvc5=False).ok
+
+
+FORGED_SORT_CERTIFICATES = [
+    # n = 1/2 is no integer: these refute nothing about integers
+    {
+        "kind": "interval",
+        "claim": "forall n in Int: sin(n*pi) = 0",
+        "holds": False,
+        "assignment": {"n": "1/2"},
+    },
+    {
+        "kind": "interval",
+        "claim": "forall n in Int: n > 0 -> ln(n) >= 0",
+        "holds": False,
+        "assignment": {"n": "1/2"},
+    },
+    {"kind": "counterexample", "claim": "forall n in Int: n^2 != 2*n - 1 + 1/4", "assignment": {"n": "1/2"}},
+    # an assignment must name exactly the claim's variables
+    {"kind": "interval", "claim": "forall x: sin(x) = 0 or x = y", "holds": False, "assignment": {"x": "1"}},
+    {"kind": "interval", "claim": "sin(1) = 0", "holds": False, "assignment": {"x": "1"}},
+]
+
+
+@pytest.mark.parametrize("cert", FORGED_SORT_CERTIFICATES)
+def test_counterexamples_must_respect_sorts_and_variables(cert):
+    report = check_certificate(cert, use_cvc5=False)
+    assert not report.ok, report
+
+
+def test_integer_interval_counterexample_rechecks():
+    cert = {
+        "kind": "interval",
+        "claim": "forall n in Int: sin(n*pi/2) = 0",
+        "holds": False,
+        "assignment": {"n": "1"},
+    }
+    assert check_certificate(cert, use_cvc5=False).ok

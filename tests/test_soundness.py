@@ -8,6 +8,7 @@ undefined would mean an unsound translation.
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +90,28 @@ def test_proved_integer_claims_hold_at_every_integer_point(formula):
     verdict = verify(to_text(claim), budget_s=0.5)
     if verdict.status is Status.PROVED:
         assert holds_everywhere(formula, ["x", "y"], integer=True), verdict
+
+
+# ------------------------------------------------ counterexamples respect the variables' sorts
+
+TRUE_OVER_INTEGERS = [
+    "forall n in Int: sin(n*pi) = 0",
+    "forall n in Int: n > 0 -> ln(n) >= 0",
+    "forall n in Int: cos(2*n*pi) = 1",
+    "forall x in Real: forall n in Int: n >= 1 -> exp(n) >= e",
+    "forall n in Int: n^2 != 2",
+    "forall n in Int: n > 0 -> sqrt(n) >= 1",
+]
+
+
+@pytest.mark.parametrize("claim", TRUE_OVER_INTEGERS)
+def test_true_integer_claims_are_not_refuted(claim):
+    verdict = verify(claim, budget_s=1.0)
+    assert verdict.status is not Status.REFUTED, verdict
+
+
+def test_integer_counterexamples_are_integers():
+    verdict = verify("forall n in Int: sin(n*pi/2) = 0", budget_s=1.0)
+    if verdict.status is Status.REFUTED:
+        assignment = verdict.counterexample["assignment"]
+        assert Fraction(assignment["n"]).denominator == 1, verdict

@@ -7,7 +7,9 @@ keyword arguments, one list entry per completion. It returns `list[float | None]
 
 - a **reference answer** comes from the first of the columns `solution`, `answer`,
   `ground_truth`, `gold`, `reference` that the batch has (or the one named by `column=`): a
-  string, a number, or a list of acceptable answers. The completion's answer is compared with
+  string, any `numbers.Number` (int, Fraction, float, Decimal, complex), a numpy scalar or
+  array (verl and pandas hand these over; numpy is detected by duck typing, never imported),
+  or a list of acceptable answers. The completion's answer is compared with
   `reasoning.equivalent(reference, answer, budget_s=...)`;
 - a **task** comes from the `task` column (a task dict in the domain format, or its JSON text,
   e.g. `{"domain": "countdown", "numbers": [...], "target": 24}`): the answer is checked against
@@ -54,10 +56,12 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -153,14 +157,60 @@ def extract_answer(text: str) -> str | None:
     return found if found and len(found) <= MAX_ANSWER_CHARS else None
 
 
+#: Largest array (in elements) unwrapped as a list of acceptable reference answers.
+MAX_REFERENCE_ITEMS = 1_000
+
+
+def _plain(value: Any) -> Any:
+    """A numpy (or tensor-like) value as plain Python, found by duck typing so numpy stays
+    optional: arrays by `.tolist()`, scalars by `.item()`. A low-precision float scalar becomes
+    its shortest round-tripping text (`np.float32(0.1)` is `0.1`, not `0.10000000149011612`)."""
+    if value is None or isinstance(value, (str, bytes, bool, int, float, Fraction, list, tuple, Mapping)):
+        return value
+    size = getattr(value, "size", None)
+    if isinstance(size, int) and size > MAX_REFERENCE_ITEMS:
+        return None
+    try:
+        if getattr(value, "ndim", 0) == 0 and callable(getattr(value, "item", None)):
+            item = value.item()
+            if isinstance(item, float) and not isinstance(value, float):
+                text = str(value)
+                return text if type(value)(text) == value else item
+            return item
+        if callable(getattr(value, "tolist", None)):
+            return value.tolist()
+    except Exception:  # noqa: BLE001 - a foreign object that will not convert is no reference
+        return None
+    return value
+
+
+def _number_text(value: numbers.Number) -> str | None:
+    """Any `numbers.Number` as exact text: integers and rationals exactly, finite reals by their
+    shortest repr, decimals in positional notation, complex numbers as `a + bi`."""
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Rational):
+        return str(Fraction(int(value.numerator), int(value.denominator)))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return repr(number) if math.isfinite(number) else None
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else None
+    if isinstance(value, numbers.Complex):
+        real, imag = (_number_text(part) for part in (value.real, value.imag))
+        if real is None or imag is None:
+            return None
+        return real if value.imag == 0 else f"{real} + {imag}i"
+    return None
+
+
 def _reference_text(value: Any) -> str | None:
     """A reference answer as text (numbers exactly as written), extracted when it is marked up."""
+    value = _plain(value)
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, Fraction)):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else None
+    if isinstance(value, numbers.Number):
+        return _number_text(value)
     if not isinstance(value, str):
         return None
     if _ANSWER_CLOSE.search(value) or _BOXED.search(value) or "####" in value:
@@ -285,6 +335,7 @@ def _score(completion: Any, reference: Any, task: Any, budget_s: float, memo: di
     task_dict = _as_task(task) if task is not None else None
     if task_dict is not None:
         return _score_task(task_dict, answer, budget_s)
+    reference = _plain(reference)
     candidates = reference if isinstance(reference, (list, tuple)) else [reference]
     references = [r for r in map(_reference_text, candidates) if r is not None and _parses(r, memo)]
     if not references:

@@ -365,3 +365,46 @@ def test_the_example_runs():
     )
     assert out.returncode == 0, out.stderr
     assert "TRL rewards (boxed 3/4, 0.75, wrong 2/6, factored): [1.0, 1.0, 0.0, 1.0]" in out.stdout
+
+
+# ------------------------------------------------------------------ numpy and numbers.Number references
+
+
+def test_verl_accepts_numpy_scalar_and_array_references():
+    np = pytest.importorskip("numpy")
+    assert compute_score("x", "\\boxed{72}", np.int64(72)) == 1.0
+    assert compute_score("x", "\\boxed{72}", np.int32(71)) == 0.0
+    assert compute_score("x", "\\boxed{0.5}", np.float32(0.5)) == 1.0
+    assert compute_score("x", "\\boxed{3}", np.array([2, 3])) == 1.0
+    assert compute_score("x", "\\boxed{3}", np.array(3)) == 1.0
+    assert compute_score("x", "\\boxed{3}", np.array(["3"], dtype=object)) == 1.0
+
+
+def test_trl_accepts_numpy_columns():
+    np = pytest.importorskip("numpy")
+    reward = make_trl_reward()
+    assert reward(["\\boxed{72}", "\\boxed{5}"], answer=np.array([72, 6])) == [1.0, 0.0]
+    assert reward(["\\boxed{72}"], answer=[np.int64(72)]) == [1.0]
+    assert reward(["\\boxed{3}"], answer=[np.array([1, 3])]) == [1.0]
+
+
+def test_any_number_is_a_reference():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert compute_score("x", "\\boxed{0.25}", Decimal("0.25")) == 1.0
+    assert compute_score("x", "\\boxed{1/4}", Fraction(1, 4)) == 1.0
+    assert compute_score("x", "\\boxed{100}", Decimal("1E+2")) == 1.0
+    assert score_completion("\\boxed{1}", reference=Decimal("NaN")).score is None
+    assert score_completion("\\boxed{1}", reference=True).score is None
+
+
+class _DuckScalar:
+    """Something with numpy's `.item()` but no numpy: a tensor-like scalar."""
+
+    def item(self):
+        return 12
+
+
+def test_duck_typed_scalars_are_unwrapped():
+    assert compute_score("x", "\\boxed{12}", _DuckScalar()) == 1.0

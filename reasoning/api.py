@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.sandbox import Sandbox
-from proofs.verdict import Verdict, invalid
+from proofs.verdict import Verdict, invalid, unknown
 from solvers.dispatch import decide
 
 DEFAULT_BUDGET_S = 2.0
@@ -87,7 +87,7 @@ def _get_pool(workers: int) -> Sandbox:
     with _pool_lock:
         if _pool is None or _pool.closed or _pool_workers != workers:
             if _pool is not None:
-                _pool.shutdown()  # chunks still running there are re-checked in-process
+                _pool.shutdown()  # chunks still running there are re-run in the new pool
             _pool, _pool_workers = Sandbox(workers=workers, preload=("reasoning.api",)), workers
         return _pool
 
@@ -96,14 +96,41 @@ def _verify_chunk(texts: list[str], budget_s: float) -> list[Verdict]:
     return [verify(t, budget_s=budget_s) for t in texts]
 
 
+def _run_in_pool(texts: list[str], budget_s: float, workers: int) -> list[Verdict] | str:
+    """`texts` checked in a pool worker that is killed at the chunk's deadline; a string says
+    why not (the worker died, ran out of time, or the pool was replaced)."""
+    result = _get_pool(workers).run(
+        _verify_chunk, texts, budget_s, budget_s=budget_s * len(texts) + CHUNK_SLACK_S, memory_mb=None
+    )
+    if result.ok and isinstance(result.value, list) and len(result.value) == len(texts):
+        return result.value
+    return result.error or "the worker returned no verdicts"
+
+
+def _rerun_one(text: str, budget_s: float, workers: int) -> Verdict:
+    """Re-check one claim of a failed chunk, again in a killable worker with the same budget.
+
+    Never in this process: a claim that killed or hung its worker would run here with nothing
+    to stop it. If its own worker fails too, the claim is `unknown`.
+    """
+    outcome = _run_in_pool([text], budget_s, workers)
+    if isinstance(outcome, list):
+        return outcome[0]
+    return unknown(
+        text.split("#", 1)[0].strip(), "verify_many", f"the worker checking this claim failed: {outcome}"
+    )
+
+
 def verify_many(
     texts: Iterable[str], *, budget_s: float = DEFAULT_BUDGET_S, workers: int | None = None
 ) -> list[Verdict]:
     """Check many claims; verdicts come back in input order.
 
     With more than POOL_THRESHOLD claims the work is spread over a pool of `workers` processes
-    (default: the number of CPUs); `workers=0` forces in-process work. If a pool process dies,
-    its claims are re-checked in-process, so a verdict is always returned for every claim.
+    (default: the number of CPUs); `workers=0` forces in-process work. If a pool process dies or
+    runs out of time, each claim of its chunk is re-checked alone in a fresh killable worker
+    with the same budget (never in this process), and one that fails again is `unknown`; so a
+    verdict is always returned for every claim, within a bounded time.
     """
     budget_s = _check_budget(budget_s)
     items = list(texts)
@@ -118,15 +145,12 @@ def verify_many(
         return _verify_chunk(items, budget_s)
     size = max(8, len(items) // (workers * 8))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    pool = _get_pool(workers)
 
     def run_chunk(chunk: list[str]) -> list[Verdict]:
-        result = pool.run(
-            _verify_chunk, chunk, budget_s, budget_s=budget_s * len(chunk) + CHUNK_SLACK_S, memory_mb=None
-        )
-        if result.ok and isinstance(result.value, list) and len(result.value) == len(chunk):
-            return result.value
-        return _verify_chunk(chunk, budget_s)  # the worker died or ran out of time
+        outcome = _run_in_pool(chunk, budget_s, workers)
+        if isinstance(outcome, list):
+            return outcome
+        return [_rerun_one(text, budget_s, workers) for text in chunk]  # the worker died or timed out
 
     # One thread per worker keeps every worker busy; the threads only wait on pipes.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify-many") as threads:

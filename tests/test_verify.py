@@ -1,6 +1,7 @@
 """verify(): soundness, counterexamples, certificates, budgets and concurrency."""
 
 import asyncio
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -306,3 +307,34 @@ def test_equivalent_from_threads_and_asyncio_matches_serial():
 def test_huge_numbers_give_a_verdict_not_an_exception(claim, status):
     got = verify(claim, budget_s=2.0).status
     assert got is status or (status is Status.UNKNOWN and got is Status.REFUTED)
+
+
+# ------------------------------------------------ verify_many: no untrusted work outside a killable process
+
+
+def _hostile_chunk(texts, budget_s):
+    """Stands in for `_verify_chunk` in pool workers: `HANG` hangs the worker, `DIE` kills it."""
+    if "HANG" in texts:
+        time.sleep(30)
+    if "DIE" in texts:
+        os._exit(3)
+    return [verify(t, budget_s=budget_s) for t in texts]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("poison", ["HANG", "DIE"])
+def test_verify_many_reruns_a_failed_chunk_only_in_killable_processes(monkeypatch, poison):
+    import reasoning.api as api
+
+    monkeypatch.setattr(api, "_verify_chunk", _hostile_chunk)
+    monkeypatch.setattr(api, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(api, "CHUNK_SLACK_S", 3.0)
+    claims = ["1 + 1 = 2", poison, "2 > 3"]
+    start = time.monotonic()
+    verdicts = verify_many(claims, budget_s=0.5, workers=1)
+    elapsed = time.monotonic() - start
+    assert elapsed < 25, elapsed  # in-process, HANG would sleep its 30 s (and DIE end pytest)
+    assert [v.claim for v in verdicts] == claims
+    assert verdicts[1].status is Status.UNKNOWN, verdicts[1]
+    assert verdicts[0].status in (Status.PROVED, Status.UNKNOWN)
+    assert verdicts[2].status in (Status.REFUTED, Status.UNKNOWN)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from proofs.parsing import ParseFailure
+from reasoning import extraction
 from reasoning.units import MARK_WORDS, NUMBER_WORDS, OPERATION_WORDS, read_unit
 
 #: Deepest bracket nesting accepted.
@@ -45,27 +46,8 @@ _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DO
 
 
 def extract(text: str) -> str | ParseFailure:
-    """The answer inside a response: the last `\\boxed{}`/`\\fbox{}`, else the last math segment."""
-    text = text.replace("\\$", " ")  # an escaped dollar is a currency sign, not a delimiter
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start >= 0:
-        index = start + (6 if text.startswith("\\boxed", start) else 5)
-        while index < len(text) and text[index] == " ":
-            index += 1
-        if index < len(text) and text[index] == "{":
-            end = _matching_brace(text, index)
-            if end < 0:
-                return ParseFailure("unbalanced braces in \\boxed{...}", column=index + 1, found="{")
-            return text[index + 1 : end]
-        rest = text[index:].split(None, 1)
-        return rest[0].rstrip("$") if rest else ""
-    if "$" in text or "\\[" in text or "\\(" in text:
-        found = _MATH.findall(text)
-        if found:
-            return next(part for part in found[-1] if part)
-        if "$" in text:
-            return ParseFailure("unbalanced $ delimiters", column=text.index("$") + 1, found="$")
-    return text
+    """The answer inside a response, by the written policy in `reasoning.extraction`."""
+    return extraction.extract(text)
 
 
 # ------------------------------------------------------------------ stage 1: normalisation

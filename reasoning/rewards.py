@@ -28,7 +28,9 @@ reference itself does not parse, or when the task is malformed. verl has no such
 
 1. the content of the last complete `<answer>...</answer>` pair (any case, so the fork/join
    protocol's `<ANSWER>` too);
-2. the content of the last `\\boxed{...}` / `\\fbox{...}` with balanced braces;
+2. when the text has a `\\boxed{...}` / `\\fbox{...}`: the answer `reasoning.extraction`'s
+   policy locates (boxes that are parts of one answer joined, `\\boxed{1}\\boxed{2}` gives
+   `1, 2`; an answer marker after the last box wins over it), else the last balanced box;
 3. the text after the last GSM8K-style `####` marker, to the end of its line;
 4. the rest of the line after the last "answer is" / "answer:" (any case, e.g. "The final
    answer is 42.");
@@ -68,6 +70,7 @@ from typing import Any
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
+from reasoning.extraction import find_answer
 
 #: Dataset columns read as the reference answer, in this order (the first present one is used).
 REFERENCE_COLUMNS = ("solution", "answer", "ground_truth", "gold", "reference")
@@ -141,11 +144,11 @@ def extract_answer(text: str) -> str | None:
     """
     if not isinstance(text, str):
         return None
-    for rule in (_tagged, _boxed):
-        found = rule(text)
-        if found is not None:
-            break
-    else:
+    found = _tagged(text)
+    if found is None and _BOXED.search(text):
+        marked = find_answer(text)  # the shared policy: joined boxes, a marker after the box
+        found = marked.answer if marked.rule in ("boxed", "marker") else _boxed(text)
+    if found is None:
         marker = _last(_HASHES, text) or _last(_ANSWER_IS, text)
         if marker is not None and marker.group(1).strip():
             found = marker.group(1)

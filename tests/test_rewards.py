@@ -408,3 +408,9 @@ class _DuckScalar:
 
 def test_duck_typed_scalars_are_unwrapped():
     assert compute_score("x", "\\boxed{12}", _DuckScalar()) == 1.0
+
+
+def test_boxes_follow_the_shared_extraction_policy():
+    assert extract_answer(r"\boxed{1}\boxed{2}") == "1, 2"
+    assert extract_answer("We get \\boxed{12} for the tank, so the final answer is 6.") == "6"
+    assert compute_score("x", "so \\boxed{1} \\quad\\text{and}\\quad \\boxed{2}", "\\{1, 2\\}") == 1.0

@@ -1,0 +1,240 @@
+"""Where is the final answer in a response? The extraction policy, written down.
+
+Models and datasets write final answers in prose (`Final Answer: The largest $n$ is 34.`), in
+boxes (`\\boxed{1}\\boxed{2}`), after markers (`#### 72`) or bare (`\\frac{1}{2}`). `find_answer`
+applies one policy, the same for gold and prediction, and says which rule it used:
+
+1. **Marked answers win.** The last `\\boxed{}`/`\\fbox{}` and the last answer marker
+   (`final answer is`, `final answer:`, `answer is`, `answer:`, a GSM8K `####` line) are found.
+   A marker *after* the last box wins when its line reads as an answer (a digit, a math
+   segment, a LaTeX command, one letter or a word answer such as `yes`): the box was an
+   intermediate result. Otherwise the box wins.
+2. **Several parts make one answer.** Boxes or math segments (`$..$`, `\\(..\\)`, `\\[..\\]`)
+   separated only by commas, semicolons, `and`, `or`, `\\quad` or `\\text{and}` are joined with
+   `, `: `\\boxed{1}\\boxed{2}` reads `1, 2`, `$1$ and $2$ and $3$` reads `1, 2, 3`. Parts
+   separated by prose are not: `first \\boxed{1}, then \\boxed{2}` reads `2`.
+3. **A marker's line** is read as a phrase: the math run at its start; else what follows the
+   last `is`/`are`/`equals`/`be` (`The largest $n$ is 34.` reads `34`); else the line up to its
+   first full stop.
+4. **Unmarked text**: the last run of math segments; else, in prose, what follows the last
+   `is`/`are`/`equals` of the last sentence (`...is 2/3.` reads `2/3`) when that reads as an
+   answer (`...the sum is here` does not: it would parse as h*e*r*e); else the text as is,
+   when it is short enough to be an answer itself (`5 cm`, `no solution`).
+5. **Currency.** `\\$` is always a currency sign. In prose, a bare `$` before a digit is one
+   too when the `$` signs do not pair up or a pair would enclose prose (`costs $5 and $7`).
+6. **Undecided rather than wrong.** When none of this locates an answer (prose with no marker
+   and no phrase, unbalanced `$` or braces), the result is undecided (`answer` None), which
+   callers turn into an undecided verdict (`invalid` / reward 0 with status `invalid`),
+   never a confident refutation.
+
+Regular expressions over bounded scans only: no grammar, no evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from proofs.parsing import ParseFailure
+
+#: Most boxes or math segments joined into one answer.
+MAX_PARTS = 32
+#: Most nested boxes unwrapped.
+MAX_UNWRAP = 8
+#: Unmarked text with at least this many plain words is prose, not an answer by itself.
+PROSE_WORDS = 5
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The located answer (`answer`, None when undecided), the `rule` that found it
+    (`boxed`, `marker`, `math`, `phrase`, `whole` or `undecided`) and, when undecided, why."""
+
+    answer: str | None
+    rule: str
+    reason: str = ""
+
+
+def _matching_brace(text: str, open_index: int) -> int:
+    """Index of the '}' closing text[open_index] == '{', or -1 (escaped braces are skipped)."""
+    level = 0
+    index = open_index
+    n = len(text)
+    while index < n:
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
+            level += 1
+        elif char == "}":
+            level -= 1
+            if level == 0:
+                return index
+        index += 1
+    return -1
+
+
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])\s*")
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
+_MARKER = re.compile(
+    r"(?:final\s+answer\s*(?:is\b|was\b)?|\banswer\s*(?:is\b|was\b))\s*[:=]?|\banswer\s*[:=]|^[ \t]*####",
+    re.IGNORECASE | re.MULTILINE,
+)
+_JOINER = re.compile(
+    r"(?:\s|\$|,|;|&|\\[,;: !]|\\q?quad(?![a-zA-Z])|\band\b|\bor\b|\\text\s*\{\s*(?:and|or|,)?\s*\})*",
+    re.IGNORECASE,
+)
+_VERB = re.compile(r"\b(?:is|are|equals|be|was|were)\b\s*[:=]?", re.IGNORECASE)
+_WORD = re.compile(r"(?<![\\a-zA-Z])[A-Za-z]{2,}(?![a-zA-Z])")
+_SENTENCE_END = re.compile(r"\.(?:\s|$)")
+_ANSWERISH = re.compile(r"[\d\\$]")
+_CHOICE = re.compile(r"\(?[A-Za-z]\)?")
+#: Plain words that are whole answers; other word-only phrases (`here`, `correct`) are not.
+WORD_ANSWERS = frozenset({"yes", "no", "true", "false", "none", "no solution", "undefined", "infinity"})
+
+
+def _answerish(found: str) -> bool:
+    """Whether a phrase can be an answer: a digit, math or a command, one letter (a choice or a
+    variable), or a known word answer. `here` would parse as h*e*r*e and be refuted."""
+    return bool(_ANSWERISH.search(found) or _CHOICE.fullmatch(found) or found.lower() in WORD_ANSWERS)
+
+
+@dataclass(frozen=True)
+class _Part:
+    start: int
+    end: int
+    content: str
+
+
+def _boxes(text: str) -> list[_Part] | ParseFailure:
+    """Every outermost `\\boxed{...}` / `\\fbox{...}` (or `\\boxed 5`), in order."""
+    parts: list[_Part] = []
+    index = 0
+    while (match := _BOX.search(text, index)) is not None:
+        open_at = match.end()
+        if open_at < len(text) and text[open_at] == "{":
+            close = _matching_brace(text, open_at)
+            if close < 0:
+                return ParseFailure("unbalanced braces in \\boxed{...}", column=open_at + 1, found="{")
+            parts.append(_Part(match.start(), close + 1, text[open_at + 1 : close]))
+            index = close + 1
+        else:
+            rest = text[open_at:].split(None, 1)
+            word = rest[0].rstrip("$") if rest else ""
+            parts.append(_Part(match.start(), open_at + len(word), word))
+            index = open_at + max(1, len(word))
+    return parts
+
+
+def _math(text: str) -> list[_Part]:
+    return [
+        _Part(m.start(), m.end(), next(g for g in m.groups() if g is not None)) for m in _MATH.finditer(text)
+    ]
+
+
+def _last_run(text: str, parts: list[_Part]) -> str:
+    """The last part joined with the parts before it that only joiners separate."""
+    run = [parts[-1]]
+    for part in reversed(parts[:-1]):
+        if len(run) >= MAX_PARTS or _JOINER.fullmatch(text, part.end, run[-1].start) is None:
+            break
+        run.append(part)
+    contents = [p.content.strip() for p in reversed(run)]
+    return ", ".join(c for c in contents if c)
+
+
+def _is_prose(text: str, words: int = PROSE_WORDS) -> bool:
+    """At least `words` plain words outside math segments (LaTeX commands do not count)."""
+    return len(_WORD.findall(_MATH.sub(" ", text))) >= words
+
+
+def _currency(text: str) -> str:
+    """`$` signs before digits read as currency in prose (rule 5); other text unchanged."""
+    if "$" not in text or not _is_prose(text, 2):
+        return text
+    single = text.replace("$$", "")
+    pairs_enclose_prose = any(_is_prose(m.group(0), 2) for m in re.finditer(r"\$[^$]*\$", single))
+    if single.count("$") % 2 == 0 and not pairs_enclose_prose:
+        return text
+    return re.sub(r"\$(?=\s?-?\d)", "", text)
+
+
+def _after_verb(text: str) -> str | None:
+    """What follows the last `is`/`are`/`equals` outside math segments, or None."""
+    masked = _MATH.sub(lambda m: "#" * len(m.group(0)), text)
+    verbs = list(_VERB.finditer(masked))
+    if not verbs:
+        return None
+    return text[verbs[-1].end() :]
+
+
+def _phrase(text: str) -> str | None:
+    """Rule 3: read a marker's line (or a sentence) as an answer."""
+    text = text.strip().lstrip(":=").strip()
+    if not text:
+        return None
+    math = _math(text)
+    if math and math[0].start == 0:
+        run = [math[0]]
+        for part in math[1 : MAX_PARTS + 1]:
+            if _JOINER.fullmatch(text, run[-1].end, part.start) is None:
+                break
+            run.append(part)
+        return ", ".join(c for c in (p.content.strip() for p in run) if c) or None
+    tail = _after_verb(text)
+    if tail is not None and tail.strip():
+        return _phrase(tail)
+    end = _SENTENCE_END.search(text)
+    found = (text[: end.start()] if end else text).strip()
+    return found or None
+
+
+def find_answer(text: str) -> Extraction:
+    """Locate the final answer in `text` by the policy in the module docstring."""
+    text = _currency(text.replace("\\$", " "))
+    boxes = _boxes(text)
+    if isinstance(boxes, ParseFailure):
+        return Extraction(None, "undecided", boxes.message)
+    markers = list(_MARKER.finditer(text))
+    marker = markers[-1] if markers else None
+    box_end = boxes[-1].end if boxes else -1
+    if marker is not None and marker.start() >= box_end:
+        line_end = text.find("\n", marker.end())
+        line = text[marker.end() : len(text) if line_end < 0 else line_end]
+        found = _phrase(line)
+        if found is not None and _answerish(found):
+            return Extraction(found, "marker")
+        if not boxes:
+            return Extraction(None, "undecided", "the marked line does not read as an answer")
+    if boxes:
+        return Extraction(_last_run(text, boxes), "boxed")
+    if "$" in text.replace("$$", "") and text.replace("$$", "").count("$") % 2:
+        return Extraction(None, "undecided", "unbalanced $ delimiters")
+    math = _math(text)
+    if math:
+        return Extraction(_last_run(text, math), "math")
+    stripped = text.strip()
+    if _is_prose(stripped, 2):
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", stripped) if s.strip()]
+        tail = _after_verb(sentences[-1]) if sentences else None
+        found = _phrase(tail) if tail is not None else None
+        if found is not None and _answerish(found):
+            return Extraction(found, "phrase")
+    if _is_prose(stripped):
+        return Extraction(None, "undecided", "prose with no marked answer")
+    return Extraction(stripped, "whole")
+
+
+def extract(text: str) -> str | ParseFailure:
+    """The answer text for the LaTeX parser; a ParseFailure (an undecided verdict) saying why
+    when the policy cannot locate one."""
+    answer = text
+    for _ in range(MAX_UNWRAP):  # `\boxed{\boxed{7}}`: a box inside the answer is unwrapped
+        found = find_answer(answer)
+        if found.answer is None:
+            return ParseFailure(f"no final answer located: {found.reason}", found="")
+        if found.answer == answer or not _BOX.search(found.answer):
+            return found.answer
+        answer = found.answer
+    return answer

@@ -196,7 +196,12 @@ FORGED_SORT_CERTIFICATES = [
     },
     {"kind": "counterexample", "claim": "forall n in Int: n^2 != 2*n - 1 + 1/4", "assignment": {"n": "1/2"}},
     # an assignment must name exactly the claim's variables
-    {"kind": "interval", "claim": "forall x: sin(x) = 0 or x = y", "holds": False, "assignment": {"x": "1"}},
+    {
+        "kind": "interval",
+        "claim": "forall x in Real: sin(x) = 0 or x = y",
+        "holds": False,
+        "assignment": {"x": "1"},
+    },
     {"kind": "interval", "claim": "sin(1) = 0", "holds": False, "assignment": {"x": "1"}},
 ]
 

@@ -338,3 +338,37 @@ def test_verify_many_reruns_a_failed_chunk_only_in_killable_processes(monkeypatc
     assert verdicts[1].status is Status.UNKNOWN, verdicts[1]
     assert verdicts[0].status in (Status.PROVED, Status.UNKNOWN)
     assert verdicts[2].status in (Status.REFUTED, Status.UNKNOWN)
+
+
+_FRESH_PROCESS = """
+import sys, time
+from reasoning import verify
+verify("1 = 1")  # builds the claim parser, a cost of its own
+start = time.perf_counter()
+verdict = verify(sys.argv[1], budget_s=0.5)
+print(time.perf_counter() - start, "sympy" in sys.modules, verdict.status.value)
+"""
+
+
+def test_the_first_sympy_claim_in_a_fresh_process_keeps_its_budget():
+    """Importing SymPy costs about a second: that must not happen in the caller's process."""
+    import subprocess
+    import sys
+
+    claim = "(x+y)^" + "9" * 50 + " = 1"  # reaches the SymPy step
+    out = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS, claim], capture_output=True, text=True, timeout=120, check=True
+    )
+    elapsed, imported, status = out.stdout.split()
+    assert float(elapsed) <= 0.5 + 0.5, out
+    assert (imported, status) == ("False", "unknown"), out
+
+
+def test_the_sympy_step_names_the_same_methods_as_the_check():
+    from proofs.sympy_form import METHODS, check_claim_text
+    from solvers import sympy_backend
+
+    assert sympy_backend.METHODS == METHODS
+    assert getattr(__import__(sympy_backend.CHECK_MODULE, fromlist=["x"]), sympy_backend.CHECK_FUNCTION) is (
+        check_claim_text
+    )

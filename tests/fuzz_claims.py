@@ -13,6 +13,7 @@ that point is skipped, so the oracle never invents a counterexample.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from fractions import Fraction
 
@@ -72,6 +73,7 @@ UNARY = ("sqrt", "abs", "floor", "ceil", "factorial", "exp", "ln", "log", "sin",
 BINARY = ("min", "max", "gcd", "lcm", "mod", "binomial", "log")
 
 
+@functools.cache
 def _leaves(names: tuple[str, ...]) -> st.SearchStrategy[Expr]:
     numbers = st.one_of(
         st.integers(-3, 5).map(lambda n: Num(Fraction(n)) if n >= 0 else Neg(Num(Fraction(-n)))),
@@ -83,6 +85,7 @@ def _leaves(names: tuple[str, ...]) -> st.SearchStrategy[Expr]:
     return st.one_of(*options)
 
 
+@functools.cache
 def expressions(names: tuple[str, ...]) -> st.SearchStrategy[Expr]:
     """Expressions over `names` with every operator and function of the claim language."""
     return st.recursive(
@@ -106,6 +109,7 @@ def expressions(names: tuple[str, ...]) -> st.SearchStrategy[Expr]:
     )
 
 
+@functools.cache
 def _atoms(names: tuple[str, ...]) -> st.SearchStrategy[Formula]:
     expr = expressions(names)
     ops = st.sampled_from(["=", "!=", "<", "<=", ">", ">="])
@@ -117,6 +121,7 @@ def _atoms(names: tuple[str, ...]) -> st.SearchStrategy[Formula]:
     )
 
 
+@functools.cache
 def formulas(names: tuple[str, ...]) -> st.SearchStrategy[Formula]:
     """Quantifier-free formulas; `->` with a guard on the left gives nested definedness."""
     return st.recursive(

@@ -100,6 +100,27 @@ def _hostile_strings() -> st.SearchStrategy[str]:
 
 BUDGET_S = 0.5
 
+#: Long claims that are cheap to write and used to be costly somewhere (parse, Z3, SymPy import).
+LONG_CLAIMS = [
+    "1+" * 4999 + "1 = 5000",
+    "(" * 4990 + "1" + ")" * 4990 + " = 1",
+    "2^" * 3000 + "2 = 1",
+    "x+" * 3000 + "x = 3001*x",
+    "(x+y)^" + "9" * 50 + " = 1",
+    "forall x in Real: " + " and ".join(["x^2 >= 0"] * 500),
+    "exists x in Real: " + " and ".join(f"x^{i} > {i}" for i in range(300)),
+    "forall n in Int: " + "+".join(f"sin(n*{i})" for i in range(400)) + " = 0",
+    "factorial(" * 1000 + "3" + ")" * 1000 + " = 6",
+]
+
+
+@pytest.mark.parametrize("text", LONG_CLAIMS, ids=lambda t: t[:30])
+def test_long_claims_keep_their_budget(text):
+    verify("1 = 1")  # the parser is built once per process, outside any claim's budget
+    start = time.perf_counter()
+    verify(text[:10_000], budget_s=BUDGET_S)
+    assert time.perf_counter() - start <= BUDGET_S + 0.5
+
 
 @settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(_hostile_strings())

@@ -122,7 +122,7 @@ def test_long_claims_keep_their_budget(text):
     assert time.perf_counter() - start <= BUDGET_S + 0.5
 
 
-@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(_hostile_strings())
 def test_no_string_takes_more_than_its_budget(text):
     assert len(text) <= 10_000

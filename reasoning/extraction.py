@@ -133,13 +133,16 @@ def _math(text: str) -> list[_Part]:
     ]
 
 
-def _last_run(text: str, parts: list[_Part]) -> str:
-    """The last part joined with the parts before it that only joiners separate."""
+def _last_run(text: str, parts: list[_Part]) -> str | None:
+    """The last part joined with the parts before it that only joiners separate; None when
+    several parts sit inside brackets (`($3$, $4$)`: joining them would turn a tuple into a set)."""
     run = [parts[-1]]
     for part in reversed(parts[:-1]):
         if len(run) >= MAX_PARTS or _JOINER.fullmatch(text, part.end, run[-1].start) is None:
             break
         run.append(part)
+    if len(run) > 1 and text[: run[-1].start].rstrip()[-1:] in ("(", "[", "{"):
+        return None
     contents = [p.content.strip() for p in reversed(run)]
     return ", ".join(c for c in contents if c)
 
@@ -171,11 +174,11 @@ def _after_verb(text: str) -> str | None:
 
 def _phrase(text: str) -> str | None:
     """Rule 3: read a marker's line (or a sentence) as an answer."""
-    text = text.strip().lstrip(":=").strip()
+    text = text.strip().strip("*_").lstrip(":=").strip()  # `**Answer:** ...` (Markdown bold)
     if not text:
         return None
     math = _math(text)
-    if math and math[0].start == 0:
+    if math and re.fullmatch(r"[\s*_]*", text[: math[0].start]):
         run = [math[0]]
         for part in math[1 : MAX_PARTS + 1]:
             if _JOINER.fullmatch(text, run[-1].end, part.start) is None:
@@ -208,12 +211,22 @@ def find_answer(text: str) -> Extraction:
         if not boxes:
             return Extraction(None, "undecided", "the marked line does not read as an answer")
     if boxes:
-        return Extraction(_last_run(text, boxes), "boxed")
+        found = _last_run(text, boxes)
+        return (
+            Extraction(found, "boxed")
+            if found is not None
+            else Extraction(None, "undecided", "boxes inside brackets")
+        )
     if "$" in text.replace("$$", "") and text.replace("$$", "").count("$") % 2:
         return Extraction(None, "undecided", "unbalanced $ delimiters")
     math = _math(text)
     if math:
-        return Extraction(_last_run(text, math), "math")
+        found = _last_run(text, math)
+        return (
+            Extraction(found, "math")
+            if found is not None
+            else Extraction(None, "undecided", "math segments inside brackets")
+        )
     stripped = text.strip()
     if _is_prose(stripped, 2):
         sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", stripped) if s.strip()]

@@ -91,3 +91,13 @@ def test_extraction_never_raises_and_is_fast(text):
     found = find_answer(text)
     assert found.answer is None or isinstance(found.answer, str)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("text", ["($3$, $4$)", "(\\boxed{1}, \\boxed{2})", "The answer is: ($3$, $4$)"])
+def test_parts_inside_brackets_are_not_joined_into_a_set(text):
+    assert equivalent("(3, 4)", text).equivalent is not False
+
+
+def test_markdown_bold_around_a_marker():
+    assert find_answer("**Answer:** $\\frac{1}{2}$").answer == "\\frac{1}{2}"
+    assert find_answer("**Final Answer:** 42").answer == "42"

@@ -163,18 +163,22 @@ def _currency(text: str) -> str:
     return re.sub(r"\$(?=\s?-?\d)", "", text)
 
 
-def _after_verb(text: str) -> str | None:
-    """What follows the last `is`/`are`/`equals` outside math segments, or None."""
-    masked = _MATH.sub(lambda m: "#" * len(m.group(0)), text)
-    verbs = list(_VERB.finditer(masked))
-    if not verbs:
-        return None
-    return text[verbs[-1].end() :]
+def _masked(text: str) -> str:
+    """`text` with its math segments blanked out (same length), so prose rules skip them."""
+    return _MATH.sub(lambda m: "#" * len(m.group(0)), text)
 
 
-def _phrase(text: str) -> str | None:
-    """Rule 3: read a marker's line (or a sentence) as an answer."""
+#: A phrase with several verbs (`$x$ is 2 and $y$ is 3`) names several values: undecided.
+_SEVERAL = object()
+
+
+def _phrase(text: str) -> str | None | object:
+    """Rule 3: read a marker's line (or a sentence) as an answer: its first sentence, then the
+    math run at its start, else what follows its one verb, else the sentence itself. Returns
+    `_SEVERAL` when the sentence has more than one verb."""
     text = text.strip().strip("*_").lstrip(":=").strip()  # `**Answer:** ...` (Markdown bold)
+    end = _SENTENCE_END.search(_masked(text))
+    text = text[: end.start()].strip() if end else text
     if not text:
         return None
     math = _math(text)
@@ -185,12 +189,12 @@ def _phrase(text: str) -> str | None:
                 break
             run.append(part)
         return ", ".join(c for c in (p.content.strip() for p in run) if c) or None
-    tail = _after_verb(text)
-    if tail is not None and tail.strip():
-        return _phrase(tail)
-    end = _SENTENCE_END.search(text)
-    found = (text[: end.start()] if end else text).strip()
-    return found or None
+    verbs = list(_VERB.finditer(_masked(text)))
+    if len(verbs) > 1:
+        return _SEVERAL
+    if verbs:
+        return _phrase(text[verbs[0].end() :])
+    return text
 
 
 def find_answer(text: str) -> Extraction:
@@ -204,10 +208,11 @@ def find_answer(text: str) -> Extraction:
     box_end = boxes[-1].end if boxes else -1
     if marker is not None and marker.start() >= box_end:
         line_end = text.find("\n", marker.end())
-        line = text[marker.end() : len(text) if line_end < 0 else line_end]
-        found = _phrase(line)
-        if found is not None and _answerish(found):
+        found = _phrase(text[marker.end() : len(text) if line_end < 0 else line_end])
+        if isinstance(found, str) and _answerish(found):
             return Extraction(found, "marker")
+        if found is _SEVERAL:
+            return Extraction(None, "undecided", "the marked line names several values")
         if not boxes:
             return Extraction(None, "undecided", "the marked line does not read as an answer")
     if boxes:
@@ -219,7 +224,16 @@ def find_answer(text: str) -> Extraction:
         )
     if "$" in text.replace("$$", "") and text.replace("$$", "").count("$") % 2:
         return Extraction(None, "undecided", "unbalanced $ delimiters")
+    stripped = text.strip()
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", stripped) if s.strip()]
+    last = sentences[-1] if sentences else ""
     math = _math(text)
+    # `... so $n$ is 34.`: a math segment followed by a verb and a value is a subject, not the answer
+    found = _phrase(last) if _is_prose(stripped, 2) and _VERB.search(_masked(last)) else None
+    if found is _SEVERAL:
+        return Extraction(None, "undecided", "the last sentence names several values")
+    if isinstance(found, str) and _answerish(found) and (not math or _VERB.search(_masked(text[math[-1].end :]))):
+        return Extraction(found, "phrase")
     if math:
         found = _last_run(text, math)
         return (
@@ -227,13 +241,6 @@ def find_answer(text: str) -> Extraction:
             if found is not None
             else Extraction(None, "undecided", "math segments inside brackets")
         )
-    stripped = text.strip()
-    if _is_prose(stripped, 2):
-        sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n", stripped) if s.strip()]
-        tail = _after_verb(sentences[-1]) if sentences else None
-        found = _phrase(tail) if tail is not None else None
-        if found is not None and _answerish(found):
-            return Extraction(found, "phrase")
     if _is_prose(stripped):
         return Extraction(None, "undecided", "prose with no marked answer")
     return Extraction(stripped, "whole")

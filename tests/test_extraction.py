@@ -21,6 +21,10 @@ LOCATED = [
     ("#### 72", "72", "marker"),
     ("The answer: 3/4", "3/4", "marker"),
     ("Final answer is $x = 5$ and $y = 3$.", "x = 5, y = 3", "marker"),
+    ("Final Answer: The final answer is 34. I hope it is correct.", "34", "marker"),
+    ("The answer is 3.5. That is all.", "3.5", "marker"),
+    ("Thus $n$ is 34.", "34", "phrase"),
+    ("Since $a$ is even, $a = 4$.", "a = 4", "math"),
     # several boxes or math segments that make one answer
     ("\\boxed{1}\\boxed{2}", "1, 2", "boxed"),
     ("\\boxed{k = 45} \\quad\\text{and}\\quad \\boxed{n = 2}", "k = 45, n = 2", "boxed"),
@@ -47,6 +51,8 @@ def test_the_final_answer_is_located(text, answer, rule):
 
 
 UNDECIDED = [
+    "The value of $x$ is 2 and $y$ is 3.",  # several values in one sentence
+    "Final answer: $x$ is 2 and $y$ is 3",
     "Let me think about this problem carefully before answering.",
     "$5",
     "The price went from $5 to",

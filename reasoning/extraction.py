@@ -188,7 +188,8 @@ def _phrase(text: str) -> str | None | object:
             if _JOINER.fullmatch(text, run[-1].end, part.start) is None:
                 break
             run.append(part)
-        return ", ".join(c for c in (p.content.strip() for p in run) if c) or None
+        if not _VERB.search(_masked(text[run[-1].end :])):  # `$x$ is 2`: the math is a subject
+            return ", ".join(c for c in (p.content.strip() for p in run) if c) or None
     verbs = list(_VERB.finditer(_masked(text)))
     if len(verbs) > 1:
         return _SEVERAL

@@ -198,8 +198,14 @@ def _phrase(text: str) -> str | None | object:
     return text
 
 
+#: Text with none of these is a bare answer unless it is prose (the common case, kept fast).
+_MARKUP = re.compile(r"[$\\#]|answer|\b(?:is|are|equals|be|was|were)\b", re.IGNORECASE)
+
+
 def find_answer(text: str) -> Extraction:
     """Locate the final answer in `text` by the policy in the module docstring."""
+    if len(text) < 200 and not _MARKUP.search(text) and not _is_prose(text):
+        return Extraction(text.strip(), "whole")
     text = _currency(text.replace("\\$", " "))
     boxes = _boxes(text)
     if isinstance(boxes, ParseFailure):

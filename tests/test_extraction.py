@@ -10,6 +10,7 @@ from proofs.parsing import ParseFailure
 from reasoning import Status, equivalent
 from reasoning.extraction import find_answer
 from reasoning.latex import extract
+from reasoning.strategies import answer_pairs
 
 LOCATED = [
     # prose around a marked answer (the issue's cases)
@@ -107,3 +108,26 @@ def test_parts_inside_brackets_are_not_joined_into_a_set(text):
 def test_markdown_bold_around_a_marker():
     assert find_answer("**Answer:** $\\frac{1}{2}$").answer == "\\frac{1}{2}"
     assert find_answer("**Final Answer:** 42").answer == "42"
+
+
+# ------------------------------------------------------------------ prose never makes a verdict more wrong
+
+PROSE = [
+    "Final Answer: The final answer is ${}$. I hope it is correct.",
+    "We simplify step by step, and the answer is $\\boxed{{{}}}$.",
+    "After checking every case we get \\boxed{{7}} for the first part; so the final answer is ${}$.",
+    "**Answer:** ${}$",
+    "Thus the result is ${}$.",
+    "#### {}",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(answer_pairs(), st.sampled_from(PROSE))
+def test_prose_around_a_prediction_never_flips_a_verdict(pair, template):
+    """Wrapped in prose, a prediction is judged as it is bare, or left undecided: extraction
+    may lose an answer (None), never turn a right answer into a refutation or a wrong one into
+    an acceptance."""
+    bare = equivalent(pair.gold, pair.prediction).equivalent
+    wrapped = equivalent(pair.gold, template.format(pair.prediction)).equivalent
+    assert wrapped in (bare, None), (pair, template, bare, wrapped)

@@ -412,16 +412,17 @@ def audit(formula: Formula, verdict: Verdict) -> str | None:
             return f"certificate does not re-check: {report.message}"
     bad = {TRUE: "holds", FALSE: "fails", UNDEFINED: "is undefined"}
     cert = verdict.certificate or {}
-    point = (
-        _exact_assignment(cert.get("assignment"))
-        if cert.get("kind") in ("counterexample", "witness")
-        else None
-    )
+    point = _exact_assignment(cert.get("assignment")) if "assignment" in cert else None
+    if point is not None and set(point) != set(variables) and cert.get("kind") != "smt":
+        return f"the point {point} does not assign exactly the variables {sorted(variables)}"
     if point is not None and set(point) == set(variables):
         if any(variables[n] == "Int" and v.denominator != 1 for n, v in point.items()):
             return f"the point {point} does not respect the sorts {variables}"
         outcome = oracle(body, point)
-        if (mode == "witness" and outcome in (FALSE, UNDEFINED)) or (mode == "validity" and outcome == TRUE):
+        witness_fails = (
+            mode == "witness" and verdict.status is Status.PROVED and outcome in (FALSE, UNDEFINED)
+        )
+        if witness_fails or (mode == "validity" and verdict.status is Status.REFUTED and outcome == TRUE):
             return f"at its own point {point} the claim {bad[outcome]}"
     if mode == "validity" and verdict.status is Status.PROVED:
         for env in sample_points(variables):

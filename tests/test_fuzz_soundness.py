@@ -130,3 +130,14 @@ def test_no_string_takes_more_than_its_budget(text):
     verdict = verify(text, budget_s=BUDGET_S)
     elapsed = time.perf_counter() - start
     assert elapsed <= BUDGET_S + 0.5, (text[:200], elapsed, verdict.backend)
+
+
+def test_the_audit_checks_sorts_without_trusting_the_checker(monkeypatch):
+    """Even if the certificate checker let `n = 1/2` through (it once did), the audit does not."""
+    import tests.fuzz_claims as fuzz
+    from proofs.check import CheckReport
+
+    monkeypatch.setattr(fuzz, "check_certificate", lambda cert, use_cvc5: CheckReport(True, "trusted"))
+    claim = "forall n in Int: sin(n*pi) = 0"
+    cert = {"kind": "interval", "claim": claim, "holds": False, "assignment": {"n": "1/2"}}
+    assert audit(parse_claim(claim), _forged(claim, Status.REFUTED, cert)) is not None

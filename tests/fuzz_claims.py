@@ -70,7 +70,7 @@ class _Undef(Exception):
 # ------------------------------------------------------------------ strategies
 
 UNARY = ("sqrt", "abs", "floor", "ceil", "factorial", "exp", "ln", "log", "sin", "cos", "tan")
-BINARY = ("min", "max", "gcd", "lcm", "mod", "binomial", "log")
+BINARY = ("min", "max", "gcd", "lcm", "mod", "binomial", "log")  # `mod` also as the operator
 
 
 @functools.cache

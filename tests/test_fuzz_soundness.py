@@ -141,3 +141,10 @@ def test_the_audit_checks_sorts_without_trusting_the_checker(monkeypatch):
     claim = "forall n in Int: sin(n*pi) = 0"
     cert = {"kind": "interval", "claim": claim, "holds": False, "assignment": {"n": "1/2"}}
     assert audit(parse_claim(claim), _forged(claim, Status.REFUTED, cert)) is not None
+
+
+def test_the_fuzzer_draws_every_function_of_the_language():
+    from proofs.claims import FUNCTIONS
+    from tests.fuzz_claims import BINARY, UNARY
+
+    assert set(FUNCTIONS) == {*UNARY, *BINARY, "root"}

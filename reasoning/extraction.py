@@ -12,20 +12,24 @@ applies one policy, the same for gold and prediction, and says which rule it use
 2. **Several parts make one answer.** Boxes or math segments (`$..$`, `\\(..\\)`, `\\[..\\]`)
    separated only by commas, semicolons, `and`, `or`, `\\quad` or `\\text{and}` are joined with
    `, `: `\\boxed{1}\\boxed{2}` reads `1, 2`, `$1$ and $2$ and $3$` reads `1, 2, 3`. Parts
-   separated by prose are not: `first \\boxed{1}, then \\boxed{2}` reads `2`.
-3. **A marker's line** is read as a phrase: the math run at its start; else what follows the
-   last `is`/`are`/`equals`/`be` (`The largest $n$ is 34.` reads `34`); else the line up to its
-   first full stop.
-4. **Unmarked text**: the last run of math segments; else, in prose, what follows the last
-   `is`/`are`/`equals` of the last sentence (`...is 2/3.` reads `2/3`) when that reads as an
-   answer (`...the sum is here` does not: it would parse as h*e*r*e); else the text as is,
-   when it is short enough to be an answer itself (`5 cm`, `no solution`).
+   separated by prose are not: `first \\boxed{1}, then \\boxed{2}` reads `2`. Parts inside
+   brackets (`($3$, $4$)`) are not joined (a tuple is no set): undecided.
+3. **A marker's line** is read as a phrase, up to its first full stop (so Minerva's `The final
+   answer is 34. I hope it is correct.` reads `34`): the math run at its start, unless a verb
+   follows it; else what follows its one `is`/`are`/`equals`/`be` (`The largest $n$ is 34.`
+   reads `34`); else the sentence itself. Two verbs (`$x$ is 2 and $y$ is 3`) name several
+   values: undecided.
+4. **Unmarked text**: in prose, the phrase of the last sentence when a math segment is its
+   subject (`Thus $n$ is 34.` reads `34`; `...is 2/3.` reads `2/3`) and it reads as an answer
+   (`...the sum is here` does not: it would parse as h*e*r*e); else the last run of math
+   segments (`So $x$ is $6$.` reads `6`); else the text as is, when it is short enough to be
+   an answer itself (`5 cm`, `no solution`).
 5. **Currency.** `\\$` is always a currency sign. In prose, a bare `$` before a digit is one
    too when the `$` signs do not pair up or a pair would enclose prose (`costs $5 and $7`).
 6. **Undecided rather than wrong.** When none of this locates an answer (prose with no marker
-   and no phrase, unbalanced `$` or braces), the result is undecided (`answer` None), which
-   callers turn into an undecided verdict (`invalid` / reward 0 with status `invalid`),
-   never a confident refutation.
+   and no phrase, several values, unbalanced `$` or braces), the result is undecided
+   (`answer` None), which callers turn into an undecided verdict (`invalid`, `equivalent`
+   None; a reward of 0 with status `invalid`), never a confident refutation.
 
 Regular expressions over bounded scans only: no grammar, no evaluation.
 """

@@ -243,7 +243,11 @@ def find_answer(text: str) -> Extraction:
     found = _phrase(last) if _is_prose(stripped, 2) and _VERB.search(_masked(last)) else None
     if found is _SEVERAL:
         return Extraction(None, "undecided", "the last sentence names several values")
-    if isinstance(found, str) and _answerish(found) and (not math or _VERB.search(_masked(text[math[-1].end :]))):
+    if (
+        isinstance(found, str)
+        and _answerish(found)
+        and (not math or _VERB.search(_masked(text[math[-1].end :])))
+    ):
         return Extraction(found, "phrase")
     if math:
         found = _last_run(text, math)

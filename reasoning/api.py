@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.sandbox import Sandbox
@@ -23,6 +24,8 @@ from solvers.dispatch import decide
 DEFAULT_BUDGET_S = 2.0
 #: Below this many claims, `verify_many` works in-process: a pool costs more than it saves.
 POOL_THRESHOLD = 64
+#: Where `verify_many` runs its claims: this machine's process pool, or Ray (the `ray` extra).
+EXECUTORS = ("local", "ray")
 
 
 class ReasoningError(Exception):
@@ -121,26 +124,45 @@ def _rerun_one(text: str, budget_s: float, workers: int) -> Verdict:
     )
 
 
+def lost_verdict(text: str, why: str) -> Verdict:
+    """The verdict of a claim whose worker timed out or died: `unknown`, never a guess."""
+    return unknown(text.split("#", 1)[0].strip(), "ray", why)
+
+
 def verify_many(
-    texts: Iterable[str], *, budget_s: float = DEFAULT_BUDGET_S, workers: int | None = None
+    texts: Iterable[str],
+    *,
+    budget_s: float = DEFAULT_BUDGET_S,
+    workers: int | None = None,
+    executor: str = "local",
 ) -> list[Verdict]:
     """Check many claims; verdicts come back in input order.
 
-    With more than POOL_THRESHOLD claims the work is spread over a pool of `workers` processes
+    `executor="local"`: with more than POOL_THRESHOLD claims the work is spread over a pool of `workers` processes
     (default: the number of CPUs); `workers=0` forces in-process work. If a pool process dies or
     runs out of time, each claim of its chunk is re-checked alone in a fresh killable worker
     with the same budget (never in this process), and one that fails again is `unknown`; so a
     verdict is always returned for every claim, within a bounded time.
+    `executor="ray"`: the claims run on warm Ray actors (`reasoning.ray_pool`; `workers` actors,
+    default one per CPU of the cluster at `RAY_ADDRESS`, or of a local runtime); a claim whose
+    actor hangs past its budget or dies twice comes back `unknown`.
     """
     budget_s = _check_budget(budget_s)
+    if executor not in EXECUTORS:
+        raise InvalidArgument(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     items = list(texts)
     for item in items:
         if not isinstance(item, str):
             raise InvalidArgument(f"every claim must be a str, got {type(item).__name__}")
+    if workers is not None and workers < 0:
+        raise InvalidArgument("workers must be >= 0")
+    if executor == "ray":
+        from reasoning import ray_pool
+
+        pool = ray_pool.get_pool(actors=workers or None)
+        return pool.map(partial(verify, budget_s=budget_s), items, budget_s=budget_s, fallback=lost_verdict)
     if workers is None:
         workers = os.cpu_count() or 1
-    if workers < 0:
-        raise InvalidArgument("workers must be >= 0")
     if workers == 0 or len(items) <= POOL_THRESHOLD:
         return _verify_chunk(items, budget_s)
     size = max(8, len(items) // (workers * 8))

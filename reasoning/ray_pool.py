@@ -43,6 +43,8 @@ DEFAULT_DEPTH = 2
 DEFAULT_MAX_ATTEMPTS = 2
 #: Seconds to wait for an actor to start (import the verifier) before giving up on it.
 DEFAULT_READY_TIMEOUT_S = 60.0
+#: Seconds a new pool waits for its other actors once one is ready (the rest join later).
+ALL_READY_WAIT_S = 10.0
 #: Object store of a local runtime started here: results are small, keep the footprint small.
 LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024
 #: Modules an actor imports when it starts, so its first item does not pay for them.
@@ -86,7 +88,11 @@ def connect(address: str | None = None) -> None:
     if address is None:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         options["object_store_memory"] = LOCAL_OBJECT_STORE_BYTES
-    ray.init(address=address, **options)
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
+        raise RayExecutorError(f"cannot start or reach {where}: {exc}") from exc
 
 
 class _Verifier:
@@ -213,14 +219,22 @@ class VerifierPool:
                 self._kill(actor)
 
     def _await_started(self, wait_all: bool) -> None:
-        """Wait for starting actors: all of them (at construction), or until one is live."""
+        """Wait for starting actors: until one is live, and (at construction) for the others up
+        to ALL_READY_WAIT_S more; those still starting then join the pool when they are ready."""
         ray = _ray()
-        while self._starting and (wait_all or not self._slots):
+        first_live: float | None = time.monotonic() if self._slots else None
+        while self._starting:
+            now = time.monotonic()
+            if self._slots and (not wait_all or now - (first_live or now) >= ALL_READY_WAIT_S):
+                break
             deadline = min(d for _, d in self._starting.values())
-            timeout = max(0.0, deadline - time.monotonic())
-            ready, _ = ray.wait(list(self._starting), num_returns=1, timeout=timeout)
+            if self._slots:
+                deadline = min(deadline, (first_live or now) + ALL_READY_WAIT_S)
+            ready, _ = ray.wait(list(self._starting), num_returns=1, timeout=max(0.0, deadline - now))
             for ref in ready:
                 self._started(ref)
+            if self._slots and first_live is None:
+                first_live = time.monotonic()
             self._expire_starting()
         if not self._slots:
             raise RayExecutorError("no Ray actor could be started (are CPUs free in the cluster?)")

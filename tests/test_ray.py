@@ -140,6 +140,19 @@ def test_the_batched_rewards_score_on_ray_as_they_do_locally(cluster):
     assert trl["ray"](completions, solution=column) == trl["local"](completions, solution=column)
 
 
+@pytest.mark.slow
+def test_eval_solves_items_on_ray_and_scores_them_here(cluster):
+    pytest.importorskip("reasoning_gym")
+    runs = {}
+    for executor in ("local", "ray"):
+        args = ["eval", "reasoning-gym", "countdown", "--size", "2", "--json", "--executor", executor]
+        result = CliRunner().invoke(app, args)
+        summary = json.loads(result.stdout.splitlines()[-1])
+        runs[executor] = (result.exit_code, [(i["index"], i["answer"], i["score"]) for i in summary["items"]])
+    assert runs["ray"] == runs["local"]
+    assert [score for _, _, score in runs["ray"][1]] == [1.0, 1.0]
+
+
 @pytest.fixture
 def own_pool(cluster):
     """Free the cluster's CPUs from the shared pool, for a test that makes its own pool."""

@@ -44,7 +44,11 @@ contains an `<answer>` tag, a `\\boxed{}` or `####` (GSM8K's solutions), otherwi
 returns a float, the same score as above (None becomes 0.0). `ground_truth` is a reference answer
 (string, number or list) or a task dict; `extra_info["task"]`, when present, is a task. Point
 verl at it with `custom_reward_function.path=pkg://reasoning.rewards` and
-`custom_reward_function.name=compute_score`; `reward_kwargs` may set `budget_s`.
+`custom_reward_function.name=compute_score`; `reward_kwargs` may set `budget_s`. For verl's
+batch reward manager, `compute_score_batch(data_sources, solution_strs, ground_truths,
+extra_infos)` scores a whole batch (one float per item, in order); with `executor="ray"` (also
+`make_trl_reward(executor="ray")`) the batch runs on the shared pool of warm Ray actors
+(`reasoning.ray_pool`), where an item whose worker hangs or dies scores 0.0 (unknown).
 
 **Safety.** No signals, no global mutable state: every function here can be called from many
 threads at once (verl runs `compute_score` in a thread pool), from Ray workers (the reward

@@ -1,0 +1,35 @@
+"""Red-team regressions for task goals, sealed checks and the claim cache (issue 12).
+
+Each test here failed before its fix: a goal read with the wrong sorts or vacuously, a forged
+file that `reason check` passed, or a stored verdict that was trusted as is.
+"""
+
+from __future__ import annotations
+
+from proofs.verdict import Status
+from reasoning.goals import Goal
+from reasoning.task import Task, check_answer
+
+
+def _status(task: Task, answer: str) -> Status:
+    return check_answer(task, answer, budget_s=5).status
+
+
+def test_decide_without_constraints_reads_the_unknowns_with_their_sorts():
+    # 2x = 1 has no integer solution, and x^2 >= x holds for every integer: both are right
+    # answers over Int, and were refuted by counterexamples x = 1/2 read over the reals.
+    odd = Task("d", {"x": "Int"}, goal=Goal.decide("2*x != 1"))
+    assert _status(odd, "2*x != 1") is Status.PROVED
+    assert _status(odd, "not (2*x != 1)") is Status.REFUTED
+    square = Task("d", {"x": "Int"}, goal=Goal.decide("x*x >= x"))
+    assert _status(square, "x*x >= x") is Status.PROVED
+
+
+def test_decide_under_contradictory_constraints_proves_neither_answer():
+    # No x has x > 2 and x < 1, so `C -> x = 5` and `C -> not (x = 5)` both hold vacuously:
+    # a run answered "proved: x = 5" (or its negation) to a question with no subject.
+    task = Task("d", {"x": "Int"}, ("x > 2", "x < 1"), goal=Goal.decide("x = 5"))
+    assert _status(task, "x = 5") is not Status.PROVED
+    assert _status(task, "not (x = 5)") is not Status.PROVED
+    fine = Task("d", {"x": "Int"}, ("x > 2", "x < 4"), goal=Goal.decide("x = 5"))
+    assert _status(fine, "not (x = 5)") is Status.PROVED

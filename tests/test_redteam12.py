@@ -33,3 +33,48 @@ def test_decide_under_contradictory_constraints_proves_neither_answer():
     assert _status(task, "not (x = 5)") is not Status.PROVED
     fine = Task("d", {"x": "Int"}, ("x > 2", "x < 4"), goal=Goal.decide("x = 5"))
     assert _status(fine, "not (x = 5)") is Status.PROVED
+
+
+# ---------------------------------------------------------------- the on-disk claim cache
+
+
+def _entries(directory) -> dict[str, tuple]:
+    import json
+
+    out = {}
+    for path in directory.glob("*/*.json"):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        out[entry["text"]] = (path, entry)
+    return out
+
+
+def test_a_disk_entry_holding_another_claims_verdict_is_a_miss(tmp_path):
+    import json
+
+    from reasoning.claim_cache import ClaimCache
+
+    task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
+    first = ClaimCache(tmp_path)
+    assert first.check_claim(task, "x = 3", budget_s=5).accepted
+    assert not first.check_claim(task, "x = 4", budget_s=5).accepted
+    entries = _entries(tmp_path)
+    path, entry = entries["x = 4"]
+    entry["verdict"], entry["role"] = entries["x = 3"][1]["verdict"], entries["x = 3"][1]["role"]
+    path.write_text(json.dumps(entry), encoding="utf-8")  # a copied (or stale) proof of x = 3
+    later = ClaimCache(tmp_path)
+    check = later.check_claim(task, "x = 4", budget_s=5)
+    assert not check.accepted and later.disk_hits == 0
+
+
+def test_a_disk_entry_whose_status_its_certificate_contradicts_is_a_miss(tmp_path):
+    import json
+
+    from reasoning.claim_cache import ClaimCache
+
+    task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
+    ClaimCache(tmp_path).check_claim(task, "x = 4", budget_s=5)
+    path, entry = _entries(tmp_path)["x = 4"]
+    entry["verdict"]["status"] = "proved"  # the refuting certificate kept, the status flipped
+    path.write_text(json.dumps(entry), encoding="utf-8")
+    later = ClaimCache(tmp_path)
+    assert not later.check_claim(task, "x = 4", budget_s=5).accepted and later.disk_hits == 0

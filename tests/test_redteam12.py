@@ -78,3 +78,22 @@ def test_a_disk_entry_whose_status_its_certificate_contradicts_is_a_miss(tmp_pat
     path.write_text(json.dumps(entry), encoding="utf-8")
     later = ClaimCache(tmp_path)
     assert not later.check_claim(task, "x = 4", budget_s=5).accepted and later.disk_hits == 0
+
+
+# ---------------------------------------------------------------- bundles of real runs
+
+
+def test_the_bundle_of_a_proved_no_solution_answer_re_checks(tmp_path):
+    # The task's constraints alone are contradictory: the run proves `false` (no solution) and
+    # reports it proved, as it may; its bundle failed `reason check` at the final consistency,
+    # which is the task's own unsat core and can never be `consistent`.
+    from reasoning.bundle import check_bundle, load_bundle
+    from reasoning.engine import ForkJoinEngine
+    from reasoning.planner import SolverPlanner
+    from reasoning.solver_worker import SolverWorker
+
+    task = Task("none", {"x": "Int", "y": "Int"}, ("x - y = -2", "x*y = -4"), goal=Goal.all(["x"]))
+    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task, run_dir=tmp_path)
+    assert result.verified and result.answer == "false", result.message
+    report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
+    assert report.ok, report.to_json()["message"]

@@ -97,3 +97,27 @@ def test_the_bundle_of_a_proved_no_solution_answer_re_checks(tmp_path):
     assert result.verified and result.answer == "false", result.message
     report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
     assert report.ok, report.to_json()["message"]
+
+
+def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
+    # fork 2 returns `exp(1) > 2` (outside SMT-LIB) with `x = 3`, which contradicts fork 1's
+    # `x < 0`: the unsat certificate named the inexpressible claim too, so it could never be
+    # re-checked and the proved run's own bundle failed `reason check`.
+    import json
+
+    from reasoning.bundle import build_bundle, check_bundle
+    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    turns = ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>x = 3</ANSWER>"]
+    replies = {
+        1: ["<RETURN>x < 0</RETURN>"],
+        2: ["<RETURN>exp(1) > 2\nx = 3</RETURN>", "<RETURN>1 = 1</RETURN>"],
+    }
+    result = ForkJoinEngine(ScriptedOrganizer(turns), ScriptedWorker(replies), EngineConfig()).run_sync(task)
+    assert result.verified
+    assert [j["status"] for j in result.joins][:2] == ["accepted", "conflict"]
+    assert result.joins[1]["consistency"]["status"] == "inconsistent"
+    report = check_bundle(json.loads(json.dumps(build_bundle(result))), use_cvc5=False)
+    assert report.ok, report.to_json()["message"]

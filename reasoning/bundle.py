@@ -155,7 +155,7 @@ def load_bundle(path: str | os.PathLike) -> dict[str, Any]:
         raise InvalidArgument(f"{path}: larger than {MAX_BUNDLE_BYTES} bytes")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InvalidArgument(f"{path}: not JSON: {exc}") from exc
     if not is_bundle(data):
         raise InvalidArgument(f"{path}: not a proof bundle (format {FORMAT})")

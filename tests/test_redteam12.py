@@ -121,3 +121,24 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
     assert result.joins[1]["consistency"]["status"] == "inconsistent"
     report = check_bundle(json.loads(json.dumps(build_bundle(result))), use_cvc5=False)
     assert report.ok, report.to_json()["message"]
+
+
+# ---------------------------------------------------------------- hostile input to `reason check`
+
+
+def test_reason_check_on_deeply_nested_json_is_unusable_input_not_a_crash(tmp_path):
+    from typer.testing import CliRunner
+
+    from reasoning.bundle import load_bundle
+    from reasoning.cli import app
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(deep)])
+    assert result.exit_code == 2 and not isinstance(result.exception, RecursionError), result.output
+    import pytest
+
+    from reasoning.api import InvalidArgument
+
+    with pytest.raises(InvalidArgument):
+        load_bundle(deep)

@@ -6,7 +6,10 @@ file that `reason check` passed, or a stored verdict that was trusted as is.
 
 from __future__ import annotations
 
+import pytest
+
 from proofs.verdict import Status
+from reasoning.api import InvalidArgument
 from reasoning.goals import Goal
 from reasoning.task import Task, check_answer
 
@@ -136,9 +139,5 @@ def test_reason_check_on_deeply_nested_json_is_unusable_input_not_a_crash(tmp_pa
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     result = CliRunner().invoke(app, ["check", str(deep)])
     assert result.exit_code == 2 and not isinstance(result.exception, RecursionError), result.output
-    import pytest
-
-    from reasoning.api import InvalidArgument
-
     with pytest.raises(InvalidArgument):
         load_bundle(deep)

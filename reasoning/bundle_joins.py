@@ -13,8 +13,8 @@ attempt's claims from the causal graph (claims recorded `proved`; domain claims 
   set it aside (invalid, by itself), and it is never counted as accepted.
 - An entry with a consistency report is checked against the set after the entry: `consistent`
   needs a `sat` certificate over exactly the task's constraints and the accepted claims;
-  `inconsistent` an `unsat` certificate over exactly the claims of the attempts in its core,
-  all accepted; `unknown` has no certificate and can never accept the entry's attempt.
+  `inconsistent` an `unsat` certificate over exactly the claims of the attempts in its core
+  that SMT-LIB can express, all accepted; `unknown` has no certificate and can never accept the entry's attempt.
 - After an inconsistent report, the entries up to the next report must withdraw (`rejected`)
   attempts of its core, and an entry is `conflict` exactly when its own attempt is withdrawn;
   a core of the task alone marks the entry `task-inconsistent` instead.
@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proofs.check import check_certificate
+from proofs.parsing import ParseFailure, parse_claim
+from proofs.smtlib import constraint_terms
 from reasoning.causal_graph import TASK
 
 #: Statuses that add the entry's attempt to the accepted set; `rejected` and `failed` are
@@ -138,7 +140,8 @@ def check_report(
         if report.get("witness") != cert.get("witness"):
             return False, "the report's witness is not the certificate's", None
     else:
-        if not core or not core <= attempts or Counter(given) != Counter(p for p in pairs if p[0] in core):
+        expressible = Counter(p for p in pairs if p[0] in core and _expressible(p[1], unknowns))
+        if not core or not core <= attempts or Counter(given) != expressible:
             return False, "the unsat core is not made of exactly the claims of accepted attempts", None
         if not isinstance(report.get("core"), list) or set(report["core"]) != core:
             return False, "the report's core is not the certificate's", None
@@ -152,6 +155,15 @@ def check_report(
             memo[key] = result
     ok, message = memo[key] if memo is not None else result
     return ok, message, core if status == "inconsistent" else None
+
+
+def _expressible(claim: str, unknowns: dict[str, str]) -> bool:
+    """Can the claim be asserted in a consistency script? (An unsat certificate leaves out the
+    claims SMT-LIB cannot express: they are never asserted, so they cannot be re-checked.)"""
+    formula = parse_claim(claim)
+    return (
+        not isinstance(formula, ParseFailure) and constraint_terms([formula], unknowns).terms[0] is not None
+    )
 
 
 class _Replayer:

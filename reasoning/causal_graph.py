@@ -232,7 +232,11 @@ def check_claims(
     answer = solver.check()
     if answer == z3.unsat:
         core = sorted({tracker[str(p)] for p in solver.unsat_core()}, key=lambda a: rank.get(a, -1))
+        # Only the claims asserted can be in the certificate (one SMT-LIB cannot express could
+        # never be re-checked); an unsat subset of the core's claims proves the core inconsistent.
         core_claims = [(a, f) for a, f in claims if a in core]
+        _, kept, _ = consistency_script(unknowns, core_claims)
+        core_claims = [core_claims[i] for i in kept]
         core_script, _, _ = consistency_script(unknowns, core_claims)
         return report(
             Consistency.INCONSISTENT,

@@ -19,8 +19,10 @@ The disk keeps only definitive verdicts (`proved`, `refuted`): an `unknown` may 
 that ran out and must be retried in a later run; an `invalid` costs nothing to redo. Entries are
 written atomically (a temporary file in the same directory, then `os.replace`), so a reader sees
 a whole entry or none; an unreadable entry is a miss. The cache directory is trusted like the
-code: whoever can write it can make the run say anything, and `reason check` re-checks the
-bundle's certificates from scratch either way.
+code: an entry read back must still be about the obligation of its role for this very claim
+and task, with a certificate that establishes its status (else it is a miss), but its
+certificate is not re-run; the run's answer is always checked afresh, and `reason check`
+re-checks the bundle's certificates from scratch either way.
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from proofs.check import established
+from proofs.claims import Formula, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict
 from reasoning.api import InvalidArgument
-from reasoning.task import MAX_CLAIMS, ClaimCheck, Task, check_claim, read_claims
+from reasoning.task import MAX_CLAIMS, ClaimCheck, Task, check_claim, obligations, read_claims
 
 #: Bumped when the entry format changes (the checker's own changes are in checker_version()).
 FORMAT = 1
@@ -75,6 +79,34 @@ def _verdict_from_json(data: dict[str, Any]) -> Verdict:
         counterexample=data.get("counterexample"),
         message=data.get("message", ""),
         details=data.get("details") or {},
+    )
+
+
+def _fits(task: Task, text: str, formula: Formula | None, check: ClaimCheck) -> bool:
+    """Is a stored check one that `check_claim` could have made for this claim? Its verdict must
+    be about the obligation of its role (a refutation in the last role tried), and its
+    certificate must establish its status. Cheap (no solver): a copied, stale or edited entry
+    becomes a miss; the certificate itself is re-checked by `reason check`, not here."""
+    verdict, cert = check.verdict, check.verdict.certificate
+    want = verdict.status is Status.PROVED
+    if formula is None:  # a domain task: the rules' certificate about this very claim and task
+        return (
+            check.role == "domain"
+            and verdict.claim == text
+            and isinstance(cert, dict)
+            and cert.get("kind") == "domain"
+            and (cert.get("claim"), cert.get("role"), cert.get("task")) == (text, "claim", task.domain)
+            and cert.get("holds") is want
+        )
+    roles = obligations(task, formula)
+    if check.role not in dict(roles) or (not want and check.role != roles[-1][0]):
+        return False
+    expected = to_text(dict(roles)[check.role])
+    return (
+        verdict.claim == expected
+        and isinstance(cert, dict)
+        and cert.get("claim") == expected
+        and established(cert) is want
     )
 
 
@@ -146,6 +178,8 @@ class ClaimCache:
             cached = self._memory.get(key)
         if cached is None:
             cached = self._load(task_key, claim_key, budget_s)
+            if cached is not None and not _fits(task, text, formula, cached):
+                cached = None
             if cached is not None:
                 with self._lock:
                     self.disk_hits += 1

@@ -384,10 +384,10 @@ def check(
         raise typer.Exit(2) from exc
     try:
         data: Any = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nesting too deep for the decoder is unusable too
         try:
             data = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             err.print(
                 f"[red]error:[/] {escape(str(path))} is neither JSON nor JSON lines: {escape(str(exc))}"
             )

@@ -13,8 +13,9 @@ A goal is one of:
   is a solution (`exists U: s_i and C`), `goal:all:complete` that there are no others
   (`forall U: C -> s_1 or ... or s_k`).
 - `decide`: a claim; the answer states the claim or its negation `not (claim)`, and
-  `goal:decide` proves it (under the constraints, `forall U: C -> line`, when it mentions an
-  unknown).
+  `goal:decide` proves it (`forall U: C -> line` over the unknowns' sorts, when it mentions an
+  unknown; then `goal:decide:consistent` proves `exists U: C` first, since under contradictory
+  constraints the claim and its negation would both hold vacuously).
 - `domain`: a domain problem's own goal (`reasoning.domains`); its rules check the answer.
 
 Answer lines that are not about the goal must be closed claims, proved as written (`closed`).
@@ -239,8 +240,12 @@ def _decide(goal: Goal, unknowns: dict[str, str], constraints: list[Formula], fo
     for formula in formulas:
         about = bool(free_variables(formula) & set(unknowns))
         if formula is answers[0] or formula == answers[0]:
-            if about and constraints:
-                formula = quantify("forall", unknowns, Connective("->", conjunction(constraints), formula))
+            if about:  # quantified with the unknowns' sorts (an open Int claim is not read over the reals)
+                if constraints:  # else `C -> claim` and `C -> not claim` both hold vacuously
+                    task_holds = conjunction(constraints)
+                    out.append(("goal:decide:consistent", quantify("exists", unknowns, task_holds)))
+                    formula = Connective("->", task_holds, formula)
+                formula = quantify("forall", unknowns, formula)
             out.append(("goal:decide", formula))
         elif about:
             return "besides the decided claim, an answer to a decide goal holds closed claims only"

@@ -347,6 +347,7 @@ _FAILED = {
     "goal:all:member": "a listed solution does not satisfy the task",
     "goal:all:complete": "the listed solutions are not all the solutions",
     "goal:decide": "the decided claim is not proved",
+    "goal:decide:consistent": "no value of the unknowns satisfies the task's constraints",
 }
 
 

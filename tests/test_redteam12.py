@@ -1,0 +1,155 @@
+"""Red-team regressions for task goals, sealed checks and the claim cache (issue 12).
+
+Each test here failed before its fix: a goal read with the wrong sorts or vacuously, a forged
+file that `reason check` passed, or a stored verdict that was trusted as is.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from proofs.verdict import Status
+from reasoning.api import InvalidArgument
+from reasoning.goals import Goal
+from reasoning.task import Task, check_answer
+
+
+def _status(task: Task, answer: str) -> Status:
+    return check_answer(task, answer, budget_s=5).status
+
+
+def test_decide_without_constraints_reads_the_unknowns_with_their_sorts():
+    # 2x = 1 has no integer solution, and x^2 >= x holds for every integer: both are right
+    # answers over Int, and were refuted by counterexamples x = 1/2 read over the reals.
+    odd = Task("d", {"x": "Int"}, goal=Goal.decide("2*x != 1"))
+    assert _status(odd, "2*x != 1") is Status.PROVED
+    assert _status(odd, "not (2*x != 1)") is Status.REFUTED
+    square = Task("d", {"x": "Int"}, goal=Goal.decide("x*x >= x"))
+    assert _status(square, "x*x >= x") is Status.PROVED
+
+
+def test_decide_under_contradictory_constraints_proves_neither_answer():
+    # No x has x > 2 and x < 1, so `C -> x = 5` and `C -> not (x = 5)` both hold vacuously:
+    # a run answered "proved: x = 5" (or its negation) to a question with no subject.
+    task = Task("d", {"x": "Int"}, ("x > 2", "x < 1"), goal=Goal.decide("x = 5"))
+    assert _status(task, "x = 5") is not Status.PROVED
+    assert _status(task, "not (x = 5)") is not Status.PROVED
+    fine = Task("d", {"x": "Int"}, ("x > 2", "x < 4"), goal=Goal.decide("x = 5"))
+    assert _status(fine, "not (x = 5)") is Status.PROVED
+
+
+# ---------------------------------------------------------------- the on-disk claim cache
+
+
+def _entries(directory) -> dict[str, tuple]:
+    import json
+
+    out = {}
+    for path in directory.glob("*/*.json"):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        out[entry["text"]] = (path, entry)
+    return out
+
+
+def test_a_disk_entry_holding_another_claims_verdict_is_a_miss(tmp_path):
+    import json
+
+    from reasoning.claim_cache import ClaimCache
+
+    task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
+    first = ClaimCache(tmp_path)
+    assert first.check_claim(task, "x = 3", budget_s=5).accepted
+    assert not first.check_claim(task, "x = 4", budget_s=5).accepted
+    entries = _entries(tmp_path)
+    path, entry = entries["x = 4"]
+    entry["verdict"], entry["role"] = entries["x = 3"][1]["verdict"], entries["x = 3"][1]["role"]
+    path.write_text(json.dumps(entry), encoding="utf-8")  # a copied (or stale) proof of x = 3
+    later = ClaimCache(tmp_path)
+    check = later.check_claim(task, "x = 4", budget_s=5)
+    assert not check.accepted and later.disk_hits == 0
+
+
+def test_a_disk_entry_whose_status_its_certificate_contradicts_is_a_miss(tmp_path):
+    import json
+
+    from reasoning.claim_cache import ClaimCache
+
+    task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
+    ClaimCache(tmp_path).check_claim(task, "x = 4", budget_s=5)
+    path, entry = _entries(tmp_path)["x = 4"]
+    entry["verdict"]["status"] = "proved"  # the refuting certificate kept, the status flipped
+    path.write_text(json.dumps(entry), encoding="utf-8")
+    later = ClaimCache(tmp_path)
+    assert not later.check_claim(task, "x = 4", budget_s=5).accepted and later.disk_hits == 0
+
+
+# ---------------------------------------------------------------- bundles of real runs
+
+
+def test_the_bundle_of_a_proved_no_solution_answer_re_checks(tmp_path):
+    # The task's constraints alone are contradictory: the run proves `false` (no solution) and
+    # reports it proved, as it may; its bundle failed `reason check` at the final consistency,
+    # which is the task's own unsat core and can never be `consistent`.
+    from reasoning.bundle import check_bundle, load_bundle
+    from reasoning.engine import ForkJoinEngine
+    from reasoning.planner import SolverPlanner
+    from reasoning.solver_worker import SolverWorker
+
+    task = Task("none", {"x": "Int", "y": "Int"}, ("x - y = -2", "x*y = -4"), goal=Goal.all(["x"]))
+    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task, run_dir=tmp_path)
+    assert result.verified and result.answer == "false", result.message
+    report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
+    assert report.ok, report.to_json()["message"]
+
+
+def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
+    # fork 2 returns `exp(1) > 2` (outside SMT-LIB) with `x = 3`, which contradicts fork 1's
+    # `x < 0`: the unsat certificate named the inexpressible claim too, so it could never be
+    # re-checked and the proved run's own bundle failed `reason check`.
+    import json
+
+    from reasoning.bundle import build_bundle, check_bundle
+    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    turns = ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>x = 3</ANSWER>"]
+    replies = {
+        1: ["<RETURN>x < 0</RETURN>"],
+        2: ["<RETURN>exp(1) > 2\nx = 3</RETURN>", "<RETURN>1 = 1</RETURN>"],
+    }
+    result = ForkJoinEngine(ScriptedOrganizer(turns), ScriptedWorker(replies), EngineConfig()).run_sync(task)
+    assert result.verified
+    assert [j["status"] for j in result.joins][:2] == ["accepted", "conflict"]
+    assert result.joins[1]["consistency"]["status"] == "inconsistent"
+    bundle = json.loads(json.dumps(build_bundle(result)))
+    report = check_bundle(bundle, use_cvc5=False)
+    assert report.ok, report.to_json()["message"]
+    # Only the inexpressible claims may be left out: a certificate without an expressible claim
+    # of its core (here `x < 0`, script rebuilt to match) still fails.
+    from proofs.parsing import parse_claim
+    from reasoning.causal_graph import consistency_script
+
+    cert = bundle["joins"][1]["consistency"]["certificate"]
+    assert [c["claim"] for c in cert["claims"]] == ["x < 0", "x = 3"]
+    cert["claims"] = cert["claims"][1:]
+    pairs = [(c["attempt"], parse_claim(c["claim"])) for c in cert["claims"]]
+    cert["script"] = consistency_script(task.unknowns, pairs)[0] + "(check-sat)\n"
+    assert not check_bundle(bundle, use_cvc5=False).ok
+
+
+# ---------------------------------------------------------------- hostile input to `reason check`
+
+
+def test_reason_check_on_deeply_nested_json_is_unusable_input_not_a_crash(tmp_path):
+    from typer.testing import CliRunner
+
+    from reasoning.bundle import load_bundle
+    from reasoning.cli import app
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(deep)])
+    assert result.exit_code == 2 and not isinstance(result.exception, RecursionError), result.output
+    with pytest.raises(InvalidArgument):
+        load_bundle(deep)

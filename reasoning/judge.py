@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -41,6 +41,7 @@ from proofs.claims import (
     Formula,
     Neg,
     Num,
+    Var,
     free_variables,
     to_text,
     walk,
@@ -51,7 +52,7 @@ from proofs.verdict import Status, Verdict
 from reasoning.answers import Scalar
 from reasoning.complex_values import compare_complex, mentions_i
 from reasoning.trig_identity import trig_identity
-from reasoning.units import read_unit
+from reasoning.units import MAYBE_VARIABLE, read_unit
 from solvers import dispatch
 
 #: Operations that are total on their domain: identical trees built only from these are equal.
@@ -201,6 +202,8 @@ class Judge:
         )
 
     def scalars(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
+        if gold.unit.startswith(MAYBE_VARIABLE) or prediction.unit.startswith(MAYBE_VARIABLE):
+            return self._unit_or_variable(gold, prediction, label)
         converted = _in_common_units(gold, prediction, label)
         if isinstance(converted, Outcome):
             return converted
@@ -224,6 +227,24 @@ class Judge:
         if all(o.status is Status.REFUTED for o in outcomes):
             return merge_outcomes(Status.REFUTED, outcomes, outcomes[0].counterexample, outcomes[0].message)
         return _undecided(outcomes, "; ".join(o.message for o in outcomes if o.message))
+
+    def _unit_or_variable(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
+        """`5 m` is 5 metres or 5*m. With a unit on both sides it is the unit; against a value
+        without unit both readings are compared and only an agreement decides, so a verdict
+        never rests on reading a unit as a variable (or a variable as a unit)."""
+        as_unit = [replace(s, unit=s.unit.removeprefix(MAYBE_VARIABLE)) for s in (gold, prediction)]
+        if gold.unit and prediction.unit:
+            return self.scalars(as_unit[0], as_unit[1], label)
+        as_variable = [
+            Scalar(BinOp("*", s.expr, Var(s.unit[1:])), s.mark) if s.unit.startswith(MAYBE_VARIABLE) else s
+            for s in (gold, prediction)
+        ]
+        outcomes = [self.scalars(*as_unit, label), self.scalars(*as_variable, label)]
+        if outcomes[0].status is outcomes[1].status and outcomes[0].status in (Status.PROVED, Status.REFUTED):
+            return outcomes[0]
+        return _undecided(
+            outcomes, f"{label}: a letter after a number may be a unit or a variable; the readings differ"
+        )
 
     # ---------------------------------------------------------------- tuples
 

@@ -14,7 +14,7 @@ import re
 
 from proofs.parsing import ParseFailure
 from reasoning import extraction
-from reasoning.units import MARK_WORDS, NUMBER_WORDS, OPERATION_WORDS, read_unit
+from reasoning.units import MARK_WORDS, MAYBE_VARIABLE, NUMBER_WORDS, OPERATION_WORDS, read_unit
 
 #: Deepest bracket nesting accepted.
 MAX_NESTING = 64
@@ -299,11 +299,21 @@ def _trailing_words(text: str) -> tuple[str, list[str]]:
     return text[:end], words[::-1]
 
 
+#: A number, a space and one letter (`5 m`, `x = 3 s`): a one-letter unit or a product.
+_NUMBER_THEN_LETTER = re.compile(r"((?:[A-Za-z]\s*=\s*)?-?\d+(?:\.\d+)?)\s+([A-Za-z])")
+
 _SPECIAL_WORDS = frozenset(NUMBER_WORDS) | frozenset(OPERATION_WORDS) | frozenset(MARK_WORDS)
 
 
 def _read_trailing(text: str, units: list[str]) -> str:
-    """Read the plain words at the end of an answer (`5 million`, `12 square feet`, `5 apples`)."""
+    """Read the plain words at the end of an answer (`5 million`, `12 square feet`, `5 apples`).
+
+    A known one-letter unit after a number and a space (`5 m`) is recorded as a unit that may be
+    a variable (`MAYBE_VARIABLE`): never read as the product alone, never as the unit alone."""
+    letter = _NUMBER_THEN_LETTER.fullmatch(text)
+    if letter is not None and read_unit(letter.group(2)) is not None:
+        units.append(MAYBE_VARIABLE + letter.group(2))
+        return letter.group(1)
     prefix, words = _trailing_words(text)
     if not words or not prefix.strip():
         return text

@@ -36,6 +36,10 @@ NUMBER_WORDS: dict[str, int] = {
 #: Words that apply an operation to the atom before them, as grammar text.
 OPERATION_WORDS: dict[str, str] = {"squared": "^{2}", "cubed": "^{3}", "factorial": "!"}
 
+#: Prefix of a unit that may also be a variable: `5 m` is 5 metres or the product 5*m.
+#: `reasoning.judge` compares such a value both ways and decides only when the readings agree.
+MAYBE_VARIABLE = "?"
+
 #: Words that mark the number before them.
 MARK_WORDS: dict[str, str] = {
     "percent": "%",

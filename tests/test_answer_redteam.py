@@ -1,0 +1,33 @@
+"""Red-team cases for answer equivalence: each one was wrong (unsound, a wrong refutation, or a
+crash) before its fix. A refutation must never rest on reading a unit as a variable."""
+
+import pytest
+
+from reasoning.equivalence import equivalent
+
+# A one-letter unit after a number and a space (`5 m`): a unit or the product 5*m. Against an
+# explicit unit it is the unit; against a bare number the two readings must agree.
+ONE_LETTER_UNITS = [
+    ("5 m", r"5\text{ m}", True),
+    (r"5\text{ m}", "5 m", True),
+    (r"5 \mathrm{m}", "5 m", True),
+    ("5 s", r"5\text{ s}", True),
+    ("2 km", "2000 m", True),
+    ("5 m", "500 cm", True),
+    (r"3\,h", "180 minutes", True),
+    ("5 m", "5 m", True),
+    ("5 m", "6 m", False),
+    ("5 m", "5 cm", False),
+    ("5 m", "5 kg", False),
+    ("5 m", "6", False),
+    ("6", "5 g", False),
+    ("5 m", "5", None),
+    ("5", "5 m", None),
+    ("3 h", "3", None),
+    ("x = 5 m", "5", None),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), ONE_LETTER_UNITS)
+def test_one_letter_unit_is_never_refuted_as_a_variable(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

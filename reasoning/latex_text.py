@@ -14,7 +14,7 @@ import re
 
 from proofs.parsing import ParseFailure
 from reasoning import extraction
-from reasoning.units import MARK_WORDS, MAYBE_VARIABLE, NUMBER_WORDS, OPERATION_WORDS, read_unit
+from reasoning.units import MARK_WORDS, MAYBE_VARIABLE, NUMBER_WORDS, OPERATION_WORDS, cardinal, read_unit
 
 #: Deepest bracket nesting accepted.
 MAX_NESTING = 64
@@ -122,6 +122,8 @@ _ASCII_RELATIONS = (
 #: A numeral in base 2-10: `204_5`, `1011_{2}`, `(204)_5`.
 _BASE_NUMERAL = re.compile(r"(?<![\w.}\\])\(?(\d+)\)?_\{?(\d{1,2})\}?(?![\w])")
 #: A time of day `12:00`, `9:05` as the whole answer.
+#: A whole answer in words, maybe in `\text{}`: `ten`, `\text{twenty-one}.`
+_SPELLED = re.compile(r"\s*(?:\\text\s*\{)?\s*([A-Za-z][A-Za-z -]*?)\s*\}?\s*\.?\s*")
 _CLOCK = re.compile(r"\s*(\d{1,2}):(\d{2})\s*")
 CLOCK_UNIT = "o'clock"
 
@@ -354,7 +356,11 @@ def _drop_thousands(text: str) -> str:
 
     def fix(match: re.Match) -> str:
         commas = [match.start() + i for i, c in enumerate(match.group(0)) if c == ","]
-        return match.group(0).replace(",", "") if all(c in top for c in commas) else match.group(0)
+        # A group with a leading zero (`(1,000)`, `\\{2,050\\}`) is never a list item: thousands.
+        leading_zero = all(match.group(0)[c - match.start() + 1] == "0" for c in commas)
+        if all(c in top for c in commas) or leading_zero:
+            return match.group(0).replace(",", "")
+        return match.group(0)
 
     return _THOUSANDS.sub(fix, text)
 
@@ -382,6 +388,9 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     for ascii_op, command in _ASCII_RELATIONS:
         if ascii_op in text:
             text = text.replace(ascii_op, command)
+    spelled = _SPELLED.fullmatch(text) if len(text) < 64 else None
+    if spelled is not None and cardinal(spelled.group(1)) is not None:
+        text = str(cardinal(spelled.group(1)))  # `ten`, `\\text{twenty-one}`: never t*e*n
     clock = _CLOCK.fullmatch(text)
     if clock is not None and int(clock.group(2)) < 60 and int(clock.group(1)) <= 24:
         return f"{int(clock.group(1)) * 60 + int(clock.group(2))}", (CLOCK_UNIT,)

@@ -40,6 +40,28 @@ OPERATION_WORDS: dict[str, str] = {"squared": "^{2}", "cubed": "^{3}", "factoria
 #: `reasoning.judge` compares such a value both ways and decides only when the readings agree.
 MAYBE_VARIABLE = "?"
 
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+
+
+def cardinal(text: str) -> int | None:
+    """The number a spelled-out cardinal names (`ten`, `twenty-one`, `Forty two`), else None.
+
+    Without it `ten` is read as the product t*e*n and a right answer is refuted."""
+    words = text.lower().replace("-", " ").split()
+    if len(words) == 1 and words[0] in _ONES:
+        return _ONES.index(words[0])
+    if words and words[0] in _TENS:
+        if len(words) == 1:
+            return _TENS[words[0]]
+        if len(words) == 2 and words[1] in _ONES[1:10]:
+            return _TENS[words[0]] + _ONES.index(words[1])
+    return None
+
+
 #: Words that mark the number before them.
 MARK_WORDS: dict[str, str] = {
     "percent": "%",

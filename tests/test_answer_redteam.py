@@ -31,3 +31,39 @@ ONE_LETTER_UNITS = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), ONE_LETTER_UNITS)
 def test_one_letter_unit_is_never_refuted_as_a_variable(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# Each was refuted although right (a reward of 0 for a right answer).
+RIGHT_ANSWERS = [
+    ("10", "ten"),
+    ("ten", "10"),
+    ("7", "seven"),
+    ("1", "one"),
+    ("21", "twenty-one"),
+    ("42", r"\text{forty two}"),
+    ("0", "zero"),
+    ("1000", "(1,000)"),
+    ("1000", r"\{1,000\}"),
+    ("[0,1000]", "[0, 1,000]"),
+    (r"x \approx 1.41", r"\sqrt{2}"),
+    (r"\sqrt{2}", r"\approx 1.414"),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction"), RIGHT_ANSWERS)
+def test_right_answer_is_never_refuted(gold, prediction):
+    assert equivalent(gold, prediction).equivalent is not False
+
+
+@pytest.mark.parametrize(("gold", "prediction"), [("10", "ten"), ("21", "twenty-one"), ("1000", "(1,000)")])
+def test_right_answer_is_equivalent(gold, prediction):
+    assert equivalent(gold, prediction).equivalent is True
+
+
+# Still refuted: a spelled number is the number, a tuple with a leading-zero-free item is a tuple.
+@pytest.mark.parametrize(
+    ("gold", "prediction"),
+    [("11", "ten"), ("ten", "twelve"), ("(1,500)", "1500"), ("1.5", r"\approx 1.5"), ("2", r"x \approx 3")],
+)
+def test_wrong_answer_is_not_equivalent(gold, prediction):
+    assert equivalent(gold, prediction).equivalent is not True

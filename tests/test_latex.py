@@ -214,7 +214,9 @@ THOUSANDS = [
     ("10,20,30", FiniteSet((s(n(10)), s(n(20)), s(n(30))), False)),
     ("0,500", FiniteSet((s(n(0)), s(n(500))), False)),
     ("[0,100]", Interval(n(0), n(100), True, True)),
-    ("(1,000)", TupleAnswer((s(n(1)), s(n(0))))),
+    # a group with a leading zero is never a list item (`000` is no numeral): thousands in brackets too
+    ("(1,000)", s(n(1000))),
+    ("(1,500)", TupleAnswer((s(n(1)), s(n(500))))),
     (r"\{1{,}000\}", FiniteSet((s(n(1000)),))),
 ]
 

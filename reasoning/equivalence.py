@@ -364,7 +364,9 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
         outcome = _compare(judge, gold_answer, prediction_answer)
     except Exception as exc:  # a bug here must cost one unknown verdict, not the caller's run
         outcome = unknown_outcome(f"internal error: {type(exc).__name__}: {exc}")
-    if outcome.status is Status.REFUTED and any(_APPROXIMATE in t or "\u2248" in t for t in (gold, prediction)):
+    if outcome.status is Status.REFUTED and any(
+        _APPROXIMATE in t or "\u2248" in t for t in (gold, prediction)
+    ):
         # `x \approx 1.41` is read as `x = 1.41`, but an approximate value is not refuted exactly.
         outcome = unknown_outcome(f"an approximate answer (\\approx) is not refuted: {outcome.message}")
     return result(outcome)

@@ -20,6 +20,10 @@ _TRIG = frozenset({"sin", "cos", "tan", "cot", "sec", "csc"})
 _ONE = Num(Fraction(1))
 #: Largest integer power expanded.
 MAX_POWER = 12
+#: Largest expansion attempted (an upper bound on monomials, and on total degree): a product of
+#: forty sums `(\\sin x + \\cos x)(\\sin x + \\cos x)...` would otherwise expand to 2^40 terms.
+MAX_TERMS = 4096
+MAX_DEGREE = 48
 
 
 class _NotRational(Exception):
@@ -88,6 +92,26 @@ def _quotient(expr: Expr, atoms: _Atoms) -> tuple[Expr, Expr]:
     raise _NotRational(type(expr).__name__)
 
 
+def _size(expr: Expr) -> tuple[int, int]:
+    """Upper bounds on the monomials and the total degree of `expr` expanded (a `_quotient` part)."""
+    match expr:
+        case Neg(arg):
+            return _size(arg)
+        case BinOp("+" | "-", left, right):
+            (t1, d1), (t2, d2) = _size(left), _size(right)
+            return t1 + t2, max(d1, d2)
+        case BinOp("*", left, right):
+            (t1, d1), (t2, d2) = _size(left), _size(right)
+            return min(t1 * t2, MAX_TERMS + 1), d1 + d2
+        case BinOp("^", base, Num(value)):
+            t, d = _size(base)
+            k = int(abs(value))
+            return (MAX_TERMS + 1 if t > 1 and k * t.bit_length() > 13 else min(t**k, MAX_TERMS + 1)), d * k
+        case Var():
+            return 1, 1
+    return 1, 0
+
+
 def _reduce(poly: polynomial.Polynomial, pairs: int) -> polynomial.Polynomial:
     """`poly` modulo s_k^2 + c_k^2 - 1 for every k: no monomial keeps s_k^2 or a higher power."""
     work = dict(poly)
@@ -128,6 +152,10 @@ def trig_identity(gold: Expr, prediction: Expr) -> bool:
     try:
         (a, b), (c, d) = _quotient(gold, atoms), _quotient(prediction, atoms)
         pairs = len(atoms.arguments)
+        for part in (a, b, c, d):
+            terms, degree = _size(part)
+            if terms > MAX_TERMS or degree > MAX_DEGREE:
+                return False
         difference = _reduce(polynomial.normal_form(BinOp("-", _mul(a, d), _mul(c, b))), pairs)
         if difference:
             return False

@@ -1,6 +1,8 @@
 """Red-team cases for answer equivalence: each one was wrong (unsound, a wrong refutation, or a
 crash) before its fix. A refutation must never rest on reading a unit as a variable."""
 
+import time
+
 import pytest
 
 from reasoning.equivalence import equivalent
@@ -67,3 +69,11 @@ def test_right_answer_is_equivalent(gold, prediction):
 )
 def test_wrong_answer_is_not_equivalent(gold, prediction):
     assert equivalent(gold, prediction).equivalent is not True
+
+
+def test_a_long_trig_product_stays_within_budget():
+    # 40 factors (sin x + cos x) expanded to 2^40 monomials in the trig rewrite: 180 s before.
+    start = time.perf_counter()
+    result = equivalent("(\\sin x + \\cos x)" * 40, "1", budget_s=1.0)
+    assert time.perf_counter() - start < 1.5
+    assert result.equivalent is not True

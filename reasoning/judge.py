@@ -236,7 +236,9 @@ class Judge:
         if gold.unit and prediction.unit:
             return self.scalars(as_unit[0], as_unit[1], label)
         as_variable = [
-            Scalar(BinOp("*", s.expr, Var(s.unit[1:])), s.mark) if s.unit.startswith(MAYBE_VARIABLE) else s
+            Scalar(BinOp("*", s.expr, _as_variable(s.unit)), s.mark)
+            if s.unit.startswith(MAYBE_VARIABLE)
+            else s
             for s in (gold, prediction)
         ]
         outcomes = [self.scalars(*as_unit, label), self.scalars(*as_variable, label)]
@@ -260,6 +262,12 @@ class Judge:
         if all(o.status is Status.PROVED for o in outcomes):
             return merge_outcomes(Status.PROVED, outcomes)
         return _undecided(outcomes, "; ".join(o.message for o in outcomes if o.message))
+
+
+def _as_variable(unit: str) -> Expr:
+    """`?m` -> the variable m, `?m^2` -> m^2 (the reading of a one-letter unit as a variable)."""
+    letter, _, power = unit.removeprefix(MAYBE_VARIABLE).partition("^")
+    return BinOp("^", Var(letter), Num(Fraction(int(power)))) if power else Var(letter)
 
 
 def _in_common_units(gold: Scalar, prediction: Scalar, label: str) -> tuple[Scalar, Scalar] | Outcome:

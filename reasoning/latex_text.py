@@ -302,7 +302,7 @@ def _trailing_words(text: str) -> tuple[str, list[str]]:
 
 
 #: A number, a space and one letter (`5 m`, `x = 3 s`): a one-letter unit or a product.
-_NUMBER_THEN_LETTER = re.compile(r"((?:[A-Za-z]\s*=\s*)?-?\d+(?:\.\d+)?)\s+([A-Za-z])")
+_NUMBER_THEN_LETTER = re.compile(r"((?:[A-Za-z]\s*=\s*)?-?\d+(?:\.\d+)?)\s+([A-Za-z])(?:\^\{?([23])\}?)?")
 
 _SPECIAL_WORDS = frozenset(NUMBER_WORDS) | frozenset(OPERATION_WORDS) | frozenset(MARK_WORDS)
 
@@ -314,7 +314,8 @@ def _read_trailing(text: str, units: list[str]) -> str:
     a variable (`MAYBE_VARIABLE`): never read as the product alone, never as the unit alone."""
     letter = _NUMBER_THEN_LETTER.fullmatch(text)
     if letter is not None and read_unit(letter.group(2)) is not None:
-        units.append(MAYBE_VARIABLE + letter.group(2))
+        power = f"^{letter.group(3)}" if letter.group(3) else ""
+        units.append(MAYBE_VARIABLE + letter.group(2) + power)
         return letter.group(1)
     prefix, words = _trailing_words(text)
     if not words or not prefix.strip():

@@ -27,6 +27,10 @@ ONE_LETTER_UNITS = [
     ("5", "5 m", None),
     ("3 h", "3", None),
     ("x = 5 m", "5", None),
+    ("5 m^2", "5", None),
+    ("5 m^2", r"5\text{ m}^2", True),
+    ("5 m^2", "50000 cm^2", True),
+    ("5 m^2", "6", False),
 ]
 
 

@@ -631,3 +631,64 @@ def test_reasoning_gym_eval_sample(task):
         result = solve(p, out=False)
         scores.append(dataset.score_answer(DOMAIN.to_reasoning_gym(p, result.answers), entry))
     assert scores == [1.0] * len(scores)
+
+
+# ---------------------------------------------------------------- speed without less proof
+
+
+def test_run_z3_makes_no_new_context_but_a_fresh_solver(monkeypatch):
+    import z3
+
+    made = []
+    real = z3.Context
+
+    def counting(*args, **kwargs):
+        made.append(1)
+        return real(*args, **kwargs)
+
+    run_z3("(declare-const a Bool)\n(assert a)\n(check-sat)\n", 5.0)  # this thread's context exists
+    monkeypatch.setattr(z3, "Context", counting)
+    assert run_z3("(declare-const a Bool)\n(assert (not a))\n(check-sat)\n", 5.0) == "sat"
+    # The solver is fresh: what an earlier script asserted does not carry over.
+    assert run_z3("(declare-const a Bool)\n(assert a)\n(check-sat)\n", 5.0) == "sat"
+    assert made == []
+
+
+def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
+    import reasoning.domains.sudoku as sudoku
+
+    # Every check here is also re-checked (the autouse fixture), which runs Z3 but no search:
+    # `decide_line` searches once per line it proves, so searches count the proofs made.
+    calls = []
+    monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    p = problem(PUZZLE)
+    claim = DOMAIN.check_claim(p, f"{SOLUTION} unique", budget_s=10.0)
+    final = DOMAIN.check_answer(p, f"{SOLUTION} unique", budget_s=10.0)
+    assert claim.proved and final.proved and len(calls) == 1
+    assert final.certificate["evidence"]["lines"][0] == claim.certificate["evidence"]
+    ok, why = DOMAIN.recheck(problem(PUZZLE), final.certificate)
+    assert ok, why
+    # Another puzzle object proves it afresh.
+    assert DOMAIN.check_answer(problem(PUZZLE), f"{SOLUTION} unique", budget_s=10.0).proved
+    assert len(calls) == 2
+
+
+def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monkeypatch):
+    import reasoning.domains.sudoku as sudoku
+
+    calls = []
+    monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    queries = []
+    real = SudokuWorker.answer
+    monkeypatch.setattr(SudokuWorker, "answer", lambda self, p, q: queries.append(q) or real(self, p, q))
+    grid = "53.6..9.2...1.53.8..8...5.78....1.2..2...3....1.92.8...6.5..2.428.4.....3.5....7."
+    assert most_constrained(parse_grid(grid)[1], 9) is not None  # propagation leaves a choice
+    result = solve({"domain": "sudoku", "grid": grid}, out=False)
+    assert result.verified and result.run.answer == f"{SOLUTION} unique"
+    assert queries == ["solve"] and len(calls) == 2  # the worker's search, one proof
+
+
+def test_the_planner_branches_on_sixteen_by_sixteen():
+    full = pattern(16)
+    p = problem(grid_text(tuple(0 if i % 4 == 1 else v for i, v in enumerate(full))))
+    assert DOMAIN.planner(p, capacity=4).branch and not DOMAIN.planner(problem(PUZZLE), capacity=4).branch

@@ -38,3 +38,40 @@ def test_the_default_executor_and_clean_checker_pools_outlive_a_run():
     assert lend_checker(1) is pool  # lent again, threads and Z3 contexts warm
     take_back(pool, 1, clean=False)  # work may still be queued: not lent again
     assert lend_checker(1) is not pool
+
+
+def test_run_starts_no_thread_to_shut_the_shared_executor_down(monkeypatch):
+    # asyncio.Runner's close awaits shutdown_default_executor, which starts and joins a thread
+    # only to shut down the shared executor (a no-op): a thread start per run.
+    import asyncio
+
+    async def refuse(self) -> None:
+        raise AssertionError("shutdown_default_executor was awaited")
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "shutdown_default_executor", refuse)
+
+    async def answer() -> int:
+        return await asyncio.to_thread(lambda: 42)
+
+    assert run(answer()) == 42
+
+
+def test_run_cancels_what_a_run_left_pending():
+    import asyncio
+
+    cancelled = []
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(1)
+            raise
+
+    async def leave_one() -> str:
+        asyncio.get_running_loop().create_task(forever())
+        await asyncio.sleep(0)
+        return "done"
+
+    assert run(leave_one()) == "done"
+    assert cancelled == [1]

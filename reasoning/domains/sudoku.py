@@ -55,7 +55,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from proofs.verdict import Status
@@ -86,6 +86,8 @@ MAX_GRID_CHARS = 4_000
 MAX_LINE_CHARS = 5_000
 #: Most lines read from a final answer.
 MAX_ANSWER_LINES = 16
+#: Smallest side for which `solve` forks branches (below it, one `solve` fork: see `GridDomain.planner`).
+BRANCH_FROM_SIDE = 16
 #: Seconds a solver worker searches one sub-query before giving up with a note.
 WORKER_BUDGET_S = 20.0
 
@@ -154,6 +156,9 @@ class Sudoku:
 
     geo: Geometry
     givens: Grid
+    #: Lines already decided for this puzzle (`decide_line`): an answer that repeats a verified
+    #: claim reuses its verdict and certificate rather than proving it again.
+    decided: dict[Line, LineVerdict] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -252,8 +257,26 @@ class LineVerdict:
     evidence: dict[str, Any]
 
 
+#: Most decided lines a puzzle remembers.
+MAX_DECIDED = 64
+
+
 def decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
-    """Decide one line: rule check for grids; search for witnesses; Z3 unsat for the rest."""
+    """Decide one line: rule check for grids; search for witnesses; Z3 unsat for the rest.
+
+    A settled verdict (holds True or False) depends on the puzzle and the line alone, so it is
+    remembered on the puzzle and given again for the same line (undecided ones are not kept:
+    a larger budget may settle them)."""
+    known = puzzle.decided.get(line)
+    if known is not None:
+        return known
+    verdict = _decide_line(puzzle, line, budget_s=budget_s)
+    if verdict.holds is not None and len(puzzle.decided) < MAX_DECIDED:
+        puzzle.decided[line] = verdict
+    return verdict
+
+
+def _decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
     n, givens = puzzle.n, puzzle.givens
     fixed = dict(line.fixed)
     where = f" with {assignments_text(line.fixed, n)}" if line.fixed else ""
@@ -394,7 +417,9 @@ class GridDomain(Domain):
         return SudokuWorker()
 
     def planner(self, problem: Problem, *, capacity: int) -> SudokuPlanner:
-        return SudokuPlanner(problem, capacity=capacity)
+        # Branches pay only where one search can take long (16x16): up to 9x9 the whole search
+        # takes about a millisecond, and the answer would prove again what the branches proved.
+        return SudokuPlanner(problem, capacity=capacity, branch=problem.data.n >= BRANCH_FROM_SIDE)
 
     # ------------------------------------------------------------ answers
 
@@ -634,13 +659,15 @@ class SudokuWorker:
 
 
 class SudokuPlanner(TurnPlanner):
-    """Forks one branch per candidate of the most constrained cell (see the module docstring)."""
+    """Forks one branch per candidate of the most constrained cell (see the module docstring),
+    or, with `branch` False, one `solve` of the whole puzzle."""
 
-    def __init__(self, problem: Problem, *, capacity: int = 4) -> None:
+    def __init__(self, problem: Problem, *, capacity: int = 4, branch: bool = True) -> None:
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
             raise TaskError(f"capacity must be a positive int, got {capacity!r}")
         self.problem = problem
         self.capacity = capacity
+        self.branch = branch
         self._start()
 
     def _plan(self):
@@ -649,7 +676,7 @@ class SudokuPlanner(TurnPlanner):
         puzzle: Sudoku = self.problem.data
         n = puzzle.n
         context = yield ""
-        choice = most_constrained(puzzle.givens, puzzle.geo)
+        choice = most_constrained(puzzle.givens, puzzle.geo) if self.branch else None
         branches: list[tuple[tuple[int, int], ...]] = (
             [()] if choice is None else [((choice[0], d),) for d in choice[1]]
         )

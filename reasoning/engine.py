@@ -206,6 +206,20 @@ class RunResult:
         return out
 
 
+def _vet_then_check(
+    cache: ClaimCache, task: Task, query: str, body: str, budget_s: float
+) -> tuple[str | None, tuple[list[ClaimCheck], list[str]] | None]:
+    """(reason the RETURN does not answer its sub-query, None), or (None, its checks and notes).
+
+    A task without a domain has typed sub-queries (`reasoning.subqueries.unanswered`); a
+    domain's queries follow its own rules. Runs on a checker thread: one hop for both."""
+    if task.domain is None:
+        missing = unanswered(query, task.unknowns, body)
+        if missing is not None:
+            return missing, None
+    return None, cache.check_returned(task, body, budget_s=budget_s)
+
+
 def _seed_for(seed: int, *parts: object) -> int:
     key = "|".join(map(str, (seed, *parts))).encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big")
@@ -602,13 +616,19 @@ class _Run:
         if isinstance(body, _NoReturn):
             return self._finish_failed(fork, number, node, body.reason, state)
         self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **state)
-        if self.task.domain is None:  # a domain's queries follow its own rules
-            missing = await self._off_loop("verify_s", unanswered, fork.query, self.task.unknowns, body)
-            if missing is not None:  # rejected before verification: a true claim may answer nothing
-                return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
-        checks, notes = await self._off_loop(
-            "verify_s", self.claim_cache.check_returned, self.task, body, budget_s=self.config.verify_budget_s
+        # One hop to the checker thread: the sub-query test, then (when it passes) the checks.
+        missing, checked = await self._off_loop(
+            "verify_s",
+            _vet_then_check,
+            self.claim_cache,
+            self.task,
+            fork.query,
+            body,
+            self.config.verify_budget_s,
         )
+        if missing is not None:  # rejected before verification: a true claim may answer nothing
+            return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
+        checks, notes = checked
         for check in checks:
             self.trace.add(
                 VerdictEvent,

@@ -23,8 +23,11 @@ Claim and answer lines (one line each; grids in the one-character form, or comma
 
 A solution line is proved by the rule check alone. `unique` and `no solution` are proved by an
 SMT-LIB script built from the task (plus the branch cells and the excluded GRID) that a fresh Z3
-finds `unsat` (`sudoku_solver.smt_script`); the recheck rebuilds the script and re-solves it. A
-refutation carries a witness (a solution, or a second one) that the recheck rule-checks.
+finds `unsat` (`sudoku_solver.smt_script`, solved by a new solver in the thread's reused Z3
+context); the recheck rebuilds the script and re-solves it. A refutation carries a witness (a
+solution, or a second one) that the recheck rule-checks. A puzzle remembers the lines it has
+settled: an answer line identical to a verified claim line (the planner's `GRID unique` after
+the `solve` fork proved it) gets the same verdict and evidence without a second Z3 run.
 
 The final answer is one or more of those lines without `with`: `GRID unique`; two or more
 distinct grids (so the puzzle is not unique); `no solution`; or, when `unique` is false, a bare
@@ -38,6 +41,9 @@ and answers: `GRID unique` when exactly one branch has a solution, proved the on
 branch, and every other branch is proved empty; the first two distinct grids when branches
 found two; `no solution` when every branch is proved empty. When a branch fork failed it forks
 one `solve` of the whole puzzle and answers with that (also when its answer was rejected).
+`reasoning.solve` (`GridDomain.planner`) branches only from 16x16 (`BRANCH_FROM_SIDE`): up to 9x9
+the whole search takes about a millisecond, so branches would only add Z3 proofs (one per
+branch, then the answer's own); there it forks one `solve`, whose proved claim is the answer.
 
 Sub-queries for the solver worker (`SudokuWorker`): `solve`, `solve with r3c5=7, ...` or
 `branch r3c5=7, ...`. It searches for up to two solutions (one when uniqueness is not asked) and
@@ -47,7 +53,7 @@ returns `GRID unique [with ...]`, the two grids, or `no solution [with ...]`.
 `Geometry` of units and inequalities with a plain rule check: the futoshiki domain reuses it.
 
 Timing (bench/sudoku.py, 50 reasoning-gym 9x9 puzzles with 55-59 blanks): solve + rule check
-+ certificate well under 5 ms median; the Z3 uniqueness certificate adds roughly 5-15 ms.
++ certificate well under 5 ms median; the Z3 uniqueness certificate adds roughly 5-10 ms.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Columns (milliseconds, median and max over the reasoning-gym puzzles; one run fo
   check). The Z3 uniqueness certificate is NOT in this path.
 - `ours: + uniqueness cert` - the same with `unique: true`: search for two solutions, then
   `check_answer` of `GRID unique` (rule check, a search for a second solution, and the SMT-LIB
-  script whose `unsat` in a fresh Z3 context proves there is no other solution). For Norvig's
+  script whose `unsat` in a fresh Z3 solver proves there is no other solution). For Norvig's
   puzzle, which has two solutions or more, the answer is the two grids, each rule-checked.
 - `ours: recheck` - `SudokuDomain.recheck` of that certificate (rebuild the script, fresh Z3).
 - `ours: engine end-to-end` - `reasoning.solve` (planner, solver workers, every claim and the

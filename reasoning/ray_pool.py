@@ -183,7 +183,12 @@ class VerifierPool:
         self._preload = preload
         self._slots: list[_Slot] = []
         self._starting: dict[Any, tuple[Any, float]] = {}  # ready ref -> (actor, deadline)
-        self._lock = threading.Lock()  # one batch at a time: the actors are shared
+        # One batch at a time (the actors are shared): other threads wait for the running batch;
+        # a batch this thread left unfinished (an iterator never closed) is ended instead, since
+        # waiting for it would deadlock.
+        self._lock = threading.Condition()
+        self._active: _Batch | None = None
+        self._active_thread: int | None = None
         self._closed = False
         self._top_up()
         self._await_started(wait_all=True)
@@ -269,8 +274,21 @@ class VerifierPool:
         that timed out or whose actors kept dying (callers return `unknown` there)."""
         if self._closed:
             raise RayExecutorError("the pool is shut down")
+        batch = _Batch(self, fn, iter(payloads), budget_s, fallback)
+        me = threading.get_ident()
         with self._lock:
-            yield from _Batch(self, fn, iter(payloads), budget_s, fallback).run()
+            while self._active is not None and self._active_thread != me:
+                self._lock.wait()
+            if self._active is not None:
+                self._active.end_abandoned()
+            self._active, self._active_thread = batch, me
+        try:
+            yield from batch.run()
+        finally:
+            with self._lock:
+                if self._active is batch:
+                    self._active = self._active_thread = None
+                    self._lock.notify_all()
 
     def shutdown(self) -> None:
         """Kill the actors (the Ray runtime itself is left as it is)."""
@@ -295,6 +313,7 @@ class _Batch:
         self.taken = 0  # payloads taken from the source
         self.yielded = 0
         self.exhausted = False
+        self.ended = False
 
     def _in_flight(self) -> int:
         return sum(len(s.calls) for s in self.pool._slots)
@@ -406,10 +425,21 @@ class _Batch:
     def run(self) -> Iterator[Any]:
         try:
             yield from self._loop()
-        finally:  # the caller stopped early: calls still queued on actors would skew the next batch
-            for slot in [s for s in self.pool._slots if s.calls]:
-                self.pool._slots.remove(slot)
-                self.pool._kill(slot.actor)
+        finally:
+            if not self.ended:
+                self._release()
+
+    def _release(self) -> None:
+        """The caller stopped early: calls still queued on actors would skew the next batch."""
+        for slot in [s for s in self.pool._slots if s.calls]:
+            self.pool._slots.remove(slot)
+            self.pool._kill(slot.actor)
+
+    def end_abandoned(self) -> None:
+        """A later batch on the same thread starts while this one's iterator was left unfinished:
+        free the actors now; resuming this iterator raises."""
+        self.ended = True
+        self._release()
 
     def _loop(self) -> Iterator[Any]:
         pool = self.pool
@@ -419,6 +449,8 @@ class _Batch:
                 result = self.results.pop(self.yielded)
                 self.yielded += 1
                 yield result
+                if self.ended:
+                    raise RayExecutorError("this batch was ended: a later batch on the same thread started")
             self._submit()
             if self.exhausted and not self.pending and self.yielded == self.taken:
                 return

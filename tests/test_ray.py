@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -180,6 +181,32 @@ def test_back_pressure_bounds_the_items_taken_and_in_flight(own_pool):
             assert len(taken) - yielded <= 5  # never more than `window` ahead of the caller
         assert len(taken) == 200
         assert pool.stats.max_in_flight <= 2 and pool.stats.max_window <= 5
+    finally:
+        pool.shutdown()
+
+
+@pytest.mark.slow
+def test_an_unfinished_iterator_does_not_lock_the_pool(own_pool):
+    # A caller that stops reading a batch and keeps its iterator (a CLI run that exited with the
+    # iterator's frame held by a traceback) used to hold the pool's lock forever: the next batch
+    # on that thread hung.
+    from reasoning.ray_pool import RayExecutorError, VerifierPool
+
+    pool = VerifierPool(actors=2, depth=1, window=4, preload=())
+    try:
+        first = pool.imap(abs, range(-20, 0), budget_s=5.0, fallback=lambda p, why: None)
+        assert next(first) == 20
+        done = []
+        worker = threading.Thread(
+            target=lambda: done.append(pool.map(abs, [-1, -2], budget_s=5.0, fallback=str))
+        )
+        second = pool.map(abs, [-3, -4, -5], budget_s=5.0, fallback=lambda p, why: None)
+        assert second == [3, 4, 5]
+        worker.start()  # another thread waits for a running batch, then runs
+        worker.join(timeout=60)
+        assert done == [[1, 2]]
+        with pytest.raises(RayExecutorError, match="ended"):
+            next(first)
     finally:
         pool.shutdown()
 

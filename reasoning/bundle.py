@@ -10,7 +10,8 @@ A bundle (`reasoning.bundle/1`) is one JSON object; every section but `metrics` 
 - `final_consistency`: the joint check of all accepted claims with the task's constraints:
   `consistent`, or `inconsistent` with a core of the task alone (the task has no solution,
   which only an answer that proves so can discharge).
-- `answer`: the final answer, its status and the certificates of its obligations (or null).
+- `answer`: the final answer (its claim lines), its status and the certificates of its
+  obligations (or null); `notes` holds its `#` lines, descriptive and never checked.
   A domain task (`task.domain`, see `reasoning.domains`) has `domain` claims and one `domain`
   obligation for the answer; each certificate names the task and the text it is about and is
   re-derived by the domain's own `recheck`.
@@ -72,6 +73,7 @@ def build_bundle(result: RunResult) -> dict[str, Any]:
             "status": result.status.value,
             "message": result.message,
             "obligations": check.to_json()["obligations"] if check else [],
+            "notes": list(check.notes) if check else [],  # the answer's `#` lines: never checked
         },
         "graph": result.graph.to_node_link(),
         "metrics": result.metrics.to_json(),

@@ -157,6 +157,7 @@ def _summary(result, elapsed: float) -> dict[str, Any]:
         "task": result.task.to_json(),
         "goal": result.task.goal.to_json(),
         "answers": [result.answer] if result.answer is not None else [],
+        "notes": list(check.notes) if check else [],  # the answer's `#` lines: not verified
         "verified": result.verified,
         "status": result.status.value,
         "message": result.message,
@@ -177,6 +178,8 @@ def _print_summary(result, summary: dict[str, Any]) -> None:
     out.print(f"[bold]answer[/] [{style}]({result.status.value})[/]:")
     for line in (result.answer or "(none)").splitlines():
         out.print(f"  {escape(line)}")
+    for note in summary["notes"]:
+        out.print(f"  [dim](note, not verified) {escape(note)}[/]")
     out.print(f"[dim]{escape(result.message)}[/]")
     for item in summary["certificates"]:
         kind = (item["certificate"] or {}).get("kind", "-")

@@ -980,7 +980,7 @@ class _Run:
         final = check.proved or self.answer_attempts >= self.config.max_answer_attempts
         if not final:
             return f"\n[answer rejected ({check.status.value}): {check.message}; {self.config.max_answer_attempts - self.answer_attempts} attempt(s) left]\n"
-        self.answer = text.strip()
+        self.answer = check.text  # the checked claim lines; `#` notes stay in check.notes
         self.answer_check = check
         self.graph.add_answer(self.answer)
         self.message = check.message

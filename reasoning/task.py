@@ -41,7 +41,7 @@ answer text and re-checks the certificate.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -300,12 +300,16 @@ def check_returned(task: Task, text: str, *, budget_s: float) -> tuple[list[Clai
 
 @dataclass(frozen=True)
 class AnswerCheck:
-    """The final answer's check: `status` is proved only when every obligation is proved."""
+    """The final answer's check: `status` is proved only when every obligation is proved.
+
+    `text` is what was checked: the answer's claim lines only. Its `#` note lines are kept
+    apart in `notes`, never checked, so a proved answer never shows an unchecked line."""
 
     text: str
     status: Status
     message: str
     obligations: tuple[tuple[str, Verdict], ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def proved(self) -> bool:
@@ -317,7 +321,15 @@ class AnswerCheck:
             "status": self.status.value,
             "message": self.message,
             "obligations": [{"role": r, "verdict": v.to_json()} for r, v in self.obligations],
+            "notes": list(self.notes),
         }
+
+
+def split_notes(text: str) -> tuple[str, tuple[str, ...]]:
+    """(the claim lines of an answer, its `#` note lines): only the former are ever checked."""
+    notes = tuple(line.strip() for line in text.splitlines() if line.lstrip().startswith("#"))
+    claims = "\n".join(line.rstrip() for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return claims.strip(), notes
 
 
 def answer_obligations(task: Task, text: str) -> list[tuple[str, Formula]] | ParseFailure | str:
@@ -358,7 +370,15 @@ def _domain(task: Task):
 
 
 def check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:
-    """Is `text` a verified answer to `task`? (See the module docstring.)"""
+    """Is `text` a verified answer to `task`? (See the module docstring.) Its `#` note lines
+    are set apart first (`split_notes`): the check's `text` is the claim lines it checked."""
+    text, notes = split_notes(text)
+    if notes:
+        return replace(_check_answer(task, text, budget_s=budget_s), notes=notes)
+    return _check_answer(task, text, budget_s=budget_s)
+
+
+def _check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:
     if task.domain is not None:
         check = _domain(task).check_answer(task.problem, text, budget_s=budget_s)
         verdict = _domain_verdict(task, text, check)

@@ -13,6 +13,10 @@ from reasoning.api import InvalidArgument
 from reasoning.goals import Goal
 from reasoning.task import Task, check_answer
 
+# A 9x9 sudoku with one solution, and that solution.
+PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+SOLUTION = "534678912672195348198342567859761423426853791713924856961537284287419635345286179"
+
 
 def _status(task: Task, answer: str) -> Status:
     return check_answer(task, answer, budget_s=5).status
@@ -153,3 +157,78 @@ def test_reason_check_on_deeply_nested_json_is_unusable_input_not_a_crash(tmp_pa
     assert result.exit_code == 2 and not isinstance(result.exception, RecursionError), result.output
     with pytest.raises(InvalidArgument):
         load_bundle(deep)
+
+
+def test_note_lines_of_an_answer_are_not_reported_as_proved():
+    # `# y = 8` was shown as part of a proved answer (result, CLI, bundle) though nothing checked
+    # it: the proved answer now holds only checked lines, and the notes are kept apart.
+    import json
+
+    from reasoning.bundle import build_bundle, check_bundle
+    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    turns = ["<ANSWER>x = 3\n# y = 8 as well</ANSWER>"]
+    result = ForkJoinEngine(ScriptedOrganizer(turns), ScriptedWorker({}), EngineConfig()).run_sync(task)
+    assert result.verified
+    assert result.answer == "x = 3"
+    assert result.answer_check.notes == ("# y = 8 as well",)
+    bundle = json.loads(json.dumps(build_bundle(result)))
+    assert bundle["answer"]["text"] == "x = 3"
+    assert bundle["answer"]["notes"] == ["# y = 8 as well"]
+    assert check_bundle(bundle, use_cvc5=False).ok
+    # The note relabelled as a claim (in the answer and its graph node alike) fails the check.
+    bundle["answer"]["text"] = "x = 3\ny = 8"
+    for node in bundle["graph"]["nodes"]:
+        if node.get("kind") == "answer":
+            node["text"] = "x = 3\ny = 8"
+    assert not check_bundle(bundle, use_cvc5=False).ok
+
+
+def test_the_notes_of_a_domain_answer_are_set_apart_and_its_claims_checked():
+    from reasoning.domains import get
+
+    sudoku = get("sudoku")
+    task = Task.of_problem(sudoku.parse({"grid": PUZZLE}))
+    check = check_answer(task, f"# the solver found it\n{SOLUTION} unique", budget_s=5)
+    assert check.proved, check.message
+    assert check.notes == ("# the solver found it",)
+    assert "#" not in check.text
+
+
+@pytest.mark.parametrize(
+    ("domain", "fields", "answer"),
+    [
+        (
+            "knights_knaves",
+            {"people": ["A", "B"], "statements": ["A: ~B", "B: A & B"]},
+            "A is a knight\nB is a knave\nA is a knight",
+        ),
+        (
+            "knights_knaves",
+            {"people": ["A", "B"], "statements": ["A: ~B", "B: A & B"]},
+            "A is a knight, and B is a knave, and B is a knave.",
+        ),
+    ],
+)
+def test_a_domain_answer_repeating_a_line_is_rejected(domain, fields, answer):
+    # countdown rejected a repeated line; sudoku and knights_knaves accepted one.
+    from reasoning.domains import get
+
+    problem = get(domain).parse(fields)
+    check = get(domain).check_answer(problem, answer, budget_s=5)
+    assert check.status is not Status.PROVED
+    assert "twice" in check.message
+
+
+def test_a_sudoku_answer_repeating_a_line_is_rejected():
+    from reasoning.domains import get
+
+    sudoku = get("sudoku")
+    problem = sudoku.parse({"grid": PUZZLE})
+    line = f"{SOLUTION} unique"
+    assert sudoku.check_answer(problem, line, budget_s=5).proved
+    check = sudoku.check_answer(problem, f"{line}\n{line}", budget_s=5)
+    assert check.status is not Status.PROVED
+    assert "twice" in check.message

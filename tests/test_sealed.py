@@ -249,6 +249,7 @@ _DESCRIPTIVE = {
     "details",
     "order",
     "require_claims",
+    "notes",  # an answer's `#` lines: kept apart from its text, never checked
 }
 
 

@@ -317,8 +317,10 @@ def _person(task: KnightsTask, name: str) -> str:
     raise FormulaError(f"unknown person {name[:40]!r} (people: {', '.join(task.people)})")
 
 
-def parse_roles(task: KnightsTask, text: str) -> Literals:
-    """`A is a knight, and B is a knave.` / `A: knight; B: knave` / one per line -> literals."""
+def parse_roles(task: KnightsTask, text: str, *, once: bool = False) -> Literals:
+    """`A is a knight, and B is a knave.` / `A: knight; B: knave` / one per line -> literals.
+    With `once` (an answer), a person's role given twice is an error, as a repeated countdown
+    answer line is."""
     words = {task.knight.lower(): True, task.knave.lower(): False, "knight": True, "knave": False}
     out: dict[str, bool] = {}
     items = [item for item in _SEPARATOR.split(text.strip().rstrip(".")) if item.strip()]
@@ -336,6 +338,8 @@ def parse_roles(task: KnightsTask, text: str) -> Literals:
         person = _person(task, match.group("name"))
         if out.get(person, words[role]) != words[role]:
             raise FormulaError(f"{person} is given both roles")
+        if once and person in out:
+            raise FormulaError(f"{person}'s role is given twice")
         out[person] = words[role]
     return tuple(sorted(out.items(), key=lambda item: task.people.index(item[0])))
 
@@ -373,7 +377,7 @@ def parse_answer(task: KnightsTask, text: str) -> Query:
         return Query("none")
     if _SEVERAL.match(body):
         return Query("several")
-    literals = parse_roles(task, body)
+    literals = parse_roles(task, body, once=True)
     missing = [p for p in task.people if p not in dict(literals)]
     if missing:
         raise FormulaError(f"the answer gives no role for {', '.join(missing)}")

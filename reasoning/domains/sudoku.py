@@ -579,6 +579,8 @@ def _answer_lines(text: str, n: int) -> list[Line]:
             raise GridError(f"answer line {i} {_shown(item)!r}: {exc}") from exc
         if line.fixed:
             raise GridError(f"answer line {i}: an answer is about the whole puzzle, with no 'with'")
+        if line in lines:  # as countdown rejects a repeated solution
+            raise GridError(f"answer line {i} gives line {lines.index(line) + 1} twice")
         lines.append(line)
     return lines
 

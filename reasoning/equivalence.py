@@ -25,6 +25,7 @@ exact counterexample or a structural mismatch (different tuple lengths, a set ag
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,7 @@ from reasoning.judge import (
     unknown_outcome,
 )
 from reasoning.latex import parse_answer
+from reasoning.units import read_unit
 
 DEFAULT_BUDGET_S = 2.0
 #: Seconds a re-check may spend re-deriving the comparison.
@@ -362,6 +364,8 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
     judge = Judge(budget_s)
     try:
         outcome = _compare(judge, gold_answer, prediction_answer)
+        if outcome.status is Status.REFUTED:
+            outcome = _refutation_in_every_reading(judge, gold, prediction, outcome)
     except Exception as exc:  # a bug here must cost one unknown verdict, not the caller's run
         outcome = unknown_outcome(f"internal error: {type(exc).__name__}: {exc}")
     if outcome.status is Status.REFUTED and any(
@@ -373,6 +377,46 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
 
 
 _APPROXIMATE = "\\approx"
+
+#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead).
+_DECIMAL_COMMA = re.compile(r"\$?\s*(-?\d+),(\d{1,2})\s*\$?")
+#: A number, a space and one letter inside a list (`3 m, 4 m`): a unit or a product.
+_ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
+
+
+def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
+    """The readings a refutation must also hold in: `2,5` as the decimal 2.5, and a list whose
+    items carry one-letter units (`3 m, 4 m`) read with the units dropped."""
+    readings = []
+    decimal = [_DECIMAL_COMMA.fullmatch(t) for t in (gold, prediction)]
+    if any(decimal):
+        readings.append(
+            tuple(f"{m.group(1)}.{m.group(2)}" if m else t for m, t in zip(decimal, (gold, prediction)))
+        )
+    if "," in gold + prediction and any(_ITEM_LETTER.search(t) for t in (gold, prediction)):
+        readings.append((_units_dropped(gold), _units_dropped(prediction)))
+    return readings
+
+
+def _units_dropped(text: str) -> str:
+    """`3 m, 4 x` -> `3, 4 x`: known one-letter units after a number dropped (the unit reading)."""
+    return _ITEM_LETTER.sub(lambda m: m.group(1) if read_unit(m.group(2)) is not None else m.group(0), text)
+
+
+def _refutation_in_every_reading(judge: Judge, gold: str, prediction: str, outcome: Outcome) -> Outcome:
+    """`outcome` (a refutation) when every other reading of the texts refutes too; else unknown,
+    so a verdict never rests on one reading of an ambiguous answer (issue 13)."""
+    for other_gold, other_prediction in _other_readings(gold, prediction):
+        answers = [parse_answer(other_gold), parse_answer(other_prediction)]
+        if any(isinstance(a, ParseFailure) for a in answers):
+            return unknown_outcome(f"another reading of the answers does not parse: {outcome.message}")
+        other = _compare(judge, answers[0], answers[1])
+        if other.status is not Status.REFUTED:
+            return unknown_outcome(
+                f"refuted in one reading but not in another ({other_gold} vs {other_prediction}): "
+                + outcome.message
+            )
+    return outcome
 
 
 def recheck_certificate(cert: dict[str, Any], *, use_cvc5: bool = True) -> CheckReport:

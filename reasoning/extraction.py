@@ -80,7 +80,12 @@ def _matching_brace(text: str, open_index: int) -> int:
 
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])\s*")
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
+#: A segment's content may not hold its own opener (`\\[` inside `\\[..\\]`): an unclosed opener
+#: then scans only up to the next one, which keeps the search linear (`"\\[" * 4999` was quadratic).
+_MATH = re.compile(
+    r"\$\$((?:(?!\$\$).)+?)\$\$|\$(.+?)\$|\\\[((?:(?!\\\[).)+?)\\\]|\\\(((?:(?!\\\().)+?)\\\)",
+    re.DOTALL,
+)
 _MARKER = re.compile(
     r"(?:final\s+answer\s*(?:is\b|was\b)?|\banswer\s*(?:is\b|was\b))\s*[:=]?|\banswer\s*[:=]|^[ \t]*####",
     re.IGNORECASE | re.MULTILINE,

@@ -81,3 +81,30 @@ def test_a_long_trig_product_stays_within_budget():
     result = equivalent("(\\sin x + \\cos x)" * 40, "1", budget_s=1.0)
     assert time.perf_counter() - start < 1.5
     assert result.equivalent is not True
+
+
+@pytest.mark.parametrize(("gold", "prediction"), [("2.5", "2,5"), ("2,5", "2.5"), ("-0.75", "-0,75")])
+def test_a_decimal_comma_is_not_refuted(gold: str, prediction: str) -> None:
+    """`2,5` may be 2.5 written with a decimal comma: undecided, never a refutation (issue 13)."""
+    assert equivalent(gold, prediction).equivalent is None
+
+
+@pytest.mark.parametrize(
+    ("gold", "prediction", "verdict"),
+    [("2.4", "2,5", False), ("1,000", "1000", True), ("2, 5", "\\{2,5\\}", True)],
+)
+def test_decimal_comma_leaves_other_verdicts(gold: str, prediction: str, verdict: bool) -> None:
+    assert equivalent(gold, prediction).equivalent is verdict
+
+
+@pytest.mark.parametrize(
+    ("gold", "prediction"), [("3 m, 4 m", "3, 4"), ("(3 m, 4 m)", "(3,4)"), ("(3,4)", "(3 m, 4 m)")]
+)
+def test_units_on_list_items_are_not_refuted(gold: str, prediction: str) -> None:
+    """A one-letter unit on a list item may be a unit or a variable, as for one value (issue 13)."""
+    assert equivalent(gold, prediction).equivalent is not False
+
+
+@pytest.mark.parametrize(("gold", "prediction"), [("3 m, 4 m", "3, 5"), ("(3 m, 4 m)", "(3, 5)")])
+def test_units_on_list_items_still_refute_other_numbers(gold: str, prediction: str) -> None:
+    assert equivalent(gold, prediction).equivalent is False

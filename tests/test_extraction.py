@@ -131,3 +131,11 @@ def test_prose_around_a_prediction_never_flips_a_verdict(pair, template):
     bare = equivalent(pair.gold, pair.prediction).equivalent
     wrapped = equivalent(pair.gold, template.format(pair.prediction)).equivalent
     assert wrapped in (bare, None), (pair, template, bare, wrapped)
+
+
+@pytest.mark.parametrize("text", ["\\[" * 4999, "\\(" * 4999, "$" * 9999, "\\boxed{" * 2000, "\\(\\[" * 2500])
+def test_unclosed_openers_are_read_in_linear_time(text: str) -> None:
+    """An opener that never closes scans only to the next one (`"\\[" * 4999` took about 1.2 s)."""
+    start = time.perf_counter()
+    extract(text)
+    assert time.perf_counter() - start < 0.5

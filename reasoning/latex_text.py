@@ -22,29 +22,6 @@ MAX_NESTING = 64
 # ------------------------------------------------------------------ stage 1: extraction
 
 
-def _matching_brace(text: str, open_index: int) -> int:
-    """Index of the '}' closing text[open_index] == '{', or -1 (escaped braces are skipped)."""
-    level = 0
-    index = open_index
-    n = len(text)
-    while index < n:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
-            level += 1
-        elif char == "}":
-            level -= 1
-            if level == 0:
-                return index
-        index += 1
-    return -1
-
-
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
-
-
 def extract(text: str) -> str | ParseFailure:
     """The answer inside a response, by the written policy in `reasoning.extraction`."""
     return extraction.extract(text)

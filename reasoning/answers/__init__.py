@@ -1,1 +1,1 @@
-"""reasoning.answers."""
+"""Reading answers and deciding their equivalence: extraction, LaTeX parsing, answer types, comparison."""

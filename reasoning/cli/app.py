@@ -461,7 +461,7 @@ from reasoning.cli.solve import domains as _domains_command  # noqa: E402
 from reasoning.cli.solve import eval_app as _eval_app  # noqa: E402
 from reasoning.cli.solve import solve as _solve_command  # noqa: E402
 
-# No automatic --help: `reason solve DOMAIN --help` shows that domain's fields (cli_solve.solve).
+# No automatic --help: `reason solve DOMAIN --help` shows that domain's fields (reasoning.cli.solve.solve).
 app.command(
     "solve",
     add_help_option=False,

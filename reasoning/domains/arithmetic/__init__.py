@@ -1,1 +1,1 @@
-"""reasoning.domains.arithmetic."""
+"""Domain `arithmetic`: the domain (`domain.py`) and its worker and planner (`solver.py`)."""

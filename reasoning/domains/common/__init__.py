@@ -1,1 +1,1 @@
-"""reasoning.domains.common."""
+"""Helpers several domains share: the expression language and exact numerals."""

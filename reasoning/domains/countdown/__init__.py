@@ -1,1 +1,1 @@
-"""reasoning.domains.countdown."""
+"""Domain `countdown` (and the Game of 24): the domain and its expression search."""

@@ -11,7 +11,7 @@ canonical form is defined in `reasoning.domains.countdown.search`.
 **Claims** (one per line): an expression `EXPR` or `EXPR = TARGET` over the task's numbers
 (proved when it follows the rules and is exactly the target); `part K of N: T solutions` or
 `none in part K of N` (proved by searching part K of N of the search space, see
-`countdown_search`); `no solution` (proved by an exhausted search).
+`reasoning.domains.countdown.search`); `no solution` (proved by an exhausted search).
 
 **Answers**: one expression per line, `solutions` of them, pairwise distinct; or fewer when an
 exhausted search shows that no more exist (the certificate states the total); or the single
@@ -19,7 +19,7 @@ line `no solution`, backed by an exhausted search.
 
 **Re-checking** (`recheck`) never uses the fast solver: expressions are re-read and re-evaluated
 by a separate shunting-yard evaluator over exact fractions, and totals are recounted by the
-plain pick-two-and-recurse search (`countdown_search.plain_search`) within `RECHECK_BUDGET_S`;
+plain pick-two-and-recurse search (`search.plain_search`) within `RECHECK_BUDGET_S`;
 a recount that cannot finish in time is reported as not re-checked.
 
 **Solver worker** queries: `search part K of N[, want W][, skip S]` (or `search all`, which is

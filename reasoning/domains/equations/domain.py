@@ -36,8 +36,8 @@ verified roots; a system gets one `solve` fork.
 Where things live: expanding equations into polynomials is `polynomials`; isolating, counting and
 rounding real roots is `real_roots`, and judging a list of roots against them `root_answers`;
 systems are `linear_systems` and `nonlinear_systems`; the parsed task and the answer-line reader
-they share are `equation_task`; the solver worker and planner are `equations_solver` (all in
-`reasoning.domains`). This module is the domain itself: tasks, answers, claims, certificates and
+they share are `task`; the solver worker and planner are `solver` (all in
+`reasoning.domains.equations`). This module is the domain itself: tasks, answers, claims, certificates and
 their re-check, and the prompts.
 """
 

@@ -1,1 +1,1 @@
-"""reasoning.domains.grids."""
+"""Grid puzzles: Sudoku and Futoshiki, and the grid machinery they share."""

@@ -1,1 +1,1 @@
-"""reasoning.domains.knights_knaves."""
+"""Domain `knights_knaves`: who tells the truth, on the `logic` domain's formulas."""

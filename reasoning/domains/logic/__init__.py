@@ -1,1 +1,1 @@
-"""reasoning.domains.logic."""
+"""Domain `logic`: propositional formulas, entailment, validity and what follows."""

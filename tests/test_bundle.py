@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.cli.app import app
+from reasoning.cli.main import app
 from reasoning.engine.bundle import build_bundle, check_bundle
 from reasoning.engine.engine import EngineConfig, ForkJoinEngine
 from reasoning.engine.task import Task

@@ -162,7 +162,7 @@ def test_a_domain_claim_is_keyed_by_its_exact_text(tmp_path):
 def test_reason_run_and_solve_take_a_cache_directory(tmp_path):
     from typer.testing import CliRunner
 
-    from reasoning.cli.app import app
+    from reasoning.cli.main import app
 
     runner = CliRunner()
     args = ["run", "--unknown", "x:Int", "--unknown", "y:Int", "--constraint", "x + y = 10"]

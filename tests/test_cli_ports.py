@@ -28,7 +28,7 @@ def busy_port():
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_port_in_use_is_an_error_before_any_serving_line(command, busy_port):
-    args = [sys.executable, "-m", "reasoning.cli.app", *COMMANDS[command], "--port", str(busy_port)]
+    args = [sys.executable, "-m", "reasoning.cli", *COMMANDS[command], "--port", str(busy_port)]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "cannot listen on 127.0.0.1:" in done.stderr and str(busy_port) in done.stderr

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.cli.app import app
+from reasoning.cli.main import app
 from reasoning.engine.bundle import check_bundle, load_bundle
 from reasoning.engine.engine import ForkJoinEngine
 from reasoning.engine.planner import SolverPlanner, verified_claims

@@ -60,7 +60,7 @@ def test_constraints_without_unknowns_ask_nothing_and_goals_must_fit_the_task():
 def test_reason_run_refuses_the_primes_question_instead_of_answering_n_equals_0():
     from typer.testing import CliRunner
 
-    from reasoning.cli.app import app
+    from reasoning.cli.main import app
 
     args = ["run", "--text", "How many primes are less than 100?", "--unknown", "n:Int"]
     result = CliRunner().invoke(app, args)
@@ -266,7 +266,7 @@ def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
 
     from typer.testing import CliRunner
 
-    from reasoning.cli.app import app
+    from reasoning.cli.main import app
     from reasoning.engine.solving import solve
 
     runner = CliRunner()

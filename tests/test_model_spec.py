@@ -74,7 +74,7 @@ def test_a_wrong_path_says_it_is_not_the_base_url():
 def test_the_cli_refuses_an_unreachable_model_before_the_run_and_prints_the_spec_as_written():
     from typer.testing import CliRunner
 
-    from reasoning.cli.app import app
+    from reasoning.cli.main import app
 
     port = free_port()
     spec = f"openai:http://127.0.0.1:{port}/x:"

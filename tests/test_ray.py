@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reasoning import InvalidArgument, verify_many
-from reasoning.cli.app import app
+from reasoning.cli.main import app
 from reasoning.rewards import compute_score, compute_score_batch, make_trl_reward
 
 MIXED = [
@@ -48,7 +48,7 @@ def wire(verdicts) -> list[dict]:
 
 
 def test_importing_the_package_does_not_load_ray():
-    code = "import sys, reasoning, reasoning.rewards, reasoning.cli.app, reasoning.engine.ray_pool; print('ray' in sys.modules)"
+    code = "import sys, reasoning, reasoning.rewards, reasoning.cli.main, reasoning.engine.ray_pool; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

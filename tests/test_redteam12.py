@@ -148,7 +148,7 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
 def test_reason_check_on_deeply_nested_json_is_unusable_input_not_a_crash(tmp_path):
     from typer.testing import CliRunner
 
-    from reasoning.cli.app import app
+    from reasoning.cli.main import app
     from reasoning.engine.bundle import load_bundle
 
     deep = tmp_path / "deep.json"

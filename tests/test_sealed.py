@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from proofs.check import check_verdict
 from reasoning import verify
 from reasoning.answers.equivalence import equivalent
-from reasoning.cli.app import app
+from reasoning.cli.main import app
 from reasoning.engine.bundle import REQUIRED_SECTIONS, build_bundle, check_bundle
 from reasoning.engine.engine import EngineConfig, ForkJoinEngine
 from reasoning.engine.planner import SolverPlanner

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.cli.app import app
+from reasoning.cli.main import app
 from reasoning.cli.solve import fields_from_args
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
 from reasoning.domains.base import check_fields

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reasoning.api import InvalidArgument
-from reasoning.cli.app import app
+from reasoning.cli.main import app
 from reasoning.domains.common.expressions import evaluate, parse_expression
 from reasoning.engine.solving import ModelUnavailable, solve
 from reasoning.llm.base import BackendError

@@ -1,5 +1,5 @@
 """`python -m reasoning.cli`: the `reason` command line."""
 
-from reasoning.cli.app import main
+from reasoning.cli import main
 
 main()

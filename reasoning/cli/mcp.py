@@ -1,6 +1,6 @@
 """`reason mcp`: serve the verifier as an MCP server over stdio or streamable HTTP.
 
-Registered on the `reason` app by `reasoning.cli.app` (`app.command("mcp")(mcp)`); also runnable as
+Registered on the `reason` app by `reasoning.cli.main` (`app.command("mcp")(mcp)`); also runnable as
 `python -m reasoning.cli.mcp`. The tools and resources are in `reasoning.service.mcp`.
 
 Over HTTP the endpoint is `http://HOST:PORT/mcp`. A bearer token (from `REASONING_TOKEN` or

@@ -1,6 +1,6 @@
 """`reason run`: one fork/join run with solver workers, the live ledger on screen, a proof bundle.
 
-Registered on the `reason` app by `reasoning.cli.app`. The organizer is `SolverPlanner`, the workers
+Registered on the `reason` app by `reasoning.cli.main`. The organizer is `SolverPlanner`, the workers
 are `SolverWorker`s; the task comes from `--task task.json` or from `--text`, `--unknown`,
 `--constraint` and the goal options `--find x,y`, `--unique`, `--all`, `--decide CLAIM`.
 """

@@ -1,6 +1,6 @@
 """`reason solve`, `reason domains` and `reason eval reasoning-gym`: the main job from the shell.
 
-Registered on the `reason` app by `reasoning.cli.app`. `reason solve DOMAIN --field value ...` reads
+Registered on the `reason` app by `reasoning.cli.main`. `reason solve DOMAIN --field value ...` reads
 the domain's fields as flags (`--numbers 25 50 75 100 3 6 --target 952`); `reason solve --task
 task.json` reads a task dict. `reason eval reasoning-gym TASK` generates items with reasoning-gym,
 solves each with the engine and scores our answers with reasoning-gym's own `score_answer`.

@@ -487,5 +487,5 @@ def main() -> None:  # pragma: no cover - entry point
     app()
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m reasoning.cli.app`
+if __name__ == "__main__":  # pragma: no cover - `python -m reasoning.cli`
     main()

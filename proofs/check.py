@@ -8,6 +8,7 @@ certificate's script, and re-solved in a fresh Z3 context (and by cvc5 where it 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -187,14 +188,30 @@ _CHECKERS: dict[str, Callable[..., CheckReport]] = {
 }
 
 
-#: Checkers for certificates about things above this layer (answer equivalence), registered by
-#: the layer that produces them; they must re-derive their evidence and call back into this one.
+#: Certificate kinds about things above this layer, each with the "module:function" that re-checks
+#: it (`function(cert, *, use_cvc5)`). The registration is explicit and lives here, so
+#: `proofs.check` alone knows every kind; the module is imported by name when a certificate of its
+#: kind is first checked, so this layer has no import of the layers above it.
+EXTERNAL_KINDS: dict[str, str] = {
+    "equivalence": "reasoning.answers.equivalence:recheck_certificate",
+    "consistency": "reasoning.engine.causal_graph:recheck_consistency_certificate",
+    "domain": "reasoning.domains.certificates:recheck_domain_certificate",
+}
+
+#: Checkers registered at run time by other code (`register_checker`); they must re-derive their
+#: evidence and call back into this layer.
 _REGISTERED: dict[str, Callable[..., CheckReport]] = {}
+
+
+def _external_checker(kind: str) -> Callable[..., CheckReport]:
+    """The checker `EXTERNAL_KINDS` names for `kind`, imported on first use."""
+    module_name, _, function = EXTERNAL_KINDS[kind].partition(":")
+    return getattr(importlib.import_module(module_name), function)
 
 
 def register_checker(kind: str, checker: Callable[..., CheckReport]) -> None:
     """Register `checker(cert, *, use_cvc5)` for certificates of `kind` (once per kind)."""
-    if kind in _CHECKERS or (kind in _REGISTERED and _REGISTERED[kind] is not checker):
+    if kind in _CHECKERS or kind in EXTERNAL_KINDS or (kind in _REGISTERED and _REGISTERED[kind] is not checker):
         raise ValueError(f"a checker for {kind!r} certificates is already registered")
     _REGISTERED[kind] = checker
 
@@ -204,6 +221,15 @@ def check_certificate(cert: Any, *, use_cvc5: bool = True) -> CheckReport:
     if not isinstance(cert, dict) or not isinstance(cert.get("kind"), str):
         return _fail("a certificate is a JSON object with a 'kind'")
     kind = cert["kind"]
+    if kind in EXTERNAL_KINDS:
+        try:
+            external = _external_checker(kind)
+        except (ImportError, AttributeError) as exc:
+            return _fail(f"the checker for {kind!r} certificates is not available: {exc}")
+        try:
+            return external(cert, use_cvc5=use_cvc5)
+        except Exception as exc:  # noqa: BLE001 - a hostile certificate must not crash the checker
+            return _fail(f"checker error: {type(exc).__name__}: {exc}")
     if kind in _REGISTERED:
         try:
             return _REGISTERED[kind](cert, use_cvc5=use_cvc5)
@@ -211,7 +237,7 @@ def check_certificate(cert: Any, *, use_cvc5: bool = True) -> CheckReport:
             return _fail(f"checker error: {type(exc).__name__}: {exc}")
     checker = _CHECKERS.get(kind)
     if checker is None:
-        known = ", ".join(sorted({*_CHECKERS, *_REGISTERED}))
+        known = ", ".join(sorted({*_CHECKERS, *EXTERNAL_KINDS, *_REGISTERED}))
         return _fail(f"unknown certificate kind {kind!r}; known: {known}")
     formula = parse_claim(str(cert.get("claim", "")))
     if isinstance(formula, ParseFailure):

@@ -5,42 +5,25 @@ The public surface is small: `verify`, `verify_many`, `equivalent`, `check_certi
 the fork/join engine (`ForkJoinEngine`, `EngineConfig`, `Task`, `Goal`, `check_bundle`). Everything else is importable but internal.
 """
 
-from proofs.check import CheckReport, check_certificate, register_checker
-from proofs.verdict import Certificate, Status, Verdict
-from reasoning.api import InvalidArgument, ReasoningError, verify, verify_many
+import importlib
 
-
-def _recheck_equivalence(cert, *, use_cvc5: bool = True) -> CheckReport:
-    from reasoning.answers.equivalence import recheck_certificate
-
-    return recheck_certificate(cert, use_cvc5=use_cvc5)
-
-
-register_checker("equivalence", _recheck_equivalence)
-
-
-def _recheck_consistency(cert, *, use_cvc5: bool = True) -> CheckReport:
-    from reasoning.engine.causal_graph import recheck_consistency_certificate
-
-    return recheck_consistency_certificate(cert, use_cvc5=use_cvc5)
-
-
-register_checker("consistency", _recheck_consistency)
-
-
-def _recheck_domain(cert, *, use_cvc5: bool = True) -> CheckReport:
-    from reasoning.domains import get, load
-
-    task = cert.get("task")
-    if not isinstance(task, dict) or task.get("domain") != cert.get("domain"):
-        return CheckReport(False, "a domain certificate names its task and the task's domain")
-    problem = load(task)
-    ok, message = get(problem.domain).recheck(problem, cert)
-    return CheckReport(bool(ok), message, {f"domain:{problem.domain}": "ok" if ok else "failed"})
-
-
-register_checker("domain", _recheck_domain)
-
+# Every name is imported on first use: `import reasoning.llm.base` (or any other submodule) must
+# not load Z3, Lark and mpmath. Certificate kinds defined here ("equivalence", "consistency",
+# "domain") are registered in `proofs.check.EXTERNAL_KINDS`, not by importing this package.
+_LAZY = {
+    "CheckReport": "proofs.check",
+    "check_certificate": "proofs.check",
+    "register_checker": "proofs.check",
+    "Certificate": "proofs.verdict",
+    "Status": "proofs.verdict",
+    "Verdict": "proofs.verdict",
+    "InvalidArgument": "reasoning.errors",
+    "ReasoningError": "reasoning.errors",
+    "verify": "reasoning.api",
+    "verify_many": "reasoning.api",
+    "equivalent": "reasoning.answers.equivalence",
+    "EquivalenceResult": "reasoning.answers.equivalence",
+}
 
 _ENGINE = {
     "ForkJoinEngine": "reasoning.engine.engine",
@@ -56,16 +39,10 @@ _ENGINE = {
 
 
 def __getattr__(name: str):
-    # Imported lazily: the LaTeX grammar is only compiled when answers are compared.
-    if name in ("equivalent", "EquivalenceResult"):
-        from reasoning.answers import equivalence
-
-        return getattr(equivalence, name)
-    if name in _ENGINE:
-        import importlib
-
-        return getattr(importlib.import_module(_ENGINE[name]), name)
-    raise AttributeError(f"module 'reasoning' has no attribute {name!r}")
+    module = _LAZY.get(name) or _ENGINE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reasoning' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [

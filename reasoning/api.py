@@ -19,6 +19,7 @@ from functools import partial
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.sandbox import Sandbox
 from proofs.verdict import Verdict, invalid, unknown
+from reasoning.errors import InvalidArgument, ReasoningError
 from solvers.dispatch import decide
 
 DEFAULT_BUDGET_S = 2.0
@@ -27,13 +28,7 @@ POOL_THRESHOLD = 64
 #: Where `verify_many` runs its claims: this machine's process pool, or Ray (the `ray` extra).
 EXECUTORS = ("local", "ray")
 
-
-class ReasoningError(Exception):
-    """The root of the errors this package raises for misuse (never for bad claim text)."""
-
-
-class InvalidArgument(ReasoningError, ValueError):
-    """An argument is out of range or of the wrong type."""
+__all__ = ["EXECUTORS", "InvalidArgument", "ReasoningError", "lost_verdict", "verify", "verify_many"]
 
 
 def _check_budget(budget_s: float) -> float:

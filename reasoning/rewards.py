@@ -75,7 +75,8 @@ from typing import Any
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
 from reasoning.answers.extraction import find_answer
-from reasoning.api import EXECUTORS, InvalidArgument
+from reasoning.api import EXECUTORS
+from reasoning.errors import InvalidArgument
 
 #: Dataset columns read as the reference answer, in this order (the first present one is used).
 REFERENCE_COLUMNS = ("solution", "answer", "ground_truth", "gold", "reference")

@@ -68,7 +68,7 @@ from reasoning.answers.judge import (
 )
 from reasoning.answers.latex import parse_answer
 from reasoning.answers.units import read_unit
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 
 DEFAULT_BUDGET_S = 2.0
 #: Seconds a re-check may spend re-deriving the comparison.

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 from reasoning.service.limits import LIMITS, Settings
 
 TOKEN_ENV = "REASONING_TOKEN"

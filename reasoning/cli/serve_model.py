@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from reasoning.api import InvalidArgument
 from reasoning.cli.serve import TOKEN_ENV, bind_socket, read_token, url_of
+from reasoning.errors import InvalidArgument
 from reasoning.llm.base import ModelBackend
 from reasoning.service.limits import is_loopback
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from proofs.verdict import Status
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from reasoning.engine.workers import Organizer, Worker

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 from proofs.check import CheckReport, check_certificate, check_verdict, established, evidence_problem
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
-from reasoning.api import InvalidArgument
 from reasoning.engine.bundle_joins import (
     attempt_claims,
     check_report,
@@ -52,6 +51,7 @@ from reasoning.engine.bundle_joins import (
 )
 from reasoning.engine.causal_graph import TASK, CausalGraph
 from reasoning.engine.task import Task, answer_obligations, obligations
+from reasoning.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from reasoning.engine.engine import RunResult

@@ -45,7 +45,7 @@ from proofs.exact import parse_fraction
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import constraint_terms, real_literal, symbol
 from proofs.verdict import Verdict
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 from solvers.z3_backend import model_value, thread_context
 
 #: Seconds Z3 gets for one joint-consistency check by default.

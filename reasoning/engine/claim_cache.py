@@ -42,8 +42,8 @@ from proofs.check import established
 from proofs.claims import Formula, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict
-from reasoning.api import InvalidArgument
 from reasoning.engine.task import MAX_CLAIMS, ClaimCheck, Task, check_claim, obligations, read_claims
+from reasoning.errors import InvalidArgument
 
 #: Bumped when the entry format changes (the checker's own changes are in checker_version()).
 FORMAT = 1

@@ -35,8 +35,8 @@ import z3
 from proofs.claims import Formula, Quantified, free_variables, to_text
 from proofs.exact import DEFAULT_LIMITS
 from proofs.smtlib import Unsupported, _Translator, symbol
-from reasoning.api import InvalidArgument
 from reasoning.engine.causal_graph import DEFAULT_BUDGET_S, SORTS, Consistency, ConsistencyReport
+from reasoning.errors import InvalidArgument
 from solvers.z3_backend import model_value
 
 __all__ = ["IncrementalConsistency"]

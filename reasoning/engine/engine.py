@@ -45,7 +45,6 @@ from typing import Any
 
 from proofs.claims import Formula
 from proofs.verdict import Status
-from reasoning.api import InvalidArgument
 from reasoning.engine.causal_graph import TASK, CausalGraph, Consistency, ConsistencyReport, check_claims
 from reasoning.engine.claim_cache import ClaimCache
 from reasoning.engine.consistency import IncrementalConsistency
@@ -79,6 +78,7 @@ from reasoning.engine.run_trace import (
 from reasoning.engine.subqueries import unanswered
 from reasoning.engine.task import AnswerCheck, ClaimCheck, Task, check_answer
 from reasoning.engine.workers import Organizer, Worker, WorkerRequest, chunk_work
+from reasoning.errors import InvalidArgument
 
 #: Longest sub-query and RETURN body the engine accepts, in characters.
 MAX_BLOCK_CHARS = 100_000

@@ -32,7 +32,7 @@ from typing import Any
 
 from proofs.claims import BoolConst, Compare, Connective, Formula, Not, Quantified, Var, free_variables
 from proofs.parsing import ParseFailure, parse_claim
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 
 KINDS = ("find", "all", "decide", "domain")
 

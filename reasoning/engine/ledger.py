@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 
 
 class ItemStatus(str, Enum):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from reasoning.api import InvalidArgument
 from reasoning.engine.workers import Chunk, Worker, WorkerRequest
+from reasoning.errors import InvalidArgument
 
 SHARES = ("alternate", "llm-first")
 SOLVER_LABEL = "solver"

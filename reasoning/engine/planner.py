@@ -24,10 +24,10 @@ from collections.abc import AsyncIterator
 
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
-from reasoning.api import InvalidArgument
 from reasoning.engine.goals import disjuncts
 from reasoning.engine.task import Task
 from reasoning.engine.workers import Chunk
+from reasoning.errors import InvalidArgument
 
 _BLOCK = re.compile(r"^\[fork (\d+), attempt \d+: verified[^\]]*\]$")
 _CLAIM = re.compile(r"^(.*\S)   # proved(?: \((\w+)\))?$")

@@ -70,7 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 
 VERDICT_STATUSES = ("proved", "refuted", "unknown", "invalid")
 

@@ -48,11 +48,12 @@ from proofs.claims import BoolConst, Compare, Connective, Formula, Not, Num, Var
 from proofs.exact import NotExact, TooLarge, Undefined, evaluate
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict
-from reasoning.api import InvalidArgument, verify
+from reasoning.api import verify
 from reasoning.engine.causal_graph import Consistency, check_claims
 from reasoning.engine.goals import quantify
 from reasoning.engine.task import MAX_CLAIMS
 from reasoning.engine.workers import Chunk, Steps, WorkerRequest
+from reasoning.errors import InvalidArgument
 from solvers.dispatch import decide
 
 #: The verbs of the query language, in the order the help note lists them.

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reasoning.api import InvalidArgument
 from reasoning.domains import Problem, TaskError, load
+from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError
 
 #: Default seconds for one check of a claim or an answer in a solve run.

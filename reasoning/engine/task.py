@@ -48,8 +48,8 @@ from typing import Any
 from proofs.claims import Connective, Formula, free_variables, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict, invalid
-from reasoning.api import InvalidArgument
 from reasoning.engine.goals import Goal, conjunction, goal_obligations, quantify
+from reasoning.errors import InvalidArgument
 from solvers.dispatch import decide
 
 SORTS = ("Int", "Real")

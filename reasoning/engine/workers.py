@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from reasoning.api import InvalidArgument
 from reasoning.engine.task import Task
+from reasoning.errors import InvalidArgument
 
 
 @dataclass(frozen=True)

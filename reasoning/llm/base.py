@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from reasoning.api import InvalidArgument, ReasoningError
+from reasoning.errors import InvalidArgument, ReasoningError
 
 Message = Mapping[str, str]
 Prompt = str | Sequence[Message]

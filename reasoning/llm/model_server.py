@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 from reasoning.llm.base import MAX_TOKENS_LIMIT, BackendError, Delta, ModelBackend, check_params, collect
 
 log = logging.getLogger("reasoning.model_server")

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 from reasoning.llm.base import (
     BackendError,
     Delta,

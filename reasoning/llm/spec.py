@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reasoning.api import InvalidArgument
+from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError
 from reasoning.llm.openai_backend import OpenAIBackend, server_message
 

@@ -16,9 +16,9 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from reasoning.api import InvalidArgument
 from reasoning.engine.task import Task
 from reasoning.engine.workers import Chunk, Tokens, WorkerRequest
+from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError, Delta, Message, ModelBackend, check_params
 
 RETURN_OPEN, RETURN_CLOSE = "<RETURN>", "</RETURN>"

@@ -211,7 +211,11 @@ def _external_checker(kind: str) -> Callable[..., CheckReport]:
 
 def register_checker(kind: str, checker: Callable[..., CheckReport]) -> None:
     """Register `checker(cert, *, use_cvc5)` for certificates of `kind` (once per kind)."""
-    if kind in _CHECKERS or kind in EXTERNAL_KINDS or (kind in _REGISTERED and _REGISTERED[kind] is not checker):
+    if (
+        kind in _CHECKERS
+        or kind in EXTERNAL_KINDS
+        or (kind in _REGISTERED and _REGISTERED[kind] is not checker)
+    ):
         raise ValueError(f"a checker for {kind!r} certificates is already registered")
     _REGISTERED[kind] = checker
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import z3  # imported here: the other kinds need no solver at all
+
 from proofs import interval, polynomial
 from proofs.claims import Compare
 from proofs.exact import NotExact, TooLarge, Trace, Undefined, holds_at, parse_fraction, sort_violation, truth
@@ -142,8 +144,6 @@ def solve_with_cvc5(script: str, budget_s: float) -> str:
 
 
 def _check_smt(formula, cert, use_cvc5: bool) -> CheckReport:
-    import z3  # imported here: the other kinds need no solver at all
-
     try:
         query = build_query(formula)
     except Unsupported as exc:

@@ -19,6 +19,7 @@ from functools import partial
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.sandbox import Sandbox
 from proofs.verdict import Verdict, invalid, unknown
+from reasoning.engine import ray_pool
 from reasoning.errors import InvalidArgument, ReasoningError
 from solvers.dispatch import decide
 
@@ -152,8 +153,6 @@ def verify_many(
     if workers is not None and workers < 0:
         raise InvalidArgument("workers must be >= 0")
     if executor == "ray":
-        from reasoning.engine import ray_pool
-
         pool = ray_pool.get_pool(actors=workers or None)
         return pool.map(partial(verify, budget_s=budget_s), items, budget_s=budget_s, fallback=lost_verdict)
     if workers is None:

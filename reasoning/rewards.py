@@ -72,10 +72,14 @@ from fractions import Fraction
 from functools import partial
 from typing import Any
 
+import reasoning.domains as domains
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
+from reasoning.answers.equivalence import equivalent
 from reasoning.answers.extraction import find_answer
+from reasoning.answers.latex import parse_answer
 from reasoning.api import EXECUTORS
+from reasoning.engine.ray_pool import get_pool
 from reasoning.errors import InvalidArgument
 
 #: Dataset columns read as the reference answer, in this order (the first present one is used).
@@ -290,8 +294,6 @@ def _domains() -> Any:
     # The registry loads its built-in domains on first use without a lock; loading them here,
     # under ours, keeps a first burst of concurrent calls from seeing a half-filled registry.
     with _DOMAINS_LOCK:
-        import reasoning.domains as domains
-
         domains.names()
     return domains
 
@@ -314,8 +316,6 @@ def _score_task(task: Mapping[str, Any], answer: str | None, budget_s: float) ->
 
 def _parses(reference: str, memo: dict[str, bool]) -> bool:
     if reference not in memo:
-        from reasoning.answers.latex import parse_answer
-
         memo[reference] = not isinstance(parse_answer(reference), ParseFailure)
     return memo[reference]
 
@@ -323,8 +323,6 @@ def _parses(reference: str, memo: dict[str, bool]) -> bool:
 def _score_references(references: list[str], answer: str | None, budget_s: float) -> Score:
     """Proved against any reference: 1.0; otherwise 0.0 with the most telling verdict (refuted
     over unknown over invalid)."""
-    from reasoning.answers.equivalence import equivalent
-
     if answer is None:
         return Score(0.0, "invalid", None, "no answer found in the completion")
     rank = {Status.REFUTED: 0, Status.UNKNOWN: 1, Status.INVALID: 2}
@@ -372,8 +370,6 @@ def _score_rows(
     if executor == "local":
         memo = {} if memo is None else memo
         return [_score(c, r, t, budget_s, memo) for c, r, t in rows]
-    from reasoning.engine.ray_pool import get_pool
-
     # A row costs one budget per reference it is compared with: the call's deadline allows that.
     most = max((len(r) for _, r, _ in rows if isinstance(r, (list, tuple))), default=1)
     return get_pool().map(

@@ -25,7 +25,15 @@ import typer
 import typer.rich_utils
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 
+from proofs.check import check_certificate, check_verdict
+from proofs.verdict import Status
+from reasoning.answers.equivalence import EquivalenceResult, equivalent
+from reasoning.api import lost_verdict
+from reasoning.api import verify as verify_one
+from reasoning.engine.bundle import check_bundle, is_bundle
+from reasoning.engine.ray_pool import RayExecutorError, get_pool
 from reasoning.service.limits import LIMITS
 
 #: Help width when stdout is not a terminal (a pipe, a file, a test runner): wide enough that
@@ -122,8 +130,6 @@ def _show_verdict(verdict: dict[str, Any], label: str) -> None:
 
 
 def _progress(total: int, enabled: bool):
-    from rich.progress import Progress
-
     return Progress(console=err, transient=True, disable=not enabled or total < 20)
 
 
@@ -144,8 +150,6 @@ def _check_executor(executor: str) -> str:
 def _on_ray(fn, payloads: list, budget: float, fallback) -> Iterator[Any]:
     """`fn` over `payloads` on the shared Ray pool, in input order (streamed: a large file is
     never all in flight); Ray missing or no actor is a usage error (exit 2)."""
-    from reasoning.engine.ray_pool import RayExecutorError, get_pool
-
     try:
         pool = get_pool()
     except RayExecutorError as exc:
@@ -156,16 +160,11 @@ def _on_ray(fn, payloads: list, budget: float, fallback) -> Iterator[Any]:
 
 def _equiv_pair(pair: tuple[str, str], *, budget_s: float):
     """One JSONL pair judged (what a Ray actor runs for `reason equiv --executor ray`)."""
-    from reasoning.answers.equivalence import equivalent
-
     return equivalent(pair[0], pair[1], budget_s=budget_s)
 
 
 def _lost_pair(pair: tuple[str, str], why: str):
     """A pair whose Ray worker timed out or died: unknown, never a guess."""
-    from proofs.verdict import Status
-    from reasoning.answers.equivalence import EquivalenceResult
-
     shown = [t if len(t) <= 200 else t[:200] + "..." for t in pair]
     return EquivalenceResult(
         gold=shown[0], prediction=shown[1], status=Status.UNKNOWN, equivalent=None, backend="ray", message=why
@@ -193,9 +192,6 @@ def verify(
 
     With --file a summary line ends the output (counts per status and the time; on stderr with
     --json, so stdout stays JSON lines)."""
-    from reasoning.api import lost_verdict
-    from reasoning.api import verify as verify_one
-
     executor = _check_executor(executor)
     items: list[tuple[int | None, str]] = [(None, c) for c in claims or []]
     if file is not None:
@@ -375,8 +371,6 @@ def check(
     when an item fails (it is named) or proves nothing (an unknown or invalid verdict, a bundle
     without a proved answer); 2 for unusable input.
     """
-    from proofs.check import check_certificate, check_verdict
-
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -392,8 +386,6 @@ def check(
                 f"[red]error:[/] {escape(str(path))} is neither JSON nor JSON lines: {escape(str(exc))}"
             )
             raise typer.Exit(2) from exc
-    from reasoning.engine.bundle import is_bundle
-
     if is_bundle(data):
         _check_bundle(data, path, as_json, cvc5)
     items = _items_in(data)
@@ -435,8 +427,6 @@ def check(
 
 def _check_bundle(data: Any, path: Path, as_json: bool, cvc5: bool) -> None:
     """Re-check a proof bundle item by item; exits with 0 (all ok) or 1 (naming the failure)."""
-    from reasoning.engine.bundle import check_bundle
-
     with err.status(f"re-checking the proof bundle {escape(str(path))}..."):
         report = check_bundle(data, use_cvc5=cvc5)
     if as_json:

@@ -20,6 +20,11 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.goals import Goal
+from reasoning.engine.planner import SolverPlanner
+from reasoning.engine.solver_worker import SolverWorker
+from reasoning.engine.task import Task
 from reasoning.errors import InvalidArgument
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -28,8 +33,6 @@ err = Console(stderr=True, highlight=False, emoji=False)
 
 def _goal_from_options(find: str | None, unique: bool, all_: bool, decide: str | None):
     """The goal the options ask for, or None for the task's default."""
-    from reasoning.engine.goals import Goal
-
     if sum([find is not None or unique, all_, decide is not None]) > 1:
         raise InvalidArgument("give one goal: --find (with --unique), --all or --decide")
     if all_:
@@ -49,8 +52,6 @@ def _task_from_options(
     constraints: list[str],
     goal=None,
 ):
-    from reasoning.engine.task import Task
-
     if task_file is not None:
         if text or unknowns or constraints or goal is not None:
             raise InvalidArgument(
@@ -108,10 +109,6 @@ def run(
 
     Exit 0 when the answer is proved to discharge the task's goal, 1 otherwise, 2 for usage errors.
     """
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.planner import SolverPlanner
-    from reasoning.engine.solver_worker import SolverWorker
-
     try:
         goal = _goal_from_options(find, unique, all_, decide)
         task = _task_from_options(task_file, text, unknown, constraint, goal)

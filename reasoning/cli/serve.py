@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from reasoning.errors import InvalidArgument
+from reasoning.service.http import create_app
 from reasoning.service.limits import LIMITS, Settings
 
 TOKEN_ENV = "REASONING_TOKEN"
@@ -139,8 +140,6 @@ def serve(
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     import uvicorn
-
-    from reasoning.service.http import create_app
 
     err.print(
         f"serving on {escape(url_of(host, sock))} ({settings.workers} verification processes, "

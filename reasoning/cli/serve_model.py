@@ -19,7 +19,9 @@ from rich.markup import escape
 
 from reasoning.cli.serve import TOKEN_ENV, bind_socket, read_token, url_of
 from reasoning.errors import InvalidArgument
-from reasoning.llm.base import ModelBackend
+from reasoning.llm.base import BackendError, ModelBackend
+from reasoning.llm.model_server import create_app
+from reasoning.llm.spec import load_backend, parse_model_spec
 from reasoning.service.limits import is_loopback
 
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -68,15 +70,11 @@ def serve_model(
                 f"refusing to serve on {host}, which other machines may reach, without a token: "
                 f"set {TOKEN_ENV} or pass --token-file (or bind to 127.0.0.1)"
             )
-        from reasoning.llm.spec import load_backend, parse_model_spec
-
         spec = parse_model_spec(model)
         sock = bind_socket(host, port)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    from reasoning.llm.base import BackendError
-
     try:
         options = {"batching": not no_batching, "max_batch": max_batch} if spec.kind == "local" else {}
         backend = load_backend(spec, **options)
@@ -119,8 +117,6 @@ def _run(
     """Serve `backend` on the bound `sock` with uvicorn until interrupted; announce the URL
     once listening."""
     import uvicorn
-
-    from reasoning.llm.model_server import create_app
 
     url = url_of(host, sock) + "/v1"
     app = create_app(backend, token=token, max_body_bytes=max_body_bytes)

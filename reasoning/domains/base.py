@@ -24,15 +24,28 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from proofs.verdict import Status
 from reasoning.errors import InvalidArgument
 
-if TYPE_CHECKING:
-    from reasoning.engine.workers import Organizer, Worker
+
+class Worker(Protocol):
+    """A symbolic worker: `stream(request)` yields chunks for one `reasoning.engine.workers.
+    WorkerRequest`. Structurally the engine's `Worker`, declared here so that domains do not
+    import the engine (whose `Task` loads domains)."""
+
+    def stream(self, request: Any) -> AsyncIterator[Any]: ...
+
+
+class Organizer(Protocol):
+    """A programmatic organizer: `stream(context, seed=...)` yields protocol text. Structurally
+    the engine's `Organizer` (see `Worker`)."""
+
+    def stream(self, context: str, *, seed: int) -> AsyncIterator[Any]: ...
+
 
 #: Largest task (as JSON) a domain reads; bigger ones are refused before parsing.
 MAX_TASK_CHARS = 1_000_000

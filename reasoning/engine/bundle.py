@@ -37,7 +37,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from proofs.check import CheckReport, check_certificate, check_verdict, established, evidence_problem
 from proofs.claims import to_text
@@ -53,8 +53,25 @@ from reasoning.engine.causal_graph import TASK, CausalGraph
 from reasoning.engine.task import Task, answer_obligations, obligations
 from reasoning.errors import InvalidArgument
 
-if TYPE_CHECKING:
-    from reasoning.engine.engine import RunResult
+
+class RunResult(Protocol):
+    """What a bundle is built from: the parts of `reasoning.engine.engine.RunResult` read here
+    (a structural type, so this module does not import the engine that writes bundles)."""
+
+    task: Task
+    answer: str | None
+    status: Any
+    message: str
+    answer_check: Any
+    metrics: Any
+    graph: CausalGraph
+    events: tuple
+    joins: list[dict[str, Any]]
+    final_consistency: Any
+    ledger: str
+
+    def accepted_claims(self) -> list[dict[str, Any]]: ...
+
 
 FORMAT = "reasoning.engine.bundle/1"
 #: The sections every bundle has; a missing one fails the check.

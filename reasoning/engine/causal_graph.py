@@ -45,6 +45,7 @@ from proofs.exact import parse_fraction
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import constraint_terms, real_literal, symbol
 from proofs.verdict import Verdict
+from reasoning.engine.graph_svg import render
 from reasoning.errors import InvalidArgument
 from solvers.z3_backend import model_value, thread_context
 
@@ -757,7 +758,5 @@ class CausalGraph:
 
     def render_svg(self, path) -> None:
         """Write a layered drawing of the graph to `path` (SVG; see reasoning.engine.graph_svg)."""
-        from reasoning.engine.graph_svg import render
-
         with open(path, "w", encoding="utf-8") as out:
             out.write(render(self.graph))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -37,6 +38,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+import z3
 
 from proofs.check import established
 from proofs.claims import Formula, to_text
@@ -55,12 +58,9 @@ _DEFINITIVE = (Status.PROVED, Status.REFUTED)
 @functools.cache
 def checker_version() -> str:
     """A digest of everything that can decide a verdict: the checking code and its solvers."""
-    import sympy
-    import z3
-
     digest = hashlib.sha256()
     digest.update(
-        f"{FORMAT}|{platform.python_version()}|{z3.get_full_version()}|{sympy.__version__}".encode()
+        f"{FORMAT}|{platform.python_version()}|{z3.get_full_version()}|{importlib.metadata.version('sympy')}".encode()
     )
     for folder, pattern in _SOURCES:
         for path in sorted((_ROOT / folder).rglob(pattern)):

@@ -45,6 +45,7 @@ from typing import Any
 
 from proofs.claims import Formula
 from proofs.verdict import Status
+from reasoning.engine.bundle import write_run_files
 from reasoning.engine.causal_graph import TASK, CausalGraph, Consistency, ConsistencyReport, check_claims
 from reasoning.engine.claim_cache import ClaimCache
 from reasoning.engine.consistency import IncrementalConsistency
@@ -1030,8 +1031,6 @@ class _Run:
             run_dir=self.dir,
         )
         if self.dir is not None:
-            from reasoning.engine.bundle import write_run_files
-
             result.bundle_path = write_run_files(
                 result, self.dir, trace_and_ledger=not self.config.live_files
             )

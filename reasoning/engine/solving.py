@@ -27,9 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reasoning.domains import Problem, TaskError, load
+from reasoning.domains import Problem, TaskError, get, load
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.mixed_worker import LabelledWorker, MixedWorker
+from reasoning.engine.planner import SolverPlanner
+from reasoning.engine.run_trace import RejectionEvent
+from reasoning.engine.solver_worker import SolverWorker
+from reasoning.engine.task import Task
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError
+from reasoning.llm.spec import load_backend, parse_model_spec
+from reasoning.llm.workers import LLMOrganizer, LLMWorker
 
 #: Default seconds for one check of a claim or an answer in a solve run.
 VERIFY_BUDGET_S = 10.0
@@ -95,8 +103,6 @@ class SolveResult:
 
 def parse_task(task: Mapping[str, Any] | Problem):
     """(engine Task, Problem or None) for a task dict; TaskError/InvalidArgument name the problem."""
-    from reasoning.engine.task import Task
-
     if isinstance(task, Problem):
         return Task.of_problem(task), task
     if not isinstance(task, Mapping):
@@ -120,8 +126,6 @@ def load_model(model: str | Any | None, *, notify: Callable[[str], None] | None 
         if not callable(getattr(model, "stream", None)):
             raise InvalidArgument("model must be a --model spec string or a ModelBackend")
         return model, False
-    from reasoning.llm.spec import load_backend, parse_model_spec
-
     spec = parse_model_spec(model)
     if notify is not None:
         notify(f"loading model {spec} ...")
@@ -244,33 +248,21 @@ def _parts(
     max_attempts: int,
 ):
     """(organizer, worker with `producers`) for a run."""
-    from reasoning.engine.mixed_worker import LabelledWorker, MixedWorker
-
     if problem is not None:
-        from reasoning.domains import get
-
         domain = get(problem.domain)
         solver = domain.solver_worker()
     else:
-        from reasoning.engine.solver_worker import SolverWorker
-
         domain, solver = None, SolverWorker(budget_s=verify_budget_s)
     if organizer_kind == "llm":
-        from reasoning.llm.workers import LLMOrganizer
-
         organizer = LLMOrganizer(
             backend, problem if problem is not None else engine_task, max_tokens=max_tokens
         )
     elif domain is not None:
         organizer = domain.planner(problem, capacity=workers)
     else:
-        from reasoning.engine.planner import SolverPlanner
-
         organizer = SolverPlanner(engine_task, capacity=workers)
     if worker_kind == "solver":
         return organizer, LabelledWorker(solver, SOLVER_LABEL)
-    from reasoning.llm.workers import LLMWorker
-
     llm = LLMWorker(backend, max_tokens=max_tokens)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)
@@ -294,8 +286,6 @@ def _run(
     warnings,
     claim_cache_dir=None,
 ) -> SolveResult:
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-
     config = EngineConfig(
         capacity=workers,
         seed=seed,
@@ -331,8 +321,6 @@ def _run(
     if run.answer is None:
         answers: list[str] = []
     elif problem is not None:
-        from reasoning.domains import get
-
         answers = get(problem.domain).answers(problem, run.answer)
     else:
         answers = [run.answer]
@@ -382,8 +370,6 @@ def producers(run, labels: Mapping[tuple[int, int], str]) -> list[dict[str, Any]
 
 
 def _backend_failures(run) -> list[str]:
-    from reasoning.engine.run_trace import RejectionEvent
-
     return [
         f"fork {e.fork_id} attempt {e.attempt}: {e.reason}"
         for e in run.events

@@ -48,6 +48,8 @@ from typing import Any
 from proofs.claims import Connective, Formula, free_variables, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict, invalid
+from reasoning.domains import get as domain_named
+from reasoning.domains import load as load_problem
 from reasoning.engine.goals import Goal, conjunction, goal_obligations, quantify
 from reasoning.errors import InvalidArgument
 from solvers.dispatch import decide
@@ -146,9 +148,7 @@ class Task:
         """The parsed domain problem (`reasoning.domains.Problem`), or None for a plain task."""
         if self.domain is None:
             return None
-        from reasoning.domains import load
-
-        return load(self.domain)
+        return load_problem(self.domain)
 
     @property
     def constraint_formulas(self) -> list[Formula]:
@@ -364,9 +364,7 @@ _FAILED = {
 
 
 def _domain(task: Task):
-    from reasoning.domains import get
-
-    return get(task.problem.domain)
+    return domain_named(task.problem.domain)
 
 
 def check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from reasoning.llm.base import BackendError, Delta, Prompt, StreamingBackend, check_params, check_prompt
-from reasoning.llm.local_model import LoadInfo, default_model_file, model_name
+from reasoning.llm.batching import DynamicBatcher
+from reasoning.llm.local_model import LoadInfo, default_model_file, load, model_name
 
 
 class LocalBackend(StreamingBackend):
@@ -59,9 +60,6 @@ class LocalBackend(StreamingBackend):
             if self._closed:
                 raise BackendError("the local backend is closed", kind="unavailable")
             if self._batcher is None:
-                from reasoning.llm.batching import DynamicBatcher
-                from reasoning.llm.local_model import load
-
                 model, tokenizer, info = load(self.path, self.cache_dir)
                 self.name = f"local:{info.name}"
                 self._batcher = DynamicBatcher(model, tokenizer, max_batch=self.max_batch, name=info.name)

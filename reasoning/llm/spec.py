@@ -25,6 +25,7 @@ import httpx
 
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError
+from reasoning.llm.local import LocalBackend
 from reasoning.llm.openai_backend import OpenAIBackend, server_message
 
 #: Seconds to wait for a server's `/v1/models` when a spec is checked.
@@ -147,6 +148,4 @@ def load_backend(spec: str | ModelSpec | None = None, **options):
                 )
             model = ids[0]
         return CheckedOpenAIBackend(base_url, model, **options)
-    from reasoning.llm.local import LocalBackend
-
     return LocalBackend(parsed.path, **options)

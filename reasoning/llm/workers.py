@@ -16,6 +16,8 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 
+from reasoning.domains import Problem, get
+from reasoning.domains.base import feedback_lines
 from reasoning.engine.task import Task
 from reasoning.engine.workers import Chunk, Tokens, WorkerRequest
 from reasoning.errors import InvalidArgument
@@ -90,8 +92,6 @@ def _task_lines(task: Task) -> list[str]:
 
 def generic_worker_prompt(task: Task, query: str, feedback: Sequence[str] = ()) -> str:
     """The worker prompt of a plain engine task: the claim language, two examples, the task."""
-    from reasoning.domains.base import feedback_lines
-
     lines = [GENERIC_WORKER_PROMPT, *_task_lines(task), f"Sub-query: {query}", *feedback_lines(feedback)]
     return "\n".join(lines)
 
@@ -191,8 +191,6 @@ class LLMWorker:
             return list(self.prompt(request))
         problem = request.task.problem
         if problem is not None:
-            from reasoning.domains import get
-
             prompt = get(problem.domain).worker_prompt(problem, request.query, request.feedback)
         else:
             prompt = generic_worker_prompt(request.task, request.query, request.feedback)
@@ -242,8 +240,6 @@ class LLMOrganizer:
         max_turns: int = 8,
         temperature: float = 0.0,
     ) -> None:
-        from reasoning.domains import Problem
-
         if not callable(getattr(backend, "stream", None)):
             raise InvalidArgument("backend must be a ModelBackend (with a stream method)")
         _check_common(max_tokens, temperature)
@@ -266,8 +262,6 @@ class LLMOrganizer:
     def system_prompt(self) -> str:
         """The organizer's instructions: the domain's prompt, or the generic one with the task."""
         if self.problem is not None:
-            from reasoning.domains import get
-
             return get(self.problem.domain).organizer_prompt(self.problem)
         return "\n".join([GENERIC_ORGANIZER_PROMPT, *_task_lines(self.task)])
 

@@ -34,7 +34,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from proofs.check import certified_truth, check_certificate
+from proofs.parsing import MAX_CLAIM_CHARS, ParseFailure, parse_claim
 from proofs.verdict import Status
+from reasoning.api import verify
 from reasoning.domains import register
 from reasoning.domains.arithmetic.solver import ArithmeticPlanner, ArithmeticWorker
 from reasoning.domains.arithmetic.solver import split_chain as split_chain  # re-exported for callers
@@ -309,15 +312,11 @@ class Arithmetic(Domain):
         evidence = cert.get("evidence") or {}
         kernel = evidence.get("exact") if isinstance(evidence, Mapping) else None
         if kernel is not None:
-            from proofs.check import certified_truth, check_certificate
-
             claim = _claim(text)
             if isinstance(claim, str) or claim[3] is None:
                 return False, "an exact certificate for a claim that is not an equation"
             if not isinstance(kernel, dict) or kernel.get("claim") is None:
                 return False, "the embedded exact certificate is malformed"
-            from proofs.parsing import ParseFailure, parse_claim
-
             mine, theirs = parse_claim(f"{claim[0]} = {claim[2]}"), parse_claim(str(kernel.get("claim")))
             if isinstance(mine, ParseFailure) or mine != theirs:
                 return False, "the embedded exact certificate is about another claim"
@@ -480,9 +479,6 @@ def _claim(text: str) -> tuple[str, Node, str, Node | None] | str:
 
 def _kernel_certificate(claim: str, budget_s: float) -> dict[str, Any] | None:
     """The project kernel's exact certificate of `claim`, when it decides it exactly."""
-    from proofs.parsing import MAX_CLAIM_CHARS
-    from reasoning.api import verify
-
     if len(claim) > MAX_CLAIM_CHARS:
         return None
     verdict = verify(claim, budget_s=max(0.1, min(budget_s, 10.0)))

@@ -14,8 +14,11 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from proofs import exact
+from proofs.claims import Compare
+from proofs.parsing import parse_claim
 from reasoning.domains.base import Problem, TaskError
 from reasoning.domains.common.expressions import (
     MAX_BITS,
@@ -31,10 +34,16 @@ from reasoning.domains.common.expressions import (
     size_in_bits,
 )
 from reasoning.domains.common.numerals import read_number, write_exact
-from reasoning.engine.planner import TurnPlanner
+from reasoning.engine.planner import TurnPlanner, verified_claims
+from reasoning.engine.workers import Steps
 
-if TYPE_CHECKING:
-    from reasoning.domains.arithmetic.domain import Arithmetic
+
+class Arithmetic(Protocol):
+    """What the planner needs of the arithmetic domain (passed in, so this module does not
+    import the domain module that imports it)."""
+
+    def write_answer(self, problem: Problem, value: Fraction | None) -> str: ...
+
 
 # ---------------------------------------------------------------- worker
 
@@ -47,8 +56,6 @@ class ArithmeticWorker:
     independent computation. Bad queries become `#` notes; CPU work runs in a thread."""
 
     async def stream(self, request: Any) -> AsyncIterator[Any]:
-        from reasoning.engine.workers import Steps
-
         text = await asyncio.to_thread(self.reply, request.query)
         yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
@@ -56,10 +63,6 @@ class ArithmeticWorker:
         return f"<RETURN>\n{self.answer(query)}\n</RETURN>"
 
     def answer(self, query: str) -> str:
-        from proofs import exact
-        from proofs.claims import Compare
-        from proofs.parsing import parse_claim
-
         match = _QUERY.match(query) if isinstance(query, str) and len(query) <= MAX_EXPRESSION_CHARS else None
         if match is None:
             return "# arithmetic worker: queries are 'evaluate: EXPRESSION'"
@@ -128,8 +131,6 @@ class ArithmeticPlanner(TurnPlanner):
         self._start()
 
     def _plan(self):
-        from reasoning.engine.planner import verified_claims
-
         context = yield ""
         tree = self.problem.data.tree
         split = split_chain(tree, self.capacity)

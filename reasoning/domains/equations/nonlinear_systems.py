@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+import z3
+
 from proofs.verdict import Status
 from reasoning.domains.common.expressions import Node, evaluate
 from reasoning.domains.equations.polynomials import NotPolynomial
@@ -34,8 +36,6 @@ MAX_SOLUTIONS = 16
 
 
 def _z3_term(node: Node, symbols: Mapping[str, Any]) -> Any:
-    import z3
-
     kind = node[0]
     if kind == "num":
         return z3.RealVal(str(node[1]), ctx=next(iter(symbols.values())).ctx)
@@ -69,8 +69,6 @@ def _z3_term(node: Node, symbols: Mapping[str, Any]) -> Any:
 
 def _z3_query(data: Parsed, excluded: Sequence[Mapping[str, Fraction]]) -> tuple[Any, str]:
     """A fresh solver with the system and `x != s` for each excluded solution s; its script."""
-    import z3
-
     ctx = z3.Context()
     symbols = {n: z3.Real(n, ctx) for n in data.names}
     solver = z3.Solver(ctx=ctx)
@@ -84,8 +82,6 @@ def _z3_query(data: Parsed, excluded: Sequence[Mapping[str, Fraction]]) -> tuple
 def nonlinear_solutions(data: Parsed, deadline: float) -> tuple[list[dict[str, Fraction]] | None, str]:
     """All real solutions when they are finitely many and rational (Z3 enumerates, blocking each);
     (None, why) otherwise."""
-    import z3
-
     found: list[dict[str, Fraction]] = []
     while len(found) <= MAX_SOLUTIONS:
         remaining = deadline - time.monotonic()
@@ -114,8 +110,6 @@ def nonlinear_solutions(data: Parsed, deadline: float) -> tuple[list[dict[str, F
 def nonlinear_judge(
     data: Parsed, phrase: str | None, lines: list[Line], deadline: float, *, every: bool
 ) -> SystemVerdict:
-    import z3
-
     if phrase == "all":
         return SystemVerdict(
             Status.UNKNOWN, "infinitely many solutions of a non-linear system are not decided"
@@ -156,8 +150,6 @@ def nonlinear_judge(
 
 
 def recheck_nonlinear(fresh: Parsed, text: str, role: str, evidence: Mapping[str, Any]) -> bool | str:
-    import z3
-
     phrase = read_phrase(text.strip())
     if phrase == "all":
         return "not decided for non-linear systems"

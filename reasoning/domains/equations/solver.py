@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reasoning.domains.base import Problem, TaskError
 from reasoning.domains.common.numerals import read_number, round_places, write_decimal, write_exact
@@ -22,10 +22,17 @@ from reasoning.domains.equations.linear_systems import linear_solution_set
 from reasoning.domains.equations.nonlinear_systems import nonlinear_solutions
 from reasoning.domains.equations.real_roots import Budget, lies_in, root_bound
 from reasoning.domains.equations.task import ASSIGNMENT, COUNT_CLAIM, Parsed, read_phrase
-from reasoning.engine.planner import TurnPlanner
+from reasoning.engine.planner import TurnPlanner, verified_claims
+from reasoning.engine.workers import Steps
 
-if TYPE_CHECKING:
-    from reasoning.domains.equations.domain import Equations
+
+class Equations(Protocol):
+    """What the worker and planner need of the equations domain (passed in, so this module does
+    not import the domain module that imports it)."""
+
+    def solution_set(self, problem: Problem, deadline: float) -> dict[str, Any]: ...
+
+    def write_roots(self, problem: Problem, roots: Sequence[Any], deadline: float) -> list[str]: ...
 
 
 _ROOTS_QUERY = re.compile(r"^\s*roots\s+in\s+\(\s*([^,\]]+?)\s*,\s*([^,\]]+?)\s*\]\s*$", re.I)
@@ -41,8 +48,6 @@ class EquationsWorker:
         self.domain, self.budget_s = domain, budget_s
 
     async def stream(self, request: Any) -> AsyncIterator[Any]:
-        from reasoning.engine.workers import Steps
-
         text = await asyncio.to_thread(self.reply, request.task.problem, request.query)
         yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
@@ -125,8 +130,6 @@ class EquationsPlanner(TurnPlanner):
         self._start()
 
     def _plan(self):
-        from reasoning.engine.planner import verified_claims
-
         context = yield ""
         data: Parsed = self.problem.data
         if len(data.names) > 1 or not data.g or len(data.g) <= 1:

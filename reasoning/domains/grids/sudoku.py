@@ -83,7 +83,7 @@ from reasoning.domains.grids.sudoku_solver import (
     search,
     smt_script,
 )
-from reasoning.engine.planner import TurnPlanner
+from reasoning.engine.planner import TurnPlanner, verified_claims
 from reasoning.engine.workers import Chunk, Steps, WorkerRequest
 
 #: Longest grid text read (a 16x16 grid in comma form with spaces fits easily).
@@ -679,8 +679,6 @@ class SudokuPlanner(TurnPlanner):
         self._start()
 
     def _plan(self):
-        from reasoning.engine.planner import verified_claims
-
         puzzle: Sudoku = self.problem.data
         n = puzzle.n
         context = yield ""

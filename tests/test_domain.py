@@ -1,9 +1,9 @@
-"""proofs.domain: where expressions are defined, as claim-language conditions."""
+"""proofs.definedness: where expressions are defined, as claim-language conditions."""
 
 import pytest
 
 from proofs.claims import to_text
-from proofs.domain import definedness_conditions
+from proofs.definedness import definedness_conditions
 from proofs.parsing import parse_claim
 
 

@@ -46,7 +46,7 @@ from proofs.claims import (
     to_text,
     walk,
 )
-from proofs.domain import definedness_conditions
+from proofs.definedness import definedness_conditions
 from proofs.exact import NotExact, TooLarge, Undefined, evaluate, fraction_text, parse_fraction, truth
 from proofs.verdict import Status, Verdict
 from reasoning.answers.answers import Scalar

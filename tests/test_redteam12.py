@@ -232,3 +232,61 @@ def test_a_sudoku_answer_repeating_a_line_is_rejected():
     check = sudoku.check_answer(problem, f"{line}\n{line}", budget_s=5)
     assert check.status is not Status.PROVED
     assert "twice" in check.message
+
+
+# ---------------------------------------------------------------- rounded roots are not exact roots
+
+
+def _equations(fields):
+    from reasoning.domains import get
+
+    domain = get("equations")
+    return domain, domain.parse(fields)
+
+
+def test_a_rounded_root_written_as_exact_is_not_proved():
+    # x^2 = 2 to 4 places: `x = 1.4142` says 1.4142 is a root, which it is not; it was proved
+    # as an answer (and as a claim) because every value was read as rounded.
+    domain, p = _equations({"equation": "x^2 = 2", "decimals": 4})
+    exact = domain.check_answer(p, "x = -1.4142\nx = 1.4142", budget_s=5)
+    assert exact.status is Status.REFUTED and "≈" in exact.message
+    assert domain.check_claim(p, "x = 1.4142", budget_s=5).status is Status.REFUTED
+    assert domain.recheck(p, exact.certificate)[0]  # the refutation re-checks
+    # the same values marked rounded are proved, and say what was proved
+    rounded = domain.check_answer(p, "x ≈ -1.4142\nx ≈ 1.4142", budget_s=5)
+    assert rounded.proved, rounded.message
+    assert "rounded to 4 places (half-up)" in rounded.message and "not exact" in rounded.message
+    # an exact root written with the asked places stays exact: h = 0.0000
+    domain, q = _equations({"equation": "51*h**3 - 61*h**2 - 78*h = 0", "decimals": 4})
+    assert domain.check_answer(q, "h ≈ -0.7757\nh = 0.0000\nh ≈ 1.9717", budget_s=5).proved
+    # bare values (reasoning-gym's form) are read as rounded, and the message says so
+    bare = domain.check_answer(q, "-0.7757, 0.0000, 1.9717", budget_s=5)
+    assert bare.proved and "rounded to 4 places" in bare.message
+
+
+def test_a_rounded_answer_certificate_names_the_interval_of_its_rounding():
+    domain, p = _equations({"equation": "x^2 = 2", "decimals": 4, "rounding": "down"})
+    check = domain.check_answer(p, "x ≈ -1.4142\nx ≈ 1.4142", budget_s=5)
+    assert check.proved, check.message
+    rounding = check.certificate["evidence"]["rounded"]
+    # `down` truncates: 1.4142 stands for a root in [1.4142, 1.4143), not within 0.00005 of it
+    assert {
+        "name": "x",
+        "value": "7071/5000",
+        "places": 4,
+        "rule": "down",
+        "root_in": ["7071/5000", "14143/10000"],
+    } in (rounding)
+    assert domain.recheck(p, check.certificate)[0]
+    forged = __import__("copy").deepcopy(check.certificate)
+    forged["evidence"]["rounded"][1]["root_in"] = ["7071/5000", "7071/5000"]
+    assert not domain.recheck(p, forged)[0]
+    dropped = __import__("copy").deepcopy(check.certificate)
+    del dropped["evidence"]["rounded"]
+    assert not domain.recheck(p, dropped)[0]
+
+
+def test_a_linear_system_value_written_exact_must_be_exact():
+    domain, p = _equations({"equations": ["3*x = 1", "y = 2"], "decimals": 4})
+    assert domain.check_answer(p, "x = 0.3333, y = 2", budget_s=5).status is Status.REFUTED
+    assert domain.check_answer(p, "x ≈ 0.3333, y = 2", budget_s=5).proved

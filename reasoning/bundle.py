@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,11 +121,17 @@ class BundleItem:
         return {"item": self.name, "ok": self.ok, "message": self.message}
 
 
+class OutOfTime(Exception):
+    """The overall budget of `check_bundle` ran out (checked as each item is added)."""
+
+
 @dataclass
 class BundleReport:
-    """All items checked; `ok` only when every one passed."""
+    """All items checked; `ok` only when every one passed. `deadline` (time.monotonic) stops
+    the check at the next item once passed."""
 
     items: list[BundleItem] = field(default_factory=list)
+    deadline: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -137,6 +144,8 @@ class BundleReport:
     def add(self, name: str, report: CheckReport | tuple[bool, str]) -> bool:
         ok, message = (report.ok, report.message) if isinstance(report, CheckReport) else report
         self.items.append(BundleItem(name, ok, message))
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OutOfTime
         return ok
 
     def to_json(self) -> dict[str, Any]:
@@ -214,14 +223,24 @@ def _domain_certifies(
     return report.ok, report.message
 
 
-def check_bundle(data: Any, *, use_cvc5: bool = True) -> BundleReport:
-    """Re-check a bundle (see the module docstring); never raises on bad data."""
-    report = BundleReport()
+def check_bundle(data: Any, *, use_cvc5: bool = True, budget_s: float | None = None) -> BundleReport:
+    """Re-check a bundle (see the module docstring); never raises on bad data. With `budget_s`,
+    a check still running after that many seconds stops at its next item and fails ("not
+    re-checked within N s"): a hostile bundle of many heavy items cannot run for ever."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    report = BundleReport(deadline=deadline)
     try:
         _check(data, report, use_cvc5)
+    except OutOfTime:
+        report.items.append(BundleItem("time limit", False, time_limit_message(budget_s)))
     except Exception as exc:  # noqa: BLE001 - a hostile bundle must not crash the checker
         report.add("bundle", (False, f"malformed bundle: {type(exc).__name__}: {exc}"))
     return report
+
+
+def time_limit_message(budget_s: float | None) -> str:
+    """What a check cut short by its overall budget says (the CLI's --timeout too)."""
+    return f"not re-checked within {budget_s:g} s: nothing is proved (raise --timeout to finish the check)"
 
 
 def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:

@@ -407,8 +407,7 @@ def check(
 
     def recheck_all() -> list:
         return [
-            (check_verdict if _is_verdict(item) else check_certificate)(item, use_cvc5=cvc5)
-            for item in items
+            (check_verdict if _is_verdict(item) else check_certificate)(item, use_cvc5=cvc5) for item in items
         ]
 
     reports = _within_timeout(timeout, recheck_all, as_json)
@@ -462,7 +461,9 @@ def _check_bundle(data: Any, path: Path, as_json: bool, cvc5: bool, timeout: flo
     from reasoning.bundle import check_bundle
 
     with err.status(f"re-checking the proof bundle {escape(str(path))}..."):
-        report = _within_timeout(timeout, lambda: check_bundle(data, use_cvc5=cvc5, budget_s=timeout), as_json)
+        report = _within_timeout(
+            timeout, lambda: check_bundle(data, use_cvc5=cvc5, budget_s=timeout), as_json
+        )
     if as_json:
         _print_json({"bundle": str(path), **report.to_json()})
     else:

@@ -9,6 +9,7 @@ is abandoned, not interrupted (no signals): a command line ends its process righ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -46,8 +47,6 @@ def abandon(code: int) -> None:
     """End the process now with `code`, leaving an abandoned worker thread behind (flushes the
     standard streams first; interpreter shutdown could otherwise wait on a solver call)."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -584,6 +585,11 @@ class CausalGraph:
 
     def _claims_of(self, attempt: str) -> list[str]:
         return list(self._claims.get(attempt, ()))
+
+    @property
+    def claim_formulas(self) -> Mapping[str, Formula | None]:
+        """Claim node -> its parsed formula (None for a domain claim): a read-only live view."""
+        return MappingProxyType(self._formulas)
 
     def valid_joins(self) -> list[str]:
         """The joins not invalidated, in issue order."""

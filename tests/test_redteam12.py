@@ -116,7 +116,7 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
     from reasoning.engine import EngineConfig, ForkJoinEngine
     from reasoning.workers import ScriptedOrganizer, ScriptedWorker
 
-    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10", "y >= 0"), goal=Goal.find(["x"]))
     turns = ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>x = 3</ANSWER>"]
     replies = {
         1: ["<RETURN>x < 0</RETURN>"],
@@ -168,7 +168,7 @@ def test_note_lines_of_an_answer_are_not_reported_as_proved():
     from reasoning.engine import EngineConfig, ForkJoinEngine
     from reasoning.workers import ScriptedOrganizer, ScriptedWorker
 
-    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10", "y >= 0"), goal=Goal.find(["x"]))
     turns = ["<ANSWER>x = 3\n# y = 8 as well</ANSWER>"]
     result = ForkJoinEngine(ScriptedOrganizer(turns), ScriptedWorker({}), EngineConfig()).run_sync(task)
     assert result.verified

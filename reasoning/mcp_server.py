@@ -523,6 +523,12 @@ def build_server(
     ) -> SolveTaskResult:
         """Solve a task with the fork/join engine; every answer is verified against the task.
 
+        A plain task states its `goal`: `find` (values for named unknowns; `unique` also proves
+        they are the only solution), `all` (every solution, completeness proved) or `decide` (a
+        claim, proved or refuted); text alone, or an unknown its constraints leave free, is
+        never answered proved. Its forks are typed sub-queries: `evaluate: E` (wants `E = value`),
+        `solve: ... for x` (`x = value`), `all: ... for x`, `prove: C` (C itself).
+
         Returns the answers, whether the final answer is proved (`verified`), its obligations
         (with their certificates and the proof bundle when detail=full) and the run's metrics.
         A malformed task is an error naming the field; an unsolvable one is not (its status and

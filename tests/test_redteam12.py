@@ -290,3 +290,37 @@ def test_a_linear_system_value_written_exact_must_be_exact():
     domain, p = _equations({"equations": ["3*x = 1", "y = 2"], "decimals": 4})
     assert domain.check_answer(p, "x = 0.3333, y = 2", budget_s=5).status is Status.REFUTED
     assert domain.check_answer(p, "x ≈ 0.3333, y = 2", budget_s=5).proved
+
+
+# ---------------------------------------------------------------- prompts name goals and sub-query types
+
+
+def test_the_generic_prompts_name_the_goal_and_what_each_typed_sub_query_wants():
+    # The model was never told the task's goal nor the answer form each typed sub-query
+    # requires, so its answers were rejected (`2 + 2 = 4` for `evaluate: 12 * 7`, no `x = ...`).
+    from reasoning.llm.scripted import ScriptedBackend
+    from reasoning.llm_workers import LLMOrganizer, generic_worker_prompt
+
+    every = Task("roots", {"x": "Int"}, ("x^2 = 4",), goal=Goal.all())
+    worker = generic_worker_prompt(every, "all: x^2 = 4 for x")
+    assert "Goal: all solutions" in worker
+    for verb, form in (("evaluate:", "E = value"), ("solve:", "x = value"), ("prove:", "C itself")):
+        assert verb in worker and form in worker
+    assert "all:" in worker and "x = 2 or x = -2" in worker
+    organizer = LLMOrganizer(ScriptedBackend([]), Task("t", {"x": "Int"}, ("x + 1 = 4",))).system_prompt()
+    assert "Goal: find every unknown" in organizer and "x = value" in organizer
+    for verb in ("evaluate:", "solve:", "all:", "prove:"):
+        assert verb in organizer
+    decide = LLMOrganizer(ScriptedBackend([]), Task("2^10 > 1000")).system_prompt()
+    assert "Goal: decide: 2^10 > 1000" in decide and "not (2^10 > 1000)" in decide
+
+
+def test_the_mcp_solve_task_tool_describes_task_goals():
+    import asyncio
+
+    from reasoning.mcp_server import build_server
+
+    tools = {tool.name: tool for tool in asyncio.run(build_server().list_tools())}
+    text = tools["solve_task"].description
+    for word in ("find", "unique", "all", "decide", "evaluate:", "solve:", "prove:"):
+        assert word in text, word

@@ -20,7 +20,9 @@ A bundle (`reasoning.bundle/1`) is one JSON object; every section but `metrics` 
 
 `check_bundle` trusts none of the producer's conclusions and passes only a bundle that proves a
 proved answer. It rebuilds the task; requires the graph's bookkeeping to agree with itself and
-the task; re-derives every recorded claim status from its certificate (the obligation comes from
+the task; re-derives the graph's edges from its nodes (`reasoning.bundle_edges`: a changed
+`depends_on` edge or `uses` reason would change what a withdrawal invalidated); re-derives
+every recorded claim status from its certificate (the obligation comes from
 the task and the claim text, the certificate must be about exactly that formula and prove or
 refute it as recorded); replays the join history (`reasoning.bundle_joins`): every join decision
 from the consistency certificate over exactly the attempts accepted at that point; re-checks the
@@ -44,6 +46,7 @@ from proofs.check import CheckReport, check_certificate, check_verdict, establis
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
+from reasoning.bundle_edges import check_edges
 from reasoning.bundle_joins import attempt_claims, check_report, expected_pairs, label_conflicts, replay_joins
 from reasoning.causal_graph import TASK, CausalGraph
 from reasoning.task import Task, answer_obligations, obligations
@@ -293,6 +296,7 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
     ):
         return
     _check_graph_nodes(task, nodes, report)
+    report.add("graph edges", check_edges(graph.graph))
     for entry in claims:
         _check_claim(task, entry, joined, nodes, report, use_cvc5)
     for node, attrs in nodes.items():
@@ -318,7 +322,7 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
 
 #: Attributes every node of a kind has (`CausalGraph`), besides descriptive ones.
 NODE_KEYS = {
-    "attempt": {"valid", "fork_id", "attempt", "joined", "invalidated_by"},
+    "attempt": {"valid", "fork_id", "attempt", "joined", "invalidated_by", "after_joins"},
     "claim": {"valid", "attempt", "text", "claim", "status", "role", "certificate"},
     "join": {"valid", "fork_id", "attempt"},
     "answer": {"valid", "text"},

@@ -367,6 +367,21 @@ def _names(formula: Formula | None) -> frozenset[str]:
     return frozenset(node.name for node in walk(formula) if isinstance(node, Var))
 
 
+def mentioned_names(formula: Formula | None) -> frozenset[str]:
+    """The names a claim mentions, as dependencies read them (`reasoning.bundle_edges` too)."""
+    return _names(formula)
+
+
+def written_words(text: str) -> set[str]:
+    """The names a query text writes, as dependencies read them."""
+    return set(_WORD.findall(str(text)))
+
+
+def written_numbers(text: str) -> set[str]:
+    """The numbers a text writes (a value a claim states or a query repeats)."""
+    return set(_NUMBER.findall(str(text)))
+
+
 class CausalGraph:
     """The causal graph of one run (see the module docstring for nodes and edges).
 
@@ -454,6 +469,7 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
+            after_joins=sorted(joins, key=self.order),  # what it may use (the bundle re-derives edges)
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")

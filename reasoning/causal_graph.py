@@ -469,7 +469,7 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
-            after_joins=sorted(joins, key=self.order),  # what it may use (the bundle re-derives edges)
+            after_joins=joins,  # what it may use: the bundle re-derives its edges from it
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")

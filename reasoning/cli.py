@@ -367,7 +367,11 @@ def check(
         True, "--cvc5/--no-cvc5", help="Also re-solve SMT certificates with cvc5 if installed."
     ),
     timeout: float = typer.Option(
-        60.0, "--timeout", min=0.001, help="Seconds for the whole check; past them it stops and exits 1."
+        60.0,
+        "--timeout",
+        min=0.001,
+        max=86_400,
+        help="Seconds for the whole check (at most a day); past them it stops and exits 1.",
     ),
 ) -> None:
     """Re-check certificates, verdicts (or a whole proof bundle) from their JSON alone, in fresh

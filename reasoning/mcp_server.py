@@ -362,7 +362,7 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
     from reasoning.bundle import check_bundle, is_bundle
 
     if is_bundle(data):
-        report = check_bundle(data, use_cvc5=use_cvc5).to_json()
+        report = check_bundle(data, use_cvc5=use_cvc5, budget_s=MAX_CALL_S).to_json()
         return CertificateCheckResult(
             ok=report["ok"],
             checked="bundle",

@@ -324,3 +324,24 @@ def test_the_mcp_solve_task_tool_describes_task_goals():
     text = tools["solve_task"].description
     for word in ("find", "unique", "all", "decide", "evaluate:", "solve:", "prove:"):
         assert word in text, word
+
+
+def test_the_mcp_bundle_check_stops_at_the_call_budget(monkeypatch):
+    # check_certificate on a bundle had no overall limit: a hostile bundle ran for ever.
+    import json
+
+    import reasoning.mcp_server as mcp
+    from reasoning.bundle import build_bundle
+    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+
+    task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
+    organizer = ScriptedOrganizer(["<FORK-1>x</FORK-1><JOIN-1>", "<ANSWER>x = 3</ANSWER>"])
+    result = ForkJoinEngine(
+        organizer, ScriptedWorker({1: ["<RETURN>x = 3</RETURN>"]}), EngineConfig()
+    ).run_sync(task)
+    bundle = json.loads(json.dumps(build_bundle(result)))
+    assert mcp._check(bundle, False).ok
+    monkeypatch.setattr(mcp, "MAX_CALL_S", 0.0)
+    out = mcp._check(bundle, False)
+    assert not out.ok and "not re-checked within 0 s" in out.message

@@ -214,13 +214,14 @@ def goal_obligations(
     if goal.unique:
         out.append(("goal:unique", quantify("forall", unknowns, Connective("->", task_holds, answer))))
     else:  # (unique already rules out an unknown every value of which fits)
-        out += [("goal:find:constrained", _constrained(name, outer, extends)) for name in asked]
+        out += constrained_obligations(goal, unknowns, constraints)  # of the question, not the answer
     return out
 
 
 def constrained_obligations(goal: Goal, unknowns: dict[str, str], constraints: list[Formula]) -> Obligations:
-    """Before any answer: for a find goal without `unique`, one `goal:find:constrained` formula
-    per asked unknown (the asked ones outer, the rest existential). A refuted one means the task
+    """For a find goal without `unique`, one `goal:find:constrained` formula per asked unknown
+    (the asked ones outer, the rest existential, whatever an answer names: naming a witness for
+    an unasked unknown does not make the question less vacuous). A refuted one means the task
     leaves that unknown free, so `reason run` refuses it up front."""
     if goal.kind != "find" or goal.unique:
         return []

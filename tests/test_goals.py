@@ -76,6 +76,7 @@ def test_reason_run_refuses_the_primes_question_instead_of_answering_n_equals_0(
         ({"n": "Real"}, ("n * 0 = 0",), None, "n = 5"),
         ({"n": "Int", "m": "Int"}, ("n = n", "m = 3"), None, "n = 0\nm = 3"),  # n is free, m is not
         ({"x": "Int", "y": "Int"}, ("x + y = 10",), Goal.find(["x"]), "x = 5"),  # some y fits any x
+        ({"x": "Int", "y": "Int"}, ("x + y = 10",), Goal.find(["x"]), "x = 5\ny = 5"),  # so naming y
     ],
 )
 def test_an_unknown_the_constraints_leave_free_is_never_answered_proved(unknowns, constraints, goal, answer):

@@ -286,6 +286,17 @@ def test_a_rounded_answer_certificate_names_the_interval_of_its_rounding():
     assert not domain.recheck(p, dropped)[0]
 
 
+def test_rounded_values_against_an_identity_recheck():
+    # every value solves x = x: the certificate of `x ≈ 1.50` must still re-check
+    domain, p = _equations({"equation": "x = x", "decimals": 2})
+    for check in (
+        domain.check_claim(p, "x ≈ 1.50", budget_s=5),
+        domain.check_answer(p, "x ≈ 1.50", budget_s=5),
+    ):
+        assert check.status in (Status.PROVED, Status.REFUTED)
+        assert domain.recheck(p, check.certificate)[0]
+
+
 def test_a_linear_system_value_written_exact_must_be_exact():
     domain, p = _equations({"equations": ["3*x = 1", "y = 2"], "decimals": 4})
     assert domain.check_answer(p, "x = 0.3333, y = 2", budget_s=5).status is Status.REFUTED

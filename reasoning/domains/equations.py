@@ -328,6 +328,8 @@ class Equations(Domain):
             return DomainCheck(Status.INVALID, lines)
         if not lines:
             return DomainCheck(Status.INVALID, "no solution lines")
+        if rounding := rounding_evidence(lines, rule):
+            evidence["rounded"] = rounding
         if found["kind"] == "all":
             if role == "claim":
                 return _checked(problem, text, True, "every value is a solution", evidence, role=role)
@@ -337,10 +339,7 @@ class Equations(Domain):
         values = [line.values[0][1:] for line in lines]
         outcome = judge(data.dense or [], g, found["roots"], values, rule, deadline, every=role == "answer")
         evidence["roots"] = [r.to_json() for r in outcome.roots]
-        message = outcome.message
-        if rounding := rounding_evidence(lines, rule):
-            evidence["rounded"] = rounding
-            message += rounding_note(rounding) if outcome.holds else ""
+        message = outcome.message + (rounding_note(rounding) if outcome.holds else "")
         return _checked(problem, text, outcome.holds, message, evidence, role=role)
 
     def _check_system(self, problem: Problem, text: str, deadline: float, *, role: str) -> DomainCheck:

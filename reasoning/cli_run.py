@@ -72,18 +72,6 @@ def _task_from_options(
     return Task(text or fallback, unknowns=sorts, constraints=tuple(constraints), goal=goal)
 
 
-def _refuse_free_unknowns(task, budget: float) -> None:
-    """InvalidArgument when the constraints provably leave an asked unknown free (`n = n`)."""
-    from reasoning.task import free_unknowns
-
-    free = free_unknowns(task, budget_s=budget)
-    if free:
-        raise InvalidArgument(
-            f"the constraints do not constrain {', '.join(free)}: every value fits them, so no answer "
-            "could be proved; add constraints that define it"
-        )
-
-
 def run(
     task_file: Path | None = typer.Option(
         None, "--task", help="A task JSON file: text, unknowns, constraints."
@@ -123,12 +111,13 @@ def run(
     from reasoning.engine import EngineConfig, ForkJoinEngine
     from reasoning.planner import SolverPlanner
     from reasoning.solver_worker import SolverWorker
+    from reasoning.task import refuse_free_unknowns
 
     try:
         goal = _goal_from_options(find, unique, all_, decide)
         task = _task_from_options(task_file, text, unknown, constraint, goal)
         config = EngineConfig(capacity=workers, seed=seed, verify_budget_s=budget, claim_cache_dir=cache)
-        _refuse_free_unknowns(task, budget)
+        refuse_free_unknowns(task, budget_s=budget)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

@@ -209,6 +209,17 @@ def free_unknowns(task: Task, *, budget_s: float) -> list[str]:
     return free if decide(solvable, budget_s=budget_s).status is Status.PROVED else []
 
 
+def refuse_free_unknowns(task: Task, *, budget_s: float) -> None:
+    """InvalidArgument when the constraints provably leave an asked unknown free (`n = n`):
+    `reason run` and `solve` refuse such a task up front, as they refuse text alone."""
+    free = free_unknowns(task, budget_s=budget_s)
+    if free:
+        raise InvalidArgument(
+            f"the constraints do not constrain {', '.join(free)}: every value fits them, so no answer "
+            "could be proved; add constraints that define it"
+        )
+
+
 def read_claims(text: str) -> list[str]:
     """The claim lines of a worker result or answer: non-blank lines not starting with '#'."""
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]

@@ -108,6 +108,13 @@ def test_reason_run_gives_no_proved_answer_for_a_tautological_constraint():
     assert "answer (proved)" not in result.output and "constrain" in " ".join(result.output.split())
 
 
+def test_solve_refuses_a_task_whose_constraints_leave_an_unknown_free():
+    from reasoning.solving import solve
+
+    with pytest.raises(InvalidArgument, match="do not constrain n"):
+        solve({"text": "primes below 100?", "unknowns": {"n": "Int"}, "constraints": ["n = n"]}, out=False)
+
+
 def test_solve_refuses_a_text_only_task():
     from reasoning.solving import solve
 

@@ -244,24 +244,24 @@ def _equations(fields):
     return domain, domain.parse(fields)
 
 
-def test_a_rounded_root_written_as_exact_is_not_proved():
-    # x^2 = 2 to 4 places: `x = 1.4142` says 1.4142 is a root, which it is not; it was proved
-    # as an answer (and as a claim) because every value was read as rounded.
+def test_a_rounded_root_is_proved_only_as_rounded():
+    # x^2 = 2 to 4 places: `x = 1.4142` was proved with the message "all 2 real root(s), each
+    # once" and a certificate listing only the roots: read as an exact root, which it is not.
+    # The task asks for rounded roots, so the answer is right, but what is proved is that each
+    # value is its root rounded (the root lies in the value's rounding interval), and it says so.
     domain, p = _equations({"equation": "x^2 = 2", "decimals": 4})
-    exact = domain.check_answer(p, "x = -1.4142\nx = 1.4142", budget_s=5)
-    assert exact.status is Status.REFUTED and "≈" in exact.message
-    assert domain.check_claim(p, "x = 1.4142", budget_s=5).status is Status.REFUTED
-    assert domain.recheck(p, exact.certificate)[0]  # the refutation re-checks
-    # the same values marked rounded are proved, and say what was proved
-    rounded = domain.check_answer(p, "x ≈ -1.4142\nx ≈ 1.4142", budget_s=5)
-    assert rounded.proved, rounded.message
-    assert "rounded to 4 places (half-up)" in rounded.message and "not exact" in rounded.message
-    # an exact root written with the asked places stays exact: h = 0.0000
-    domain, q = _equations({"equation": "51*h**3 - 61*h**2 - 78*h = 0", "decimals": 4})
-    assert domain.check_answer(q, "h ≈ -0.7757\nh = 0.0000\nh ≈ 1.9717", budget_s=5).proved
-    # bare values (reasoning-gym's form) are read as rounded, and the message says so
-    bare = domain.check_answer(q, "-0.7757, 0.0000, 1.9717", budget_s=5)
-    assert bare.proved and "rounded to 4 places" in bare.message
+    for text in ("x = -1.4142\nx = 1.4142", "x ≈ -1.4142\nx ≈ 1.4142", "-1.4142, 1.4142"):
+        check = domain.check_answer(p, text, budget_s=5)
+        assert check.proved, check.message
+        assert "rounded to 4 places (half-up)" in check.message and "not exact" in check.message
+        intervals = [item["root_in"] for item in check.certificate["evidence"]["rounded"]]
+        assert intervals == [["-5657/4000", "-28283/20000"], ["28283/20000", "5657/4000"]]  # +-0.00005
+        assert domain.recheck(p, check.certificate)[0]
+    assert domain.check_claim(p, "x = 1.4143", budget_s=5).status is Status.REFUTED
+    # without `decimals`, `x = 1.4142` claims an exact root and is refuted, with a hint
+    domain, exact = _equations({"equation": "x^2 = 2"})
+    refuted = domain.check_answer(exact, "x = -1.4142\nx = 1.4142", budget_s=5)
+    assert refuted.status is Status.REFUTED and "≈" in refuted.message
 
 
 def test_a_rounded_answer_certificate_names_the_interval_of_its_rounding():
@@ -297,10 +297,13 @@ def test_rounded_values_against_an_identity_recheck():
         assert domain.recheck(p, check.certificate)[0]
 
 
-def test_a_linear_system_value_written_exact_must_be_exact():
+def test_a_linear_system_rounded_value_says_it_is_rounded():
     domain, p = _equations({"equations": ["3*x = 1", "y = 2"], "decimals": 4})
-    assert domain.check_answer(p, "x = 0.3333, y = 2", budget_s=5).status is Status.REFUTED
-    assert domain.check_answer(p, "x ≈ 0.3333, y = 2", budget_s=5).proved
+    check = domain.check_answer(p, "x = 0.3333, y = 2", budget_s=5)
+    assert check.proved and "not exact" in check.message
+    assert {item["name"] for item in check.certificate["evidence"]["rounded"]} == {"x", "y"}
+    assert domain.recheck(p, check.certificate)[0]
+    assert domain.check_answer(p, "x = 0.3334, y = 2", budget_s=5).status is Status.REFUTED
 
 
 # ---------------------------------------------------------------- prompts name goals and sub-query types

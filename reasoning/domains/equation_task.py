@@ -60,8 +60,9 @@ class Line:
 
 def _read_value(text: str, op: str, decimals: int | None) -> tuple[Fraction, int | None] | str:
     """(value, places): places None for an exact value. `op` is `=`, `≈` or `bare` (a number
-    alone): with `decimals`, a bare or `≈` value is rounded to that many places, but `x = v`
-    still says v is exactly a root (a rounded root is written `x ≈ v`)."""
+    alone). With `decimals` the task asks for rounded roots, so every value is read as rounded
+    to that many places (`x = 1.4142` too: refuting the answer the task asked for would be
+    wrong), and the certificate and message say so: it is never proved as an exact root."""
     value = read_number(text)
     if value is None:
         return f"{text[:40]!r} is not a number"
@@ -69,7 +70,7 @@ def _read_value(text: str, op: str, decimals: int | None) -> tuple[Fraction, int
     if decimals is not None:
         if places is None or places > decimals:
             return f"{text[:40]!r}: write roots with at most {decimals} decimal places"
-        return value, (None if op == "=" else decimals)
+        return value, decimals
     if op in ("=", "bare"):
         return value, None
     if places is None:
@@ -146,7 +147,7 @@ def rounding_note(evidence: Sequence[Mapping[str, Any]]) -> str:
     places = {item["places"] for item in evidence}
     at = f"{places.pop()} places" if len(places) == 1 else "the places written"
     return (
-        f"; the ≈ values are rounded to {at} ({evidence[0]['rule']}), not exact: each true value "
+        f"; the values are rounded to {at} ({evidence[0]['rule']}), not exact: each true value "
         "lies in its rounding interval (root_in in the certificate)"
     )
 

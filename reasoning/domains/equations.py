@@ -14,7 +14,9 @@ How answers are proved (never by floating point):
   Sturm sequence of the square-free part in exact rational arithmetic, each root in an interval
   `(lo, hi)` with a strict sign change. An exact answer `x = v` is proved by substituting `v`;
   a rounded one `x ≈ d` by refining the root's interval until it holds no rounding boundary
-  (splitting at a boundary that is itself a root makes the root exact). The answer must list
+  (splitting at a boundary that is itself a root makes the root exact); with `decimals` every
+  value is read so, and the certificate's `rounded` entries name the interval each value stands
+  for (`root_in`), so a rounded value is never proved as an exact root. The answer must list
   all and only the real roots: lines and roots are matched one to one. The certificate lists the
   roots; `recheck` re-verifies every sign change and exact root, counts the real roots again
   with SymPy (`Poly.count_roots`, in the project's killable sandbox) and re-judges the answer.

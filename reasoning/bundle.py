@@ -303,7 +303,9 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
         if attrs.get("kind") == "claim" and node not in joined:
             report.add(f"recorded claim {node}", _claim_status(task, node, attrs, use_cvc5))
     constraints = [to_text(f) for f in task.constraint_formulas]
-    replay = replay_joins(task, constraints, nodes, data.get("joins"), use_cvc5=use_cvc5)
+    replay = replay_joins(
+        task, constraints, nodes, data.get("joins"), use_cvc5=use_cvc5, deadline=report.deadline
+    )
     for name, ok, message in replay.items:
         report.add(name, (ok, message))
     if replay.accepted is None:

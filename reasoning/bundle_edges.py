@@ -12,9 +12,10 @@ and `spawned` edges), so they are evidence, not decoration:
   organizer had seen, each issued before it), its query and claims, and the claims of each such
   join (the unknowns they mention, the numbers they write that the task's text does not). The
   query's reasons come first, then the claims' in claim order. A claim's reason counts only
-  while the join is valid, so for a join still valid at the end `uses` must be exactly the
-  derived list; for a withdrawn join, the query's reasons and then the reasons of some first
-  claims of the attempt (those that came before the withdrawal).
+  while the join is valid, so for a join still valid at the end (or withdrawn by the same
+  withdrawal as the attempt) `uses` must be exactly the derived list; for a join withdrawn
+  earlier, the query's reasons and then the reasons of some first claims of the attempt (those
+  that came before the withdrawal).
 - Invalidation follows the edges: an attempt invalidated by a withdrawn attempt A (other than A
   itself) must be a descendant of A through the `depends_on`/`spawned` edges of joins, every
   descendant of A must be invalid, and A must have been withdrawn itself (invalidated by A).
@@ -146,7 +147,10 @@ def _dependencies(nodes, edges, by_kind, claims_of) -> list[str]:
                 [f"a claim mentions {n}" for n in sorted(_claim_names(nodes[c])) if n in names]
                 for c in claims
             ]
-            if nodes[join].get("valid"):
+            cause = nodes.get(nodes[join].get("attempt"), {}).get("invalidated_by")
+            if nodes[join].get("valid") or (cause is not None and attrs.get("invalidated_by") == cause):
+                # valid for all the attempt's claims (withdrawn by the same call as the attempt,
+                # which takes no claim once withdrawn)
                 allowed = [_dedup(query + sum(per_claim, []))]
             else:  # withdrawn at some point: only the claims that came before count
                 allowed = [_dedup(query + sum(per_claim[:k], [])) for k in range(len(claims) + 1)]

@@ -172,3 +172,21 @@ def test_reason_check_exits_1_when_its_timeout_runs_out(bundle, tmp_path):
         assert f"not re-checked within {limit} s" in done.stdout + done.stderr
     result = CliRunner().invoke(app, ["check", str(path), "--no-cvc5", "--timeout", "120"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_join_replay_stops_at_the_budget_too(bundle, monkeypatch):
+    # the replay re-checks every join's certificate before reporting any: with many joins it
+    # ran past the budget; it now stops at the deadline like every other item.
+    import reasoning.bundle_joins as joins
+
+    calls = []
+    real = joins.check_report
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(joins, "check_report", counted)
+    replay = joins.replay_joins(TASK, ["x + y = 10"], {}, bundle["joins"] * 50, use_cvc5=False, deadline=0.0)
+    assert replay.accepted is None and not calls
+    assert "not re-checked within" in replay.items[-1][2]

@@ -33,7 +33,7 @@ from reasoning.engine.mixed_worker import LabelledWorker, MixedWorker
 from reasoning.engine.planner import SolverPlanner
 from reasoning.engine.run_trace import RejectionEvent
 from reasoning.engine.solver_worker import SolverWorker
-from reasoning.engine.task import Task
+from reasoning.engine.task import Task, refuse_free_unknowns
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError
 from reasoning.llm.spec import load_backend, parse_model_spec
@@ -197,6 +197,7 @@ def solve(
     ['1 + 2 + 3']
     """
     engine_task, problem = parse_task(task)
+    refuse_free_unknowns(engine_task, budget_s=verify_budget_s)
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         raise InvalidArgument(f"workers must be an int in [1, 64], got {workers!r}")
     _check_choice("worker_kind", worker_kind, WORKER_KINDS)

@@ -7,7 +7,6 @@ shared across threads), and Z3's own timeout bounds it: no signals.
 
 from __future__ import annotations
 
-import threading
 from fractions import Fraction
 
 import z3
@@ -16,19 +15,11 @@ from proofs.claims import Formula, to_text
 from proofs.exact import fraction_text, holds_at
 from proofs.smtlib import SmtQuery, Unsupported, build_query, split_prefix, symbol
 from proofs.verdict import Status, Verdict, unknown
+from solvers.z3_context import thread_context
 
-_local = threading.local()
 #: Z3 may not use more than this much memory per process (MB); beyond it, the check is unknown.
 MAX_MEMORY_MB = 2048
 z3.set_param("memory_max_size", MAX_MEMORY_MB)
-
-
-def thread_context() -> z3.Context:
-    """This thread's Z3 context (contexts are not thread-safe; one per thread, reused)."""
-    ctx = getattr(_local, "ctx", None)
-    if ctx is None:
-        ctx = _local.ctx = z3.Context()
-    return ctx
 
 
 def run_script(script: str, budget_s: float, ctx: z3.Context | None = None) -> tuple[str, z3.ModelRef | None]:

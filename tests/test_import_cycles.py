@@ -208,3 +208,13 @@ def test_proofs_check_alone_knows_every_certificate_kind() -> None:
         "print(c.check_certificate(gold).message)\n"
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_z3_contexts_come_from_one_helper() -> None:
+    """Only `solvers.z3_context` makes Z3 contexts (and `proofs.check`, below `solvers`)."""
+    makers = set()
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "z3.Context":
+                makers.add(module)
+    assert makers <= {"solvers.z3_context", "proofs.check"}, makers

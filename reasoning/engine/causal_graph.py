@@ -48,7 +48,8 @@ from proofs.smtlib import constraint_terms, real_literal, symbol
 from proofs.verdict import Verdict
 from reasoning.engine.graph_svg import render
 from reasoning.errors import InvalidArgument
-from solvers.z3_backend import model_value, thread_context
+from solvers.z3_backend import model_value
+from solvers.z3_context import fresh_context, thread_context
 
 #: Seconds Z3 gets for one joint-consistency check by default.
 DEFAULT_BUDGET_S = 5.0
@@ -329,7 +330,7 @@ def recheck_consistency_certificate(cert: dict[str, Any], *, use_cvc5: bool = Tr
 
 
 def _fresh_z3(script: str) -> str:
-    solver = z3.Solver(ctx=z3.Context())
+    solver = z3.Solver(ctx=fresh_context())
     solver.set("timeout", int(RECHECK_BUDGET_S * 1000))
     solver.from_string(script)
     return str(solver.check())

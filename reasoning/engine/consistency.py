@@ -38,6 +38,7 @@ from proofs.smtlib import Unsupported, _Translator, symbol
 from reasoning.engine.causal_graph import DEFAULT_BUDGET_S, SORTS, Consistency, ConsistencyReport
 from reasoning.errors import InvalidArgument
 from solvers.z3_backend import model_value
+from solvers.z3_context import fresh_context
 
 __all__ = ["IncrementalConsistency"]
 
@@ -48,7 +49,7 @@ _idle_lock = threading.Lock()
 
 
 def _new_solver() -> tuple[z3.Context, z3.Solver]:
-    ctx = z3.Context()
+    ctx = fresh_context()
     return ctx, z3.Solver(ctx=ctx)
 
 

@@ -2,7 +2,7 @@
 
 A run checks claims on its own checker threads and solver workers use the event loop's default
 executor (`asyncio.to_thread`). Starting threads for every run costs little in itself, but each new
-thread also builds its own Z3 context on its first check (`solvers.z3_backend.thread_context`),
+thread also builds its own Z3 context on its first check (`solvers.z3_context.thread_context`),
 a few milliseconds that a short run (a Sudoku: about ten checks) pays again and again. So
 checker pools are lent to a run and taken back at its end (`lend_checker` / `take_back`), and
 `run_sync` gives its event loop a shared default executor that outlives the loop.

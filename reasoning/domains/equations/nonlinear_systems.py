@@ -30,6 +30,7 @@ from reasoning.domains.equations.task import (
     read_phrase,
     satisfies,
 )
+from solvers.z3_context import fresh_context
 
 #: Most solutions the non-linear system solver enumerates.
 MAX_SOLUTIONS = 16
@@ -69,7 +70,7 @@ def _z3_term(node: Node, symbols: Mapping[str, Any]) -> Any:
 
 def _z3_query(data: Parsed, excluded: Sequence[Mapping[str, Fraction]]) -> tuple[Any, str]:
     """A fresh solver with the system and `x != s` for each excluded solution s; its script."""
-    ctx = z3.Context()
+    ctx = fresh_context()
     symbols = {n: z3.Real(n, ctx) for n in data.names}
     solver = z3.Solver(ctx=ctx)
     for left, right in data.trees:

@@ -38,7 +38,7 @@ from functools import cache
 
 import z3
 
-from solvers.z3_backend import thread_context
+from solvers.z3_context import thread_context
 
 #: Side of the grid -> side of a box. 4x4, 9x9 and 16x16 grids.
 BOX_SIDE = {4: 2, 9: 3, 16: 4}
@@ -512,7 +512,7 @@ def run_z3(script: str, budget_s: float) -> str:
     """'sat' | 'unsat' | 'unknown' from a fresh Z3 solver on `script`.
 
     The solver is new (it holds only the script's assertions); its context is this thread's
-    reused one (`solvers.z3_backend.thread_context`): making a Z3 context costs 10-20 ms, more
+    reused one (`solvers.z3_context.thread_context`): making a Z3 context costs 10-20 ms, more
     than parsing and solving a 9x9 script, and a context holds declarations, not assertions.
     The scripts are propositional (Bool constants and clauses), so the solver is Z3's
     finite-domain (SAT) solver: a 9x9 uniqueness script takes about 4 ms there against 6 ms in

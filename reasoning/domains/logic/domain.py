@@ -38,7 +38,6 @@ import asyncio
 import itertools
 import math
 import re
-import threading
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,6 +60,7 @@ from reasoning.domains.base import (
 )
 from reasoning.engine.planner import TurnPlanner, verified_claims
 from reasoning.engine.workers import Chunk, Steps, WorkerRequest
+from solvers.z3_context import borrowed_context, fresh_context
 
 #: Longest formula read, in characters.
 MAX_FORMULA_CHARS = 100_000
@@ -380,32 +380,18 @@ def smt_script(names: Iterable[str], asserts: Iterable[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Idle Z3 contexts kept for reuse. Creating a context costs milliseconds (over 10 ms in a new
-#: thread, and the engine runs checks in fresh threads), so deciding borrows one; each is used
-#: by one thread at a time.
-_IDLE_CONTEXTS: list[z3.Context] = []
-_IDLE_LOCK = threading.Lock()
-MAX_IDLE_CONTEXTS = 16
-
-
 def solve_smt(
     script: str, names: Iterable[str], budget_s: float, *, fresh: bool = False
 ) -> tuple[str, dict[str, bool] | None, str]:
     """('sat' | 'unsat' | 'unknown', a model over `names` when sat, a message), with Z3's own
     timeout (no signals). A new solver each call, in a borrowed idle context, or with `fresh` in a
     brand-new context (what `recheck` uses: nothing is shared with the producer)."""
-    ctx = None
-    if not fresh:
-        with _IDLE_LOCK:
-            ctx = _IDLE_CONTEXTS.pop() if _IDLE_CONTEXTS else None
-    ctx = ctx or z3.Context()
-    try:
+    # A borrowed idle context: creating one costs milliseconds (over 10 ms in a new thread, and
+    # the engine runs checks in fresh threads).
+    if fresh:
+        return _run(fresh_context(), script, names, budget_s)
+    with borrowed_context() as ctx:
         return _run(ctx, script, names, budget_s)
-    finally:
-        if not fresh:
-            with _IDLE_LOCK:
-                if len(_IDLE_CONTEXTS) < MAX_IDLE_CONTEXTS:
-                    _IDLE_CONTEXTS.append(ctx)
 
 
 def _run(ctx: z3.Context, script: str, names: Iterable[str], budget_s: float):

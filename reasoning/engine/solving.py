@@ -35,8 +35,8 @@ from reasoning.engine.run_trace import RejectionEvent
 from reasoning.engine.solver_worker import SolverWorker
 from reasoning.engine.task import Task, refuse_free_unknowns
 from reasoning.errors import InvalidArgument
+from reasoning.llm import spec as llm_spec
 from reasoning.llm.base import BackendError
-from reasoning.llm.spec import load_backend, parse_model_spec
 from reasoning.llm.workers import LLMOrganizer, LLMWorker
 
 #: Default seconds for one check of a claim or an answer in a solve run.
@@ -126,12 +126,12 @@ def load_model(model: str | Any | None, *, notify: Callable[[str], None] | None 
         if not callable(getattr(model, "stream", None)):
             raise InvalidArgument("model must be a --model spec string or a ModelBackend")
         return model, False
-    spec = parse_model_spec(model)
+    spec = llm_spec.parse_model_spec(model)
     if notify is not None:
         notify(f"loading model {spec} ...")
     started = time.perf_counter()
     try:
-        backend = load_backend(spec)
+        backend = llm_spec.load_backend(spec)  # looked up on the module: tests replace it
     except ImportError as exc:
         raise ModelUnavailable(
             f"the model {spec} needs the llm extra (pip install 'reasoning[llm]'): {exc}"

@@ -67,6 +67,7 @@ from typing import Any, ClassVar
 from proofs.verdict import Status
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
 from reasoning.domains.base import certificate_shape, check_fields, feedback_lines
+from reasoning.domains.query_grammars import sudoku_grammar
 from reasoning.domains.sudoku_solver import (
     BOX_SIDE,
     DIGITS,
@@ -501,6 +502,22 @@ class SudokuDomain(GridDomain):
         ),
         "unique": FieldSpec("bool", "also settle whether the solution is unique", default=True),
     }
+
+    def query_grammar(self, problem: Problem, query: str) -> str | None:
+        """`solve [with ...]` / `branch ...` -> one claim line: a grid keeping the givens and the
+        branch cells, optionally `unique`, then the query's `with ...`; or `no solution with ...`
+        (`query_grammars.sudoku_grammar`)."""
+        match = _QUERY.match(query[:MAX_LINE_CHARS]) if isinstance(query, str) else None
+        if match is None:
+            return None
+        puzzle: Sudoku = problem.data
+        spec = match.group("with") or match.group("branch")
+        try:
+            fixed = parse_assignments(spec, puzzle.n) if spec else ()
+        except GridError:
+            return None
+        suffix = f" with {assignments_text(fixed, puzzle.n)}" if fixed else ""
+        return sudoku_grammar(puzzle.givens, puzzle.n, dict(fixed), DIGITS, suffix=suffix)
 
     # ------------------------------------------------------------ tasks
 

@@ -28,6 +28,9 @@ critical-path metrics, in which solver replies count their words as tokens), LLM
 tokens per item and wall time. A second table: tokens/s of the local backend with 1 and 4
 concurrent requests, batched vs unbatched (`bench/llm_throughput.py`).
 
+Section `--section proposer` (first on the command line): model-guided vs uniform sampling from
+the same grammar, `bench/proposer.py`.
+
 Run:
     .venv/bin/python bench/thinking_modes.py [--items N] [--tasks countdown basic_arithmetic]
         [--budget-tokens T] [--k K] [--modes sequential parallel forkjoin mixed]
@@ -548,7 +551,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the bench; print the tables (or JSON)."""
+    """Run the bench; print the tables (or JSON). `--section proposer` runs `bench/proposer.py`
+    (model-guided vs uniform sampling from the same grammar) with the remaining options."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["--section", "proposer"]:
+        import proposer
+
+        section = argparse.ArgumentParser(description="thinking modes, section: the model as proposer")
+        proposer.add_arguments(section)
+        return proposer.run(section.parse_args(argv[2:]))
     args = _parse_args(argv)
     from reasoning.llm import load_backend
 

@@ -72,6 +72,8 @@ class SolveResult:
     organizer: str = "planner"
     model: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Seconds the model took to load (None without a local model): apart from `elapsed_s`.
+    model_load_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +92,7 @@ class SolveResult:
             "organizer": self.organizer,
             "model": self.model,
             "warnings": self.warnings,
+            "model_load_s": None if self.model_load_s is None else round(self.model_load_s, 3),
         }
 
 
@@ -360,6 +363,7 @@ def _run(
         organizer=organizer_kind,
         model=getattr(backend, "name", None) if backend is not None else None,
         warnings=warnings,
+        model_load_s=getattr(getattr(backend, "load_info", None), "seconds", None),
     )
 
 

@@ -116,7 +116,7 @@ def constrained_rows(backend: Any, instances: int = 5, k: int = 16, seed: int = 
     import random
 
     from reasoning.domains import get, load
-    from reasoning.domains.countdown_search import ExpressionError, parse_line
+    from reasoning.domains.countdown.search import ExpressionError, parse_line
 
     domain = get("countdown")
     rng = random.Random(seed)

@@ -49,7 +49,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reasoning.domains import get  # noqa: E402
 from reasoning.domains.base import Problem  # noqa: E402
-from reasoning.domains.countdown_search import ExpressionError, parse_line  # noqa: E402
+from reasoning.domains.countdown.search import ExpressionError, parse_line  # noqa: E402
 
 MODES = ("model", "uniform")
 

@@ -22,14 +22,14 @@ from hypothesis import strategies as st
 
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.domains import get, load
-from reasoning.domains.countdown_search import ExpressionError, leaves, parse_line
-from reasoning.domains.query_grammars import (
+from reasoning.domains.common.query_grammars import (
     MAX_EXACT_SPLITS,
     countdown_grammar,
     evaluate_grammar,
     split_count,
     sudoku_grammar,
 )
+from reasoning.domains.countdown.search import ExpressionError, leaves, parse_line
 from reasoning.llm.base import Generation, StreamingBackend
 from reasoning.llm.grammar_dialect import claim_grammar, organizer_grammar, return_grammar
 from reasoning.llm.proposer import Proposer
@@ -257,7 +257,7 @@ def test_every_sudoku_sample_is_a_claim_line_the_domain_reads(masks, tokenizer, 
 
 
 def test_every_organizer_sample_parses_as_a_protocol_document(masks, tokenizer, short_tokens):
-    from reasoning.protocol import FormatError, parse_protocol
+    from reasoning.engine.protocol import FormatError, parse_protocol
 
     samples = []
     for seed in range(10):

@@ -32,7 +32,7 @@ from proofs.verdict import Status
 from reasoning.api import InvalidArgument
 
 if TYPE_CHECKING:
-    from reasoning.workers import Organizer, Worker
+    from reasoning.engine.workers import Organizer, Worker
 
 #: Largest task (as JSON) a domain reads; bigger ones are refused before parsing.
 MAX_TASK_CHARS = 1_000_000
@@ -191,7 +191,7 @@ class Domain(ABC):
         return "\n".join(lines + feedback_lines(feedback))
 
     def query_grammar(self, problem: Problem, query: str) -> str | None:
-        """A grammar (llguidance's Lark dialect, `reasoning.domains.query_grammars`) of one claim
+        """A grammar (llguidance's Lark dialect, `reasoning.domains.common.query_grammars`) of one claim
         line that answers `query` in this domain's claim format, for decoding a model's reply
         under it; None when the domain has none for this query (the model then writes freely and
         the checker parses and rejects)."""

@@ -4,7 +4,7 @@ llguidance 1.9 reads Lark syntax (rules, `?rule` inlining, `-> alias`, `%import 
 `%ignore`, string literals and regexes) but its lexer is built from Rust regexes: no lookaround
 (`(?!...)`, `(?=...)`) and no terminal priorities (`NAME.2:`). The grammars here are therefore
 *subsets* of ours, written so that every string they generate is read the same by our own LALR
-parsers (`proofs.parsing`, `reasoning.protocol`): the tests sample many strings from each
+parsers (`proofs.parsing`, `reasoning.engine.protocol`): the tests sample many strings from each
 grammar (uniformly at random, token by token) and parse every one of them with ours.
 
 - `claim_grammar()`: one claim line of `grammars/claims.lark` (keyword terminals written as

@@ -8,7 +8,8 @@ parsers (`proofs.parsing`, `reasoning.engine.protocol`): the tests sample many s
 grammar (uniformly at random, token by token) and parse every one of them with ours.
 
 - `claim_grammar()`: one claim line of `grammars/claims.lark` (keyword terminals written as
-  literals, the lookaheads dropped, only spaces and tabs between tokens, no comments).
+  literals, the lookaheads dropped, NAME never a keyword (llguidance's `&` and `~` on lexemes),
+  only spaces and tabs between tokens, no comments).
 - `return_grammar(line)`: a `<RETURN>` body of claim lines (the worker adds the tags).
 - `organizer_grammar()`: one organizer turn of `grammars/protocol.lark`: text and complete forks
   (`<FORK-i>query</FORK-i>`, i up to `MAX_FORK_ID`, the same i on both tags), ending with a join
@@ -32,6 +33,9 @@ _PRIORITY = re.compile(r"^([A-Z_][A-Z_0-9]*)\.\d+:", re.M)
 _CLAIM_TERMINALS = {
     "QUANTIFIER": 'QUANTIFIER: "forall" | "exists"',
     "SORT": 'SORT: "Int" | "Real"',
+    # A keyword is never a name: our LALR lexer prefers the keyword literal, so llguidance must not
+    # offer `not` or `and` as a NAME either (`4not` would be 4 * not there, a parse error here).
+    "NAME": "NAME: /[A-Za-z_][A-Za-z_0-9]*'*/ & ~/(and|or|not|in|true|false|mod|forall|exists)/",
     "FUNCTION": (
         'FUNCTION: "sqrt" | "root" | "abs" | "min" | "max" | "gcd" | "lcm" | "floor" | "ceil" '
         '| "binomial" | "factorial" | "exp" | "ln" | "log" | "sin" | "cos" | "tan"'
@@ -64,8 +68,6 @@ def claim_grammar() -> str:
     out = "\n".join(lines)
     if "(?" in out:
         raise DialectError("claims.lark has a lookaround this converter does not rewrite")
-    # Keywords never double as names: `NAME` excludes them (what our parser's keyword
-    # priority does), so `x and y` and `and` are read alike by both parsers.
     return out + "\n%import common.WS_INLINE\n%ignore WS_INLINE\n"
 
 

@@ -415,3 +415,62 @@ def test_concurrent_identical_proposals_share_one_batch():
     assert len(backend.calls) == 1
     assert first.verified == second.verified == ["ok"]
     assert first.completion_tokens + second.completion_tokens == 12  # counted once
+
+
+# ---- the packaged model (slow) -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_packaged_model_solves_3_5_7_to_22_as_proposer():
+    import reasoning
+
+    result = reasoning.solve(
+        {"domain": "countdown", "numbers": [3, 5, 7], "target": 22}, worker_kind="llm", out=False
+    )
+    assert result.verified
+    assert result.producers and all(p["worker"].startswith("llm:") for p in result.producers)
+    assert result.model_load_s is not None and result.model_load_s > 0
+    assert result.metrics["total_tokens"] > 0
+
+
+@pytest.mark.slow
+def test_the_packaged_model_writes_only_grammar_lines_under_a_grammar():
+    from reasoning.llm.local import LocalBackend
+
+    backend = LocalBackend()
+    try:
+        problem = load({"domain": "countdown", "numbers": [4, 9, 11, 2], "target": 35})
+        domain = get("countdown")
+        generation = asyncio.run(
+            backend.generate(
+                domain.proposer_prompt(problem, "search all"),
+                grammar=domain.query_grammar(problem, "search all"),
+                n=8,
+                temperature=1.0,
+                seed=7,
+                max_tokens=48,
+            )
+        )
+    finally:
+        backend.close()
+    for text, reason in zip(generation.texts, generation.finish_reasons, strict=True):
+        assert reason == "stop"
+        tree, _ = parse_line(text)
+        assert not Counter(leaves(tree)) - Counter([4, 9, 11, 2])
+
+
+def test_the_llm_worker_proposes_checks_and_returns_only_proved_lines():
+    import reasoning
+
+    backend = SamplesBackend(["3 + 5", "3 * 5 + 7", "7 - 5"])
+    result = reasoning.solve(
+        {"domain": "countdown", "numbers": [3, 5, 7], "target": 22},
+        worker_kind="llm",
+        model=backend,
+        out=False,
+    )
+    assert result.verified and result.answers == ["3 * 5 + 7"]
+    assert {p["claim"] for p in result.producers} == {"3 * 5 + 7"}
+    assert all(p["worker"] == "llm:samples" for p in result.producers)
+    assert result.metrics["rejected_claims"] == 0  # the wrong samples never reached the engine
+    assert len(backend.calls) == 1  # the forks shared one batch

@@ -62,14 +62,17 @@ from reasoning.protocol import (
     Text,
     parse_protocol,
 )
+from reasoning.racing import ContestResult, Entrant, RacingWorker, first_to_win
 from reasoning.run_trace import (
     AnswerEvent,
     CancelEvent,
+    ContestEvent,
     ForkEvent,
     FormatErrorEvent,
     JoinEvent,
     RedispatchEvent,
     RejectionEvent,
+    RouteEvent,
     RunMetrics,
     RunTrace,
     VerdictEvent,
@@ -147,6 +150,8 @@ class AttemptOutcome:
     checks: list[ClaimCheck] = field(default_factory=list)
     #: The rejection cannot be mended by re-dispatching (a domain check said so).
     final: bool = False
+    #: How a raced attempt went ("solver won in 0.05 s; llm:... cancelled"), for the ledger.
+    race: str = ""
 
 
 @dataclass
@@ -600,6 +605,8 @@ class _Run:
             ledger=self.ledger.render(),
             seed=_seed_for(self.config.seed, "worker", fork.fork_id, number),
         )
+        if isinstance(self.engine.worker, RacingWorker):
+            return await self._race_attempt(fork, number, node, request)
         state = {"tokens": 0, "steps": 0}
         try:
             async with asyncio.timeout(self.config.worker_timeout_s):
@@ -656,6 +663,161 @@ class _Run:
             outcome.reason = "; ".join(notes)
         return outcome
 
+    # ------------------------------------------------------------ races (reasoning.racing)
+
+    async def _race_attempt(
+        self, fork: _Fork, number: int, node: str, request: WorkerRequest
+    ) -> AttemptOutcome:
+        """One attempt run by every entrant the racing worker names: the first verified result
+        is taken and the others are cancelled; with no verified result, the first accepted one;
+        with none, the attempt is rejected with every entrant's reason."""
+        worker = self.engine.worker
+        lineup = worker.lineup(request)
+        runs = [_Contender(e) for e in lineup.entrants if isinstance(e, Entrant)]
+        self.trace.add(
+            RouteEvent,
+            fork_id=fork.fork_id,
+            attempt=number,
+            workers=",".join(c.entrant.label for c in runs),
+            why=_one_line(lineup.why, 300),
+        )
+        results: list[ContestResult] = []
+        try:
+            if not runs:
+                return self._finish_failed(fork, number, node, "the racing worker named no worker", 0)
+            winner, _, order = await first_to_win(
+                [self._contend(c, request, fork.query) for c in runs], lambda c: c.verified
+            )
+            chosen = winner if winner is not None else next((i for i in order if runs[i].accepted), None)
+            taken = chosen if chosen is not None else order[-1]
+            results = self._record_contest(fork, number, runs, order, chosen, taken, winner is not None)
+            race = _race_note(results) if len(runs) > 1 else ""
+            if chosen is not None:
+                return self._contender_outcome(fork, number, node, runs[chosen], race)
+            return self._rejected_race(fork, number, node, [runs[i] for i in order], runs[taken])
+        finally:
+            if not results:  # cancelled as a whole (the run ended, the fork was withdrawn)
+                results = [c.result("cancelled") for c in runs]
+            worker.settled(request, results)
+
+    async def _contend(self, run: _Contender, request: WorkerRequest, query: str) -> _Contender:
+        """One entrant's run: its RETURN within the worker timeout, then its checks (as in
+        `_attempt`); `run` is filled in as it goes, so a cancelled run still shows its work."""
+        started = time.perf_counter()
+        try:
+            try:
+                async with asyncio.timeout(self.config.worker_timeout_s):
+                    body = await self._read_return(request, run.state, worker=run.entrant.worker)
+            except TimeoutError:
+                body = _NoReturn(f"the worker gave no <RETURN> within {self.config.worker_timeout_s:g} s")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a crashing entrant loses, the run goes on
+                body = _NoReturn(f"the worker raised {type(exc).__name__}: {exc}")
+            if isinstance(body, _NoReturn):
+                run.reason = body.reason
+            else:
+                run.body = body
+                missing, checked = await self._off_loop(
+                    "verify_s",
+                    _vet_then_check,
+                    self.claim_cache,
+                    self.task,
+                    query,
+                    body,
+                    self.config.verify_budget_s,
+                )
+                run.judge(self.task, missing, checked)
+            run.finished = True
+            return run
+        finally:
+            run.elapsed_s = time.perf_counter() - started
+
+    def _record_contest(
+        self,
+        fork: _Fork,
+        number: int,
+        runs: list[_Contender],
+        order: list[int],
+        chosen: int | None,
+        taken: int,
+        won: bool,
+    ) -> list[ContestResult]:
+        """One contest event per entrant (finished ones in finish order, then the cancelled)."""
+        results = []
+        for i in [*order, *(i for i in range(len(runs)) if i not in order)]:
+            run = runs[i]
+            if i == chosen:
+                outcome = "won" if won else "accepted"
+            elif not run.finished:
+                outcome = "cancelled"
+            else:
+                outcome = "lost" if run.accepted else "rejected"
+            result = run.result(outcome)
+            results.append(result)
+            self.trace.add(
+                ContestEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                worker=result.label,
+                worker_kind=result.kind,
+                outcome=outcome,
+                elapsed_s=round(result.elapsed_s, 6),
+                tokens=result.tokens,
+                steps=result.steps,
+                proved=result.proved,
+                rejected=result.rejected,
+                reason=_one_line(result.reason, 300),
+                taken=i == taken,
+            )
+        return results
+
+    def _contender_outcome(
+        self, fork: _Fork, number: int, node: str, run: _Contender, race: str
+    ) -> AttemptOutcome:
+        """The attempt's outcome from the entrant it took: its work, verdicts and claims."""
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **run.state)
+        if run.body is None or run.missing is not None:
+            return AttemptOutcome(
+                fork.fork_id, number, node, False, reason=run.reason, return_text=run.body or "", race=race
+            )
+        for check in run.checks:
+            self.trace.add(
+                VerdictEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                claim=_one_line(check.text),
+                status=check.verdict.status.value,
+                cached=self.claim_cache.was_hit(check),
+            )
+            if check.formula is not None or check.role == "domain":
+                self.graph.add_claim(node, check.text, check.formula, check.verdict, role=check.role)
+        return AttemptOutcome(
+            fork.fork_id,
+            number,
+            node,
+            run.accepted,
+            reason=run.reason,
+            return_text=run.body,
+            checks=list(run.checks),
+            final=run.final,
+            race=race,
+        )
+
+    def _rejected_race(
+        self, fork: _Fork, number: int, node: str, finished: list[_Contender], taken: _Contender
+    ) -> AttemptOutcome:
+        """Every entrant was rejected: the attempt ends with the last one's work (it waited for
+        it), every entrant's claims (so the feedback shows each one's counterexamples) and every
+        reason."""
+        outcome = self._contender_outcome(fork, number, node, taken, "")
+        outcome.checks = [c for run in finished for c in run.checks]
+        if len(finished) > 1:
+            outcome.reason = "; ".join(f"{run.entrant.label}: {run.reason}" for run in finished)
+        outcome.final = any(run.final for run in finished)
+        outcome.accepted = False
+        return outcome
+
     def _finish_failed(
         self, fork: _Fork, number: int, node: str, reason: str, work: dict[str, int] | int
     ) -> AttemptOutcome:
@@ -664,9 +826,9 @@ class _Run:
         self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **fields)
         return AttemptOutcome(fork.fork_id, number, node, False, reason=reason)
 
-    async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:
+    async def _read_return(self, request: WorkerRequest, state: dict, worker=None) -> str | _NoReturn:
         scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
-        stream = self.engine.worker.stream(request)
+        stream = (worker or self.engine.worker).stream(request)
         try:
             async for chunk in stream:
                 text, tokens, steps = chunk_work(chunk)
@@ -804,7 +966,8 @@ class _Run:
                 "consistency": None,
             }
         )
-        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}")
+        race = f"; {outcome.race}" if outcome.race else ""
+        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}{race}")
         return join
 
     async def _consistency(self) -> ConsistencyReport:
@@ -1052,6 +1215,71 @@ def _verified_block(outcome: AttemptOutcome, label: str) -> str:
 @dataclass(frozen=True)
 class _NoReturn:
     reason: str
+
+
+@dataclass(eq=False)
+class _Contender:
+    """One entrant's run of a raced attempt, filled in as it goes."""
+
+    entrant: Entrant
+    state: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "steps": 0})
+    elapsed_s: float = 0.0
+    finished: bool = False
+    body: str | None = None
+    missing: str | None = None
+    checks: list[ClaimCheck] = field(default_factory=list)
+    accepted: bool = False
+    final: bool = False
+    reason: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Accepted with at least one proved claim: a result worth winning a race with."""
+        return self.accepted and any(c.accepted for c in self.checks)
+
+    def judge(self, task: Task, missing: str | None, checked) -> None:
+        """Accept or reject the checked RETURN, by the same rules as `_Run._attempt`."""
+        if missing is not None:
+            self.missing = self.reason = missing
+            return
+        self.checks, notes = checked
+        bad = [c for c in self.checks if c.verdict.status in (Status.REFUTED, Status.INVALID)]
+        if bad:
+            self.reason = "; ".join(c.describe() for c in bad[:3])
+            self.final = any(c.final for c in bad)
+        elif task.require_claims and not any(c.accepted for c in self.checks):
+            unknown = [c.describe() for c in self.checks][:3]
+            self.reason = "no claim was proved" + (
+                f" ({'; '.join(unknown)})" if unknown else " (the RETURN holds no claim line)"
+            )
+        else:
+            self.accepted = True
+            self.reason = "; ".join(notes)
+
+    def result(self, outcome: str) -> ContestResult:
+        statuses = [c.verdict.status for c in self.checks]
+        return ContestResult(
+            label=self.entrant.label,
+            kind=self.entrant.kind,
+            outcome=outcome,
+            elapsed_s=self.elapsed_s,
+            tokens=self.state["tokens"],
+            steps=self.state["steps"],
+            proved=sum(s is Status.PROVED for s in statuses),
+            rejected=sum(s in (Status.REFUTED, Status.INVALID) for s in statuses),
+            reason=self.reason if outcome != "cancelled" else "another worker's result was verified first",
+        )
+
+
+def _race_note(results: list[ContestResult]) -> str:
+    """ "race: solver won in 0.05 s; llm:x cancelled" for the ledger."""
+    parts = []
+    for r in results:
+        part = f"{r.label} {r.outcome}"
+        if r.outcome in ("won", "accepted"):
+            part += f" in {r.elapsed_s:.2f} s"
+        parts.append(part)
+    return "race: " + "; ".join(parts)
 
 
 async def _close_stream(stream: AsyncIterator) -> None:

@@ -702,7 +702,11 @@ class _Run:
 
     async def _contend(self, run: _Contender, request: WorkerRequest, query: str) -> _Contender:
         """One entrant's run: its RETURN within the worker timeout, then its checks (as in
-        `_attempt`); `run` is filled in as it goes, so a cancelled run still shows its work."""
+        `_attempt`); `run` is filled in as it goes, so a cancelled run still shows its work.
+        It starts after the entrant's `delay_s`: cancelled before that, it never ran."""
+        if run.entrant.delay_s > 0:
+            await asyncio.sleep(run.entrant.delay_s)
+        run.started = True
         started = time.perf_counter()
         try:
             try:
@@ -1224,6 +1228,7 @@ class _Contender:
     entrant: Entrant
     state: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "steps": 0})
     elapsed_s: float = 0.0
+    started: bool = False
     finished: bool = False
     body: str | None = None
     missing: str | None = None
@@ -1267,8 +1272,13 @@ class _Contender:
             steps=self.state["steps"],
             proved=sum(s is Status.PROVED for s in statuses),
             rejected=sum(s in (Status.REFUTED, Status.INVALID) for s in statuses),
-            reason=self.reason if outcome != "cancelled" else "another worker's result was verified first",
+            reason=self.reason if outcome != "cancelled" else self._cancelled_why(),
         )
+
+    def _cancelled_why(self) -> str:
+        if self.started:
+            return "another worker's result was verified first"
+        return f"not started: another worker's result was verified within its {self.entrant.delay_s:g} s head start"
 
 
 def _race_note(results: list[ContestResult]) -> str:

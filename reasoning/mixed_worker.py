@@ -99,7 +99,9 @@ class MixedWorker:
         if not race:
             return Lineup((solver,), why)
         self._model_runs.add(attempt)
-        return Lineup((solver, llm), why)
+        head_start = self.router.head_start(key)
+        llm = Entrant(llm.label, "llm", self.llm, delay_s=head_start)
+        return Lineup((solver, llm), f"{why}; the solver's head start {head_start:.2g} s")
 
     def settled(self, request: WorkerRequest, results: Sequence[ContestResult]) -> None:
         """The attempt ended: free its model slot, note who produced it, teach the router."""

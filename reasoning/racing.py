@@ -1,8 +1,9 @@
 """Racing workers: one attempt of a fork run by several workers at once.
 
 A worker that races (`RacingWorker`, e.g. `reasoning.mixed_worker.MixedWorker`) names, per
-attempt, the entrants that run it (`Lineup`: a model worker and a symbolic one, or just one) and
-why (the router's reason, written to the trace). The engine runs every entrant to its
+attempt, the entrants that run it (`Lineup`: a model worker and a symbolic one, or just one),
+each with a start delay (a head start for the others), and why (the router's reason, written
+to the trace). The engine runs every entrant to its
 `<RETURN>` and checks its claims; the first entrant whose result is *verified* (accepted, with at
 least one proved claim) wins the attempt, and the others are cancelled at once: their tasks are
 cancelled, which closes their streams (a local model's batch row leaves the batch at the next
@@ -36,11 +37,13 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Entrant:
     """One worker in a race: `label` names it in producers ("solver", "llm:local:..."), `kind`
-    is "llm" or "solver"."""
+    is "llm" or "solver". It starts `delay_s` after the race does (a head start for the others:
+    an entrant cancelled before it starts costs nothing, not even a model's prefill)."""
 
     label: str
     kind: str
     worker: Worker
+    delay_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,10 @@ def worker_summary(
             item["verified"] += event.proved
             item["rejected"] += event.rejected
             continue
-        key = (getattr(event, "fork_id", None), getattr(event, "attempt", None))
-        if key in raced or key[0] is None:
+        if not isinstance(event, (WorkerTokensEvent, RejectionEvent, VerdictEvent)):
+            continue
+        key = (event.fork_id, event.attempt)
+        if key in raced:
             continue
         item = entry(labels.get(key, "unknown"))
         if isinstance(event, WorkerTokensEvent) and event.final:

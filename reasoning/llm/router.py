@@ -12,6 +12,12 @@ claims: it was beaten). The decision for one attempt, in order:
 4. otherwise the solver runs alone, except every `explore_every`-th skip on the key, when the
    model races once more (the estimate may have been unlucky).
 
+In a race the solver gets a head start (`head_start`): the model starts only if the solver has
+not been verified by then (twice the solver's mean seconds per run on the key, within
+[`min_head_start_s`, `max_head_start_s`]; `max_head_start_s` before any solver run). A solver
+that answers in milliseconds so never pays for a model's prefill on two shared cores, and a
+model that is never needed costs nothing; on a slow solver the model races almost at once.
+
 Every decision comes with a one-line reason, which the engine writes to the trace. The
 statistics live as long as the router (one run, by default); `state_path` keeps them in a small
 JSON file between runs.
@@ -65,6 +71,8 @@ class YieldRouter:
         model_share: float = 0.5,
         min_trials: int = 2,
         explore_every: int = 8,
+        min_head_start_s: float = 0.05,
+        max_head_start_s: float = 0.25,
         state_path: str | os.PathLike | None = None,
     ) -> None:
         if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not factor >= 1:
@@ -78,6 +86,14 @@ class YieldRouter:
         for name, value in (("min_trials", min_trials), ("explore_every", explore_every)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise InvalidArgument(f"{name} must be a non-negative int, got {value!r}")
+        if not (
+            isinstance(min_head_start_s, (int, float))
+            and isinstance(max_head_start_s, (int, float))
+            and 0 <= min_head_start_s <= max_head_start_s <= 60
+        ):
+            raise InvalidArgument("head starts must satisfy 0 <= min_head_start_s <= max_head_start_s <= 60")
+        self.min_head_start_s = float(min_head_start_s)
+        self.max_head_start_s = float(max_head_start_s)
         self.factor = float(factor)
         self.model_share = float(model_share)
         self.min_trials = min_trials
@@ -121,6 +137,14 @@ class YieldRouter:
         if self.explore_every and self.skips[key] % self.explore_every == 0:
             return True, f"race: re-probing the model after {self.skips[key]} skips; {rates}"
         return False, f"solver alone: {rates} (below 1/{self.factor:g})"
+
+    def head_start(self, key: str) -> float:
+        """Seconds the solver runs before the model joins the race on `key`."""
+        solver = self.of(key, "solver")
+        if solver.runs == 0:
+            return self.max_head_start_s
+        mean = solver.seconds / solver.runs
+        return min(self.max_head_start_s, max(self.min_head_start_s, 2 * mean))
 
     def record(self, key: str, results: Iterable[Any]) -> None:
         """Learn from one attempt's `reasoning.racing.ContestResult`s."""

@@ -62,7 +62,7 @@ from reasoning.protocol import (
     Text,
     parse_protocol,
 )
-from reasoning.racing import ContestResult, Entrant, RacingWorker, first_to_win
+from reasoning.racing import Contender, ContestResult, Entrant, RacingWorker, first_to_win, race_note
 from reasoning.run_trace import (
     AnswerEvent,
     CancelEvent,
@@ -673,7 +673,7 @@ class _Run:
         with none, the attempt is rejected with every entrant's reason."""
         worker = self.engine.worker
         lineup = worker.lineup(request)
-        runs = [_Contender(e) for e in lineup.entrants if isinstance(e, Entrant)]
+        runs = [Contender(e) for e in lineup.entrants if isinstance(e, Entrant)]
         self.trace.add(
             RouteEvent,
             fork_id=fork.fork_id,
@@ -691,7 +691,7 @@ class _Run:
             chosen = winner if winner is not None else next((i for i in order if runs[i].accepted), None)
             taken = chosen if chosen is not None else order[-1]
             results = self._record_contest(fork, number, runs, order, chosen, taken, winner is not None)
-            race = _race_note(results) if len(runs) > 1 else ""
+            race = race_note(results) if len(runs) > 1 else ""
             if chosen is not None:
                 return self._contender_outcome(fork, number, node, runs[chosen], race)
             return self._rejected_race(fork, number, node, [runs[i] for i in order], runs[taken])
@@ -700,7 +700,7 @@ class _Run:
                 results = [c.result("cancelled") for c in runs]
             worker.settled(request, results)
 
-    async def _contend(self, run: _Contender, request: WorkerRequest, query: str) -> _Contender:
+    async def _contend(self, run: Contender, request: WorkerRequest, query: str) -> Contender:
         """One entrant's run: its RETURN within the worker timeout, then its checks (as in
         `_attempt`); `run` is filled in as it goes, so a cancelled run still shows its work.
         It starts after the entrant's `delay_s`: cancelled before that, it never ran."""
@@ -741,7 +741,7 @@ class _Run:
         self,
         fork: _Fork,
         number: int,
-        runs: list[_Contender],
+        runs: list[Contender],
         order: list[int],
         chosen: int | None,
         taken: int,
@@ -777,7 +777,7 @@ class _Run:
         return results
 
     def _contender_outcome(
-        self, fork: _Fork, number: int, node: str, run: _Contender, race: str
+        self, fork: _Fork, number: int, node: str, run: Contender, race: str
     ) -> AttemptOutcome:
         """The attempt's outcome from the entrant it took: its work, verdicts and claims."""
         self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **run.state)
@@ -809,7 +809,7 @@ class _Run:
         )
 
     def _rejected_race(
-        self, fork: _Fork, number: int, node: str, finished: list[_Contender], taken: _Contender
+        self, fork: _Fork, number: int, node: str, finished: list[Contender], taken: Contender
     ) -> AttemptOutcome:
         """Every entrant was rejected: the attempt ends with the last one's work (it waited for
         it), every entrant's claims (so the feedback shows each one's counterexamples) and every
@@ -1219,77 +1219,6 @@ def _verified_block(outcome: AttemptOutcome, label: str) -> str:
 @dataclass(frozen=True)
 class _NoReturn:
     reason: str
-
-
-@dataclass(eq=False)
-class _Contender:
-    """One entrant's run of a raced attempt, filled in as it goes."""
-
-    entrant: Entrant
-    state: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "steps": 0})
-    elapsed_s: float = 0.0
-    started: bool = False
-    finished: bool = False
-    body: str | None = None
-    missing: str | None = None
-    checks: list[ClaimCheck] = field(default_factory=list)
-    accepted: bool = False
-    final: bool = False
-    reason: str = ""
-
-    @property
-    def verified(self) -> bool:
-        """Accepted with at least one proved claim: a result worth winning a race with."""
-        return self.accepted and any(c.accepted for c in self.checks)
-
-    def judge(self, task: Task, missing: str | None, checked) -> None:
-        """Accept or reject the checked RETURN, by the same rules as `_Run._attempt`."""
-        if missing is not None:
-            self.missing = self.reason = missing
-            return
-        self.checks, notes = checked
-        bad = [c for c in self.checks if c.verdict.status in (Status.REFUTED, Status.INVALID)]
-        if bad:
-            self.reason = "; ".join(c.describe() for c in bad[:3])
-            self.final = any(c.final for c in bad)
-        elif task.require_claims and not any(c.accepted for c in self.checks):
-            unknown = [c.describe() for c in self.checks][:3]
-            self.reason = "no claim was proved" + (
-                f" ({'; '.join(unknown)})" if unknown else " (the RETURN holds no claim line)"
-            )
-        else:
-            self.accepted = True
-            self.reason = "; ".join(notes)
-
-    def result(self, outcome: str) -> ContestResult:
-        statuses = [c.verdict.status for c in self.checks]
-        return ContestResult(
-            label=self.entrant.label,
-            kind=self.entrant.kind,
-            outcome=outcome,
-            elapsed_s=self.elapsed_s,
-            tokens=self.state["tokens"],
-            steps=self.state["steps"],
-            proved=sum(s is Status.PROVED for s in statuses),
-            rejected=sum(s in (Status.REFUTED, Status.INVALID) for s in statuses),
-            reason=self.reason if outcome != "cancelled" else self._cancelled_why(),
-        )
-
-    def _cancelled_why(self) -> str:
-        if self.started:
-            return "another worker's result was verified first"
-        return f"not started: another worker's result was verified within its {self.entrant.delay_s:g} s head start"
-
-
-def _race_note(results: list[ContestResult]) -> str:
-    """ "race: solver won in 0.05 s; llm:x cancelled" for the ledger."""
-    parts = []
-    for r in results:
-        part = f"{r.label} {r.outcome}"
-        if r.outcome in ("won", "accepted"):
-            part += f" in {r.elapsed_s:.2f} s"
-        parts.append(part)
-    return "race: " + "; ".join(parts)
 
 
 async def _close_stream(stream: AsyncIterator) -> None:

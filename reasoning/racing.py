@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from proofs.verdict import Status
 from reasoning.run_trace import ContestEvent, RejectionEvent, VerdictEvent, WorkerTokensEvent
+from reasoning.task import ClaimCheck, Task
 from reasoning.workers import Worker, WorkerRequest
 
 #: The kinds of worker an entrant may be.
@@ -69,6 +71,77 @@ class ContestResult:
     proved: int = 0
     rejected: int = 0
     reason: str = ""
+
+
+@dataclass(eq=False)
+class Contender:
+    """One entrant's run of a raced attempt, filled in as it goes."""
+
+    entrant: Entrant
+    state: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "steps": 0})
+    elapsed_s: float = 0.0
+    started: bool = False
+    finished: bool = False
+    body: str | None = None
+    missing: str | None = None
+    checks: list[ClaimCheck] = field(default_factory=list)
+    accepted: bool = False
+    final: bool = False
+    reason: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Accepted with at least one proved claim: a result worth winning a race with."""
+        return self.accepted and any(c.accepted for c in self.checks)
+
+    def judge(self, task: Task, missing: str | None, checked) -> None:
+        """Accept or reject the checked RETURN, by the same rules as the engine's `_Run._attempt`."""
+        if missing is not None:
+            self.missing = self.reason = missing
+            return
+        self.checks, notes = checked
+        bad = [c for c in self.checks if c.verdict.status in (Status.REFUTED, Status.INVALID)]
+        if bad:
+            self.reason = "; ".join(c.describe() for c in bad[:3])
+            self.final = any(c.final for c in bad)
+        elif task.require_claims and not any(c.accepted for c in self.checks):
+            unknown = [c.describe() for c in self.checks][:3]
+            self.reason = "no claim was proved" + (
+                f" ({'; '.join(unknown)})" if unknown else " (the RETURN holds no claim line)"
+            )
+        else:
+            self.accepted = True
+            self.reason = "; ".join(notes)
+
+    def result(self, outcome: str) -> ContestResult:
+        statuses = [c.verdict.status for c in self.checks]
+        return ContestResult(
+            label=self.entrant.label,
+            kind=self.entrant.kind,
+            outcome=outcome,
+            elapsed_s=self.elapsed_s,
+            tokens=self.state["tokens"],
+            steps=self.state["steps"],
+            proved=sum(s is Status.PROVED for s in statuses),
+            rejected=sum(s in (Status.REFUTED, Status.INVALID) for s in statuses),
+            reason=self.reason if outcome != "cancelled" else self._cancelled_why(),
+        )
+
+    def _cancelled_why(self) -> str:
+        if self.started:
+            return "another worker's result was verified first"
+        return f"not started: another worker's result was verified within its {self.entrant.delay_s:g} s head start"
+
+
+def race_note(results: list[ContestResult]) -> str:
+    """ "race: solver won in 0.05 s; llm:x cancelled" for the ledger."""
+    parts = []
+    for r in results:
+        part = f"{r.label} {r.outcome}"
+        if r.outcome in ("won", "accepted"):
+            part += f" in {r.elapsed_s:.2f} s"
+        parts.append(part)
+    return "race: " + "; ".join(parts)
 
 
 @runtime_checkable

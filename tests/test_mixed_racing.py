@@ -373,3 +373,18 @@ def test_the_local_model_stops_generating_when_the_solver_wins(monkeypatch):
         assert after["tokens_generated"] < 256 * after["requests"]
     finally:
         backend.close()
+
+
+def test_solve_keeps_the_router_state_between_runs(tmp_path):
+    from reasoning.llm.scripted import ScriptedBackend
+    from reasoning.solving import solve
+
+    path = tmp_path / "router.json"
+    task = {"domain": "arithmetic", "expression": "3 * 8"}
+    first = solve(task, worker_kind="mixed", model=ScriptedBackend(["no idea"]), out=False, router_state=path)
+    assert first.verified and first.routing and path.exists()
+    runs = first.routing["arithmetic/evaluate"]["solver"]["runs"]
+    second = solve(
+        task, worker_kind="mixed", model=ScriptedBackend(["no idea"]), out=False, router_state=path
+    )
+    assert second.routing["arithmetic/evaluate"]["solver"]["runs"] == 2 * runs

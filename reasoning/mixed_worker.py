@@ -35,7 +35,7 @@ SOLVER_LABEL = "solver"
 
 
 class MixedWorker:
-    """Routes each attempt to `llm` or `solver` (see the module docstring for the policy).
+    """Races `solver` and `llm` on each attempt, or routes it to one (see the module docstring).
 
     `max_attempts` must be the engine's `max_attempts`, so that the last attempt is known.
     `llm_label` names the LLM in `producers` (default: `llm:<backend name>` when `llm` has a

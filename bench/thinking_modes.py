@@ -22,7 +22,7 @@ same total budget of T completion tokens per item:
   ones), selected by the `proposer=True` option of `reasoning.solve`. Until that option exists
   (the constrained-decoding work), every row says "not available" and the table shows it.
 - mixed: the same with `worker_kind="mixed"`: the solver and the model race on each attempt
-  (`reasoning.racing`; the router gives the solver a head start and bounds the model's share),
+  (`reasoning.engine.racing`; the router gives the solver a head start and bounds the model's share),
   the first verified result is joined and the other run cancelled. Strong by construction: it
   measures the engine, not the model; the "LLM claims" column says how many joined claims the
   model produced. Its LLM tokens are still capped at T (a cancelled run's tokens count).
@@ -327,7 +327,7 @@ async def run_parallel(
 
 def proposer_available() -> bool:
     """`reasoning.solve` takes the constrained proposer option (`proposer=True`)."""
-    from reasoning.solving import solve
+    from reasoning.engine.solving import solve
 
     return "proposer" in inspect.signature(solve).parameters
 
@@ -344,7 +344,7 @@ def run_forkjoin(
 ) -> dict:
     """`reasoning.solve` with LLM (or mixed) workers under the item's token budget; `proposer`
     selects the constrained k-sample proposer (the "proposer" mode)."""
-    from reasoning.solving import solve
+    from reasoning.engine.solving import solve
 
     started = time.perf_counter()
     capped = BudgetBackend(backend, budget_tokens)

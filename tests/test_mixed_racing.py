@@ -1,4 +1,4 @@
-"""Racing in mixed workers (`reasoning.racing`, `reasoning.mixed_worker`, `reasoning.llm.router`).
+"""Racing in mixed workers (`reasoning.engine.racing`, `reasoning.engine.mixed_worker`, `reasoning.llm.router`).
 
 The model and the solver run one attempt at once; the first verified result is joined and the
 other run is cancelled for real (its stream is closed, no more tokens come). The workers here
@@ -16,15 +16,15 @@ from typer.testing import CliRunner
 
 from reasoning.api import InvalidArgument
 from reasoning.cli import app
-from reasoning.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.mixed_worker import MixedWorker
+from reasoning.engine.racing import ContestResult, first_to_win, worker_summary
+from reasoning.engine.run_trace import CancelEvent, ContestEvent, RejectionEvent, RouteEvent
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Tokens
 from reasoning.llm.base import Delta, StreamingBackend
 from reasoning.llm.router import YieldRouter, query_kind
-from reasoning.llm_workers import LLMWorker
-from reasoning.mixed_worker import MixedWorker
-from reasoning.racing import ContestResult, first_to_win, worker_summary
-from reasoning.run_trace import CancelEvent, ContestEvent, RejectionEvent, RouteEvent
-from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker, Tokens
+from reasoning.llm.workers import LLMWorker
 
 RIGHT = "<RETURN>3*8 = 24</RETURN>"
 WRONG = "<RETURN>3*8 = 25</RETURN>"
@@ -376,8 +376,8 @@ def test_the_local_model_stops_generating_when_the_solver_wins(monkeypatch):
 
 
 def test_solve_keeps_the_router_state_between_runs(tmp_path):
+    from reasoning.engine.solving import solve
     from reasoning.llm.scripted import ScriptedBackend
-    from reasoning.solving import solve
 
     path = tmp_path / "router.json"
     task = {"domain": "arithmetic", "expression": "3 * 8"}

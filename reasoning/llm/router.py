@@ -147,7 +147,7 @@ class YieldRouter:
         return min(self.max_head_start_s, max(self.min_head_start_s, 2 * mean))
 
     def record(self, key: str, results: Iterable[Any]) -> None:
-        """Learn from one attempt's `reasoning.racing.ContestResult`s."""
+        """Learn from one attempt's `reasoning.engine.racing.ContestResult`s."""
         for result in results:
             stats = self.of(key, result.kind)
             stats.runs += 1

@@ -512,7 +512,7 @@ def modes_table(summary: Sequence[dict[str, Any]]) -> str:
         "err",
     )
     lines = [
-        (s["mode"], s["task"], s["n"], "not available", *([""] * (len(headers) - 4)))
+        (s["mode"], s["task"], s["n"], "n/a", *(["-"] * (len(headers) - 4)))
         if s.get("unavailable")
         else (
             s["mode"],
@@ -569,7 +569,7 @@ NOTE = (
     "modes); wall s = total over the items. mixed: the solver and the model race on every attempt "
     "(first verified result joined, the other run cancelled), so it is strong by construction: it "
     "measures the engine, not the model. proposer: fork/join with the constrained k-sample proposer "
-    "('not available' until reasoning.solve has its proposer option)."
+    "(n/a: not available until reasoning.solve has its proposer option)."
 )
 
 

@@ -50,7 +50,6 @@ from bench.llm_throughput import PROMPTS, format_rows  # noqa: E402
 from reasoning.llm.local import LocalBackend  # noqa: E402
 from reasoning.llm.local_model import load  # noqa: E402
 
-
 #: Seconds without any result after which transformers' manager counts as stalled.
 STALL_S = 300
 

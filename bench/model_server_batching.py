@@ -14,17 +14,23 @@ tokens/s = completion tokens of all requests / wall time from the first submit t
 Each side is warmed up first; the two alternate per concurrency and the best of `--rounds` is kept,
 so machine noise hits both. `ratio` = ours / transformers (> 1: ours is faster).
 
-Measured 2026-12-06 on the 2-core CPU box (shared with other jobs), max_tokens 64, rounds 2:
+Measured 2026-12-06 on the shared 2-core CPU box (load average ~12 from other jobs, so absolute
+figures are about half a quiet machine's), `--max-tokens 64 --rounds 2`, best of two:
 
-    concurrency  ours tok/s  transformers tok/s  ratio
-              1        30.5                11.6   2.63
-              4        58.9                28.1   2.10
-              8        77.6                43.9   1.77
+    concurrency  ours_tok_s  transformers_tok_s  ratio  same_text
+              1         6.1                 4.0   1.51          1
+              4        13.6                 5.5   2.49          4
+              8        19.8                10.4   1.91          8
+
+An earlier run of the same command (before `same_text` existed): ratios 2.29, 2.09 and 1.38 at
+1, 4 and 8. `same_text` counts requests whose greedy text is identical on both sides. One other
+run stopped when transformers' manager gave no result for 60 s at some point (its generation
+thread then did not exit within 10 s); `STALL_S` is now 300 s.
 
 Besides being slower here, transformers' continuous batching lacks what the engine needs: its
 sampling draws from one global generator (no per-request seed), it has no stop strings, and its
 logits processors are batch-wide tensors (no per-row Python hook for llguidance masks); so ours
-stays. (The figures above are rewritten by hand from a run of this script.)
+stays.
 
 Run:
     HF_HUB_OFFLINE=1 .venv/bin/python bench/model_server_batching.py [--max-tokens N]

@@ -19,22 +19,24 @@ on a warm worker; `recover_s` = from a timeout's result to the next call's resul
 starting a fresh worker). `lines` = non-blank, non-comment lines of the wrapper (ours: the whole
 module, docstrings included; the contenders' docstrings are one line).
 
-Measured 2026-12-06 on the shared 2-core box (load ~12), `--calls 200`:
+Measured 2026-12-06 on the shared 2-core box (load ~11), `--calls 200`:
 
     wrapper  warm_ms  recover_s  lines  value/error  memory  kill  death  isolation  no_main_rerun
-       ours     1.12       0.78    515          yes     yes   yes    yes        yes            yes
-     pebble     3.28       0.73     39          yes     yes   yes    yes        yes             NO
-       loky     2.47       1.06     49          yes     yes   yes    yes         NO            yes
+       ours     0.24       0.35    515          yes     yes   yes    yes        yes            yes
+     pebble     1.46       0.50     43          yes     yes   yes    yes        yes             NO
+       loky     2.93       0.50     51          yes     yes   yes    yes         NO            yes
 
-(an earlier run, less loaded: ours 0.26 ms, pebble 4.66 ms, loky 0.57 ms per warm call.)
+Warm latency moves a lot with the load: over five runs pebble / ours was 0.95-18x, over four
+runs of this loky wrapper loky / ours 1.2-12x; recovery after a kill was within 0.9-1.8x of ours
+for both. The guarantee columns were the same in every run of these wrappers.
 
 So `proofs/sandbox.py` stays. pebble's pool is small and kills one worker per timeout, but its
 workers are multiprocessing's: `forkserver`/`spawn` re-import the caller's `__main__` (a script
 without a main guard dies with BrokenProcessPool; tests/test_sympy_backend.py checks that it
-runs once), and `fork` is unsafe in our threaded callers (HTTP server, engine threads); a warm
-call also costs 3-18x ours. loky cannot kill one task: a timeout must kill every worker of the
-executor, so other threads' calls in flight fail (`isolation`), and its reusable executor is one
-per process, shut down whenever another sandbox asks for other settings.
+runs once), and `fork` is unsafe in our threaded callers (HTTP server, engine threads). loky
+cannot kill one task: a timeout must kill every worker of the executor, so other threads' calls
+in flight fail (`isolation`), and its reusable executor is one per process, shut down whenever
+another sandbox asks for other settings.
 
 Run:
     .venv/bin/python bench/sandbox_pools.py [--calls N] [--json]

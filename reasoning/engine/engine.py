@@ -62,14 +62,17 @@ from reasoning.engine.protocol import (
     Text,
     parse_protocol,
 )
+from reasoning.engine.racing import Contender, ContestResult, Entrant, RacingWorker, first_to_win, race_note
 from reasoning.engine.run_trace import (
     AnswerEvent,
     CancelEvent,
+    ContestEvent,
     ForkEvent,
     FormatErrorEvent,
     JoinEvent,
     RedispatchEvent,
     RejectionEvent,
+    RouteEvent,
     RunMetrics,
     RunTrace,
     VerdictEvent,
@@ -147,6 +150,8 @@ class AttemptOutcome:
     checks: list[ClaimCheck] = field(default_factory=list)
     #: The rejection cannot be mended by re-dispatching (a domain check said so).
     final: bool = False
+    #: How a raced attempt went ("solver won in 0.05 s; llm:... cancelled"), for the ledger.
+    race: str = ""
 
 
 @dataclass
@@ -600,6 +605,8 @@ class _Run:
             ledger=self.ledger.render(),
             seed=_seed_for(self.config.seed, "worker", fork.fork_id, number),
         )
+        if isinstance(self.engine.worker, RacingWorker):
+            return await self._race_attempt(fork, number, node, request)
         state = {"tokens": 0, "steps": 0}
         try:
             async with asyncio.timeout(self.config.worker_timeout_s):
@@ -656,6 +663,165 @@ class _Run:
             outcome.reason = "; ".join(notes)
         return outcome
 
+    # ------------------------------------------------------------ races (reasoning.engine.racing)
+
+    async def _race_attempt(
+        self, fork: _Fork, number: int, node: str, request: WorkerRequest
+    ) -> AttemptOutcome:
+        """One attempt run by every entrant the racing worker names: the first verified result
+        is taken and the others are cancelled; with no verified result, the first accepted one;
+        with none, the attempt is rejected with every entrant's reason."""
+        worker = self.engine.worker
+        lineup = worker.lineup(request)
+        runs = [Contender(e) for e in lineup.entrants if isinstance(e, Entrant)]
+        self.trace.add(
+            RouteEvent,
+            fork_id=fork.fork_id,
+            attempt=number,
+            workers=",".join(c.entrant.label for c in runs),
+            why=_one_line(lineup.why, 300),
+        )
+        results: list[ContestResult] = []
+        try:
+            if not runs:
+                return self._finish_failed(fork, number, node, "the racing worker named no worker", 0)
+            winner, _, order = await first_to_win(
+                [self._contend(c, request, fork.query) for c in runs], lambda c: c.verified
+            )
+            chosen = winner if winner is not None else next((i for i in order if runs[i].accepted), None)
+            taken = chosen if chosen is not None else order[-1]
+            results = self._record_contest(fork, number, runs, order, chosen, taken, winner is not None)
+            race = race_note(results) if len(runs) > 1 else ""
+            if chosen is not None:
+                return self._contender_outcome(fork, number, node, runs[chosen], race)
+            return self._rejected_race(fork, number, node, [runs[i] for i in order], runs[taken])
+        finally:
+            if not results:  # cancelled as a whole (the run ended, the fork was withdrawn)
+                results = [c.result("cancelled") for c in runs]
+            worker.settled(request, results)
+
+    async def _contend(self, run: Contender, request: WorkerRequest, query: str) -> Contender:
+        """One entrant's run: its RETURN within the worker timeout, then its checks (as in
+        `_attempt`); `run` is filled in as it goes, so a cancelled run still shows its work.
+        It starts after the entrant's `delay_s`: cancelled before that, it never ran."""
+        if run.entrant.delay_s > 0:
+            await asyncio.sleep(run.entrant.delay_s)
+        run.started = True
+        started = time.perf_counter()
+        try:
+            try:
+                async with asyncio.timeout(self.config.worker_timeout_s):
+                    body = await self._read_return(request, run.state, worker=run.entrant.worker)
+            except TimeoutError:
+                body = _NoReturn(f"the worker gave no <RETURN> within {self.config.worker_timeout_s:g} s")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a crashing entrant loses, the run goes on
+                body = _NoReturn(f"the worker raised {type(exc).__name__}: {exc}")
+            if isinstance(body, _NoReturn):
+                run.reason = body.reason
+            else:
+                run.body = body
+                missing, checked = await self._off_loop(
+                    "verify_s",
+                    _vet_then_check,
+                    self.claim_cache,
+                    self.task,
+                    query,
+                    body,
+                    self.config.verify_budget_s,
+                )
+                run.judge(self.task, missing, checked)
+            run.finished = True
+            return run
+        finally:
+            run.elapsed_s = time.perf_counter() - started
+
+    def _record_contest(
+        self,
+        fork: _Fork,
+        number: int,
+        runs: list[Contender],
+        order: list[int],
+        chosen: int | None,
+        taken: int,
+        won: bool,
+    ) -> list[ContestResult]:
+        """One contest event per entrant (finished ones in finish order, then the cancelled)."""
+        results = []
+        for i in [*order, *(i for i in range(len(runs)) if i not in order)]:
+            run = runs[i]
+            if i == chosen:
+                outcome = "won" if won else "accepted"
+            elif not run.finished:
+                outcome = "cancelled"
+            else:
+                outcome = "lost" if run.accepted else "rejected"
+            result = run.result(outcome)
+            results.append(result)
+            self.trace.add(
+                ContestEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                worker=result.label,
+                worker_kind=result.kind,
+                outcome=outcome,
+                elapsed_s=round(result.elapsed_s, 6),
+                tokens=result.tokens,
+                steps=result.steps,
+                proved=result.proved,
+                rejected=result.rejected,
+                reason=_one_line(result.reason, 300),
+                taken=i == taken,
+            )
+        return results
+
+    def _contender_outcome(
+        self, fork: _Fork, number: int, node: str, run: Contender, race: str
+    ) -> AttemptOutcome:
+        """The attempt's outcome from the entrant it took: its work, verdicts and claims."""
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **run.state)
+        if run.body is None or run.missing is not None:
+            return AttemptOutcome(
+                fork.fork_id, number, node, False, reason=run.reason, return_text=run.body or "", race=race
+            )
+        for check in run.checks:
+            self.trace.add(
+                VerdictEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                claim=_one_line(check.text),
+                status=check.verdict.status.value,
+                cached=self.claim_cache.was_hit(check),
+            )
+            if check.formula is not None or check.role == "domain":
+                self.graph.add_claim(node, check.text, check.formula, check.verdict, role=check.role)
+        return AttemptOutcome(
+            fork.fork_id,
+            number,
+            node,
+            run.accepted,
+            reason=run.reason,
+            return_text=run.body,
+            checks=list(run.checks),
+            final=run.final,
+            race=race,
+        )
+
+    def _rejected_race(
+        self, fork: _Fork, number: int, node: str, finished: list[Contender], taken: Contender
+    ) -> AttemptOutcome:
+        """Every entrant was rejected: the attempt ends with the last one's work (it waited for
+        it), every entrant's claims (so the feedback shows each one's counterexamples) and every
+        reason."""
+        outcome = self._contender_outcome(fork, number, node, taken, "")
+        outcome.checks = [c for run in finished for c in run.checks]
+        if len(finished) > 1:
+            outcome.reason = "; ".join(f"{run.entrant.label}: {run.reason}" for run in finished)
+        outcome.final = any(run.final for run in finished)
+        outcome.accepted = False
+        return outcome
+
     def _finish_failed(
         self, fork: _Fork, number: int, node: str, reason: str, work: dict[str, int] | int
     ) -> AttemptOutcome:
@@ -664,9 +830,9 @@ class _Run:
         self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **fields)
         return AttemptOutcome(fork.fork_id, number, node, False, reason=reason)
 
-    async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:
+    async def _read_return(self, request: WorkerRequest, state: dict, worker=None) -> str | _NoReturn:
         scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
-        stream = self.engine.worker.stream(request)
+        stream = (worker or self.engine.worker).stream(request)
         try:
             async for chunk in stream:
                 text, tokens, steps = chunk_work(chunk)
@@ -804,7 +970,8 @@ class _Run:
                 "consistency": None,
             }
         )
-        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}")
+        race = f"; {outcome.race}" if outcome.race else ""
+        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}{race}")
         return join
 
     async def _consistency(self) -> ConsistencyReport:
@@ -833,7 +1000,7 @@ class _Run:
         first claim's, by which the graph lists claims); and the task's constraints followed by
         all those pairs. A join's claims never change and an invalidated attempt loses its
         joins, so each join is read once, and a join after the last costs O(its claims)."""
-        formulas = getattr(self.graph, "_formulas", None)
+        formulas = getattr(self.graph, "claim_formulas", None)
         if formulas is None:  # the graph changed shape: take the slow, sure way
             pairs = [(c.attempt, c.formula) for c in self.graph.accepted_claims() if c.formula is not None]
             return [(0, pairs)], [*self._task_claims, *pairs]

@@ -324,7 +324,7 @@ class DynamicBatcher:
             input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
         )
         self.counters.prefills += 1
-        cache, logits = out.past_key_values, out.logits[:, -1, :]
+        cache, logits = out.cache, out.logits[:, -1, :]
         if len(prompts) < len(newcomers):
             index = torch.tensor(row_of, dtype=torch.long)
             mask, logits = mask.index_select(0, index), logits.index_select(0, index)
@@ -362,11 +362,11 @@ class DynamicBatcher:
             input_ids=ids,
             attention_mask=self.mask,
             position_ids=positions,
-            past_key_values=self.cache,
+            cache=self.cache,  # `past_key_values` is deprecated since transformers 5.25
             use_cache=True,
         )
         self.counters.decode_s += time.perf_counter() - started
-        self.cache = out.past_key_values
+        self.cache = out.cache
         self.counters.decode_steps += 1
         self.counters.batch_rows_total += len(self.rows)
         self.counters.max_batch_seen = max(self.counters.max_batch_seen, len(self.rows))

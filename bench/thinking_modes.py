@@ -198,6 +198,32 @@ class BudgetBackend(StreamingBackend):
             self.reserved -= grant
             self.spent += used
 
+    @property
+    def supports_grammar(self) -> bool:
+        """As the inner backend's: grammars and k samples pass through (the proposer mode)."""
+        return bool(getattr(self.inner, "supports_grammar", False))
+
+    async def generate(self, prompt: Prompt, *, grammar=None, n: int = 1, max_tokens: int = 256, **params):
+        """k samples (under `grammar`) through the inner backend, reserving k * max_tokens."""
+        if grammar is None and n == 1:
+            return await super().generate(prompt, max_tokens=max_tokens, **params)
+        grant = min(max_tokens, self.left // n)
+        if grant < 1:
+            self.refused += 1
+            raise BackendError(
+                f"the item's budget of {self.budget_tokens} completion tokens is spent", kind="budget"
+            )
+        self.reserved += grant * n
+        self.calls += 1
+        used = 0
+        try:
+            generation = await self.inner.generate(prompt, grammar=grammar, n=n, max_tokens=grant, **params)
+            used = generation.completion_tokens
+            return generation
+        finally:
+            self.reserved -= grant * n
+            self.spent += used
+
     def close(self) -> None:
         """The inner backend is shared: closing the wrapper leaves it open."""
 

@@ -474,3 +474,19 @@ def test_the_llm_worker_proposes_checks_and_returns_only_proved_lines():
     assert all(p["worker"] == "llm:samples" for p in result.producers)
     assert result.metrics["rejected_claims"] == 0  # the wrong samples never reached the engine
     assert len(backend.calls) == 1  # the forks shared one batch
+
+
+def test_proposer_false_keeps_the_free_text_path():
+    import reasoning
+
+    backend = SamplesBackend(["3 * 5 + 7"])
+    result = reasoning.solve(
+        {"domain": "countdown", "numbers": [3, 5, 7], "target": 22},
+        worker_kind="llm",
+        model=backend,
+        out=False,
+        proposer=False,
+        budget_s=20,
+    )
+    assert backend.calls == []  # no k-sample call: the worker streamed (and this double cannot)
+    assert not result.verified

@@ -184,6 +184,7 @@ def solve(
     claim_cache_dir: str | Path | None = None,
     worker_timeout_s: float | None = None,
     router_state: str | Path | None = None,
+    proposer: bool = True,
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
@@ -196,6 +197,9 @@ def solve(
     whole run, `verify_budget_s` each check. `progress` is called with the live ledger
     (Markdown), `notify` with one-line status messages (loading the model). `claim_cache_dir`
     keeps definitive claim verdicts on disk for later runs (`reasoning.engine.claim_cache`).
+    `proposer`: model workers decode under the sub-query's grammar and, for a search-shaped
+    sub-query, propose k samples at once (`reasoning.llm.workers`), when the backend can
+    constrain (`supports_grammar`); False keeps the free-text path.
     `worker_timeout_s` bounds one worker's attempt (default: min(budget_s, 120)); a slow model
     backend's attempt past it is rejected (or, in a race, loses). `router_state`: a JSON file
     where mixed workers keep the router's learned yields between runs (default: one run only).
@@ -256,6 +260,7 @@ def solve(
             claim_cache_dir=claim_cache_dir,
             worker_timeout_s=worker_timeout_s,
             router_state=router_state,
+            proposer=proposer,
         )
         result.model_load_s = load_s
         return result
@@ -276,6 +281,7 @@ def _parts(
     max_tokens: int,
     max_attempts: int,
     router_state=None,
+    proposer: bool = True,
 ):
     """(organizer, worker with `producers`) for a run."""
     from reasoning.engine.mixed_worker import LabelledWorker, MixedWorker
@@ -305,7 +311,7 @@ def _parts(
         return organizer, LabelledWorker(solver, SOLVER_LABEL)
     from reasoning.llm.workers import LLMWorker
 
-    llm = LLMWorker(backend, max_tokens=max_tokens)
+    llm = LLMWorker(backend, max_tokens=max_tokens, constrain=proposer)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)
     from reasoning.llm.router import YieldRouter
@@ -339,6 +345,7 @@ def _run(
     claim_cache_dir=None,
     worker_timeout_s=None,
     router_state=None,
+    proposer=True,
 ) -> SolveResult:
     from reasoning.engine.engine import EngineConfig, ForkJoinEngine
 
@@ -361,6 +368,7 @@ def _run(
         max_tokens=max_tokens,
         max_attempts=config.max_attempts,
         router_state=router_state,
+        proposer=proposer,
     )
     if organizer_kind == "llm":  # the engine ends the run when the model's turns are used up
         config = dataclasses.replace(config, max_turns=organizer.max_turns)

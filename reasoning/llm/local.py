@@ -13,6 +13,7 @@ the decode loop: one prefill of the prompt, K rows with seeds `seed`..`seed + K 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import threading
@@ -85,10 +86,10 @@ class LocalBackend(StreamingBackend):
                 self.name = f"local:{info.name}"
                 self._batcher = DynamicBatcher(model, tokenizer, max_batch=self.max_batch, name=info.name)
                 started = time.perf_counter()
-                try:  # the grammar masks' tokenizer (~0.5 s) belongs to the load, not to the first run
+                # The grammar masks' tokenizer (~0.5 s) belongs to the load, not to the first run;
+                # without llguidance or a fast tokenizer there are no grammars (requests say so).
+                with contextlib.suppress(ImportError, BackendError):
                     self._batcher.masks()
-                except (ImportError, BackendError):  # no llguidance or no fast tokenizer: no grammars
-                    pass
                 info = dataclasses.replace(info, seconds=info.seconds + time.perf_counter() - started)
                 self.load_info = info
             return self.load_info

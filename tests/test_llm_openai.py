@@ -24,7 +24,7 @@ from reasoning.api import InvalidArgument
 from reasoning.llm import load_backend
 from reasoning.llm.base import BackendError, Delta, collect, generate_sync
 from reasoning.llm.model_server import create_app
-from reasoning.llm.openai_backend import OpenAIBackend, Slots, retry_after_s, server_message
+from reasoning.llm.openai_backend import OpenAIBackend, Slots, server_message
 from reasoning.llm.scripted import ScriptedBackend
 
 REPLY = "the answer is 42 </RETURN> and then some more words"
@@ -471,11 +471,29 @@ def test_401_from_a_fault_server_is_not_retried():
 # ------------------------------------------------------------------------------- small parts
 
 
-def test_retry_after_and_server_messages():
-    assert retry_after_s("2") == 2.0
-    assert retry_after_s("100000") == 30.0  # capped
-    assert retry_after_s("soon") is None and retry_after_s(None) is None
-    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+def test_backoff_s_sets_the_sdks_backoff_and_retry_after_still_wins():
+    """`backoff_s` reaches the SDK through one overridden method: if an SDK release renames it,
+    this test fails instead of the backoff silently going back to 0.5 s."""
+    import httpx2
+    import openai
+
+    assert hasattr(openai.AsyncOpenAI, "_calculate_retry_timeout")
+
+    async def delays() -> tuple[float, float, float]:
+        client = OpenAIBackend("http://127.0.0.1:1/v1", "m", backoff_s=0.01, max_retries=3)._client([0])
+        options = openai._models.FinalRequestOptions(method="post", url="/x")
+        first = client._calculate_retry_timeout(3, options, httpx2.Headers())
+        third = client._calculate_retry_timeout(1, options, httpx2.Headers())
+        asked = client._calculate_retry_timeout(3, options, httpx2.Headers({"retry-after": "2"}))
+        await client.close()
+        return first, third, asked
+
+    first, third, asked = asyncio.run(delays())
+    assert 0.0075 <= first <= 0.01 and 0.03 <= third <= 0.04
+    assert asked == 2.0
+
+
+def test_server_messages():
     assert server_message(b'{"error": {"message": "bad key"}}') == "bad key"
     assert server_message(b'{"detail": "nope"}') == "nope"
     assert server_message(b"<html>oops</html>") == "'<html>oops</html>'"

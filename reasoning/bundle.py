@@ -17,6 +17,9 @@ A bundle (`reasoning.bundle/1`) is one JSON object; every section but `metrics` 
   re-derived by the domain's own `recheck`.
 - `graph`: the causal graph as node-link JSON, with every attempt and claim (status, role,
   certificate), join and answer; `metrics`: the run's metrics (descriptive, not checked).
+- `formalization` (only for a word problem, `reasoning.formalize`): the model-written formal
+  text the task was read from, its author and the problem; the check re-reads it and requires
+  the task to be exactly that formalization, and says the answer rests on it.
 
 `check_bundle` trusts none of the producer's conclusions and passes only a bundle that proves a
 proved answer. It rebuilds the task; requires the graph's bookkeeping to agree with itself and
@@ -45,6 +48,7 @@ from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
 from reasoning.bundle_joins import attempt_claims, check_report, expected_pairs, label_conflicts, replay_joins
 from reasoning.causal_graph import TASK, CausalGraph
+from reasoning.formal_task import check_recorded
 from reasoning.task import Task, answer_obligations, obligations
 
 if TYPE_CHECKING:
@@ -219,6 +223,9 @@ def check_bundle(data: Any, *, use_cvc5: bool = True) -> BundleReport:
     report = BundleReport()
     try:
         _check(data, report, use_cvc5)
+        if isinstance(data, dict) and "formalization" in data:  # a word problem's (reasoning.formalize)
+            for item in check_recorded(data["formalization"], data.get("task")):
+                report.add(item.name, (item.ok, item.message))
     except Exception as exc:  # noqa: BLE001 - a hostile bundle must not crash the checker
         report.add("bundle", (False, f"malformed bundle: {type(exc).__name__}: {exc}"))
     return report

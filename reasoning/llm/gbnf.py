@@ -46,20 +46,33 @@ def lark_to_gbnf(grammar: str, *, start: str = "start") -> str | None:
 
 
 def _convert(parser: lark.Lark, start: str) -> str:
-    ignore = [name for name in parser.ignore_tokens]
+    ignore = list(parser.ignore_tokens)
     sep = " sep " if ignore else " "
-    lines: dict[str, list[str]] = {}
+    rules: dict[str, list[list[str]]] = {}
     for rule in parser.rules:
         symbols = [_name(symbol.name, symbol.is_term) for symbol in rule.expansion]
-        body = sep.join(symbols) if symbols else '""'
-        lines.setdefault(_name(rule.origin.name, False), []).append(body)
+        rules.setdefault(_name(rule.origin.name, False), []).append(symbols)
     out = [f"root ::= {'sep ' if ignore else ''}{_name(start, False)}{' sep' if ignore else ''}"]
-    out += [f"{name} ::= " + " | ".join(f"( {alt} )" for alt in alts) for name, alts in lines.items()]
+    out += [f"{name} ::= {_alternatives(name, alts, sep)}" for name, alts in rules.items()]
     for terminal in parser.terminals:
         out.append(f"{_name(terminal.name, True)} ::= {_pattern(terminal.pattern)}")
     if ignore:
-        out.append("sep ::= ( " + " | ".join(_name(name, True) for name in ignore) + " )*")
+        out.append("sep ::= ( " + " | ".join(_name(name, True) for name in ignore) + " )?")
     return "\n".join(out) + "\n"
+
+
+def _alternatives(name: str, alts: list[list[str]], sep: str) -> str:
+    """The GBNF body of rule `name`. Lark writes repeats as left recursion (`a ::= a x | y`),
+    which llama.cpp refuses, so direct left recursion becomes `( y ) ( x )*`."""
+    rest = [alt[1:] for alt in alts if alt and alt[0] == name]
+    base = [alt for alt in alts if not alt or alt[0] != name]
+    if not rest:
+        return " | ".join(f"( {sep.join(alt) or chr(34) * 2} )" for alt in alts)
+    if not base or any(not tail for tail in rest):
+        raise Unsupported(f"rule {name} has no way out of its left recursion")
+    head = " | ".join(f"( {sep.join(alt) or chr(34) * 2} )" for alt in base)
+    tails = " | ".join(f"( {sep.join(tail)} )" for tail in rest)
+    return f"( {head} ) ({sep.rstrip()} ( {tails} ) )*" if sep.strip() else f"( {head} ) ( {tails} )*"
 
 
 def _name(name: str, terminal: bool) -> str:
@@ -97,11 +110,16 @@ def _char(code: int) -> str:
 
 
 def _regex(items) -> str:
-    parts = []
+    parts: list[str] = []
+    run = ""  # consecutive literal characters, written as one string
     for op, arg in items:
         if op is sre_c.LITERAL:
-            parts.append(_literal(chr(arg)))
-        elif op is sre_c.NOT_LITERAL:
+            run += chr(arg)
+            continue
+        if run:
+            parts.append(_literal(run))
+            run = ""
+        if op is sre_c.NOT_LITERAL:
             parts.append(f"[^{_char(arg)}]")
         elif op is sre_c.ANY:
             parts.append("[^\\n]")
@@ -121,6 +139,8 @@ def _regex(items) -> str:
             parts.append(f"( {_regex(sub)} ){_repeat(low, high)}")
         else:
             raise Unsupported(f"regex operator {op}")
+    if run:
+        parts.append(_literal(run))
     return " ".join(parts) if parts else '""'
 
 

@@ -121,7 +121,9 @@ def parse_formalization(text: str, problem: str, *, author: str = "") -> Formali
                 constraints.append(_claim(source, item.children[0]))
             elif item.data in ("find", "find_unique", "all"):
                 names = _names(item.children[0])
-                goal = Goal("all" if item.data == "all" else "find", tuple(names), unique=item.data == "find_unique")
+                goal = Goal(
+                    "all" if item.data == "all" else "find", tuple(names), unique=item.data == "find_unique"
+                )
             elif item.data == "decide":
                 goal = Goal.decide(_claim(source, item.children[0]))
         task = Task(text=problem, unknowns=unknowns, constraints=tuple(constraints), goal=goal)
@@ -154,7 +156,9 @@ class RecordedCheck:
     message: str
 
 
-def bundle_section(formalization: Formalization, *, status: str, samples: list[dict[str, Any]]) -> dict[str, Any]:
+def bundle_section(
+    formalization: Formalization, *, status: str, samples: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The `formalization` section of a proof bundle: the text, its author, the word problem,
     the status of the answer ("verified_against_formalization" or not) and every sample."""
     return {
@@ -178,9 +182,19 @@ def check_recorded(section: Any, task_json: Any) -> list[RecordedCheck]:
     parsed = parse_formalization(section["text"], problem, author=str(section.get("author") or ""))
     if isinstance(parsed, Rejection):
         return [RecordedCheck("formalization parses", False, f"the recorded formalization {parsed.reason}")]
-    out = [RecordedCheck("formalization parses", True, f"{len(parsed.task.constraints)} constraint(s), goal: {parsed.task.goal.describe()}")]
+    out = [
+        RecordedCheck(
+            "formalization parses",
+            True,
+            f"{len(parsed.task.constraints)} constraint(s), goal: {parsed.task.goal.describe()}",
+        )
+    ]
     if parsed.task.to_json() != task_json:
-        out.append(RecordedCheck("formalization is the task", False, "the bundle's task is not the recorded formalization"))
+        out.append(
+            RecordedCheck(
+                "formalization is the task", False, "the bundle's task is not the recorded formalization"
+            )
+        )
         return out
     author = parsed.author or "an unnamed model"
     out.append(

@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from reasoning.api import InvalidArgument
-from reasoning.formal_task import Formalization, Rejection, bundle_section, extract_block, grammar, parse_formalization
+from reasoning.formal_task import (
+    Formalization,
+    Rejection,
+    bundle_section,
+    extract_block,
+    grammar,
+    parse_formalization,
+)
 from reasoning.llm.base import BackendError
 from reasoning.solving import load_model, solve
 
@@ -195,7 +202,9 @@ def solve_word_problem(
     if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
         raise InvalidArgument(f"samples must be an int in [1, {MAX_SAMPLES}], got {samples!r}")
     if not isinstance(worker_timeout_s, (int, float)) or not 0 < worker_timeout_s <= 86_400:
-        raise InvalidArgument(f"worker_timeout_s must be a positive number of seconds, got {worker_timeout_s!r}")
+        raise InvalidArgument(
+            f"worker_timeout_s must be a positive number of seconds, got {worker_timeout_s!r}"
+        )
     problem = " ".join(problem.split())
     started = time.perf_counter()
     backend, owned = load_model(model, notify=notify)
@@ -204,12 +213,20 @@ def solve_word_problem(
         use_grammar = bool(getattr(backend, "supports_grammar", False))
         temp = temperature if temperature is not None else (0.0 if samples == 1 else 0.7)
         model_started = time.perf_counter()
-        replies = asyncio.run(_ask(backend, problem, samples, seed, temp, max_tokens, use_grammar, worker_timeout_s))
+        replies = asyncio.run(
+            _ask(backend, problem, samples, seed, temp, max_tokens, use_grammar, worker_timeout_s)
+        )
         model_s = time.perf_counter() - model_started
     finally:
         if owned:
             backend.close()
-    directory = None if out is False else Path(out) if out not in (None, True) else Path(tempfile.mkdtemp(prefix="reason-math-"))
+    directory = (
+        None
+        if out is False
+        else Path(out)
+        if out not in (None, True)
+        else Path(tempfile.mkdtemp(prefix="reason-math-"))
+    )
     outcomes = []
     for index, (sample_seed, reply) in enumerate(replies):
         outcome = Sample(seed=sample_seed, reply=reply if isinstance(reply, str) else "")
@@ -294,15 +311,22 @@ def _decide(problem: str, outcomes: list[Sample], name: str) -> WordProblemResul
     if not parsed:
         reasons = "; ".join(s.rejection.reason for s in outcomes if s.rejection)
         return WordProblemResult(
-            problem, NO_FORMALIZATION, f"no usable formalization from {len(outcomes)} sample(s): {reasons}",
-            samples=outcomes, model=name,
+            problem,
+            NO_FORMALIZATION,
+            f"no usable formalization from {len(outcomes)} sample(s): {reasons}",
+            samples=outcomes,
+            model=name,
         )
     if not verified:
         first = parsed[0]
         return WordProblemResult(
-            problem, UNVERIFIED,
+            problem,
+            UNVERIFIED,
             f"{len(parsed)} of {len(outcomes)} formalization(s) parsed, none has a verified answer: {first.message}",
-            formalization=first.formalization, samples=outcomes, model=name, bundle=first.bundle,
+            formalization=first.formalization,
+            samples=outcomes,
+            model=name,
+            bundle=first.bundle,
         )
     key, count = counts.most_common(1)[0]
     chosen = next(s for s in verified if s.key == key)
@@ -316,8 +340,16 @@ def _decide(problem: str, outcomes: list[Sample], name: str) -> WordProblemResul
         + f"; {len(outcomes) - len(parsed)} formalization(s) rejected"
     )
     return WordProblemResult(
-        problem, status, message, answer=chosen.answer, value=value, formalization=chosen.formalization,
-        samples=outcomes, agreement=dict(counts), model=name, bundle=chosen.bundle,
+        problem,
+        status,
+        message,
+        answer=chosen.answer,
+        value=value,
+        formalization=chosen.formalization,
+        samples=outcomes,
+        agreement=dict(counts),
+        model=name,
+        bundle=chosen.bundle,
     )
 
 
@@ -331,6 +363,3 @@ def _record(result: WordProblemResult) -> None:
     temp = path.with_name(f".{path.name}.tmp")
     temp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     temp.replace(path)
-
-
-

@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from reasoning.api import InvalidArgument
+from reasoning.cli_math import MATH_HELP, solve_math
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
@@ -150,6 +151,13 @@ def solve(
         None, "--cache", help="Keep proved and refuted claims in this directory for later runs."
     ),
     budget: float = typer.Option(600.0, "--budget", min=0.1, max=86400, help="Seconds for the whole run."),
+    worker_timeout: float | None = typer.Option(
+        None,
+        "--worker-timeout",
+        min=0.1,
+        max=86400,
+        help="Seconds one worker (a model reply) may take before its fork fails [default: min(budget, 120)].",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:
     """Solve a task and print its verified answers, how each was verified and the proof bundle.
@@ -162,6 +170,8 @@ def solve(
 
       reason solve --task task.json
 
+      reason solve math --problem 'Ann has 3 apples and buys 5 more. How many now?' --samples 3
+
       reason solve arithmetic --expression '3*8 + 2' --workers llm --model openai:http://127.0.0.1:8000/v1/smollm2
 
     Workers are mixed by default: the model answers odd forks and re-dispatches, the solver even
@@ -169,10 +179,26 @@ def solve(
     which worker produced each verified claim. `reason domains` lists the domains and their
     fields. Exit 0 when the answer is proved, 1 when it is not (including "no solution" without
     a proof), 2 for a malformed task or a model that cannot be loaded with `--workers llm`.
+    `reason solve math` (a word problem, formalized by the model) exits 3 when its answer is
+    verified against the model's formalization, never 0.
     """
     from reasoning.domains import get
     from reasoning.solving import solve as run_solve
 
+    if domain == "math":  # a word problem: reasoning.cli_math
+        if "--help" in ctx.args:
+            typer.echo(MATH_HELP)
+            raise typer.Exit(0)
+        solve_math(
+            list(ctx.args),
+            model=model,
+            seed=seed,
+            out_dir=out_dir,
+            budget=budget,
+            max_tokens=max_tokens,
+            worker_timeout=worker_timeout,
+            as_json=as_json,
+        )
     if "--help" in ctx.args or domain == "--help":  # the command has no automatic --help
         if domain is None or domain == "--help":
             typer.echo(ctx.get_help())
@@ -217,6 +243,7 @@ def solve(
                 max_tokens=max_tokens,
                 notify=notify,
                 claim_cache_dir=cache,
+                worker_timeout_s=worker_timeout,
             )
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

@@ -170,6 +170,7 @@ def solve(
     max_tokens: int = 256,
     notify: Callable[[str], None] | None = None,
     claim_cache_dir: str | Path | None = None,
+    worker_timeout_s: float | None = None,
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
@@ -182,6 +183,8 @@ def solve(
     whole run, `verify_budget_s` each check. `progress` is called with the live ledger
     (Markdown), `notify` with one-line status messages (loading the model). `claim_cache_dir`
     keeps definitive claim verdicts on disk for later runs (`reasoning.claim_cache`).
+    `worker_timeout_s` bounds one worker's reply (default: min(budget_s, 120)); raise it for a
+    slow model backend.
 
     Raises TaskError (an InvalidArgument) for a malformed task and InvalidArgument for bad
     options. When the model cannot be loaded, "mixed" falls back to solver workers (said in
@@ -199,6 +202,14 @@ def solve(
     _check_choice("organizer", organizer, ORGANIZERS)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 32_768:
         raise InvalidArgument(f"max_tokens must be an int in [1, 32768], got {max_tokens!r}")
+    if worker_timeout_s is not None and (
+        not isinstance(worker_timeout_s, (int, float))
+        or isinstance(worker_timeout_s, bool)
+        or not worker_timeout_s > 0
+    ):
+        raise InvalidArgument(
+            f"worker_timeout_s must be a positive number of seconds, got {worker_timeout_s!r}"
+        )
     warnings: list[str] = []
     backend, owned = None, False
     if worker_kind != "solver" or organizer == "llm":
@@ -225,6 +236,7 @@ def solve(
             max_tokens=max_tokens,
             warnings=warnings,
             claim_cache_dir=claim_cache_dir,
+            worker_timeout_s=worker_timeout_s,
         )
     finally:
         if owned and backend is not None:
@@ -293,6 +305,7 @@ def _run(
     max_tokens,
     warnings,
     claim_cache_dir=None,
+    worker_timeout_s=None,
 ) -> SolveResult:
     from reasoning.engine import EngineConfig, ForkJoinEngine
 
@@ -301,7 +314,7 @@ def _run(
         seed=seed,
         run_budget_s=budget_s,
         verify_budget_s=verify_budget_s,
-        worker_timeout_s=min(budget_s, 120.0),
+        worker_timeout_s=min(budget_s, 120.0) if worker_timeout_s is None else float(worker_timeout_s),
         claim_cache_dir=claim_cache_dir,
     )
     organizer, worker = _parts(

@@ -6,6 +6,7 @@ as proved; the bundle records the formalization and `reason check` re-reads it."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from llm_servers import openai_spec, recording_app, serve_app
@@ -55,7 +56,7 @@ def test_a_right_formalization_is_verified_against_it_never_proved(tmp_path):
     body = server.state.requests[0]
     assert PROBLEM in body["messages"][-1]["content"] and body["temperature"] == 0
     assert "structured_outputs" not in body and "grammar" not in body  # grammar mode none by default
-    bundle = json.loads(open(result.bundle).read())
+    bundle = json.loads(Path(result.bundle).read_text())
     assert bundle["formalization"]["text"] == RIGHT and bundle["formalization"]["status"] == VERIFIED
     report = check_bundle(bundle)
     assert report.ok, report.to_json()
@@ -66,7 +67,7 @@ def test_a_right_formalization_is_verified_against_it_never_proved(tmp_path):
 def test_a_bundle_whose_formalization_is_not_its_task_fails_the_check(tmp_path):
     with serve_app(recording_app(RIGHT)) as url:
         result = solve_word_problem(PROBLEM, model=openai_spec(url), out=tmp_path)
-    bundle = json.loads(open(result.bundle).read())
+    bundle = json.loads(Path(result.bundle).read_text())
     bundle["formalization"]["text"] = RIGHT.replace("2 * cows", "3 * cows")  # shown != solved
     report = check_bundle(bundle)
     assert not report.ok and report.first_failure.name == "formalization is the task"
@@ -117,7 +118,12 @@ def test_samples_that_agree_are_verified(tmp_path):
 
 @pytest.mark.parametrize(
     "mode, field",
-    [("vllm", "structured_outputs"), ("vllm-guided", "guided_grammar"), ("llamacpp", "grammar"), ("none", None)],
+    [
+        ("vllm", "structured_outputs"),
+        ("vllm-guided", "guided_grammar"),
+        ("llamacpp", "grammar"),
+        ("none", None),
+    ],
 )
 def test_the_formalization_grammar_is_sent_in_the_servers_dialect(tmp_path, mode, field):
     server = recording_app(RIGHT)
@@ -160,7 +166,15 @@ def test_cli_prints_the_wording_and_the_formalization_and_exits_3(tmp_path):
 def test_cli_json_has_a_null_formalization_when_none_parsed(tmp_path):
     with serve_app(recording_app(GARBAGE)) as url:
         result = run_cli(
-            "--problem", PROBLEM, "--model", openai_spec(url), "--samples", "2", "--json", "--out", str(tmp_path)
+            "--problem",
+            PROBLEM,
+            "--model",
+            openai_spec(url),
+            "--samples",
+            "2",
+            "--json",
+            "--out",
+            str(tmp_path),
         )
     assert result.exit_code == 1
     data = json.loads(result.output)

@@ -85,7 +85,10 @@ def _pattern(pattern: lark.lexer.Pattern) -> str:
         raise Unsupported(f"regex flags {pattern.flags}")
     if isinstance(pattern, lark.lexer.PatternStr):
         return _literal(pattern.value)
-    return _regex(sre_parse.parse(pattern.value))
+    parsed = sre_parse.parse(pattern.value)
+    if parsed.state.flags & ~(re.UNICODE | re.ASCII):  # an inline (?i), (?s), (?x) ...
+        raise Unsupported("inline regex flags")
+    return _regex(parsed)
 
 
 def _literal(text: str) -> str:

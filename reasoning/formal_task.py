@@ -30,7 +30,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from grammars import grammar_text
-from proofs.parsing import ParseFailure, parse_claim
+from proofs.parsing import CLAIM_CONSTANTS, ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
 from reasoning.goals import Goal
 from reasoning.task import Task
@@ -114,6 +114,12 @@ def parse_formalization(text: str, problem: str, *, author: str = "") -> Formali
             if item.data == "unknown_line":
                 names, sort = _names(item.children[0]), str(item.children[1])
                 for name in names:
+                    if name in CLAIM_CONSTANTS:
+                        return Rejection(
+                            text,
+                            f"{name} is a constant in the claim language; give the unknown another name",
+                            author,
+                        )
                     if name in unknowns:
                         return Rejection(text, f"unknown {name} is declared twice", author)
                     unknowns[name] = sort

@@ -56,6 +56,10 @@ def test_every_goal_line(line, kind):
         ("unknown x: Int\nconstraint: x = 1\nfind: z", "not unknowns"),
         ("unknown x: Int\nconstraint: x = y\nfind: x", "not unknowns"),
         ("", "no formalization"),
+        (
+            "unknown e: Real\nconstraint: 2 * e = 4\nfind: e",
+            "e is a constant",
+        ),  # was: "appears in no constraint"
         ("unknown x: Int\nconstraint: x = 1\nfind: x\nconstraint: x = 2", "line 4"),
     ],
 )

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from llm_servers import fault_app, fault_server, free_port, openai_spec, serve_app, serve_model
+from llm_servers import fault_app, fault_server, free_port, openai_spec, recording_app, serve_app, serve_model
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -519,3 +519,47 @@ def test_collect_of_a_closed_backend_is_a_clear_error(url):
     with pytest.raises(BackendError) as caught:
         asyncio.run(collect(backend.stream("hi")))
     assert "closed" in str(caught.value)
+
+
+# ------------------------------------------------------------------------------- grammars
+
+
+GRAMMAR = 'start: "x = " NUMBER\nNUMBER: /[0-9]+/'
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("vllm", {"structured_outputs": {"grammar": GRAMMAR}}),
+        ("vllm-guided", {"guided_grammar": GRAMMAR}),
+        (
+            "llamacpp",
+            {
+                "grammar": 'root ::= r-start\nr-start ::= ( t-anon-0 t-number )\nt-number ::= ( [0-9] )+\nt-anon-0 ::= "x = "\n'
+            },
+        ),
+        ("none", {}),
+    ],
+)
+def test_a_grammar_reaches_the_server_in_its_dialect(mode, expected):
+    app = recording_app("x = 4")
+    with serve_app(app) as root:
+        backend = backend_for(root, grammar_mode=mode)
+        assert backend.supports_grammar is (mode != "none")
+        assert generate_sync(backend, "hi", grammar=GRAMMAR).text == "x = 4"
+        assert generate_sync(backend, "hi").text == "x = 4"  # no grammar: nothing extra sent
+    with_grammar, without = app.state.requests
+    sent = {
+        k: with_grammar[k] for k in ("structured_outputs", "guided_grammar", "grammar") if k in with_grammar
+    }
+    assert sent == expected
+    assert not {"structured_outputs", "guided_grammar", "grammar"} & set(without)
+    assert backend.grammars_sent == (1 if expected else 0)
+
+
+def test_a_grammar_gbnf_cannot_say_is_not_sent_to_llamacpp():
+    app = recording_app("x = 4")
+    with serve_app(app) as root:
+        backend = backend_for(root, grammar_mode="llamacpp")
+        generate_sync(backend, "hi", grammar="start: W\nW: /(?=a)a/")  # a look-ahead
+    assert "grammar" not in app.state.requests[0] and backend.grammars_sent == 0

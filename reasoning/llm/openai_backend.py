@@ -19,6 +19,7 @@ HTTP client (SDK clients cannot move between event loops), closed when it ends.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import ssl
 import threading
@@ -44,6 +45,9 @@ from reasoning.llm.grammar_wire import GRAMMAR_MODES, grammar_body
 EXCERPT_CHARS = 200
 #: The SDK's first backoff, which `backoff_s` replaces (the SDK doubles it on each retry).
 SDK_INITIAL_BACKOFF_S = 0.5
+#: The grammar of the `generate` call in progress: it reaches `stream` even when a base class's
+#: `generate` (one that samples n times, say) calls `stream` without it.
+_GRAMMAR: contextvars.ContextVar[str | None] = contextvars.ContextVar("openai_grammar", default=None)
 
 
 def excerpt(text: str | bytes, limit: int = EXCERPT_CHARS) -> str:
@@ -240,6 +244,15 @@ class OpenAIBackend(StreamingBackend):
 
     # -------------------------------------------------------------------------- the interface
 
+    async def generate(self, prompt: Prompt, **params: Any):
+        """The whole completion (see `ModelBackend.generate`); a `grammar` goes to the server
+        with every request this call makes (see `grammar_mode`)."""
+        token = _GRAMMAR.set(params.pop("grammar", None))
+        try:
+            return await super().generate(prompt, **params)
+        finally:
+            _GRAMMAR.reset(token)
+
     async def stream(
         self,
         prompt: Prompt,
@@ -253,6 +266,7 @@ class OpenAIBackend(StreamingBackend):
         """Stream a chat completion (see `ModelBackend.stream`). Raises BackendError."""
         messages = check_prompt(prompt)
         stop = check_params(max_tokens, stop, temperature, seed)
+        grammar = grammar if grammar is not None else _GRAMMAR.get()
         if grammar is not None and not isinstance(grammar, str):
             raise InvalidArgument("grammar must be a string (Lark syntax) or None")
         if self._closed:

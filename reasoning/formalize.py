@@ -303,6 +303,23 @@ def _number(text: str) -> str:
     return str(number.numerator) if number.denominator == 1 else f"{number.numerator}/{number.denominator}"
 
 
+def _decimal(value: str) -> str:
+    """`7/2` as `3.5` (a fraction with a finite decimal expansion); anything else as it is."""
+    try:
+        number = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        return value
+    rest, digits = number.denominator, 0
+    while rest % 10 == 0 or rest % 2 == 0 or rest % 5 == 0:
+        rest //= 10 if rest % 10 == 0 else 2 if rest % 2 == 0 else 5
+        digits += 1
+    if rest != 1 or digits == 0:
+        return value
+    scaled = str(abs(number.numerator) * 10**digits // number.denominator).rjust(digits + 1, "0")
+    sign = "-" if number < 0 else ""
+    return f"{sign}{scaled[:-digits]}.{scaled[-digits:]}".rstrip("0").rstrip(".")
+
+
 def _decide(problem: str, outcomes: list[Sample], name: str) -> WordProblemResult:
     """The result over all samples: the most common verified answer, and whether all agree."""
     verified = [s for s in outcomes if s.verified]
@@ -333,7 +350,7 @@ def _decide(problem: str, outcomes: list[Sample], name: str) -> WordProblemResul
     agree = len(counts) == 1
     status = VERIFIED if agree else DISAGREE
     asked = chosen.formalization.task.goal.asked(list(chosen.formalization.task.unknowns))
-    value = key if chosen.formalization.task.goal.kind == "find" and len(asked) == 1 else None
+    value = _decimal(key) if chosen.formalization.task.goal.kind == "find" and len(asked) == 1 else None
     message = (
         f"{count} of {len(outcomes)} sample(s) verified with this answer"
         + ("" if agree else f"; other verified answers: {', '.join(k for k in counts if k != key)}")

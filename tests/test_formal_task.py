@@ -159,3 +159,38 @@ def test_worker_timeout_fails_a_slow_models_fork_in_time():
     assert "within 0.2 s" in result.message or any("0.2 s" in str(e.to_json()) for e in result.run.events)
     with pytest.raises(InvalidArgument, match="worker_timeout_s"):
         solve(task, worker_timeout_s=0)
+
+
+def test_llguidance_reads_the_formalization_grammar():
+    """The local backend decodes under it with llguidance (Lark dialect): it must load there."""
+    from llguidance import LLMatcher
+
+    is_error, warnings = LLMatcher.validate_grammar_with_warnings(LLMatcher.grammar_from_lark(grammar()))
+    assert not is_error and warnings == []
+
+
+@pytest.mark.parametrize(
+    "value, shown", [("7/2", "3.5"), ("-1/8", "-0.125"), ("1/3", "1/3"), ("20", "20"), ("7/40", "0.175")]
+)
+def test_a_fraction_value_is_shown_as_a_decimal_when_it_has_one(value, shown):
+    from reasoning.formalize import _decimal
+
+    assert _decimal(value) == shown
+
+
+def test_a_word_problem_with_a_fractional_answer(tmp_path):
+    reply = "unknown share: Real\nconstraint: 4 * share = 7 * 2\nfind unique: share"
+    result = solve_word_problem_with(reply, tmp_path)
+    assert (result.status, result.value, result.answer) == (
+        "verified_against_formalization",
+        "3.5",
+        "share = 7/2",
+    )
+
+
+def solve_word_problem_with(reply: str, out):
+    from reasoning.formalize import solve_word_problem
+
+    return solve_word_problem(
+        "Two pizzas are shared by four people equally...", model=ScriptedBackend([reply]), out=out
+    )

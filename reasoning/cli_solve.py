@@ -154,9 +154,9 @@ def solve(
     worker_timeout: float | None = typer.Option(
         None,
         "--worker-timeout",
-        min=0.1,
+        min=0.01,
         max=86400,
-        help="Seconds one worker (a model reply) may take before its fork fails [default: min(budget, 120)].",
+        help="Seconds one worker may take on one attempt (slow model backends) [default: min(budget, 120)].",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:

@@ -97,11 +97,7 @@ def run(
     ),
     budget: float = typer.Option(2.0, "--budget", min=0.01, max=3600, help="Seconds per check."),
     worker_timeout: float = typer.Option(
-        60.0,
-        "--worker-timeout",
-        min=0.1,
-        max=86400,
-        help="Seconds one worker may take before its fork fails.",
+        60.0, "--worker-timeout", min=0.01, max=86400, help="Seconds one worker may take on one attempt."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:

@@ -205,11 +205,9 @@ def solve(
     if worker_timeout_s is not None and (
         not isinstance(worker_timeout_s, (int, float))
         or isinstance(worker_timeout_s, bool)
-        or not worker_timeout_s > 0
+        or not 0 < worker_timeout_s <= 86_400
     ):
-        raise InvalidArgument(
-            f"worker_timeout_s must be a positive number of seconds, got {worker_timeout_s!r}"
-        )
+        raise InvalidArgument(f"worker_timeout_s must be seconds in (0, 86400], got {worker_timeout_s!r}")
     warnings: list[str] = []
     backend, owned = None, False
     if worker_kind != "solver" or organizer == "llm":
@@ -314,7 +312,7 @@ def _run(
         seed=seed,
         run_budget_s=budget_s,
         verify_budget_s=verify_budget_s,
-        worker_timeout_s=min(budget_s, 120.0) if worker_timeout_s is None else float(worker_timeout_s),
+        worker_timeout_s=worker_timeout_s or min(budget_s, 120.0),
         claim_cache_dir=claim_cache_dir,
     )
     organizer, worker = _parts(

@@ -7,11 +7,13 @@ import lark
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis.extra.lark import from_lark
+from llguidance import LLMatcher
 from llguidance.gbnf_to_lark import gbnf_to_lark
 
 from grammars import grammar_text
 from reasoning.api import InvalidArgument
 from reasoning.formal_task import Formalization, Rejection, extract_block, grammar, parse_formalization
+from reasoning.formalize import _decimal, solve_word_problem
 from reasoning.llm.gbnf import lark_to_gbnf
 from reasoning.llm.grammar_wire import grammar_body
 from reasoning.llm.openai_backend import OpenAIBackend
@@ -163,8 +165,6 @@ def test_worker_timeout_fails_a_slow_models_fork_in_time():
 
 def test_llguidance_reads_the_formalization_grammar():
     """The local backend decodes under it with llguidance (Lark dialect): it must load there."""
-    from llguidance import LLMatcher
-
     is_error, warnings = LLMatcher.validate_grammar_with_warnings(LLMatcher.grammar_from_lark(grammar()))
     assert not is_error and warnings == []
 
@@ -173,24 +173,15 @@ def test_llguidance_reads_the_formalization_grammar():
     "value, shown", [("7/2", "3.5"), ("-1/8", "-0.125"), ("1/3", "1/3"), ("20", "20"), ("7/40", "0.175")]
 )
 def test_a_fraction_value_is_shown_as_a_decimal_when_it_has_one(value, shown):
-    from reasoning.formalize import _decimal
-
     assert _decimal(value) == shown
 
 
 def test_a_word_problem_with_a_fractional_answer(tmp_path):
     reply = "unknown share: Real\nconstraint: 4 * share = 7 * 2\nfind unique: share"
-    result = solve_word_problem_with(reply, tmp_path)
+    problem = "Seven children share two pizzas each... how much each?"
+    result = solve_word_problem(problem, model=ScriptedBackend([reply]), out=tmp_path)
     assert (result.status, result.value, result.answer) == (
         "verified_against_formalization",
         "3.5",
         "share = 7/2",
-    )
-
-
-def solve_word_problem_with(reply: str, out):
-    from reasoning.formalize import solve_word_problem
-
-    return solve_word_problem(
-        "Two pizzas are shared by four people equally...", model=ScriptedBackend([reply]), out=out
     )

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from llguidance.gbnf_to_lark import gbnf_to_lark
 from llm_servers import openai_spec, recording_app, serve_app
 from typer.testing import CliRunner
 
@@ -141,8 +142,6 @@ def test_the_formalization_grammar_is_sent_in_the_servers_dialect(tmp_path, mode
     elif mode == "vllm-guided":
         assert body["guided_grammar"] == grammar()
     else:
-        from llguidance.gbnf_to_lark import gbnf_to_lark
-
         assert body["grammar"].startswith("root ::=")
         assert "%llguidance" in gbnf_to_lark(body["grammar"])  # llguidance reads it as GBNF
 

@@ -111,6 +111,12 @@ def evaluate(task: str, backend: Any, *, n: int, seed: int, samples: int, budget
             entry["question"], model=backend, samples=samples, seed=seed + index, out=False, budget_s=budget_s
         )
         score = float(dataset.score_answer(result.value, entry)) if result.value is not None else 0.0
+        print(
+            f"{task} #{index}: {result.status}, value {result.value}, gold {entry['answer']}, score {score:g}, "
+            f"{time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         items.append(
             {
                 "index": index,

@@ -148,7 +148,7 @@ def print_result(result: WordProblemResult) -> None:
         f"[dim]samples: {verified} of {len(result.samples)} verified, {agree}"
         + (f" ({escape(counts)})" if counts else "")
         + f"; model {escape(result.model or '-')}"
-        + (" (decoded under the formalization grammar)" if result.grammar_sent else "")
+        + (" (the formalization grammar went with each request)" if result.grammar_sent else "")
         + f", {result.model_s:.1f} s of model time, {result.elapsed_s:.1f} s in all[/]"
     )
     out.print(f"[dim]{escape(result.message)}[/]")

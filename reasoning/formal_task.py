@@ -100,7 +100,9 @@ def parse_formalization(text: str, problem: str, *, author: str = "") -> Formali
         tree = _parser().parse(text.strip() + "\n")
     except UnexpectedInput as exc:
         where = f"line {exc.line}, column {exc.column}"
-        expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+        expected = sorted(
+            {_shown(name) for name in getattr(exc, "expected", None) or getattr(exc, "allowed", None) or []}
+        )
         hint = f"; expected one of: {', '.join(expected[:12])}" if expected else ""
         return Rejection(text, f"does not parse at {where}{hint}", author)
     except LarkError as exc:
@@ -136,6 +138,17 @@ def parse_formalization(text: str, problem: str, *, author: str = "") -> Formali
     except InvalidArgument as exc:
         return Rejection(text, str(exc), author)
     return Formalization(text.strip(), task, author)
+
+
+def _shown(terminal: str) -> str:
+    """A terminal as a person reads it: its literal text (`"unknown"`), `a new line`, or a word."""
+    if terminal == "_NL":
+        return "a new line"
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
+    return repr(pattern.value) if pattern.type == "str" else terminal.lower()
 
 
 def _names(tree: Tree) -> list[str]:

@@ -563,3 +563,16 @@ def test_a_grammar_gbnf_cannot_say_is_not_sent_to_llamacpp():
         backend = backend_for(root, grammar_mode="llamacpp")
         generate_sync(backend, "hi", grammar="start: W\nW: /(?=a)a/")  # a look-ahead
     assert "grammar" not in app.state.requests[0] and backend.grammars_sent == 0
+
+
+def test_the_cli_and_solve_do_not_import_the_sdk_until_a_server_is_used():
+    """The openai SDK takes about a second to import (several on a loaded machine): `reason
+    verify` and `import reasoning.solving` must not pay it."""
+    import subprocess
+    import sys
+
+    code = "import sys, reasoning.cli, reasoning.solving, reasoning.llm; print('openai' in sys.modules)"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert shown.stdout.strip() == "False"

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import json
 import ssl
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from types import ModuleType
 from typing import Any
-
-import openai
 
 from reasoning.api import InvalidArgument
 from reasoning.llm.base import (
@@ -128,18 +128,32 @@ def _wake(future: asyncio.Future) -> None:
         future.set_result(None)
 
 
-class _Client(openai.AsyncOpenAI):
+def _sdk() -> ModuleType:
+    """The `openai` SDK, imported on first use: importing it takes about a second (several on a
+    loaded machine), which `import reasoning.solving` and the CLI should not pay unless a server
+    is actually used."""
+    import openai
+
+    return openai
+
+
+@functools.cache
+def _client_class() -> type:
     """The SDK client with our first backoff (`backoff_s`) in place of its fixed 0.5 s; a
     server's `Retry-After` still wins."""
+    openai = _sdk()
 
-    backoff_s: float = SDK_INITIAL_BACKOFF_S
+    class Client(openai.AsyncOpenAI):
+        backoff_s: float = SDK_INITIAL_BACKOFF_S
 
-    def _calculate_retry_timeout(self, remaining_retries, options, response_headers=None) -> float:
-        delay = super()._calculate_retry_timeout(remaining_retries, options, response_headers)
-        asked = self._parse_retry_after_header(response_headers)
-        if asked is not None and 0 < asked <= 60:
-            return delay
-        return delay * self.backoff_s / SDK_INITIAL_BACKOFF_S
+        def _calculate_retry_timeout(self, remaining_retries, options, response_headers=None) -> float:
+            delay = super()._calculate_retry_timeout(remaining_retries, options, response_headers)
+            asked = self._parse_retry_after_header(response_headers)
+            if asked is not None and 0 < asked <= 60:
+                return delay
+            return delay * self.backoff_s / SDK_INITIAL_BACKOFF_S
+
+    return Client
 
 
 class OpenAIBackend(StreamingBackend):
@@ -212,7 +226,7 @@ class OpenAIBackend(StreamingBackend):
     def __repr__(self) -> str:
         return f"OpenAIBackend({self.base_url!r}, {self.model!r})"
 
-    def _client(self, attempts: list[int]) -> _Client:
+    def _client(self, attempts: list[int]) -> Any:
         """An SDK client for the current event loop; `attempts[0]` counts the requests it sends.
         The TLS context, slow to build, is built once and shared."""
         if self._ssl is None and self.base_url.startswith("https://"):
@@ -221,12 +235,13 @@ class OpenAIBackend(StreamingBackend):
         async def count(request: Any) -> None:
             attempts[0] += 1
 
+        openai = _sdk()
         http = openai.DefaultAsyncHttpxClient(
             verify=self._ssl if self._ssl is not None else False,
             trust_env=False,
             event_hooks={"request": [count]},
         )
-        client = _Client(
+        client = _client_class()(
             base_url=self.base_url,
             api_key=self.api_key or "none",
             organization=None,
@@ -240,7 +255,7 @@ class OpenAIBackend(StreamingBackend):
 
     def _auth_headers(self) -> dict[str, Any] | None:
         """No key: no Authorization header at all (a local server needs none)."""
-        return None if self.api_key else {"Authorization": openai.omit}
+        return None if self.api_key else {"Authorization": _sdk().omit}
 
     # -------------------------------------------------------------------------- the interface
 
@@ -271,6 +286,7 @@ class OpenAIBackend(StreamingBackend):
             raise InvalidArgument("grammar must be a string (Lark syntax) or None")
         if self._closed:
             raise BackendError(f"{self.name}: the backend is closed", kind="unavailable")
+        openai = _sdk()
         extra_body = grammar_body(self.grammar_mode, grammar) if grammar else None
         if extra_body:
             self.grammars_sent += 1
@@ -311,6 +327,7 @@ class OpenAIBackend(StreamingBackend):
             raise BackendError(
                 f"{self.name}: expected an event stream, got {content_type}: {excerpt(head)}", kind="protocol"
             )
+        openai = _sdk()
         pending = counted = 0
         finish: str | None = None
         usage: Any = None
@@ -404,11 +421,12 @@ class OpenAIBackend(StreamingBackend):
     async def _read(self, response: Any) -> bytes:
         try:
             return await response.read()
-        except openai.OpenAIError as exc:
+        except _sdk().OpenAIError as exc:
             raise self._error(exc, started=True) from exc
 
-    def _error(self, exc: openai.OpenAIError, *, started: bool, attempts: int = 1) -> BackendError:
+    def _error(self, exc: Exception, *, started: bool, attempts: int = 1) -> BackendError:
         """The BackendError for what the SDK raised; `started`: the answer had begun."""
+        openai = _sdk()
         if isinstance(exc, BackendError):
             return exc
         url = f"{self.base_url}/chat/completions"
@@ -467,7 +485,7 @@ class OpenAIBackend(StreamingBackend):
             async with self._client(attempts) as client:
                 page = await client.models.list(extra_headers=self._auth_headers())
                 return [str(item.id) for item in page.data]
-        except openai.OpenAIError as exc:
+        except _sdk().OpenAIError as exc:
             raise self._error(exc, started=False, attempts=attempts[0]) from exc
         except (AttributeError, TypeError, ValueError) as exc:
             raise BackendError(

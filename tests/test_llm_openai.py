@@ -9,6 +9,8 @@ too (tests/llm_servers.py), or a closed port.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -568,9 +570,6 @@ def test_a_grammar_gbnf_cannot_say_is_not_sent_to_llamacpp():
 def test_the_cli_and_solve_do_not_import_the_sdk_until_a_server_is_used():
     """The openai SDK takes about a second to import (several on a loaded machine): `reason
     verify` and `import reasoning.solving` must not pay it."""
-    import subprocess
-    import sys
-
     code = "import sys, reasoning.cli, reasoning.solving, reasoning.llm; print('openai' in sys.modules)"
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

@@ -52,6 +52,9 @@ STATUSES = (VERIFIED, DISAGREE, UNVERIFIED, NO_FORMALIZATION)
 #: Longest word problem accepted.
 MAX_PROBLEM_CHARS = 4_000
 MAX_SAMPLES = 16
+#: A formalization never starts a second problem: the reply ends there (the few-shot prompt
+#: invites a model to go on with "Problem: ..."). Not at a blank line: a preamble may have one.
+STOP = ("Problem:",)
 
 SYSTEM = """You turn a math word problem into a formal task. Write only these lines, nothing else:
 unknown NAMES: Int      (or Real; names are letters, digits and _)
@@ -185,7 +188,7 @@ def solve_word_problem(
     out: str | Path | None | bool = None,
     budget_s: float = 120.0,
     worker_timeout_s: float = 120.0,
-    max_tokens: int = 256,
+    max_tokens: int = 128,
     temperature: float | None = None,
     notify: Any = None,
 ) -> WordProblemResult:
@@ -256,7 +259,12 @@ async def _ask(backend, problem, samples, seed, temperature, max_tokens, use_gra
         try:
             async with asyncio.timeout(timeout_s):
                 generation = await backend.generate(
-                    prompt(problem), max_tokens=max_tokens, temperature=temperature, seed=sample_seed, **extra
+                    prompt(problem),
+                    max_tokens=max_tokens,
+                    stop=STOP,
+                    temperature=temperature,
+                    seed=sample_seed,
+                    **extra,
                 )
             return sample_seed, generation.text
         except TimeoutError:

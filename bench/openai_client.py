@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reasoning.background_server import serve_asgi  # noqa: E402
 from reasoning.llm.model_server import create_app  # noqa: E402
 from reasoning.llm.openai_backend import OpenAIBackend  # noqa: E402
 from reasoning.llm.scripted import ScriptedBackend  # noqa: E402
+from reasoning.service.background import serve_asgi  # noqa: E402
 
 OLD_REV = "32cb31bb434b311f65db57bb0784408fd4a4ceb1"
 PATH = "reasoning/llm/openai_backend.py"

@@ -130,7 +130,7 @@ def _wake(future: asyncio.Future) -> None:
 
 def _sdk() -> ModuleType:
     """The `openai` SDK, imported on first use: importing it takes about a second (several on a
-    loaded machine), which `import reasoning.solving` and the CLI should not pay unless a server
+    loaded machine), which `import reasoning.engine.solving` and the CLI should not pay unless a server
     is actually used."""
     import openai
 

@@ -22,7 +22,7 @@ Models:
 
 Run:
     .venv/bin/python bench/word_problems.py [--n 20] [--tasks gsm_symbolic simple_equations]
-        [--model SPEC | --scripted] [--samples 1] [--seed 0] [--json]
+        [--model SPEC | --scripted] [--samples 1] [--seed 0] [--worker-timeout 120] [--json]
 
 Exit status 0 regardless.
 """
@@ -100,7 +100,9 @@ def scripted_app() -> Starlette:
     )
 
 
-def evaluate(task: str, backend: Any, *, n: int, seed: int, samples: int, budget_s: float) -> dict[str, Any]:
+def evaluate(
+    task: str, backend: Any, *, n: int, seed: int, samples: int, budget_s: float, worker_timeout_s: float
+) -> dict[str, Any]:
     """One reasoning-gym task: every item formalized, solved and scored."""
     dataset = reasoning_gym.create_dataset(task, size=n, seed=seed)
     items = []
@@ -108,12 +110,23 @@ def evaluate(task: str, backend: Any, *, n: int, seed: int, samples: int, budget
         entry = dataset[index]
         started = time.perf_counter()
         result = solve_word_problem(
-            entry["question"], model=backend, samples=samples, seed=seed + index, out=False, budget_s=budget_s
+            entry["question"],
+            model=backend,
+            samples=samples,
+            seed=seed + index,
+            out=False,
+            budget_s=budget_s,
+            worker_timeout_s=worker_timeout_s,
         )
         score = float(dataset.score_answer(result.value, entry)) if result.value is not None else 0.0
         print(
             f"{task} #{index}: {result.status}, value {result.value}, gold {entry['answer']}, score {score:g}, "
-            f"{time.perf_counter() - started:.1f} s",
+            f"{time.perf_counter() - started:.1f} s; "
+            + "; ".join(
+                s.rejection.reason if s.rejection else f"formalized: {s.formalization.text!r}"
+                for s in result.samples
+            )
+            + f"; reply: {result.samples[0].reply[:160]!r}",
             file=sys.stderr,
             flush=True,
         )
@@ -155,6 +168,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=30.0, help="seconds per item's solve")
+    parser.add_argument("--worker-timeout", type=float, default=120.0, help="seconds per model request")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with ExitStack() as stack:
@@ -167,7 +181,15 @@ def main() -> None:
         load_s = time.perf_counter() - started
         stack.callback(backend.close)
         rows = [
-            evaluate(task, backend, n=args.n, seed=args.seed, samples=args.samples, budget_s=args.budget)
+            evaluate(
+                task,
+                backend,
+                n=args.n,
+                seed=args.seed,
+                samples=args.samples,
+                budget_s=args.budget,
+                worker_timeout_s=args.worker_timeout,
+            )
             for task in args.tasks
         ]
     label = "rule-based TEST DOUBLE over openai:" if args.scripted else spec

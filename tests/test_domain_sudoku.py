@@ -657,10 +657,11 @@ def test_run_z3_makes_no_new_context_but_a_fresh_solver(monkeypatch):
 def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
     import reasoning.domains.sudoku as sudoku
 
-    # Every check here is also re-checked (the autouse fixture), which runs Z3 but no search:
-    # `decide_line` searches once per line it proves, so searches count the proofs made.
+    # Every check here is also re-checked (the autouse fixture), which runs Z3 but does not
+    # decide lines: `_decide_line` runs once per line proved, so its calls count the proofs made.
     calls = []
-    monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    decide = sudoku._decide_line
+    monkeypatch.setattr(sudoku, "_decide_line", lambda *a, **k: calls.append(1) or decide(*a, **k))
     p = problem(PUZZLE)
     claim = DOMAIN.check_claim(p, f"{SOLUTION} unique", budget_s=10.0)
     final = DOMAIN.check_answer(p, f"{SOLUTION} unique", budget_s=10.0)
@@ -676,8 +677,10 @@ def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
 def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monkeypatch):
     import reasoning.domains.sudoku as sudoku
 
-    calls = []
+    calls, proofs = [], []
     monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    decide = sudoku._decide_line
+    monkeypatch.setattr(sudoku, "_decide_line", lambda *a, **k: proofs.append(1) or decide(*a, **k))
     queries = []
     real = SudokuWorker.answer
     monkeypatch.setattr(SudokuWorker, "answer", lambda self, p, q: queries.append(q) or real(self, p, q))
@@ -685,10 +688,29 @@ def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monk
     assert most_constrained(parse_grid(grid)[1], 9) is not None  # propagation leaves a choice
     result = solve({"domain": "sudoku", "grid": grid}, out=False)
     assert result.verified and result.run.answer == f"{SOLUTION} unique"
-    assert queries == ["solve"] and len(calls) == 2  # the worker's search, one proof
+    # the worker's search, then one proof (Z3 alone: a proved line needs no second search)
+    assert queries == ["solve"] and len(calls) == 1 and len(proofs) == 1
 
 
 def test_the_planner_branches_on_sixteen_by_sixteen():
     full = pattern(16)
     p = problem(grid_text(tuple(0 if i % 4 == 1 else v for i, v in enumerate(full))))
     assert DOMAIN.planner(p, capacity=4).branch and not DOMAIN.planner(problem(PUZZLE), capacity=4).branch
+
+
+@given(valid_grids(sizes=(9,)), st.data())
+@settings(max_examples=25, deadline=None)
+def test_the_script_agrees_with_the_search_on_random_9x9_puzzles(grid, data):
+    # The script's encoding (exactly one digit per blank cell, each missing digit at least once
+    # per unit) must say sat/unsat exactly as the complete search does, with a branch cell too.
+    _, full = grid
+    blanks = data.draw(st.sets(st.integers(0, 80), min_size=40, max_size=70))
+    givens = tuple(0 if i in blanks else v for i, v in enumerate(full))
+    found = search(givens, 9, limit=2)
+    assert found.complete
+    unique = run_z3(smt_script(givens, 9, excluded=found.solutions[:1]), 5)
+    assert unique == ("sat" if len(found.solutions) == 2 else "unsat")
+    cell = data.draw(st.sampled_from(sorted(blanks)))
+    digit = data.draw(st.integers(1, 9))
+    branch = search(givens, 9, fixed={cell: digit}, limit=1)
+    assert run_z3(smt_script(givens, 9, fixed={cell: digit}), 5) == ("sat" if branch.solutions else "unsat")

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -99,6 +100,12 @@ WORKER_BUDGET_S = 20.0
 
 _BLANKS = ".0_"
 _COMMA_BLANKS = {".", "_", "0"}
+#: Character -> cell value of the one-character form (digits, A-G either case, blanks).
+_CHAR_VALUE = {
+    **dict.fromkeys(_BLANKS, 0),
+    **{ch: i + 1 for i, ch in enumerate(DIGITS)},
+    **{ch.lower(): i + 1 for i, ch in enumerate(DIGITS) if ch.isalpha()},
+}
 
 
 class GridError(ValueError):
@@ -128,8 +135,11 @@ def parse_grid(
             else:
                 raise GridError(f"entry {i + 1} {token[:20]!r} is not a number 0-16 or a blank (. _ 0)")
     else:
-        values = []
-        for i, ch in enumerate(text):
+        try:  # the usual case, one table look-up per cell; the loop below names a bad character
+            values = [_CHAR_VALUE[ch] for ch in "".join(text.split())]
+        except KeyError:
+            values = []
+        for i, ch in enumerate(text if not values else ""):
             if ch.isspace():
                 continue
             if ch in _BLANKS:
@@ -293,18 +303,22 @@ def _decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
         if line.kind == "solution":
             return LineVerdict(True, f"a solution{where} (rule check)", {"kind": "solution"})
     excluded = [line.grid] if line.grid is not None else []
-    found = search(givens, puzzle.geo, fixed=fixed, limit=1 + len(excluded), budget_s=budget_s)
-    others = [s for s in found.solutions if s not in excluded]
-    if others:
-        witness = grid_text(others[0])
-        what = "another solution" if excluded else "a solution"
-        return LineVerdict(False, f"{what}{where} exists: {witness}", {"kind": line.kind, "witness": witness})
+    # Z3 first: its `unsat` is the proof, and a true line (the usual case) then needs no search.
+    # Only a line Z3 does not prove gets the search, for a witness that refutes it.
+    deadline = time.perf_counter() + budget_s
     script = smt_script(givens, puzzle.geo, fixed=fixed, excluded=excluded)
     answer = run_z3(script, budget_s)
     evidence = {"kind": line.kind, "script": script, "z3": answer}
     if answer == "unsat":
         what = "the only solution" if excluded else "no solution"
         return LineVerdict(True, f"{what}{where} (Z3: unsat)", evidence)
+    left = max(deadline - time.perf_counter(), min(budget_s, 1.0))
+    found = search(givens, puzzle.geo, fixed=fixed, limit=1 + len(excluded), budget_s=left)
+    others = [s for s in found.solutions if s not in excluded]
+    if others:
+        witness = grid_text(others[0])
+        what = "another solution" if excluded else "a solution"
+        return LineVerdict(False, f"{what}{where} exists: {witness}", {"kind": line.kind, "witness": witness})
     if answer == "sat":
         # Z3 found a solution the search did not (it ran out of budget, or disagrees): no proof.
         return LineVerdict(None, f"Z3 finds the script sat but the search found no witness{where}", evidence)

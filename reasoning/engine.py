@@ -294,8 +294,9 @@ class ForkJoinEngine:
         run_dir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """`run` from synchronous code (starts an event loop)."""
-        return run_coroutine(self.run(task, run_dir=run_dir, progress=progress))
+        """`run` from synchronous code (starts an event loop of its own, so a check the run
+        waits for with nothing else to do runs on the loop's thread: see `_Run._loop_idle`)."""
+        return run_coroutine(self._run(task, run_dir, progress, own_loop=True))
 
     async def run(
         self,
@@ -308,12 +309,23 @@ class ForkJoinEngine:
         organizer or worker does. With `run_dir`, writes trace.jsonl, ledger.md, graph.json,
         graph.svg and bundle.json there (the ledger and trace live, as the run goes).
         `progress` is called with the ledger (Markdown) whenever it changes."""
+        return await self._run(task, run_dir, progress, own_loop=False)
+
+    async def _run(
+        self,
+        task: Task,
+        run_dir: str | Path | None,
+        progress: Callable[[str], None] | None,
+        *,
+        own_loop: bool,
+    ) -> RunResult:
         if not isinstance(task, Task):
             raise InvalidArgument("task must be a reasoning.task.Task")
         directory = Path(run_dir) if run_dir is not None else None
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
         run = _Run(self, task, directory, progress)
+        run.own_loop = own_loop
         try:
             return await run.execute()
         finally:
@@ -366,6 +378,9 @@ class _Run:
         self._task_claims = [(TASK, f) for f in task.constraint_formulas]
         self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
         self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
+        self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
+        self.settling: _Fork | None = None  # the fork whose attempt the organizer waits for
+        self.runners: set[asyncio.Task] = set()  # forks' background attempts not yet finished
 
     def close(self) -> None:
         self.trace.close()
@@ -375,9 +390,35 @@ class _Run:
         if clean:  # else a check may still hold the solver: let it go with the run
             self.consistency.close()
 
-    async def _off_loop(self, timing: str, function, *args, **kwargs):
-        """Run a blocking check on the checker threads, adding its duration to `timings`."""
+    def _loop_idle(self, fork: _Fork | None = None) -> bool:
+        """True when a check may run on the event loop's thread: the loop serves this run alone,
+        no check is in flight, and no fork's worker runs but `fork`'s (whose check this is, and
+        whose result the organizer is waiting for). Then nothing could use the loop while the
+        check runs, and a hop to a checker thread would only add two thread wake-ups (far more
+        than the check itself for the small ones, and more still on a busy machine)."""
+        if not self.own_loop or any(not f.done() for f in self.pending):
+            return False
+        if fork is not None and self.settling is not fork:
+            return False
+        mine = fork.runner if fork is not None else None
+        return all(t is mine or t.done() for t in self.runners)
+
+    def _start_runner(self, fork: _Fork) -> asyncio.Task:
+        """Start the fork's attempts in the background (tracked for `_loop_idle`)."""
+        runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+        self.runners.add(runner)
+        runner.add_done_callback(self.runners.discard)
+        return runner
+
+    async def _off_loop(self, timing: str, function, *args, _for: _Fork | None = None, **kwargs):
+        """Run a blocking check on the checker threads (on this thread when `_loop_idle(_for)`:
+        see there), adding its duration to `timings`."""
         started = time.perf_counter()
+        if self._loop_idle(_for):
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.timings[timing] += time.perf_counter() - started
         future = self.checker.submit(functools.partial(function, *args, **kwargs))
         self.pending.add(future)
         try:
@@ -534,7 +575,7 @@ class _Run:
             criterion="claims proved and consistent",
             parent="task",
         )
-        fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork_id}")
+        fork.runner = self._start_runner(fork)
         return None
 
     async def _run_fork(self, fork: _Fork) -> AttemptOutcome | None:
@@ -625,6 +666,7 @@ class _Run:
             fork.query,
             body,
             self.config.verify_budget_s,
+            _for=fork,
         )
         if missing is not None:  # rejected before verification: a true claim may answer nothing
             return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
@@ -784,7 +826,11 @@ class _Run:
     async def _settle(self, fork: _Fork) -> AttemptOutcome | None:
         """Wait for the fork's background attempts; None when it failed."""
         if fork.runner is not None:
-            outcome = await fork.runner
+            self.settling = fork
+            try:
+                outcome = await fork.runner
+            finally:
+                self.settling = None
             fork.runner = None
             if outcome is None:
                 return None
@@ -937,7 +983,7 @@ class _Run:
             await self._redo(fork, None, notes)
         else:
             fork.outcome = None
-            fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+            fork.runner = self._start_runner(fork)
 
     async def _redo(self, fork: _Fork, at_join: int | None, notes: list[str]) -> None:
         """Re-dispatch a withdrawn fork now and re-join it when an attempt is accepted."""

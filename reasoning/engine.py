@@ -93,6 +93,10 @@ class EngineConfig:
     Checks (claims, joint consistency, the answer) run off the event loop on `verify_threads`
     threads. With one (the default) they run in submission order, so scripted runs give the
     same trace every time; more threads overlap slow checks at the price of that determinism.
+    Under `run_sync` (an event loop of the run's own) a check the run waits for while no other
+    worker runs and no check is in flight runs on the loop's thread instead: nothing could use
+    the loop meanwhile, and the hop would cost two thread wake-ups. Such a check cannot be cut
+    short by the run budget (it has its own budget), so a run may end up to one check late.
 
     Identical claims are checked once per run (`reasoning.claim_cache`); `claim_cache_dir` keeps
     their definitive verdicts on disk for later runs too. With a run directory, the trace and the

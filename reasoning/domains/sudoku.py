@@ -278,7 +278,8 @@ MAX_DECIDED = 64
 
 
 def decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
-    """Decide one line: rule check for grids; search for witnesses; Z3 unsat for the rest.
+    """Decide one line: the rule check for grids; Z3 `unsat` proves `unique` and `no solution`;
+    when Z3 does not, the search looks for the witness (a solution, or a second one) that refutes.
 
     A settled verdict (holds True or False) depends on the puzzle and the line alone, so it is
     remembered on the puzzle and given again for the same line (undecided ones are not kept:

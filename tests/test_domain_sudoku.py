@@ -714,3 +714,40 @@ def test_the_script_agrees_with_the_search_on_random_9x9_puzzles(grid, data):
     digit = data.draw(st.integers(1, 9))
     branch = search(givens, 9, fixed={cell: digit}, limit=1)
     assert run_z3(smt_script(givens, 9, fixed={cell: digit}), 5) == ("sat" if branch.solutions else "unsat")
+
+
+def _plain_grid_values(text: str) -> list[int] | None:
+    """The one-character form read one character at a time (None for a bad character)."""
+    values = []
+    for ch in text:
+        if ch.isspace():
+            continue
+        if ch in ".0_":
+            values.append(0)
+        elif ch.isascii() and ch.upper() in "123456789ABCDEFG":
+            values.append("123456789ABCDEFG".index(ch.upper()) + 1)
+        else:
+            return None
+    return values
+
+
+@given(st.sampled_from([4, 9]), st.data())
+@settings(max_examples=80)
+def test_grid_reading_matches_a_plain_character_loop(n, data):
+    # parse_grid reads the usual grid with one table look-up per cell; the result (or the
+    # error) must be that of reading it character by character.
+    cell = st.sampled_from(list("123456789.0_abcgAG") + ["h", "Z", "\u00e9", "\u0663"])
+    cells = data.draw(st.lists(cell, min_size=n * n - 1, max_size=n * n + 1))
+    text = "".join(c + data.draw(st.sampled_from(["", "", "", " ", "\n", "\t"])) for c in cells)
+    expected = _plain_grid_values(text)
+    try:
+        side, grid = parse_grid(text, n)
+    except GridError as exc:
+        assert expected is None or len(expected) != n * n or any(v > n for v in expected), exc
+        return
+    assert side == n and list(grid) == expected
+
+
+def test_grid_reading_names_the_bad_character():
+    with pytest.raises(GridError, match=r"character 3 'x'"):
+        parse_grid("12x4" + "." * 12)

@@ -908,10 +908,7 @@ class _Run:
     def _claims_of_join(self, join: str, formulas: dict) -> tuple[int, list[tuple[str, Formula]]]:
         nodes = self.graph.graph.nodes
         attempt = nodes[join]["attempt"]
-        claims = sorted(
-            (t for _, t, kind in self.graph.graph.out_edges(attempt, keys=True) if kind == "returned"),
-            key=lambda c: nodes[c]["order"],
-        )
+        claims = self.graph._claims_of(attempt)  # the attempt's claims, in issue order
         accepted = [c for c in claims if nodes[c]["valid"] and nodes[c]["status"] in (None, "proved")]
         pairs = [(attempt, formulas[c]) for c in accepted if formulas.get(c) is not None]
         return (nodes[claims[0]]["order"] if claims else 0, pairs)

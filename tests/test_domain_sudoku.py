@@ -25,6 +25,7 @@ from reasoning.domains.sudoku import (
     parse_line,
 )
 from reasoning.domains.sudoku_solver import (
+    CLOCK_EVERY,
     grid_text,
     most_constrained,
     rule_violation,
@@ -480,9 +481,9 @@ class RecordingWorker(SudokuWorker):
         super().__init__()
         self.queries: list[str] = []
 
-    def reply(self, request):
+    def stream(self, request):  # every query, whether the quick search or a thread answers it
         self.queries.append(request.query)
-        return super().reply(request)
+        return super().stream(request)
 
 
 def test_the_planner_forks_the_most_constrained_cell_and_answers_non_unique():
@@ -682,8 +683,10 @@ def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monk
     decide = sudoku._decide_line
     monkeypatch.setattr(sudoku, "_decide_line", lambda *a, **k: proofs.append(1) or decide(*a, **k))
     queries = []
-    real = SudokuWorker.answer
-    monkeypatch.setattr(SudokuWorker, "answer", lambda self, p, q: queries.append(q) or real(self, p, q))
+    real = SudokuWorker._answer
+    monkeypatch.setattr(
+        SudokuWorker, "_answer", lambda self, p, q, *a, **k: queries.append(q) or real(self, p, q, *a, **k)
+    )
     grid = "53.6..9.2...1.53.8..8...5.78....1.2..2...3....1.92.8...6.5..2.428.4.....3.5....7."
     assert most_constrained(parse_grid(grid)[1], 9) is not None  # propagation leaves a choice
     result = solve({"domain": "sudoku", "grid": grid}, out=False)
@@ -751,3 +754,38 @@ def test_grid_reading_matches_a_plain_character_loop(n, data):
 def test_grid_reading_names_the_bad_character():
     with pytest.raises(GridError, match=r"character 3 'x'"):
         parse_grid("12x4" + "." * 12)
+
+
+def test_the_worker_answers_a_nine_by_nine_without_a_thread(monkeypatch):
+    # Up to 9x9 the search first runs on the loop's thread with a small budget: a hop to a
+    # thread costs more than the usual millisecond of search.
+    import reasoning.domains.sudoku as sudoku
+
+    def no_thread(*args, **kwargs):
+        raise AssertionError("the quick search should have answered")
+
+    monkeypatch.setattr(sudoku.asyncio, "to_thread", no_thread)
+    assert ask("solve", PUZZLE) == f"{SOLUTION} unique"
+
+
+def test_the_worker_hands_a_long_search_to_a_thread(monkeypatch):
+    # When the quick search runs out of its budget, the search starts again, in a thread,
+    # with the worker's whole budget.
+    import reasoning.domains.sudoku as sudoku
+    from reasoning.domains.sudoku_solver import SearchResult
+
+    threads, budgets = [], []
+    real_thread, real_search = sudoku.asyncio.to_thread, sudoku.search
+
+    def search_that_needs_time(*args, budget_s, **kwargs):
+        budgets.append(budget_s)
+        if budget_s <= sudoku.QUICK_BUDGET_S:  # as a search whose clock ran out
+            return SearchResult((), False, CLOCK_EVERY)
+        return real_search(*args, budget_s=budget_s, **kwargs)
+
+    monkeypatch.setattr(sudoku, "search", search_that_needs_time)
+    monkeypatch.setattr(
+        sudoku.asyncio, "to_thread", lambda *a, **k: threads.append(1) or real_thread(*a, **k)
+    )
+    assert ask("solve", PUZZLE) == f"{SOLUTION} unique"
+    assert threads == [1] and budgets == [sudoku.QUICK_BUDGET_S, sudoku.WORKER_BUDGET_S]

@@ -319,7 +319,7 @@ def run_forkjoin(
     item: Item, backend: ModelBackend, budget_tokens: int, k: int, *, kind: str = "llm", seed: int = 0
 ) -> dict:
     """`reasoning.solve` with LLM (or mixed) workers under the item's token budget."""
-    from reasoning.solving import solve
+    from reasoning.engine.solving import solve
 
     started = time.perf_counter()
     capped = BudgetBackend(backend, budget_tokens)

@@ -11,7 +11,7 @@ from reasoning.api import InvalidArgument, ReasoningError, verify, verify_many
 
 
 def _recheck_equivalence(cert, *, use_cvc5: bool = True) -> CheckReport:
-    from reasoning.equivalence import recheck_certificate
+    from reasoning.answers.equivalence import recheck_certificate
 
     return recheck_certificate(cert, use_cvc5=use_cvc5)
 
@@ -20,7 +20,7 @@ register_checker("equivalence", _recheck_equivalence)
 
 
 def _recheck_consistency(cert, *, use_cvc5: bool = True) -> CheckReport:
-    from reasoning.causal_graph import recheck_consistency_certificate
+    from reasoning.engine.causal_graph import recheck_consistency_certificate
 
     return recheck_consistency_certificate(cert, use_cvc5=use_cvc5)
 
@@ -43,14 +43,14 @@ register_checker("domain", _recheck_domain)
 
 
 _ENGINE = {
-    "ForkJoinEngine": "reasoning.engine",
-    "EngineConfig": "reasoning.engine",
-    "RunResult": "reasoning.engine",
-    "Task": "reasoning.task",
-    "Goal": "reasoning.goals",
-    "check_bundle": "reasoning.bundle",
-    "solve": "reasoning.solving",
-    "SolveResult": "reasoning.solving",
+    "ForkJoinEngine": "reasoning.engine.engine",
+    "EngineConfig": "reasoning.engine.engine",
+    "RunResult": "reasoning.engine.engine",
+    "Task": "reasoning.engine.task",
+    "Goal": "reasoning.engine.goals",
+    "check_bundle": "reasoning.engine.bundle",
+    "solve": "reasoning.engine.solving",
+    "SolveResult": "reasoning.engine.solving",
     "TaskError": "reasoning.domains",
 }
 
@@ -58,7 +58,7 @@ _ENGINE = {
 def __getattr__(name: str):
     # Imported lazily: the LaTeX grammar is only compiled when answers are compared.
     if name in ("equivalent", "EquivalenceResult"):
-        from reasoning import equivalence
+        from reasoning.answers import equivalence
 
         return getattr(equivalence, name)
     if name in _ENGINE:

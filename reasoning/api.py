@@ -143,7 +143,7 @@ def verify_many(
     runs out of time, each claim of its chunk is re-checked alone in a fresh killable worker
     with the same budget (never in this process), and one that fails again is `unknown`; so a
     verdict is always returned for every claim, within a bounded time.
-    `executor="ray"`: the claims run on warm Ray actors (`reasoning.ray_pool`; `workers` actors,
+    `executor="ray"`: the claims run on warm Ray actors (`reasoning.engine.ray_pool`; `workers` actors,
     default one per CPU of the cluster at `RAY_ADDRESS`, or of a local runtime); a claim whose
     actor hangs past its budget or dies twice comes back `unknown`.
     """
@@ -157,7 +157,7 @@ def verify_many(
     if workers is not None and workers < 0:
         raise InvalidArgument("workers must be >= 0")
     if executor == "ray":
-        from reasoning import ray_pool
+        from reasoning.engine import ray_pool
 
         pool = ray_pool.get_pool(actors=workers or None)
         return pool.map(partial(verify, budget_s=budget_s), items, budget_s=budget_s, fallback=lost_verdict)

@@ -28,7 +28,7 @@ reference itself does not parse, or when the task is malformed. verl has no such
 
 1. the content of the last complete `<answer>...</answer>` pair (any case, so the fork/join
    protocol's `<ANSWER>` too);
-2. when the text has a `\\boxed{...}` / `\\fbox{...}`: the answer `reasoning.extraction`'s
+2. when the text has a `\\boxed{...}` / `\\fbox{...}`: the answer `reasoning.answers.extraction`'s
    policy locates (boxes that are parts of one answer joined, `\\boxed{1}\\boxed{2}` gives
    `1, 2`; an answer marker after the last box wins over it), else the last balanced box;
 3. the text after the last GSM8K-style `####` marker, to the end of its line;
@@ -48,7 +48,7 @@ verl at it with `custom_reward_function.path=pkg://reasoning.rewards` and
 batch reward manager, `compute_score_batch(data_sources, solution_strs, ground_truths,
 extra_infos)` scores a whole batch (one float per item, in order); with `executor="ray"` (also
 `make_trl_reward(executor="ray")`) the batch runs on the shared pool of warm Ray actors
-(`reasoning.ray_pool`), where an item whose worker hangs or dies scores 0.0 (unknown).
+(`reasoning.engine.ray_pool`), where an item whose worker hangs or dies scores 0.0 (unknown).
 
 **Safety.** No signals, no global mutable state: every function here can be called from many
 threads at once (verl runs `compute_score` in a thread pool), from Ray workers (the reward
@@ -74,8 +74,8 @@ from typing import Any
 
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
+from reasoning.answers.extraction import find_answer
 from reasoning.api import EXECUTORS, InvalidArgument
-from reasoning.extraction import find_answer
 
 #: Dataset columns read as the reference answer, in this order (the first present one is used).
 REFERENCE_COLUMNS = ("solution", "answer", "ground_truth", "gold", "reference")
@@ -313,7 +313,7 @@ def _score_task(task: Mapping[str, Any], answer: str | None, budget_s: float) ->
 
 def _parses(reference: str, memo: dict[str, bool]) -> bool:
     if reference not in memo:
-        from reasoning.latex import parse_answer
+        from reasoning.answers.latex import parse_answer
 
         memo[reference] = not isinstance(parse_answer(reference), ParseFailure)
     return memo[reference]
@@ -322,7 +322,7 @@ def _parses(reference: str, memo: dict[str, bool]) -> bool:
 def _score_references(references: list[str], answer: str | None, budget_s: float) -> Score:
     """Proved against any reference: 1.0; otherwise 0.0 with the most telling verdict (refuted
     over unknown over invalid)."""
-    from reasoning.equivalence import equivalent
+    from reasoning.answers.equivalence import equivalent
 
     if answer is None:
         return Score(0.0, "invalid", None, "no answer found in the completion")
@@ -371,7 +371,7 @@ def _score_rows(
     if executor == "local":
         memo = {} if memo is None else memo
         return [_score(c, r, t, budget_s, memo) for c, r, t in rows]
-    from reasoning.ray_pool import get_pool
+    from reasoning.engine.ray_pool import get_pool
 
     # A row costs one budget per reference it is compared with: the call's deadline allows that.
     most = max((len(r) for _, r, _ in rows if isinstance(r, (list, tuple))), default=1)
@@ -482,7 +482,7 @@ def make_trl_reward(
     """A TRL reward function: `budget_s` seconds of verification per completion; `column` names
     the reference-answer column (default: the first of `REFERENCE_COLUMNS` the batch has);
     `task_column` the domain-task column (None: ignore tasks); `name` is what TRL logs;
-    `executor="ray"` scores each batch on the shared Ray pool (`reasoning.ray_pool`).
+    `executor="ray"` scores each batch on the shared Ray pool (`reasoning.engine.ray_pool`).
 
     >>> reward = make_trl_reward(budget_s=2.0)
     >>> reward(["... so \\\\boxed{0.5}", "<answer>1/3</answer>"], solution=["1/2", "1/2"])

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from reasoning.background_server import serve_asgi
+from reasoning.service.background import serve_asgi
 
 #: What `fault_app` can do. Each ends, for a client, in one clear failure (or a retried success).
 FAULTS = {

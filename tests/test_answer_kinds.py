@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from reasoning.equivalence import equivalent
-from reasoning.latex import parse_answer
-from reasoning.trig_identity import trig_identity
+from reasoning.answers.equivalence import equivalent
+from reasoning.answers.latex import parse_answer
+from reasoning.answers.trig_identity import trig_identity
 
 EQUIVALENT = [
     # several answers

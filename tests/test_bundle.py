@@ -6,11 +6,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.bundle import build_bundle, check_bundle
-from reasoning.cli import app
-from reasoning.engine import EngineConfig, ForkJoinEngine
-from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.cli.main import app
+from reasoning.engine.bundle import build_bundle, check_bundle
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
 TASK = Task(
     "Find integers x, y with x + y = 10.", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)
@@ -118,7 +118,9 @@ def test_a_wrong_answer_is_caught(bundle):
     assert failure(data).name.startswith("answer")
 
 
-@pytest.mark.parametrize("junk", [None, [], "text", {"format": "reasoning.bundle/1"}, {"format": "other"}])
+@pytest.mark.parametrize(
+    "junk", [None, [], "text", {"format": "reasoning.engine.bundle/1"}, {"format": "other"}]
+)
 def test_junk_is_reported_not_raised(junk):
     assert not check_bundle(junk, use_cvc5=False).ok
 

@@ -16,7 +16,7 @@ from proofs.check import check_certificate
 from proofs.exact import parse_fraction, truth
 from proofs.parsing import parse_claim
 from reasoning.api import InvalidArgument
-from reasoning.causal_graph import (
+from reasoning.engine.causal_graph import (
     CausalGraph,
     Consistency,
     check_claims,

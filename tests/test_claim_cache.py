@@ -8,12 +8,12 @@ import pytest
 
 from proofs.check import check_certificate
 from proofs.verdict import Status
-from reasoning import claim_cache
-from reasoning.bundle import check_bundle, load_bundle
-from reasoning.claim_cache import ClaimCache
-from reasoning.engine import EngineConfig, ForkJoinEngine
-from reasoning.task import Task, check_claim
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine import claim_cache
+from reasoning.engine.bundle import check_bundle, load_bundle
+from reasoning.engine.claim_cache import ClaimCache
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.task import Task, check_claim
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
 XY = Task(
     "Find integers x, y with x + y = 10.", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)
@@ -162,7 +162,7 @@ def test_a_domain_claim_is_keyed_by_its_exact_text(tmp_path):
 def test_reason_run_and_solve_take_a_cache_directory(tmp_path):
     from typer.testing import CliRunner
 
-    from reasoning.cli import app
+    from reasoning.cli.main import app
 
     runner = CliRunner()
     args = ["run", "--unknown", "x:Int", "--unknown", "y:Int", "--constraint", "x + y = 10"]
@@ -180,7 +180,7 @@ def test_reason_run_and_solve_take_a_cache_directory(tmp_path):
 
 
 def test_check_returned_through_the_cache_is_check_returned():
-    from reasoning.task import MAX_CLAIMS, check_returned
+    from reasoning.engine.task import MAX_CLAIMS, check_returned
 
     cache = ClaimCache()
     bodies = [

@@ -5,12 +5,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.bundle import check_bundle, load_bundle
-from reasoning.cli import app
-from reasoning.engine import ForkJoinEngine
-from reasoning.planner import SolverPlanner, verified_claims
-from reasoning.solver_worker import SolverWorker
-from reasoning.task import Task
+from reasoning.cli.main import app
+from reasoning.engine.bundle import check_bundle, load_bundle
+from reasoning.engine.engine import ForkJoinEngine
+from reasoning.engine.planner import SolverPlanner, verified_claims
+from reasoning.engine.solver_worker import SolverWorker
+from reasoning.engine.task import Task
 
 runner = CliRunner()
 

@@ -20,7 +20,7 @@ def _proved_certificate(task, answer):
     problem = load(task)
     domain = get(problem.domain)
     if answer is None:  # let the domain's own solver find the answer
-        from reasoning.solving import solve
+        from reasoning.engine.solving import solve
 
         answer = solve(task, out=False).run.answer
     check = domain.check_answer(problem, answer, budget_s=10)

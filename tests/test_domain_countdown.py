@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.countdown import MAX_LISTED, CountdownPlanner, CountdownWorker, _rpn_tree
-from reasoning.domains.countdown_search import (
+from reasoning.domains.countdown.domain import MAX_LISTED, CountdownPlanner, CountdownWorker, _rpn_tree
+from reasoning.domains.countdown.search import (
     ExpressionError,
     canonical,
     combine,
@@ -26,8 +26,8 @@ from reasoning.domains.countdown_search import (
     render_form,
     solve,
 )
-from reasoning.task import Task
-from reasoning.workers import ScriptedWorker, WorkerRequest
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedWorker, WorkerRequest
 
 DOMAIN = get("countdown")
 BUDGET = 10.0
@@ -490,7 +490,7 @@ def test_planner_forks_at_most_capacity_parts_at_once():
     assert "search part 2 of 3, want 4, skip 0" in turn
 
 
-solve_task = pytest.importorskip("reasoning.solving").solve
+solve_task = pytest.importorskip("reasoning.engine.solving").solve
 
 
 @pytest.mark.parametrize("workers", [1, 4])
@@ -532,7 +532,7 @@ def test_end_to_end_many_solutions_need_several_rounds():
 
 
 def test_end_to_end_a_failing_worker_falls_back():
-    from reasoning.engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
 
     p = problem([1, 2, 3], 6, solutions=2, rule="exactly-once")
     good = CountdownWorker()
@@ -553,7 +553,7 @@ def test_end_to_end_a_failing_worker_falls_back():
 
 
 def test_bundle_of_a_run_rechecks(tmp_path):
-    from reasoning.bundle import check_bundle, load_bundle
+    from reasoning.engine.bundle import check_bundle, load_bundle
 
     result = solve_task(
         {"domain": "countdown", "numbers": [2, 3, 5], "target": 1, "solutions": 20}, out=tmp_path / "run"

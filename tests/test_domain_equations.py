@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.equations import Root, isolate, primitive, refine_for_rounding, squarefree, value_sign
+from reasoning.domains.equations.domain import (
+    Root,
+    isolate,
+    primitive,
+    refine_for_rounding,
+    squarefree,
+    value_sign,
+)
 
 DOMAIN = get("equations")
 
@@ -313,7 +320,7 @@ def test_budget_overrun_is_unknown():
 
 def test_solve_end_to_end(tmp_path):
     from reasoning import solve
-    from reasoning.bundle import check_bundle, load_bundle
+    from reasoning.engine.bundle import check_bundle, load_bundle
 
     result = solve(
         {"domain": "equations", "equation": "x^3 - 2x = 0", "decimals": 4}, workers=3, out=tmp_path

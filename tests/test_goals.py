@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from proofs.exact import holds_at
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.bundle import check_bundle, load_bundle
-from reasoning.engine import EngineConfig, ForkJoinEngine
-from reasoning.goals import Goal
-from reasoning.planner import verified_claims
-from reasoning.task import Task, answer_obligations, check_answer
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine.bundle import check_bundle, load_bundle
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.goals import Goal
+from reasoning.engine.planner import verified_claims
+from reasoning.engine.task import Task, answer_obligations, check_answer
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
 PAIR = Task("pair", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 SQUARE = ("x^2 = 4",)
@@ -60,7 +60,7 @@ def test_constraints_without_unknowns_ask_nothing_and_goals_must_fit_the_task():
 def test_reason_run_refuses_the_primes_question_instead_of_answering_n_equals_0():
     from typer.testing import CliRunner
 
-    from reasoning.cli import app
+    from reasoning.cli.main import app
 
     args = ["run", "--text", "How many primes are less than 100?", "--unknown", "n:Int"]
     result = CliRunner().invoke(app, args)
@@ -69,7 +69,7 @@ def test_reason_run_refuses_the_primes_question_instead_of_answering_n_equals_0(
 
 
 def test_solve_refuses_a_text_only_task():
-    from reasoning.solving import solve
+    from reasoning.engine.solving import solve
 
     with pytest.raises(InvalidArgument, match="no formal content"):
         solve({"text": "What is 3*8?"}, out=False)
@@ -243,8 +243,8 @@ def test_a_proved_answer_is_confirmed_by_brute_force(task, picks):
     ],
 )
 def test_the_solver_planner_discharges_each_goal_kind(task, answer, tmp_path):
-    from reasoning.planner import SolverPlanner
-    from reasoning.solver_worker import SolverWorker
+    from reasoning.engine.planner import SolverPlanner
+    from reasoning.engine.solver_worker import SolverWorker
 
     result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task, run_dir=tmp_path)
     assert result.verified and result.answer == answer, result.message
@@ -253,8 +253,8 @@ def test_the_solver_planner_discharges_each_goal_kind(task, answer, tmp_path):
 
 
 def test_a_unique_goal_with_two_solutions_is_never_proved():
-    from reasoning.planner import SolverPlanner
-    from reasoning.solver_worker import SolverWorker
+    from reasoning.engine.planner import SolverPlanner
+    from reasoning.engine.solver_worker import SolverWorker
 
     task = Task("u", {"x": "Int"}, SQUARE, goal=Goal.find(unique=True))
     result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task)
@@ -266,8 +266,8 @@ def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
 
     from typer.testing import CliRunner
 
-    from reasoning.cli import app
-    from reasoning.solving import solve
+    from reasoning.cli.main import app
+    from reasoning.engine.solving import solve
 
     runner = CliRunner()
     args = ["run", "--unknown", "x:Int", "--constraint", "x^2 = 9", "--all", "--json", "--out", str(tmp_path)]

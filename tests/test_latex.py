@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from proofs.claims import BinOp, Call, Const, Expr, Neg, Num, Var, walk
 from proofs.parsing import ParseFailure
-from reasoning.answers import ends_in_order
-from reasoning.latex import (
+from reasoning.answers.answers import ends_in_order
+from reasoning.answers.latex import (
     MAX_INPUT_CHARS,
     Assignment,
     Equation,

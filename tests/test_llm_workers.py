@@ -8,17 +8,17 @@ import pytest
 
 from reasoning.api import InvalidArgument
 from reasoning.domains import get, load
-from reasoning.domains.expressions import evaluate, parse_expression
-from reasoning.domains.numerals import write_exact
-from reasoning.engine import EngineConfig, ForkJoinEngine
+from reasoning.domains.common.expressions import evaluate, parse_expression
+from reasoning.domains.common.numerals import write_exact
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.mixed_worker import MixedWorker
+from reasoning.engine.run_trace import FormatErrorEvent, RejectionEvent
+from reasoning.engine.solving import solve
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Tokens, WorkerRequest
 from reasoning.llm.base import BackendError
 from reasoning.llm.scripted import ScriptedBackend
-from reasoning.llm_workers import LLMOrganizer, LLMWorker, prompt_messages
-from reasoning.mixed_worker import MixedWorker
-from reasoning.run_trace import FormatErrorEvent, RejectionEvent
-from reasoning.solving import solve
-from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker, Tokens, WorkerRequest
+from reasoning.llm.workers import LLMOrganizer, LLMWorker, prompt_messages
 
 ONE_FORK = ["<FORK-1>evaluate: 3*8</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"]
 

@@ -1,6 +1,6 @@
-"""The MCP server (`reasoning.mcp_server`, `reason mcp`) through the SDK's own client.
+"""The MCP server (`reasoning.service.mcp`, `reason mcp`) through the SDK's own client.
 
-The stdio server runs as a real subprocess (`python -m reasoning.cli_mcp`), shared by the tests
+The stdio server runs as a real subprocess (`python -m reasoning.cli.mcp`), shared by the tests
 of this module through one client session held open in a background event loop; the streamable
 HTTP server runs as another subprocess on a free loopback port.
 """
@@ -26,8 +26,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from reasoning.mcp_server import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI, is_loopback
-from reasoning.server_limits import LIMITS
+from reasoning.service.limits import LIMITS
+from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI, is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = {"verify_claims", "check_answer", "solve_task", "check_certificate"}
@@ -43,7 +43,7 @@ SLOW_CLAIM = (
 
 
 def _server_args(*extra: str) -> list[str]:
-    return ["-m", "reasoning.cli_mcp", *extra]
+    return ["-m", "reasoning.cli.mcp", *extra]
 
 
 class HeldSession:

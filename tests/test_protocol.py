@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from reasoning.protocol import (
+from reasoning.engine.protocol import (
     MAX_BLOCK_CHARS,
     MAX_ID_DIGITS,
     Answer,

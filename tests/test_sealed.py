@@ -19,14 +19,14 @@ from typer.testing import CliRunner
 
 from proofs.check import check_verdict
 from reasoning import verify
-from reasoning.bundle import REQUIRED_SECTIONS, build_bundle, check_bundle
-from reasoning.cli import app
-from reasoning.engine import EngineConfig, ForkJoinEngine
-from reasoning.equivalence import equivalent
-from reasoning.planner import SolverPlanner
-from reasoning.solver_worker import SolverWorker
-from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.answers.equivalence import equivalent
+from reasoning.cli.main import app
+from reasoning.engine.bundle import REQUIRED_SECTIONS, build_bundle, check_bundle
+from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+from reasoning.engine.planner import SolverPlanner
+from reasoning.engine.solver_worker import SolverWorker
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
 runner = CliRunner()
 
@@ -378,7 +378,7 @@ def test_every_single_field_mutation_of_a_verdict_fails(case):
 
 
 def test_the_mcp_check_tool_seals_verdicts_too():
-    from reasoning.mcp_server import _check
+    from reasoning.service.mcp import _check
 
     verdict = json.loads(json.dumps(verify("2 + 2 = 5").to_json()))
     assert _check(verdict, False).ok

@@ -21,7 +21,7 @@ import pytest
 from llm_servers import serve_model
 from typer.testing import CliRunner
 
-from reasoning.cli import app
+from reasoning.cli.main import app
 from reasoning.llm.base import generate_sync
 from reasoning.llm.openai_backend import OpenAIBackend
 from reasoning.llm.scripted import ScriptedBackend

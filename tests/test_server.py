@@ -21,11 +21,11 @@ import typer
 from typer.testing import CliRunner
 
 import reasoning
-from reasoning.bundle import check_bundle
-from reasoning.cli_serve import serve
-from reasoning.server import create_app, serve_in_background
-from reasoning.server_jobs import JobPool, unknown_verdict, verify_job
-from reasoning.server_limits import Settings, is_loopback
+from reasoning.cli.serve import serve
+from reasoning.engine.bundle import check_bundle
+from reasoning.service.http import create_app, serve_in_background
+from reasoning.service.jobs import JobPool, unknown_verdict, verify_job
+from reasoning.service.limits import Settings, is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789"
@@ -294,7 +294,7 @@ def test_serve_runs_the_api_in_its_own_process_with_a_token_file(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("file-token-42\n")
     port = _free_port()
-    code = "import typer; from reasoning.cli_serve import serve; typer.run(serve)"
+    code = "import typer; from reasoning.cli.serve import serve; typer.run(serve)"
     command = [
         sys.executable,
         "-c",

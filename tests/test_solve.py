@@ -13,16 +13,16 @@ from typer.testing import CliRunner
 
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.bundle import check_bundle, load_bundle
-from reasoning.cli import app
-from reasoning.cli_solve import fields_from_args
+from reasoning.cli.main import app
+from reasoning.cli.solve import fields_from_args
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
 from reasoning.domains.base import check_fields
-from reasoning.engine import ForkJoinEngine
-from reasoning.planner import verified_claims
-from reasoning.solving import solve
-from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker, Tokens
+from reasoning.engine.bundle import check_bundle, load_bundle
+from reasoning.engine.engine import ForkJoinEngine
+from reasoning.engine.planner import verified_claims
+from reasoning.engine.solving import solve
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Tokens
 
 
 def digit_sum(n: int) -> int:

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from reasoning.api import InvalidArgument
-from reasoning.cli import app
-from reasoning.domains.expressions import evaluate, parse_expression
+from reasoning.cli.main import app
+from reasoning.domains.common.expressions import evaluate, parse_expression
+from reasoning.engine.solving import ModelUnavailable, solve
 from reasoning.llm.base import BackendError
 from reasoning.llm.scripted import ScriptedBackend
-from reasoning.solving import ModelUnavailable, solve
 
 ARITHMETIC = {"domain": "arithmetic", "expression": "3 * 8 + 2 * 5"}
 COUNTDOWN = {"domain": "countdown", "numbers": [1, 2, 3, 4], "target": 10}

@@ -12,9 +12,9 @@ import pytest
 from proofs.claims import Compare, Connective, Not, Num, Var
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument, verify
-from reasoning.solver_worker import SolverWorker, exclusions
-from reasoning.task import Task, check_answer, read_claims
-from reasoning.workers import Steps, Worker, WorkerRequest
+from reasoning.engine.solver_worker import SolverWorker, exclusions
+from reasoning.engine.task import Task, check_answer, read_claims
+from reasoning.engine.workers import Steps, Worker, WorkerRequest
 
 PAIR = Task("x + y = 10 and x - y = 2", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 SPLITS = Task("split 10", {"x": "Int", "y": "Int"}, ("x + y = 10", "x >= 0", "y >= 0"))
@@ -266,7 +266,7 @@ def test_large_but_stateable_values_are_exact():
 
 
 def test_all_lists_every_solution_as_one_entailed_claim():
-    from reasoning.task import check_claim
+    from reasoning.engine.task import check_claim
 
     body = ask("all: for x, y", SPLITS)
     (line,) = read_claims(body)

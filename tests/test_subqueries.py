@@ -3,10 +3,10 @@
 import pytest
 
 from proofs.parsing import parse_claim
-from reasoning.engine import ForkJoinEngine
-from reasoning.subqueries import parse_subquery, unanswered
-from reasoning.task import Task
-from reasoning.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine.engine import ForkJoinEngine
+from reasoning.engine.subqueries import parse_subquery, unanswered
+from reasoning.engine.task import Task
+from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
 PAIR = Task("pair", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 

@@ -16,13 +16,13 @@ from reasoning.domains.base import Domain, DomainCheck, FieldSpec, Problem, Task
 
 #: The modules that register the built-in domains, imported on first use.
 BUILTIN = (
-    "reasoning.domains.countdown",
-    "reasoning.domains.sudoku",
-    "reasoning.domains.futoshiki",
-    "reasoning.domains.arithmetic",
-    "reasoning.domains.equations",
-    "reasoning.domains.logic",
-    "reasoning.domains.knights_knaves",
+    "reasoning.domains.countdown.domain",
+    "reasoning.domains.grids.sudoku",
+    "reasoning.domains.grids.futoshiki",
+    "reasoning.domains.arithmetic.domain",
+    "reasoning.domains.equations.domain",
+    "reasoning.domains.logic.domain",
+    "reasoning.domains.knights_knaves.domain",
 )
 
 _DOMAINS: dict[str, Domain] = {}

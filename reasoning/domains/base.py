@@ -32,7 +32,7 @@ from proofs.verdict import Status
 from reasoning.api import InvalidArgument
 
 if TYPE_CHECKING:
-    from reasoning.workers import Organizer, Worker
+    from reasoning.engine.workers import Organizer, Worker
 
 #: Largest task (as JSON) a domain reads; bigger ones are refused before parsing.
 MAX_TASK_CHARS = 1_000_000

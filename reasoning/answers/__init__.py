@@ -1,0 +1,1 @@
+"""Reading answers and deciding their equivalence: extraction, LaTeX parsing, answer types, comparison."""

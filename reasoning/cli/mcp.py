@@ -1,0 +1,110 @@
+"""`reason mcp`: serve the verifier as an MCP server over stdio or streamable HTTP.
+
+Registered on the `reason` app by `reasoning.cli.main` (`app.command("mcp")(mcp)`); also runnable as
+`python -m reasoning.cli.mcp`. The tools and resources are in `reasoning.service.mcp`.
+
+Over HTTP the endpoint is `http://HOST:PORT/mcp`. A bearer token (from `REASONING_TOKEN` or
+`--token-file`) is required on every request when set, and required to exist at all for a
+non-loopback `--host`. `--port 0` picks a free port; the chosen address is printed on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+TOKEN_ENV = "REASONING_TOKEN"
+
+
+class Transport(str, Enum):
+    stdio = "stdio"
+    http = "http"
+
+
+def _token(token_file: Path | None) -> str | None:
+    """The bearer token: the file's contents (stripped) if given, else $REASONING_TOKEN, else None."""
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"cannot read {token_file}: {exc}", param_hint="--token-file") from exc
+        if not token:
+            raise typer.BadParameter(f"{token_file} is empty", param_hint="--token-file")
+        return token
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
+def _serve_http(app, host: str, port: int, path: str) -> None:
+    """Bind first (so `--port 0` works and the address can be printed), then serve with uvicorn."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)  # connections made before uvicorn is up wait in the backlog
+    except OSError as exc:
+        sock.close()
+        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host.strip('[]')}]" if family == socket.AF_INET6 else host
+    typer.echo(f"reason mcp: serving MCP (streamable HTTP) on http://{shown}:{bound_port}{path}", err=True)
+    sys.stderr.flush()
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def mcp(
+    transport: Transport = typer.Option(
+        Transport.stdio, "--transport", "-t", help="stdio (for a local client) or http (streamable HTTP)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="HTTP: the address to listen on."),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="HTTP: the port (0 = any free port)."),
+    path: str = typer.Option("/mcp", "--path", help="HTTP: the endpoint path."),
+    token_file: Path | None = typer.Option(
+        None,
+        "--token-file",
+        help=f"HTTP: a file holding the bearer token (default: ${TOKEN_ENV}). Required off loopback.",
+    ),
+    max_concurrent: int = typer.Option(
+        0, "--max-concurrent", min=0, help="CPU-bound tool calls at once (0 = one per CPU, at least 2)."
+    ),
+    log_level: str = typer.Option("WARNING", "--log-level", help="Server log level (logs go to stderr)."),
+) -> None:
+    """Serve the verifier to agents over MCP: tools verify_claims, check_answer, solve_task and
+    check_certificate, and the claim-language resource.
+
+    Over stdio the process speaks JSON-RPC on stdin/stdout (point an MCP client's command at
+    `reason mcp`); over HTTP it serves streamable HTTP at http://HOST:PORT/mcp.
+    """
+    from reasoning.service.mcp import DEFAULT_MAX_CONCURRENT, build_server, http_app, is_loopback
+
+    level = log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter("one of DEBUG, INFO, WARNING, ERROR, CRITICAL", param_hint="--log-level")
+    if not path.startswith("/"):
+        raise typer.BadParameter("the path starts with '/'", param_hint="--path")
+    if transport is Transport.stdio:
+        build_server(max_concurrent=max_concurrent or DEFAULT_MAX_CONCURRENT, log_level=level).run("stdio")
+        return
+    token = _token(token_file)
+    if not is_loopback(host) and token is None:
+        typer.echo(
+            f"error: refusing to serve on {host} (not loopback) without a token: set ${TOKEN_ENV} "
+            "or pass --token-file",
+            err=True,
+        )
+        raise typer.Exit(2)
+    server = build_server(max_concurrent=max_concurrent or DEFAULT_MAX_CONCURRENT, log_level=level)
+    _serve_http(http_app(server, host=host, path=path, token=token), host, port, path)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m reasoning.cli.mcp`
+    typer.run(mcp)

@@ -1,0 +1,155 @@
+"""`reason serve`: run the HTTP API (`reasoning.service.http`) with uvicorn.
+
+The bearer token comes from `--token-file` or else the `REASONING_TOKEN` environment variable.
+Without one the server only listens on loopback: on any other address it refuses to start
+(exit status 2), as it does for any invalid limit.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from reasoning.api import InvalidArgument
+from reasoning.service.limits import LIMITS, Settings
+
+TOKEN_ENV = "REASONING_TOKEN"
+#: Largest token file read (a token is a line, not a document).
+MAX_TOKEN_FILE_BYTES = 4096
+
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port) and listening, for uvicorn's `sockets=`; binding
+    before anything is announced makes a port in use one clear InvalidArgument, before any
+    "serving on" line (and lets `--port 0` print the port it got)."""
+    bare = host.strip().strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bare, port))
+        sock.listen(2048)  # connections made before uvicorn is up wait in the backlog
+    except OSError as exc:
+        sock.close()
+        why = exc.strerror or str(exc)
+        hint = "; another program listens there: choose another --port" if exc.errno == 98 else ""
+        raise InvalidArgument(f"cannot listen on {host}:{port}: {why}{hint}") from exc
+    return sock
+
+
+def url_of(host: str, sock: socket.socket) -> str:
+    """`http://HOST:PORT` of a bound socket (IPv6 hosts in brackets)."""
+    bare = host.strip().strip("[]")
+    shown = f"[{bare}]" if ":" in bare else bare
+    return f"http://{shown}:{sock.getsockname()[1]}"
+
+
+def read_token(token_file: Path | None) -> str | None:
+    """The token from `token_file` (surrounding whitespace stripped), else from $REASONING_TOKEN,
+    else None. Raises InvalidArgument for an unreadable, empty or oversized file, or an empty
+    variable (an empty token would silently mean no auth)."""
+    if token_file is not None:
+        try:
+            with token_file.open("rb") as handle:
+                raw = handle.read(MAX_TOKEN_FILE_BYTES + 1)
+        except OSError as exc:
+            raise InvalidArgument(f"cannot read the token file {token_file}: {exc.strerror or exc}") from exc
+        if len(raw) > MAX_TOKEN_FILE_BYTES:
+            raise InvalidArgument(f"the token file {token_file} is larger than {MAX_TOKEN_FILE_BYTES} bytes")
+        token = raw.decode("utf-8", errors="replace").strip()
+        if not token:
+            raise InvalidArgument(f"the token file {token_file} is empty")
+        return token
+    token = os.environ.get(TOKEN_ENV)
+    if token is None:
+        return None
+    if not token.strip():
+        raise InvalidArgument(f"{TOKEN_ENV} is set but empty")
+    return token.strip()
+
+
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (not loopback: a token is required)."
+    ),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    token_file: Path = typer.Option(
+        None, "--token-file", help=f"File holding the bearer token (default: ${TOKEN_ENV})."
+    ),
+    workers: int = typer.Option(
+        None, "--workers", min=1, help="Verification processes (default: one per CPU, at most 8)."
+    ),
+    max_claims: int = typer.Option(
+        LIMITS.max_items, "--max-claims", min=1, help="Claims, pairs or certificates per request."
+    ),
+    max_claim_chars: int = typer.Option(
+        LIMITS.max_claim_chars,
+        "--max-claim-chars",
+        min=1,
+        help="Characters per claim or answer (longer ones get 422).",
+    ),
+    max_budget: float = typer.Option(
+        LIMITS.max_budget_s,
+        "--max-budget",
+        min=0.001,
+        max=LIMITS.budget_ceiling_s,
+        help="Most seconds a request may ask per claim, pair or certificate.",
+    ),
+    max_solve_budget: float = typer.Option(
+        LIMITS.max_solve_budget_s,
+        "--max-solve-budget",
+        min=0.001,
+        max=LIMITS.budget_ceiling_s,
+        help="Most seconds a /v1/solve run may ask.",
+    ),
+    max_body_bytes: int = typer.Option(
+        LIMITS.max_body_bytes, "--max-body-bytes", min=1, help="Largest request body."
+    ),
+    max_concurrent: int = typer.Option(32, "--max-concurrent", min=1, help="Requests handled at once."),
+    max_queue: int = typer.Option(64, "--max-queue", min=0, help="Requests waiting beyond those (then 429)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+) -> None:
+    """Serve the HTTP API: /v1/verify, /v1/equiv, /v1/check, /v1/solve, /healthz, /openapi.json."""
+    try:
+        token = read_token(token_file)
+        settings = Settings(
+            host=host,
+            port=port,
+            token=token,
+            max_claims=max_claims,
+            max_claim_chars=max_claim_chars,
+            max_budget_s=max_budget,
+            default_budget_s=min(LIMITS.default_budget_s, max_budget),
+            max_solve_budget_s=max_solve_budget,
+            default_solve_budget_s=min(LIMITS.default_solve_budget_s, max_solve_budget),
+            max_body_bytes=max_body_bytes,
+            max_concurrent=max_concurrent,
+            max_queue=max_queue,
+            **({"workers": workers} if workers is not None else {}),
+        )
+        sock = bind_socket(host, port)
+    except InvalidArgument as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    import uvicorn
+
+    from reasoning.service.http import create_app
+
+    err.print(
+        f"serving on {escape(url_of(host, sock))} ({settings.workers} verification processes, "
+        f"{'bearer token required' if token else 'no auth: loopback only'})"
+    )
+    config = uvicorn.Config(create_app(settings), log_level=log_level)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised the SIGINT
+        pass
+    finally:
+        sock.close()

@@ -1,0 +1,1 @@
+"""Helpers several domains share: the expression language and exact numerals."""

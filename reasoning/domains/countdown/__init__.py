@@ -1,0 +1,1 @@
+"""Domain `countdown` (and the Game of 24): the domain and its expression search."""

@@ -1,0 +1,1 @@
+"""Grid puzzles: Sudoku and Futoshiki, and the grid machinery they share."""

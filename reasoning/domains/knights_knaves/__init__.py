@@ -1,0 +1,1 @@
+"""Domain `knights_knaves`: who tells the truth, on the `logic` domain's formulas."""

@@ -1,0 +1,1 @@
+"""Domain `logic`: propositional formulas, entailment, validity and what follows."""

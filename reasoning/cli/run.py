@@ -114,6 +114,7 @@ def run(
     from reasoning.engine.engine import EngineConfig, ForkJoinEngine
     from reasoning.engine.planner import SolverPlanner
     from reasoning.engine.solver_worker import SolverWorker
+    from reasoning.engine.task import refuse_free_unknowns
 
     try:
         goal = _goal_from_options(find, unique, all_, decide)
@@ -125,6 +126,7 @@ def run(
             claim_cache_dir=cache,
             worker_timeout_s=worker_timeout,
         )
+        refuse_free_unknowns(task, budget_s=budget)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -366,6 +367,21 @@ def _names(formula: Formula | None) -> frozenset[str]:
     return frozenset(node.name for node in walk(formula) if isinstance(node, Var))
 
 
+def mentioned_names(formula: Formula | None) -> frozenset[str]:
+    """The names a claim mentions, as dependencies read them (`reasoning.engine.bundle_edges` too)."""
+    return _names(formula)
+
+
+def written_words(text: str) -> set[str]:
+    """The names a query text writes, as dependencies read them."""
+    return set(_WORD.findall(str(text)))
+
+
+def written_numbers(text: str) -> set[str]:
+    """The numbers a text writes (a value a claim states or a query repeats)."""
+    return set(_NUMBER.findall(str(text)))
+
+
 class CausalGraph:
     """The causal graph of one run (see the module docstring for nodes and edges).
 
@@ -394,6 +410,8 @@ class CausalGraph:
         self._by_name: dict[str, list[str]] = {}  # unknown -> joins whose claims mention it
         self._by_value: dict[str, list[str]] = {}  # number -> joins whose claims made it known
         self._seen: dict[str, set[str]] = {}  # attempt -> the joins its organizer had seen
+        self._claim_names: dict[str, frozenset[str]] = {}  # claim -> the names it mentions
+        self._given: tuple[str | None, frozenset[str]] = (None, frozenset())  # task text, its numbers
         self._add_node(TASK, kind="task", text=task)
 
     # ------------------------------------------------------------ building
@@ -453,6 +471,7 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
+            after_joins=joins,  # what it may use: the bundle re-derives its edges from it
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")
@@ -478,12 +497,22 @@ class CausalGraph:
         else:
             self.graph.add_edge(join, attempt, key="depends_on", kind="depends_on", uses=list(reasons))
 
+    def _names_of(self, claim: str) -> frozenset[str]:
+        """The names claim `claim` mentions (worked out once per claim)."""
+        names = self._claim_names.get(claim)
+        if names is None:
+            names = self._claim_names[claim] = _names(self._formulas.get(claim))
+        return names
+
     def _index_join(self, join: str) -> None:
         """Index a join by what its claims make known: the unknowns they mention, and the
         numbers they write that the task's text does not (values the join made known)."""
         claims = self._claims_of(self.graph.nodes[join]["attempt"])
-        names = set().union(*(_names(self._formulas.get(c)) for c in claims))
-        given = set(_NUMBER.findall(self.graph.nodes[TASK].get("text", "")))
+        names = set().union(*(self._names_of(c) for c in claims))
+        text = self.graph.nodes[TASK].get("text", "")
+        if self._given[0] != text:  # the numbers the task's text writes, read once per text
+            self._given = (text, frozenset(_NUMBER.findall(text)))
+        given = self._given[1]
         values = {v for c in claims for v in _NUMBER.findall(self.graph.nodes[c]["text"]) if v not in given}
         for name in names:
             self._by_name.setdefault(name, []).append(join)
@@ -529,11 +558,12 @@ class CausalGraph:
             certificate=verdict.certificate if verdict else None,
         )
         self._formulas[node] = formula
+        names = self._names_of(node)
         self._claims.setdefault(attempt, []).append(node)
         self._add_edge(attempt, node, "returned")
         seen = self._seen.get(attempt, ())
         found: dict[str, list[str]] = {}
-        for name in sorted(_names(formula)):
+        for name in sorted(names):
             for join in self._by_name.get(name, ()):
                 if join in seen and join in self._valid_joins:
                     found.setdefault(join, []).append(f"a claim mentions {name}")
@@ -584,6 +614,11 @@ class CausalGraph:
 
     def _claims_of(self, attempt: str) -> list[str]:
         return list(self._claims.get(attempt, ()))
+
+    @property
+    def claim_formulas(self) -> Mapping[str, Formula | None]:
+        """Claim node -> its parsed formula (None for a domain claim): a read-only live view."""
+        return MappingProxyType(self._formulas)
 
     def valid_joins(self) -> list[str]:
         """The joins not invalidated, in issue order."""
@@ -723,6 +758,7 @@ class CausalGraph:
         self._counts = {"claim": 0, "join": 0, "answer": 0}
         self._by_kind, self._claims, self._valid_joins, self._accepted = {}, {}, {}, {}
         self._by_name, self._by_value, self._seen = {}, {}, {}
+        self._claim_names, self._given = {}, (None, frozenset())
         self._order = max((d.get("order", 0) for _, d in graph.nodes(data=True)), default=0)
         for node in sorted(graph.nodes, key=lambda n: graph.nodes[n].get("order", 0)):
             d = graph.nodes[node]

@@ -570,7 +570,9 @@ def test_a_grammar_gbnf_cannot_say_is_not_sent_to_llamacpp():
 def test_the_cli_and_solve_do_not_import_the_sdk_until_a_server_is_used():
     """The openai SDK takes about a second to import (several on a loaded machine): `reason
     verify` and `import reasoning.engine.solving` must not pay it."""
-    code = "import sys, reasoning.cli, reasoning.engine.solving, reasoning.llm; print('openai' in sys.modules)"
+    code = (
+        "import sys, reasoning.cli, reasoning.engine.solving, reasoning.llm; print('openai' in sys.modules)"
+    )
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )

@@ -27,7 +27,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from reasoning.service.limits import LIMITS
-from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI, is_loopback
+from reasoning.service.auth import is_loopback
+from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = {"verify_claims", "check_answer", "solve_task", "check_certificate"}

@@ -26,8 +26,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from reasoning.service.limits import LIMITS
 from reasoning.service.auth import is_loopback
+from reasoning.service.limits import LIMITS
 from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 import reasoning
 from reasoning.cli.serve import serve
 from reasoning.engine.bundle import check_bundle
+from reasoning.service.auth import is_loopback
 from reasoning.service.http import create_app, serve_in_background
 from reasoning.service.jobs import JobPool, unknown_verdict, verify_job
-from reasoning.service.auth import is_loopback
 from reasoning.service.limits import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

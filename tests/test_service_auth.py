@@ -182,5 +182,7 @@ def test_no_service_module_has_its_own_auth():
     """The token, address and 401 rules live in auth.py only (issue 14: no logic copied)."""
     pattern = re.compile(r"def is_loopback|compare_digest|REASONING_TOKEN\"|class BearerAuth|def read_token")
     sources = [*(ROOT / "reasoning").rglob("*.py")]
-    owners = {p.relative_to(ROOT).as_posix() for p in sources if pattern.search(p.read_text(encoding="utf-8"))}
+    owners = {
+        p.relative_to(ROOT).as_posix() for p in sources if pattern.search(p.read_text(encoding="utf-8"))
+    }
     assert owners == {"reasoning/service/auth.py"}

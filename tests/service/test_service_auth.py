@@ -31,7 +31,7 @@ from reasoning.service.limits import Settings
 from reasoning.service.mcp import build_server, http_app
 
 TOKEN = "t0ken-for-tests"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Each server's CLI command, stopped before it binds a port or loads a model.
 COMMANDS = {

@@ -366,9 +366,17 @@ def check(
     cvc5: bool = typer.Option(
         True, "--cvc5/--no-cvc5", help="Also re-solve SMT certificates with cvc5 if installed."
     ),
+    timeout: float = typer.Option(
+        60.0,
+        "--timeout",
+        min=0.001,
+        max=86_400,
+        help="Seconds for the whole check (at most a day); past them it stops and exits 1.",
+    ),
 ) -> None:
     """Re-check certificates, verdicts (or a whole proof bundle) from their JSON alone, in fresh
-    solvers, and re-derive every status they record.
+    solvers, and re-derive every status they record. A check not finished within --timeout
+    seconds (default 60) stops: "not re-checked within N s", exit 1.
 
     Exit 0 only when the file proves what it says: every certificate re-checks and every
     recorded status (proved, refuted, equivalent) is the one its certificate establishes. Exit 1
@@ -395,16 +403,21 @@ def check(
     from reasoning.engine.bundle import is_bundle
 
     if is_bundle(data):
-        _check_bundle(data, path, as_json, cvc5)
+        _check_bundle(data, path, as_json, cvc5, timeout)
     items = _items_in(data)
     if not items:
         err.print(f"[red]error:[/] no certificate or verdict found in {escape(str(path))}")
         raise typer.Exit(2)
+
+    def recheck_all() -> list:
+        return [
+            (check_verdict if _is_verdict(item) else check_certificate)(item, use_cvc5=cvc5) for item in items
+        ]
+
+    reports = _within_timeout(timeout, recheck_all, as_json)
     all_ok = True
-    for index, item in enumerate(items, start=1):
+    for index, (item, report) in enumerate(zip(items, reports), start=1):
         is_verdict = _is_verdict(item)
-        checker = check_verdict if is_verdict else check_certificate
-        report = checker(item, use_cvc5=cvc5)
         all_ok &= report.ok
         cert = item.get("certificate") if is_verdict else item
         kind = cert.get("kind") if isinstance(cert, dict) else None
@@ -433,12 +446,28 @@ def check(
     raise typer.Exit(0 if all_ok else 1)
 
 
-def _check_bundle(data: Any, path: Path, as_json: bool, cvc5: bool) -> None:
+def _within_timeout(timeout: float, work, as_json: bool):
+    """`work()` within `timeout` seconds, else say so and end the process with 1 (never 0)."""
+    from reasoning.cli.time_limit import TimeLimit, abandon, within
+    from reasoning.engine.bundle import time_limit_message
+
+    try:
+        return within(timeout, work)
+    except TimeLimit:
+        if as_json:
+            _print_json({"ok": False, "message": time_limit_message(timeout)})
+        err.print(f"[red]check FAILED:[/] {escape(time_limit_message(timeout))}")
+        abandon(1)
+
+
+def _check_bundle(data: Any, path: Path, as_json: bool, cvc5: bool, timeout: float) -> None:
     """Re-check a proof bundle item by item; exits with 0 (all ok) or 1 (naming the failure)."""
     from reasoning.engine.bundle import check_bundle
 
     with err.status(f"re-checking the proof bundle {escape(str(path))}..."):
-        report = check_bundle(data, use_cvc5=cvc5)
+        report = _within_timeout(
+            timeout, lambda: check_bundle(data, use_cvc5=cvc5, budget_s=timeout), as_json
+        )
     if as_json:
         _print_json({"bundle": str(path), **report.to_json()})
     else:

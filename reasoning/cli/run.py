@@ -111,11 +111,13 @@ def run(
     from reasoning.engine.engine import EngineConfig, ForkJoinEngine
     from reasoning.engine.planner import SolverPlanner
     from reasoning.engine.solver_worker import SolverWorker
+    from reasoning.engine.task import refuse_free_unknowns
 
     try:
         goal = _goal_from_options(find, unique, all_, decide)
         task = _task_from_options(task_file, text, unknown, constraint, goal)
         config = EngineConfig(capacity=workers, seed=seed, verify_budget_s=budget, claim_cache_dir=cache)
+        refuse_free_unknowns(task, budget_s=budget)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

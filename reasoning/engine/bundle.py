@@ -20,7 +20,9 @@ A bundle (`reasoning.engine.bundle/1`) is one JSON object; every section but `me
 
 `check_bundle` trusts none of the producer's conclusions and passes only a bundle that proves a
 proved answer. It rebuilds the task; requires the graph's bookkeeping to agree with itself and
-the task; re-derives every recorded claim status from its certificate (the obligation comes from
+the task; re-derives the graph's edges from its nodes (`reasoning.engine.bundle_edges`: a changed
+`depends_on` edge or `uses` reason would change what a withdrawal invalidated); re-derives
+every recorded claim status from its certificate (the obligation comes from
 the task and the claim text, the certificate must be about exactly that formula and prove or
 refute it as recorded); replays the join history (`reasoning.engine.bundle_joins`): every join decision
 from the consistency certificate over exactly the attempts accepted at that point; re-checks the
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +46,7 @@ from proofs.check import CheckReport, check_certificate, check_verdict, establis
 from proofs.claims import to_text
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument
+from reasoning.engine.bundle_edges import check_edges
 from reasoning.engine.bundle_joins import (
     attempt_claims,
     check_report,
@@ -126,11 +130,17 @@ class BundleItem:
         return {"item": self.name, "ok": self.ok, "message": self.message}
 
 
+class OutOfTime(Exception):
+    """The overall budget of `check_bundle` ran out (checked as each item is added)."""
+
+
 @dataclass
 class BundleReport:
-    """All items checked; `ok` only when every one passed."""
+    """All items checked; `ok` only when every one passed. `deadline` (time.monotonic) stops
+    the check at the next item once passed."""
 
     items: list[BundleItem] = field(default_factory=list)
+    deadline: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -143,6 +153,8 @@ class BundleReport:
     def add(self, name: str, report: CheckReport | tuple[bool, str]) -> bool:
         ok, message = (report.ok, report.message) if isinstance(report, CheckReport) else report
         self.items.append(BundleItem(name, ok, message))
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OutOfTime
         return ok
 
     def to_json(self) -> dict[str, Any]:
@@ -220,14 +232,24 @@ def _domain_certifies(
     return report.ok, report.message
 
 
-def check_bundle(data: Any, *, use_cvc5: bool = True) -> BundleReport:
-    """Re-check a bundle (see the module docstring); never raises on bad data."""
-    report = BundleReport()
+def check_bundle(data: Any, *, use_cvc5: bool = True, budget_s: float | None = None) -> BundleReport:
+    """Re-check a bundle (see the module docstring); never raises on bad data. With `budget_s`,
+    a check still running after that many seconds stops at its next item and fails ("not
+    re-checked within N s"): a hostile bundle of many heavy items cannot run for ever."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    report = BundleReport(deadline=deadline)
     try:
         _check(data, report, use_cvc5)
+    except OutOfTime:
+        report.items.append(BundleItem("time limit", False, time_limit_message(budget_s)))
     except Exception as exc:  # noqa: BLE001 - a hostile bundle must not crash the checker
         report.add("bundle", (False, f"malformed bundle: {type(exc).__name__}: {exc}"))
     return report
+
+
+def time_limit_message(budget_s: float | None) -> str:
+    """What a check cut short by its overall budget says (the CLI's --timeout too)."""
+    return f"not re-checked within {budget_s:g} s: nothing is proved (raise --timeout to finish the check)"
 
 
 def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
@@ -280,13 +302,16 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
     ):
         return
     _check_graph_nodes(task, nodes, report)
+    report.add("graph edges", check_edges(graph.graph))
     for entry in claims:
         _check_claim(task, entry, joined, nodes, report, use_cvc5)
     for node, attrs in nodes.items():
         if attrs.get("kind") == "claim" and node not in joined:
             report.add(f"recorded claim {node}", _claim_status(task, node, attrs, use_cvc5))
     constraints = [to_text(f) for f in task.constraint_formulas]
-    replay = replay_joins(task, constraints, nodes, data.get("joins"), use_cvc5=use_cvc5)
+    replay = replay_joins(
+        task, constraints, nodes, data.get("joins"), use_cvc5=use_cvc5, deadline=report.deadline
+    )
     for name, ok, message in replay.items:
         report.add(name, (ok, message))
     if replay.accepted is None:
@@ -305,7 +330,7 @@ def _check(data: Any, report: BundleReport, use_cvc5: bool) -> None:
 
 #: Attributes every node of a kind has (`CausalGraph`), besides descriptive ones.
 NODE_KEYS = {
-    "attempt": {"valid", "fork_id", "attempt", "joined", "invalidated_by"},
+    "attempt": {"valid", "fork_id", "attempt", "joined", "invalidated_by", "after_joins"},
     "claim": {"valid", "attempt", "text", "claim", "status", "role", "certificate"},
     "join": {"valid", "fork_id", "attempt"},
     "answer": {"valid", "text"},

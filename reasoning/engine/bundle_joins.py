@@ -27,6 +27,7 @@ Each certificate is re-checked through `proofs.check` (fresh Z3, cvc5 where inst
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -362,15 +363,25 @@ class _Replayer:
 
 
 def replay_joins(
-    task, constraints: list[str], nodes: dict[str, dict[str, Any]], joins: Any, *, use_cvc5: bool
+    task,
+    constraints: list[str],
+    nodes: dict[str, dict[str, Any]],
+    joins: Any,
+    *,
+    use_cvc5: bool,
+    deadline: float | None = None,
 ) -> Replay:
     """Replay `joins` against the graph's `nodes` (id -> attributes) for `task`, whose constraints
-    in canonical text are `constraints`; see the module docstring."""
+    in canonical text are `constraints`; see the module docstring. Past `deadline`
+    (time.monotonic) the replay stops and fails: it is not re-checked in time."""
     if not isinstance(joins, list):
         return Replay([("joins", False, "joins must be a list")], None)
     replayer = _Replayer(task, constraints, nodes, use_cvc5)
     items: list[Item] = []
     for index, entry in enumerate(joins, start=1):
+        if deadline is not None and time.monotonic() > deadline:
+            items.append(("time limit", False, f"not re-checked within the time limit (at join {index})"))
+            return Replay(items, None)
         ok, message = replayer.entry(index, entry)
         items.append((f"join {index}", ok, message))
         if not ok:

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -366,6 +367,21 @@ def _names(formula: Formula | None) -> frozenset[str]:
     return frozenset(node.name for node in walk(formula) if isinstance(node, Var))
 
 
+def mentioned_names(formula: Formula | None) -> frozenset[str]:
+    """The names a claim mentions, as dependencies read them (`reasoning.engine.bundle_edges` too)."""
+    return _names(formula)
+
+
+def written_words(text: str) -> set[str]:
+    """The names a query text writes, as dependencies read them."""
+    return set(_WORD.findall(str(text)))
+
+
+def written_numbers(text: str) -> set[str]:
+    """The numbers a text writes (a value a claim states or a query repeats)."""
+    return set(_NUMBER.findall(str(text)))
+
+
 class CausalGraph:
     """The causal graph of one run (see the module docstring for nodes and edges).
 
@@ -453,6 +469,7 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
+            after_joins=joins,  # what it may use: the bundle re-derives its edges from it
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")
@@ -584,6 +601,11 @@ class CausalGraph:
 
     def _claims_of(self, attempt: str) -> list[str]:
         return list(self._claims.get(attempt, ()))
+
+    @property
+    def claim_formulas(self) -> Mapping[str, Formula | None]:
+        """Claim node -> its parsed formula (None for a domain claim): a read-only live view."""
+        return MappingProxyType(self._formulas)
 
     def valid_joins(self) -> list[str]:
         """The joins not invalidated, in issue order."""

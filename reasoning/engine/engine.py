@@ -833,7 +833,7 @@ class _Run:
         first claim's, by which the graph lists claims); and the task's constraints followed by
         all those pairs. A join's claims never change and an invalidated attempt loses its
         joins, so each join is read once, and a join after the last costs O(its claims)."""
-        formulas = getattr(self.graph, "_formulas", None)
+        formulas = getattr(self.graph, "claim_formulas", None)
         if formulas is None:  # the graph changed shape: take the slow, sure way
             pairs = [(c.attempt, c.formula) for c in self.graph.accepted_claims() if c.formula is not None]
             return [(0, pairs)], [*self._task_claims, *pairs]

@@ -7,7 +7,9 @@ A goal is one of:
   extends to a solution (`forall V: A -> exists W: C`, V the unknowns the answer speaks about, W
   the rest), `goal:find:exists` that the answer is satisfiable with the constraints
   (`exists U: A and C`). With `unique`, `goal:unique` proves no other solution exists
-  (`forall U: C -> A`).
+  (`forall U: C -> A`); without it the answer is *a* solution, and `goal:find:constrained`
+  proves, for each asked unknown u, that the constraints constrain it (some solution stops being
+  one when u alone changes): an unknown every value of which fits (`n = n`) is never answered.
 - `all`: the complete solution set, one solution per answer line (each pinning every asked
   unknown), or the single line `false` for "no solution". `goal:all:member` proves each line
   is a solution (`exists U: s_i and C`), `goal:all:complete` that there are no others
@@ -25,6 +27,7 @@ The functions here take the task's parts (unknowns, constraint formulas), not th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -210,7 +213,37 @@ def goal_obligations(
     out.append(("goal:find:exists", quantify("exists", unknowns, Connective("and", answer, task_holds))))
     if goal.unique:
         out.append(("goal:unique", quantify("forall", unknowns, Connective("->", task_holds, answer))))
+    else:  # (unique already rules out an unknown every value of which fits)
+        out += constrained_obligations(goal, unknowns, constraints)  # of the question, not the answer
     return out
+
+
+def constrained_obligations(goal: Goal, unknowns: dict[str, str], constraints: list[Formula]) -> Obligations:
+    """For a find goal without `unique`, one `goal:find:constrained` formula per asked unknown
+    (the asked ones outer, the rest existential, whatever an answer names: naming a witness for
+    an unasked unknown does not make the question less vacuous). A refuted one means the task
+    leaves that unknown free, so `reason run` refuses it up front."""
+    if goal.kind != "find" or goal.unique:
+        return []
+    asked = goal.asked(list(unknowns))
+    outer = {n: s for n, s in unknowns.items() if n in asked}
+    inner = {n: s for n, s in unknowns.items() if n not in asked}
+    extends = quantify("exists", inner, conjunction(constraints))
+    return [("goal:find:constrained", _constrained(name, outer, extends)) for name in asked]
+
+
+def _constrained(name: str, outer: dict[str, str], extends: Formula) -> Formula:
+    """`name` is constrained: some solution stops being one when `name` alone changes,
+    `not (forall other, V: R(V) -> R(V with name := other))`, R = `extends` (the task's
+    constraints, the unknowns the answer does not speak about existential). Without it, a
+    constraint such as `n = n` (or any y for `x + y = 10` when only x is asked) let any value be
+    "proved". Written as a negated `forall`, it is proved by an SMT certificate that the checker
+    re-derives from the claim (an existential's witness is one of many, so not sealed)."""
+    other = next(f"{name}_{k}" for k in itertools.count(1) if f"{name}_{k}" not in outer)
+    moved = Quantified(
+        "exists", (name,), outer[name], Connective("and", Compare(("=",), (Var(name), Var(other))), extends)
+    )
+    return Not(quantify("forall", {other: outer[name], **outer}, Connective("->", extends, moved)))
 
 
 def _all(asked: list[str], unknowns: dict[str, str], task_holds: Formula, formulas: list[Formula]):

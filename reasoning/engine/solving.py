@@ -192,7 +192,10 @@ def solve(
     >>> solve({"domain": "countdown", "numbers": [1, 2, 3], "target": 6}).answers  # doctest: +SKIP
     ['1 + 2 + 3']
     """
+    from reasoning.engine.task import refuse_free_unknowns
+
     engine_task, problem = parse_task(task)
+    refuse_free_unknowns(engine_task, budget_s=verify_budget_s)
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         raise InvalidArgument(f"workers must be an int in [1, 64], got {workers!r}")
     _check_choice("worker_kind", worker_kind, WORKER_KINDS)

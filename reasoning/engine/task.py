@@ -49,7 +49,7 @@ from proofs.claims import Connective, Formula, free_variables, to_text
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict, invalid
 from reasoning.api import InvalidArgument
-from reasoning.engine.goals import Goal, conjunction, goal_obligations, quantify
+from reasoning.engine.goals import Goal, conjunction, constrained_obligations, goal_obligations, quantify
 from solvers.dispatch import decide
 
 SORTS = ("Int", "Real")
@@ -192,6 +192,32 @@ class Task:
     def of_problem(cls, problem) -> Task:
         """The engine task of a domain problem (`reasoning.domains.Problem`)."""
         return cls(text=problem.text, domain=problem.to_json())
+
+
+def free_unknowns(task: Task, *, budget_s: float) -> list[str]:
+    """The asked unknowns of a find task that its constraints provably leave free (every value
+    of one fits them: `n = n`), so no answer could ever be proved (`goals.constrained_obligations`)."""
+    if task.domain is not None:
+        return []
+    checks = constrained_obligations(task.goal, task.unknowns, task.constraint_formulas)
+    asked = task.goal.asked(list(task.unknowns))
+    free = [n for n, (_, f) in zip(asked, checks) if decide(f, budget_s=budget_s).status is Status.REFUTED]
+    if not free:
+        return []
+    # with no solution at all, nothing is free: the run may still prove "no solution"
+    solvable = quantify("exists", task.unknowns, conjunction(task.constraint_formulas))
+    return free if decide(solvable, budget_s=budget_s).status is Status.PROVED else []
+
+
+def refuse_free_unknowns(task: Task, *, budget_s: float) -> None:
+    """InvalidArgument when the constraints provably leave an asked unknown free (`n = n`):
+    `reason run` and `solve` refuse such a task up front, as they refuse text alone."""
+    free = free_unknowns(task, budget_s=budget_s)
+    if free:
+        raise InvalidArgument(
+            f"the constraints do not constrain {', '.join(free)}: every value fits them, so no answer "
+            "could be proved; add constraints that define it"
+        )
 
 
 def read_claims(text: str) -> list[str]:
@@ -356,6 +382,10 @@ _FAILED = {
     "goal:find:pins": "the answer's values do not satisfy the task",
     "goal:find:exists": "no value of the unknowns satisfies both the answer and the task",
     "goal:unique": "the answer is not the only solution",
+    "goal:find:constrained": (
+        "the constraints do not constrain an asked unknown (every value of it fits them), so no "
+        "value answers the question; add constraints that define it"
+    ),
     "goal:all:member": "a listed solution does not satisfy the task",
     "goal:all:complete": "the listed solutions are not all the solutions",
     "goal:decide": "the decided claim is not proved",
@@ -395,6 +425,10 @@ def _check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:
         if verdict.status is not Status.PROVED:
             what = _FAILED.get(role) or f"{to_text(formula)} is not proved"
             return AnswerCheck(text, verdict.status, f"{what} ({verdict.status.value})", tuple(results))
+    solution = ": a solution, not proved unique" if task.goal.kind == "find" and not task.goal.unique else ""
     return AnswerCheck(
-        text, Status.PROVED, f"the answer discharges the goal ({task.goal.describe()})", tuple(results)
+        text,
+        Status.PROVED,
+        f"the answer discharges the goal ({task.goal.describe()}){solution}",
+        tuple(results),
     )

@@ -29,6 +29,9 @@ _TAG = re.compile(r"</?(?:FORK|JOIN|RETURN|ANSWER)\b[^>\n]{0,62}>")
 GENERIC_WORKER_PROMPT = """You answer one sub-query of a math task with claims that a checker verifies.
 Write one claim per line inside <RETURN>...</RETURN>. Claims use exact numbers, + - * / ^,
 relations = != < <= > >=, and `and`, `or`, `not`. A wrong claim is sent back to you.
+A typed sub-query wants one form: `evaluate: E` wants `E = value` (that very E); `solve: ... for x`
+wants `x = value`; `all: ... for x` wants one claim naming every solution, `x = 2 or x = -2`;
+`prove: C` wants the claim C itself.
 Example. Task: What is 3*8 + 2? Sub-query: evaluate: 3*8
 <RETURN>
 3*8 = 24
@@ -40,8 +43,8 @@ x = 7
 
 GENERIC_ORGANIZER_PROMPT = """You organize workers. Write only protocol tags:
 <FORK-1>sub-query</FORK-1> gives a sub-query to worker 1 (sub-queries: `evaluate: EXPR`,
-`solve: for x`, `prove: CLAIM`); <JOIN-1> waits for worker 1 and shows its verified claims;
-end with <ANSWER>claims, one per line</ANSWER>.
+`solve: for x`, `all: CONSTRAINTS for x`, `prove: CLAIM`); <JOIN-1> waits for worker 1 and shows
+its verified claims; end with <ANSWER>claims, one per line</ANSWER> in the form the Goal asks.
 Example. Task: What is 3*8 + 2*5?
 <FORK-1>evaluate: 3*8</FORK-1><FORK-2>evaluate: 2*5</FORK-2><JOIN-1>
 [fork 1, attempt 1: verified]
@@ -85,7 +88,21 @@ def _task_lines(task: Task) -> list[str]:
         lines.append("Unknowns: " + ", ".join(f"{name} ({sort})" for name, sort in task.unknowns.items()))
     if task.constraints:
         lines.append("Constraints: " + "; ".join(task.constraints))
+    if task.domain is None:
+        lines.append(f"Goal: {task.goal.describe()} (answer: {_answer_form(task)})")
     return lines
+
+
+def _answer_form(task: Task) -> str:
+    """What an answer to the task's goal looks like (`reasoning.goals`), for the prompts."""
+    goal = task.goal
+    if goal.kind == "decide":
+        return f"`{goal.claim}` or `not ({goal.claim})`"
+    names = goal.asked(list(task.unknowns))
+    each = ", ".join(f"{name} = value" for name in names)
+    if goal.kind == "all":
+        return f"one solution per line, each `{each}`, or `false` when there is none"
+    return f"`{each}`, one per line" + ("; proved to be the only solution" if goal.unique else "")
 
 
 def generic_worker_prompt(task: Task, query: str, feedback: Sequence[str] = ()) -> str:

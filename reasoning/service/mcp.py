@@ -361,7 +361,7 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
     from reasoning.engine.bundle import check_bundle, is_bundle
 
     if is_bundle(data):
-        report = check_bundle(data, use_cvc5=use_cvc5).to_json()
+        report = check_bundle(data, use_cvc5=use_cvc5, budget_s=MAX_CALL_S).to_json()
         return CertificateCheckResult(
             ok=report["ok"],
             checked="bundle",
@@ -521,6 +521,12 @@ def build_server(
         detail: DetailArg = "summary",
     ) -> SolveTaskResult:
         """Solve a task with the fork/join engine; every answer is verified against the task.
+
+        A plain task states its `goal`: `find` (values for named unknowns; `unique` also proves
+        they are the only solution), `all` (every solution, completeness proved) or `decide` (a
+        claim, proved or refuted); text alone, or an unknown its constraints leave free, is
+        never answered proved. Its forks are typed sub-queries: `evaluate: E` (wants `E = value`),
+        `solve: ... for x` (`x = value`), `all: ... for x`, `prove: C` (C itself).
 
         Returns the answers, whether the final answer is proved (`verified`), its obligations
         (with their certificates and the proof bundle when detail=full) and the run's metrics.

@@ -22,7 +22,11 @@ def test_reason_run_solves_a_system_and_writes_a_bundle_that_rechecks(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["answers"] == ["x = 6\ny = 4"] and summary["verified"] is True
-    assert {c["role"] for c in summary["certificates"]} == {"goal:find:pins", "goal:find:exists"}
+    assert {c["role"] for c in summary["certificates"]} == {
+        "goal:find:pins",
+        "goal:find:exists",
+        "goal:find:constrained",
+    }
     assert summary["metrics"]["forks"] == 2 and summary["bundle"] == str(tmp_path / "bundle.json")
     assert "[x] **f1** solve: for x" in (tmp_path / "ledger.md").read_text()
     assert check_bundle(load_bundle(summary["bundle"]), use_cvc5=False).ok

@@ -138,3 +138,57 @@ def test_reason_check_takes_a_bundle_and_names_the_failing_item(bundle, tmp_path
     result = CliRunner().invoke(app, ["check", str(bad), "--no-cvc5"])
     assert result.exit_code == 1
     assert "bundle FAILED at answer" in result.output
+
+
+# ---------------------------------------------------------------- an overall time limit
+
+
+def test_check_bundle_stops_at_its_budget_and_says_so(bundle):
+    report = check_bundle(bundle, use_cvc5=False, budget_s=0.0)
+    assert not report.ok
+    assert "not re-checked within 0 s" in report.first_failure.message
+    assert check_bundle(bundle, use_cvc5=False, budget_s=120.0).ok
+
+
+def test_reason_check_exits_1_when_its_timeout_runs_out(bundle, tmp_path):
+    # A hostile file: many verdicts, each re-solved by Z3 (and a whole bundle too). Without a
+    # limit `reason check` ran until done; with --timeout it stops, says so and never exits 0.
+    import subprocess
+    import sys
+
+    from reasoning import verify
+
+    line = json.dumps(verify("forall n in Int: n^2 >= n").to_json())
+    many = tmp_path / "many.jsonl"
+    many.write_text("\n".join([line] * 400) + "\n", encoding="utf-8")
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    for file, limit in ((many, "0.3"), (path, "0.01")):
+        done = subprocess.run(
+            [sys.executable, "-m", "reasoning.cli", "check", str(file), "--no-cvc5", "--timeout", limit],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, (done.stdout, done.stderr)
+        assert f"not re-checked within {limit} s" in done.stdout + done.stderr
+    result = CliRunner().invoke(app, ["check", str(path), "--no-cvc5", "--timeout", "120"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_join_replay_stops_at_the_budget_too(bundle, monkeypatch):
+    # the replay re-checks every join's certificate before reporting any: with many joins it
+    # ran past the budget; it now stops at the deadline like every other item.
+    import reasoning.engine.bundle_joins as joins
+
+    calls = []
+    real = joins.check_report
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(joins, "check_report", counted)
+    replay = joins.replay_joins(TASK, ["x + y = 10"], {}, bundle["joins"] * 50, use_cvc5=False, deadline=0.0)
+    assert replay.accepted is None and not calls
+    assert "not re-checked within" in replay.items[-1][2]

@@ -257,3 +257,32 @@ def test_consistent_iff_the_conjunction_is_satisfiable(claims, sort):
         assert report.blame() == report.core[-1]
         assert all(g.order(a) <= g.order(report.blame()) for a in report.core)
     assert all(isinstance(Fraction(v), Fraction) for v in (report.witness or {}).values())
+
+
+def test_claim_formulas_is_a_public_read_only_view_the_engine_uses(monkeypatch):
+    from types import MappingProxyType
+
+    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine.task import Task
+    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+
+    g = CausalGraph("t")
+    a = g.add_fork(1, "q", after_joins=[])
+    node = g.add_claim(a, "x = 3")
+    view = g.claim_formulas
+    assert isinstance(view, MappingProxyType) and view[node] == parse_claim("x = 3")
+    with pytest.raises(TypeError):
+        view[node] = None  # type: ignore[index]
+    calls = []
+    real = CausalGraph.claim_formulas
+
+    def counted(self):
+        calls.append(1)
+        return real.fget(self)
+
+    monkeypatch.setattr(CausalGraph, "claim_formulas", property(counted))
+    organizer = ScriptedOrganizer(["<FORK-1>x</FORK-1><JOIN-1>", "<ANSWER>x = 3</ANSWER>"])
+    worker = ScriptedWorker({1: ["<RETURN>x = 3</RETURN>"]})
+    task = Task("find x", {"x": "Int"}, ("x + 1 = 4",))
+    assert ForkJoinEngine(organizer, worker, EngineConfig()).run_sync(task).verified
+    assert calls  # the engine reads the claims' formulas through the public view

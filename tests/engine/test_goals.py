@@ -68,6 +68,53 @@ def test_reason_run_refuses_the_primes_question_instead_of_answering_n_equals_0(
     assert "appears in no constraint" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize(
+    ("unknowns", "constraints", "goal", "answer"),
+    [
+        ({"n": "Int"}, ("n = n",), None, "n = 0"),  # a tautology mentioning n
+        ({"n": "Int"}, ("n = n or n = 1",), None, "n = 1"),
+        ({"n": "Real"}, ("n * 0 = 0",), None, "n = 5"),
+        ({"n": "Int", "m": "Int"}, ("n = n", "m = 3"), None, "n = 0\nm = 3"),  # n is free, m is not
+        ({"x": "Int", "y": "Int"}, ("x + y = 10",), Goal.find(["x"]), "x = 5"),  # some y fits any x
+        ({"x": "Int", "y": "Int"}, ("x + y = 10",), Goal.find(["x"]), "x = 5\ny = 5"),  # so naming y
+    ],
+)
+def test_an_unknown_the_constraints_leave_free_is_never_answered_proved(unknowns, constraints, goal, answer):
+    # `n = n` mentions n, so the task passed the "no constraint mentions it" refusal, and
+    # `n = 0` was proved (pins and exists both hold): an answer to a question never asked.
+    task = Task("How many primes are less than 100?", unknowns, constraints, goal=goal)
+    check = check_answer(task, answer, budget_s=5)
+    assert check.status is not Status.PROVED
+    assert "constrain" in check.message
+    assert [role for role, _ in check.obligations][-1] == "goal:find:constrained"
+
+
+def test_constrained_unknowns_are_still_found_as_a_solution():
+    loose = Task("x, y", {"x": "Int", "y": "Int"}, ("x + y = 10",))
+    check = check_answer(loose, "x = 3\ny = 7", budget_s=5)
+    assert check.proved and "a solution" in check.message and "not proved unique" in check.message
+    positive = Task("n", {"n": "Int"}, ("n >= 0",))
+    assert check_answer(positive, "n = 0", budget_s=5).proved
+
+
+def test_reason_run_gives_no_proved_answer_for_a_tautological_constraint():
+    from typer.testing import CliRunner
+
+    from reasoning.cli import app
+
+    args = ["run", "--text", "How many primes are less than 100?", "--unknown", "n:Int"]
+    result = CliRunner().invoke(app, [*args, "--constraint", "n = n"])
+    assert result.exit_code == 2, result.output
+    assert "answer (proved)" not in result.output and "constrain" in " ".join(result.output.split())
+
+
+def test_solve_refuses_a_task_whose_constraints_leave_an_unknown_free():
+    from reasoning.engine.solving import solve
+
+    with pytest.raises(InvalidArgument, match="do not constrain n"):
+        solve({"text": "primes below 100?", "unknowns": {"n": "Int"}, "constraints": ["n = n"]}, out=False)
+
+
 def test_solve_refuses_a_text_only_task():
     from reasoning.engine.solving import solve
 
@@ -95,7 +142,10 @@ def test_a_run_answering_a_closed_true_claim_to_a_find_task_is_not_proved():
 
 
 def test_find_names_its_obligations_and_unique_proves_uniqueness():
-    assert roles(PAIR, "x = 6\ny = 4") == (Status.PROVED, ["goal:find:pins", "goal:find:exists"])
+    assert roles(PAIR, "x = 6\ny = 4") == (
+        Status.PROVED,
+        ["goal:find:pins", "goal:find:exists", "goal:find:constrained", "goal:find:constrained"],
+    )
     unique = Task("u", {"x": "Int"}, ("x^3 = 8",), goal=Goal.find(unique=True))
     assert roles(unique, "x = 2") == (Status.PROVED, ["goal:find:pins", "goal:find:exists", "goal:unique"])
     two = Task("u", {"x": "Int"}, SQUARE, goal=Goal.find(unique=True))
@@ -107,7 +157,7 @@ def test_find_a_subset_of_the_unknowns():
     assert roles(task, "x = 6")[0] is Status.PROVED
     assert roles(task, "x = 5")[0] is Status.REFUTED
     loose = Task("x only", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
-    assert roles(loose, "x = 5")[0] is Status.PROVED
+    assert roles(loose, "x = 5")[0] is Status.REFUTED  # some y fits every x: x is not constrained
     assert roles(PAIR, "x = 6")[0] is Status.INVALID  # the default asks for every unknown
 
 

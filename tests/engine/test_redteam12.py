@@ -116,7 +116,7 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
     from reasoning.engine.engine import EngineConfig, ForkJoinEngine
     from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
-    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10", "y >= 0"), goal=Goal.find(["x"]))
     turns = ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>x = 3</ANSWER>"]
     replies = {
         1: ["<RETURN>x < 0</RETURN>"],
@@ -168,7 +168,7 @@ def test_note_lines_of_an_answer_are_not_reported_as_proved():
     from reasoning.engine.engine import EngineConfig, ForkJoinEngine
     from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
 
-    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10",), goal=Goal.find(["x"]))
+    task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10", "y >= 0"), goal=Goal.find(["x"]))
     turns = ["<ANSWER>x = 3\n# y = 8 as well</ANSWER>"]
     result = ForkJoinEngine(ScriptedOrganizer(turns), ScriptedWorker({}), EngineConfig()).run_sync(task)
     assert result.verified
@@ -232,3 +232,130 @@ def test_a_sudoku_answer_repeating_a_line_is_rejected():
     check = sudoku.check_answer(problem, f"{line}\n{line}", budget_s=5)
     assert check.status is not Status.PROVED
     assert "twice" in check.message
+
+
+# ---------------------------------------------------------------- rounded roots are not exact roots
+
+
+def _equations(fields):
+    from reasoning.domains import get
+
+    domain = get("equations")
+    return domain, domain.parse(fields)
+
+
+def test_a_rounded_root_is_proved_only_as_rounded():
+    # x^2 = 2 to 4 places: `x = 1.4142` was proved with the message "all 2 real root(s), each
+    # once" and a certificate listing only the roots: read as an exact root, which it is not.
+    # The task asks for rounded roots, so the answer is right, but what is proved is that each
+    # value is its root rounded (the root lies in the value's rounding interval), and it says so.
+    domain, p = _equations({"equation": "x^2 = 2", "decimals": 4})
+    for text in ("x = -1.4142\nx = 1.4142", "x ≈ -1.4142\nx ≈ 1.4142", "-1.4142, 1.4142"):
+        check = domain.check_answer(p, text, budget_s=5)
+        assert check.proved, check.message
+        assert "rounded to 4 places (half-up)" in check.message and "not exact" in check.message
+        intervals = [item["root_in"] for item in check.certificate["evidence"]["rounded"]]
+        assert intervals == [["-5657/4000", "-28283/20000"], ["28283/20000", "5657/4000"]]  # +-0.00005
+        assert domain.recheck(p, check.certificate)[0]
+    assert domain.check_claim(p, "x = 1.4143", budget_s=5).status is Status.REFUTED
+    # without `decimals`, `x = 1.4142` claims an exact root and is refuted, with a hint
+    domain, exact = _equations({"equation": "x^2 = 2"})
+    refuted = domain.check_answer(exact, "x = -1.4142\nx = 1.4142", budget_s=5)
+    assert refuted.status is Status.REFUTED and "≈" in refuted.message
+
+
+def test_a_rounded_answer_certificate_names_the_interval_of_its_rounding():
+    domain, p = _equations({"equation": "x^2 = 2", "decimals": 4, "rounding": "down"})
+    check = domain.check_answer(p, "x ≈ -1.4142\nx ≈ 1.4142", budget_s=5)
+    assert check.proved, check.message
+    rounding = check.certificate["evidence"]["rounded"]
+    # `down` truncates: 1.4142 stands for a root in [1.4142, 1.4143), not within 0.00005 of it
+    assert {
+        "name": "x",
+        "value": "7071/5000",
+        "places": 4,
+        "rule": "down",
+        "root_in": ["7071/5000", "14143/10000"],
+    } in (rounding)
+    assert domain.recheck(p, check.certificate)[0]
+    forged = __import__("copy").deepcopy(check.certificate)
+    forged["evidence"]["rounded"][1]["root_in"] = ["7071/5000", "7071/5000"]
+    assert not domain.recheck(p, forged)[0]
+    dropped = __import__("copy").deepcopy(check.certificate)
+    del dropped["evidence"]["rounded"]
+    assert not domain.recheck(p, dropped)[0]
+
+
+def test_rounded_values_against_an_identity_recheck():
+    # every value solves x = x: the certificate of `x ≈ 1.50` must still re-check
+    domain, p = _equations({"equation": "x = x", "decimals": 2})
+    for check in (
+        domain.check_claim(p, "x ≈ 1.50", budget_s=5),
+        domain.check_answer(p, "x ≈ 1.50", budget_s=5),
+    ):
+        assert check.status in (Status.PROVED, Status.REFUTED)
+        assert domain.recheck(p, check.certificate)[0]
+
+
+def test_a_linear_system_rounded_value_says_it_is_rounded():
+    domain, p = _equations({"equations": ["3*x = 1", "y = 2"], "decimals": 4})
+    check = domain.check_answer(p, "x = 0.3333, y = 2", budget_s=5)
+    assert check.proved and "not exact" in check.message
+    assert {item["name"] for item in check.certificate["evidence"]["rounded"]} == {"x", "y"}
+    assert domain.recheck(p, check.certificate)[0]
+    assert domain.check_answer(p, "x = 0.3334, y = 2", budget_s=5).status is Status.REFUTED
+
+
+# ---------------------------------------------------------------- prompts name goals and sub-query types
+
+
+def test_the_generic_prompts_name_the_goal_and_what_each_typed_sub_query_wants():
+    # The model was never told the task's goal nor the answer form each typed sub-query
+    # requires, so its answers were rejected (`2 + 2 = 4` for `evaluate: 12 * 7`, no `x = ...`).
+    from reasoning.llm.scripted import ScriptedBackend
+    from reasoning.llm.workers import LLMOrganizer, generic_worker_prompt
+
+    every = Task("roots", {"x": "Int"}, ("x^2 = 4",), goal=Goal.all())
+    worker = generic_worker_prompt(every, "all: x^2 = 4 for x")
+    assert "Goal: all solutions" in worker
+    for verb, form in (("evaluate:", "E = value"), ("solve:", "x = value"), ("prove:", "C itself")):
+        assert verb in worker and form in worker
+    assert "all:" in worker and "x = 2 or x = -2" in worker
+    organizer = LLMOrganizer(ScriptedBackend([]), Task("t", {"x": "Int"}, ("x + 1 = 4",))).system_prompt()
+    assert "Goal: find every unknown" in organizer and "x = value" in organizer
+    for verb in ("evaluate:", "solve:", "all:", "prove:"):
+        assert verb in organizer
+    decide = LLMOrganizer(ScriptedBackend([]), Task("2^10 > 1000")).system_prompt()
+    assert "Goal: decide: 2^10 > 1000" in decide and "not (2^10 > 1000)" in decide
+
+
+def test_the_mcp_solve_task_tool_describes_task_goals():
+    import asyncio
+
+    from reasoning.service.mcp import build_server
+
+    tools = {tool.name: tool for tool in asyncio.run(build_server().list_tools())}
+    text = tools["solve_task"].description
+    for word in ("find", "unique", "all", "decide", "evaluate:", "solve:", "prove:"):
+        assert word in text, word
+
+
+def test_the_mcp_bundle_check_stops_at_the_call_budget(monkeypatch):
+    # check_certificate on a bundle had no overall limit: a hostile bundle ran for ever.
+    import json
+
+    import reasoning.service.mcp as mcp
+    from reasoning.engine.bundle import build_bundle
+    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+
+    task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
+    organizer = ScriptedOrganizer(["<FORK-1>x</FORK-1><JOIN-1>", "<ANSWER>x = 3</ANSWER>"])
+    result = ForkJoinEngine(
+        organizer, ScriptedWorker({1: ["<RETURN>x = 3</RETURN>"]}), EngineConfig()
+    ).run_sync(task)
+    bundle = json.loads(json.dumps(build_bundle(result)))
+    assert mcp._check(bundle, False).ok
+    monkeypatch.setattr(mcp, "MAX_CALL_S", 0.0)
+    out = mcp._check(bundle, False)
+    assert not out.ok and "not re-checked within 0 s" in out.message

@@ -391,3 +391,129 @@ def test_a_file_with_no_certificate_or_verdict_is_unusable_input(tmp_path):
     path = tmp_path / "summary.json"
     path.write_text(json.dumps({"status": "proved", "answers": ["x = 3"], "verified": True}))
     assert runner.invoke(app, ["check", str(path)]).exit_code == 2
+
+
+# ---------------------------------------------------------------- the causal graph's edges are sealed
+
+
+@pytest.fixture(scope="module")
+def cascade_bundle():
+    """A run whose conflict withdraws a join another fork used (its query mentions y): the
+    dependent fork is invalidated through a `depends_on` edge. `blame` is patched to pick the
+    attempt with the most re-dispatches, as in tests/test_dependencies.py, to reach that path."""
+    from reasoning.engine.causal_graph import CausalGraph
+
+    def most_work(self, report, *, prefer=None):
+        core = [a for a in report.core if a in self.graph and a != "task"]
+        return max(core, key=self.redispatch_cost) if core else report.blame()
+
+    saved = CausalGraph.blame
+    CausalGraph.blame = most_work
+    try:
+        data = _run(
+            [
+                "<FORK-0>pick x</FORK-0><FORK-1>pick y</FORK-1><JOIN-1>",
+                "<FORK-2>double y</FORK-2><FORK-3>what is 2 + 2?</FORK-3><JOIN-0>",
+                "<JOIN-2>",
+                "<JOIN-3>",
+                "<ANSWER>x = 3\ny = 7</ANSWER>",
+            ],
+            {
+                0: ["<RETURN>x = 3</RETURN>"],
+                1: ["<RETURN>y = 8</RETURN>", "<RETURN>y = 7</RETURN>"],
+                2: ["<RETURN>y = 8</RETURN>", "<RETURN>y = 7</RETURN>"],
+                3: ["<RETURN>2 + 2 = 4</RETURN>"],
+            },
+        )
+    finally:
+        CausalGraph.blame = saved
+    nodes = {n["id"]: n for n in data["graph"]["nodes"]}
+    assert nodes["fork-2.1"]["invalidated_by"] == "fork-1.1"
+    return data
+
+
+def _edge(data, kind, target):
+    return next(e for e in data["graph"]["edges"] if e["kind"] == kind and e["target"] == target)
+
+
+def _edge_change(name):
+    def drop(data):
+        data["graph"]["edges"].remove(_edge(data, "depends_on", "fork-2.1"))
+
+    def relabel(data):
+        _edge(data, "depends_on", "fork-2.1")["uses"] = ["the query mentions x"]
+
+    def empty(data):
+        _edge(data, "depends_on", "fork-2.1")["uses"] = []
+
+    def retarget(data):
+        _edge(data, "depends_on", "fork-2.1")["target"] = "fork-3.1"
+
+    def invent(data):
+        data["graph"]["edges"].append(
+            {
+                "kind": "depends_on",
+                "key": "depends_on",
+                "source": "join-1",
+                "target": "fork-3.1",
+                "uses": ["the query mentions y"],
+            }
+        )
+
+    def rekind(data):
+        edge = _edge(data, "depends_on", "fork-2.1")
+        edge["kind"] = edge["key"] = "spawned"
+
+    def drop_spawned(data):
+        data["graph"]["edges"].remove(_edge(data, "spawned", "fork-3.1"))
+
+    def drop_answered(data):
+        data["graph"]["edges"].remove(_edge(data, "answered", "answer-1"))
+
+    def drop_seen(data):
+        node = next(n for n in data["graph"]["nodes"] if n["id"] == "fork-2.1")
+        node["after_joins"] = []
+
+    return locals()[name]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "drop",
+        "relabel",
+        "empty",
+        "retarget",
+        "invent",
+        "rekind",
+        "drop_spawned",
+        "drop_answered",
+        "drop_seen",
+    ],
+)
+def test_a_changed_dependency_edge_fails_the_check(cascade_bundle, change):
+    # The edges decide what a withdrawal invalidates, yet `reason check` read none of them: a
+    # deleted or relabelled `depends_on` edge (so fork-2.1 was "invalidated" for nothing) passed.
+    assert check_bundle(cascade_bundle, use_cvc5=False).ok
+    data = copy.deepcopy(cascade_bundle)
+    _edge_change(change)(data)
+    failure = _fails(data)
+    assert failure.name == "graph edges", failure
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_every_single_field_mutation_of_the_graph_edges_fails(cascade_bundle, conflict_bundle, data):
+    original = data.draw(st.sampled_from([cascade_bundle, conflict_bundle]))
+    # (an attempt's after_joins only bounds what it may use: a seen join it did not use leaves
+    # no trace, so dropping it changes nothing proved; dropping a used one fails, see above)
+    paths = [(p, v) for p, v in _paths(original) if p[:2] == ("graph", "edges")]
+    path, value = data.draw(st.sampled_from(paths))
+    options = [o for o in _mutations(data.draw, value) if o != value]
+    if path == ("graph", "edges"):  # the edge list is a set: a reordering is no change
+        options = [o for o in options if len(o) != len(value)]
+    new = data.draw(st.sampled_from(options or [None]))
+    bundle = copy.deepcopy(original)
+    _set(bundle, path, new)
+    report = check_bundle(bundle, use_cvc5=False)
+    assert not report.ok, f"{path} -> {new!r} still re-checks"

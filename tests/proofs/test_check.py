@@ -1,6 +1,7 @@
 """proofs.check: genuine certificates re-check; tampered or foreign ones fail, never crash."""
 
 import copy
+import json
 
 import pytest
 
@@ -220,3 +221,17 @@ def test_integer_interval_counterexample_rechecks():
         "assignment": {"n": "1"},
     }
     assert check_certificate(cert, use_cvc5=False).ok
+
+
+@pytest.mark.parametrize("limit", ["inf", "1e308", "nan", "0"])
+def test_reason_check_rejects_a_timeout_it_cannot_keep(limit, tmp_path):
+    # `--timeout inf` crashed with an OverflowError traceback (threading's wait limit).
+    from typer.testing import CliRunner
+
+    from reasoning.cli import app
+
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(verify("2 + 2 = 4").to_json()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(path), "--timeout", limit])
+    assert result.exit_code == 2 and "--timeout" in result.output, result.output
+    assert CliRunner().invoke(app, ["check", str(path), "--timeout", "30"]).exit_code == 0

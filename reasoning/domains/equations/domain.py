@@ -14,7 +14,9 @@ How answers are proved (never by floating point):
   Sturm sequence of the square-free part in exact rational arithmetic, each root in an interval
   `(lo, hi)` with a strict sign change. An exact answer `x = v` is proved by substituting `v`;
   a rounded one `x ≈ d` by refining the root's interval until it holds no rounding boundary
-  (splitting at a boundary that is itself a root makes the root exact). The answer must list
+  (splitting at a boundary that is itself a root makes the root exact); with `decimals` every
+  value is read so, and the certificate's `rounded` entries name the interval each value stands
+  for (`root_in`), so a rounded value is never proved as an exact root. The answer must list
   all and only the real roots: lines and roots are matched one to one. The certificate lists the
   roots; `recheck` re-verifies every sign change and exact root, counts the real roots again
   with SymPy (`Poly.count_roots`, in the project's killable sandbox) and re-judges the answer.
@@ -90,6 +92,8 @@ from reasoning.domains.equations.task import (
     Parsed,
     read_lines,
     read_phrase,
+    rounding_evidence,
+    rounding_note,
 )
 
 #: Most equations and unknowns in a system.
@@ -326,6 +330,8 @@ class Equations(Domain):
             return DomainCheck(Status.INVALID, lines)
         if not lines:
             return DomainCheck(Status.INVALID, "no solution lines")
+        if rounding := rounding_evidence(lines, rule):
+            evidence["rounded"] = rounding
         if found["kind"] == "all":
             if role == "claim":
                 return _checked(problem, text, True, "every value is a solution", evidence, role=role)
@@ -335,7 +341,8 @@ class Equations(Domain):
         values = [line.values[0][1:] for line in lines]
         outcome = judge(data.dense or [], g, found["roots"], values, rule, deadline, every=role == "answer")
         evidence["roots"] = [r.to_json() for r in outcome.roots]
-        return _checked(problem, text, outcome.holds, outcome.message, evidence, role=role)
+        message = outcome.message + (rounding_note(rounding) if outcome.holds else "")
+        return _checked(problem, text, outcome.holds, message, evidence, role=role)
 
     def _check_system(self, problem: Problem, text: str, deadline: float, *, role: str) -> DomainCheck:
         data: Parsed = problem.data
@@ -356,9 +363,11 @@ class Equations(Domain):
             verdict = nonlinear_judge(data, phrase, lines, deadline, every=role == "answer")
         if verdict.status is Status.UNKNOWN:
             return DomainCheck(Status.UNKNOWN, verdict.message)
-        return _checked(
-            problem, text, verdict.status is Status.PROVED, verdict.message, verdict.evidence, role=role
-        )
+        evidence, message, holds = dict(verdict.evidence), verdict.message, verdict.status is Status.PROVED
+        if rounding := rounding_evidence(lines, problem.fields["rounding"]):
+            evidence["rounded"] = rounding
+            message += rounding_note(rounding) if holds else ""
+        return _checked(problem, text, holds, message, evidence, role=role)
 
     def recheck(self, problem: Problem, cert: Mapping[str, Any]) -> tuple[bool, str]:
         """Re-derive the verdict from the task: see the module docstring."""
@@ -368,6 +377,8 @@ class Equations(Domain):
         text, role, holds = cert["claim"], cert["role"], cert["holds"]
         evidence = cert["evidence"]
         fresh = self._fresh(problem)
+        if (evidence.get("rounded") or []) != self._rounding(fresh, problem, text):
+            return False, "the certificate's rounding intervals are not those of the text's rounded values"
         try:
             if len(fresh.names) == 1:
                 result = recheck_single(fresh, problem, text, role, evidence)
@@ -384,6 +395,15 @@ class Equations(Domain):
         if result != holds:
             return False, f"the re-check finds the {role} {'holds' if result else 'fails'}, not as certified"
         return True, f"re-checked: the {role} {'holds' if holds else 'fails'}"
+
+    def _rounding(self, fresh: Parsed, problem: Problem, text: str) -> list[dict[str, Any]]:
+        """The rounding evidence the text's values call for (as `_check_single`/`_check_system`)."""
+        line = text.strip()
+        if read_phrase(line) is not None or (len(fresh.names) == 1 and COUNT_CLAIM.match(line)):
+            return []
+        decimals = problem.fields["decimals"] if len(fresh.names) == 1 or fresh.linear else None
+        lines = read_lines(line, fresh.names, decimals)
+        return [] if isinstance(lines, str) else rounding_evidence(lines, problem.fields["rounding"])
 
     def _fresh(self, problem: Problem) -> Parsed:
         """The task's polynomials rebuilt from its text (nothing reused from parsing)."""

@@ -53,7 +53,8 @@ def judge(
     # Exact values: substitution into P itself, then which isolated root it is.
     for value, places in values:
         if places is None and value_sign(primitive(p), value) != 0:
-            return Judgement(False, f"{write_exact(value)} is not a solution (substitution)", roots)
+            hint = "" if value.denominator == 1 else "; a rounded root is written `x ≈ value`"
+            return Judgement(False, f"{write_exact(value)} is not a solution (substitution){hint}", roots)
     candidates: list[list[int]] = []
     for value, places in values:
         fits = []

@@ -59,15 +59,19 @@ class Line:
 
 
 def _read_value(text: str, op: str, decimals: int | None) -> tuple[Fraction, int | None] | str:
+    """(value, places): places None for an exact value. `op` is `=`, `≈` or `bare` (a number
+    alone). With `decimals` the task asks for rounded roots, so every value is read as rounded
+    to that many places (`x = 1.4142` too: refuting the answer the task asked for would be
+    wrong), and the certificate and message say so: it is never proved as an exact root."""
     value = read_number(text)
     if value is None:
         return f"{text[:40]!r} is not a number"
     places = decimal_places(text)
-    if decimals is not None:  # every value is read as rounded to `decimals` places
+    if decimals is not None:
         if places is None or places > decimals:
             return f"{text[:40]!r}: write roots with at most {decimals} decimal places"
         return value, decimals
-    if op == "=":
+    if op in ("=", "bare"):
         return value, None
     if places is None:
         return f"{text[:40]!r}: a rounded value is a plain decimal"
@@ -89,7 +93,7 @@ def read_lines(text: str, names: Sequence[str], decimals: int | None) -> list[Li
                 name, op, number = match.group(1), match.group(2), match.group(3)
                 op = "=" if op == "=" else "≈"
             elif len(names) == 1:
-                name, op, number = names[0], "=", part
+                name, op, number = names[0], "bare", part
             else:
                 return f"{part[:60]!r}: write each value as 'name = value'"
             if name not in names:
@@ -102,6 +106,54 @@ def read_lines(text: str, names: Sequence[str], decimals: int | None) -> list[Li
             return f"{line[:60]!r}: give a value for each of {', '.join(names)} exactly once"
         out.append(Line(tuple(sorted(values))))
     return out
+
+
+def rounding_interval(value: Fraction, places: int, rule: str) -> tuple[Fraction, Fraction]:
+    """The closed interval holding every real that rounds to `value` at `places` under `rule`:
+    within half a unit for the half-rules, one unit towards zero's far side for `down`."""
+    unit = Fraction(1, 10**places)
+    if rule != "down":
+        return value - unit / 2, value + unit / 2
+    if value == 0:
+        return -unit, unit
+    return (value, value + unit) if value > 0 else (value - unit, value)
+
+
+def rounding_evidence(lines: Sequence[Line], rule: str) -> list[dict[str, Any]]:
+    """What each rounded (`≈`) value of the lines claims: a true root (or solution value) lies in
+    `root_in`, the interval that rounds to it. The certificate carries this, so a rounded value
+    is never read as an exact one; `recheck` re-derives it from the answer text."""
+    out = []
+    for line in lines:
+        for name, value, places in line.values:
+            if places is not None:
+                lo, hi = rounding_interval(value, places, rule)
+                out.append(
+                    {
+                        "name": name,
+                        "value": _exact(value),
+                        "places": places,
+                        "rule": rule,
+                        "root_in": [_exact(lo), _exact(hi)],
+                    }
+                )
+    return out
+
+
+def rounding_note(evidence: Sequence[Mapping[str, Any]]) -> str:
+    """The sentence an answer's message adds when some values are rounded ('' when none)."""
+    if not evidence:
+        return ""
+    places = {item["places"] for item in evidence}
+    at = f"{places.pop()} places" if len(places) == 1 else "the places written"
+    return (
+        f"; the values are rounded to {at} ({evidence[0]['rule']}), not exact: each true value "
+        "lies in its rounding interval (root_in in the certificate)"
+    )
+
+
+def _exact(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
 def read_phrase(text: str) -> str | None:

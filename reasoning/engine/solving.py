@@ -10,8 +10,9 @@ joining it and checks the final answer the same way, and the run's proof bundle 
 
 Workers (`worker_kind`): "solver" (the domain's complete symbolic worker; the default of the
 Python API, so library users and services never load a model unasked), "llm" (a model answers
-every fork: `reasoning.llm.workers.LLMWorker`) or "mixed" (both kinds get forks, the solver takes
-each fork's last attempt: `reasoning.engine.mixed_worker.MixedWorker`). The organizer is the domain's
+every fork: `reasoning.llm.workers.LLMWorker`) or "mixed" (the solver and, when the router
+says so, the model race on each attempt; the first verified result is joined and the other run
+cancelled: `reasoning.engine.mixed_worker.MixedWorker`, `reasoning.engine.racing`). The organizer is the domain's
 planner (`SolverPlanner` for a plain task) or, with `organizer="llm"`, the model
 (`reasoning.llm.workers.LLMOrganizer`). Whatever proposes, the verifier disposes: the answer
 records which worker produced each verified claim (`SolveResult.producers`).
@@ -29,6 +30,7 @@ from typing import Any
 
 from reasoning.api import InvalidArgument
 from reasoning.domains import Problem, TaskError, load
+from reasoning.engine.racing import worker_summary
 from reasoning.llm.base import BackendError
 
 #: Default seconds for one check of a claim or an answer in a solve run.
@@ -55,6 +57,10 @@ class SolveResult:
     "worker"}` with worker "solver" or "llm:<backend name>". `worker_kind`, `organizer` and `model`
     (the backend's name, None without one) say what ran; `warnings` what was changed on the way
     (e.g. mixed workers fell back to solver workers because the model could not be loaded).
+    `by_worker`: per worker label, attempts run and won, verified and rejected claims, runs
+    cancelled or beaten in races (`reasoning.engine.racing.worker_summary`); `routing`: the mixed
+    router's learned yields per domain/query kind (empty without a race); `model_load_s`: the
+    seconds spent loading the model before the run (not in `elapsed_s`, the run's own time).
     """
 
     answers: list[str]
@@ -72,6 +78,9 @@ class SolveResult:
     organizer: str = "planner"
     model: str | None = None
     warnings: list[str] = field(default_factory=list)
+    by_worker: dict[str, dict[str, int]] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
+    model_load_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +99,9 @@ class SolveResult:
             "organizer": self.organizer,
             "model": self.model,
             "warnings": self.warnings,
+            "by_worker": self.by_worker,
+            "routing": self.routing,
+            "model_load_s": round(self.model_load_s, 6),
         }
 
 
@@ -170,6 +182,8 @@ def solve(
     max_tokens: int = 256,
     notify: Callable[[str], None] | None = None,
     claim_cache_dir: str | Path | None = None,
+    worker_timeout_s: float | None = None,
+    router_state: str | Path | None = None,
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
@@ -182,6 +196,9 @@ def solve(
     whole run, `verify_budget_s` each check. `progress` is called with the live ledger
     (Markdown), `notify` with one-line status messages (loading the model). `claim_cache_dir`
     keeps definitive claim verdicts on disk for later runs (`reasoning.engine.claim_cache`).
+    `worker_timeout_s` bounds one worker's attempt (default: min(budget_s, 120)); a slow model
+    backend's attempt past it is rejected (or, in a race, loses). `router_state`: a JSON file
+    where mixed workers keep the router's learned yields between runs (default: one run only).
 
     Raises TaskError (an InvalidArgument) for a malformed task and InvalidArgument for bad
     options. When the model cannot be loaded, "mixed" falls back to solver workers (said in
@@ -202,9 +219,17 @@ def solve(
     _check_choice("organizer", organizer, ORGANIZERS)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 32_768:
         raise InvalidArgument(f"max_tokens must be an int in [1, 32768], got {max_tokens!r}")
+    if worker_timeout_s is not None and (
+        not isinstance(worker_timeout_s, (int, float))
+        or isinstance(worker_timeout_s, bool)
+        or not 0 < worker_timeout_s <= 86_400
+    ):
+        raise InvalidArgument(f"worker_timeout_s must be seconds in (0, 86400], got {worker_timeout_s!r}")
     warnings: list[str] = []
     backend, owned = None, False
+    load_s = 0.0
     if worker_kind != "solver" or organizer == "llm":
+        loading = time.perf_counter()
         try:
             backend, owned = load_model(model, notify=notify)
         except ModelUnavailable as exc:
@@ -212,8 +237,9 @@ def solve(
                 raise
             warnings.append(f"mixed workers fell back to solver workers: {exc}")
             worker_kind = "solver"
+        load_s = time.perf_counter() - loading
     try:
-        return _run(
+        result = _run(
             engine_task,
             problem,
             workers=workers,
@@ -228,7 +254,11 @@ def solve(
             max_tokens=max_tokens,
             warnings=warnings,
             claim_cache_dir=claim_cache_dir,
+            worker_timeout_s=worker_timeout_s,
+            router_state=router_state,
         )
+        result.model_load_s = load_s
+        return result
     finally:
         if owned and backend is not None:
             backend.close()
@@ -245,6 +275,7 @@ def _parts(
     organizer_kind: str,
     max_tokens: int,
     max_attempts: int,
+    router_state=None,
 ):
     """(organizer, worker with `producers`) for a run."""
     from reasoning.engine.mixed_worker import LabelledWorker, MixedWorker
@@ -277,7 +308,17 @@ def _parts(
     llm = LLMWorker(backend, max_tokens=max_tokens)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)
-    return organizer, MixedWorker(llm, solver, max_attempts=max_attempts, llm_label=llm.label)
+    from reasoning.llm.router import YieldRouter
+
+    mixed = MixedWorker(
+        llm,
+        solver,
+        max_attempts=max_attempts,
+        llm_label=llm.label,
+        capacity=workers,
+        router=YieldRouter(state_path=router_state),
+    )
+    return organizer, mixed
 
 
 def _run(
@@ -296,6 +337,8 @@ def _run(
     max_tokens,
     warnings,
     claim_cache_dir=None,
+    worker_timeout_s=None,
+    router_state=None,
 ) -> SolveResult:
     from reasoning.engine.engine import EngineConfig, ForkJoinEngine
 
@@ -304,7 +347,7 @@ def _run(
         seed=seed,
         run_budget_s=budget_s,
         verify_budget_s=verify_budget_s,
-        worker_timeout_s=min(budget_s, 120.0),
+        worker_timeout_s=worker_timeout_s or min(budget_s, 120.0),
         claim_cache_dir=claim_cache_dir,
     )
     organizer, worker = _parts(
@@ -317,6 +360,7 @@ def _run(
         organizer_kind=organizer_kind,
         max_tokens=max_tokens,
         max_attempts=config.max_attempts,
+        router_state=router_state,
     )
     if organizer_kind == "llm":  # the engine ends the run when the model's turns are used up
         config = dataclasses.replace(config, max_turns=organizer.max_turns)
@@ -341,6 +385,7 @@ def _run(
         answers = [run.answer]
     check = run.answer_check
     message = run.message
+    router = getattr(worker, "router", None) if getattr(worker, "share", None) == "race" else None
     failures = _backend_failures(run)
     if failures and not run.verified:
         message = f"{message}; {len(failures)} attempt(s) failed in the model backend, e.g. {failures[0]}"
@@ -363,6 +408,8 @@ def _run(
         organizer=organizer_kind,
         model=getattr(backend, "name", None) if backend is not None else None,
         warnings=warnings,
+        by_worker=worker_summary(run.events, worker.producers),
+        routing=router.summary() if router is not None else {},
     )
 
 

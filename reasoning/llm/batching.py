@@ -280,7 +280,7 @@ class DynamicBatcher:
             input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
         )
         self.counters.prefills += 1
-        self._merge(newcomers, out.past_key_values, mask)
+        self._merge(newcomers, out.cache, mask)
         self._sample_and_emit(newcomers, out.logits[:, -1, :])
 
     def _merge(self, newcomers: list[Request], cache: Any, mask: Any) -> None:
@@ -310,10 +310,10 @@ class DynamicBatcher:
             input_ids=ids,
             attention_mask=self.mask,
             position_ids=positions,
-            past_key_values=self.cache,
+            cache=self.cache,  # `past_key_values` is deprecated since transformers 5.25
             use_cache=True,
         )
-        self.cache = out.past_key_values
+        self.cache = out.cache
         self.counters.decode_steps += 1
         self.counters.batch_rows_total += len(self.rows)
         self.counters.max_batch_seen = max(self.counters.max_batch_seen, len(self.rows))

@@ -144,6 +144,10 @@ def test_totals_of_a_redispatched_run():
         "claim_checks": 2,
         "claim_cache_hits": 0,
         "claim_cache_hit_rate": 0.0,
+        "raced_attempts": 0,
+        "race_cancelled": 0,
+        "race_tokens": 0,
+        "race_steps": 0,
     }
 
 

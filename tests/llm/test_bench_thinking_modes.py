@@ -57,8 +57,8 @@ def test_every_mode_runs_on_two_items_per_task_within_the_budget(items):
     backend = ScriptedBackend(_oracle_replies(items))
     lines = []
     rows = bench.run_bench(items, backend, budget_tokens=32, k=4, progress=lines.append)
-    assert len(rows) == len(items) * len(bench.MODES) == 16
-    assert len(lines) == 16 and all(re.match(r"\[\d/4\] ", line) for line in lines)
+    assert len(rows) == len(items) * len(bench.MODES) == 20
+    assert len(lines) == 20 and all(re.match(r"\[\d/4\] ", line) for line in lines)
     for row in rows:
         assert "error" not in row, row
         assert 0.0 <= row["score"] <= 1.0
@@ -70,6 +70,18 @@ def test_every_mode_runs_on_two_items_per_task_within_the_budget(items):
     assert {(s["mode"], s["task"]) for s in summary} == {(m, t) for m in bench.MODES for t in bench.TASKS}
     table = bench.modes_table(summary)
     assert all(mode in table for mode in bench.MODES) and "verified" in table
+    # mixed races the model against the solver: every joined claim names its producer
+    mixed = [r for r in rows if r["mode"] == "mixed"]
+    assert all(sum(r["producers"].values()) >= r["llm_claims"] for r in mixed)
+    assert all("solver" in r["by_worker"] for r in mixed)
+
+
+def test_the_proposer_mode_says_not_available_until_solve_has_the_option(items, monkeypatch):
+    monkeypatch.setattr(bench, "proposer_available", lambda: False)
+    rows = bench.run_bench(items, ScriptedBackend(["x"]), modes=("proposer",), budget_tokens=32, k=4)
+    assert rows and all(r["unavailable"] == bench.NOT_AVAILABLE and not r["answered"] for r in rows)
+    table = bench.modes_table(bench.summarize(rows, ("proposer",), bench.TASKS))
+    assert table.count(" n/a ") == len(bench.TASKS)
 
 
 def test_a_wrong_model_scores_zero_and_is_not_verified(items):

@@ -235,6 +235,23 @@ def test_concurrent_requests_share_steps_and_match_one_at_a_time(tiny_model):
         many.close()
 
 
+def test_the_decode_loop_uses_no_deprecated_transformers_argument(tiny_model):
+    """transformers 5.25 deprecated `past_key_values` (for `cache`): a FutureWarning per step."""
+    import warnings
+
+    batcher = batcher_for(tiny_model)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            asyncio.run(run(batcher, "warn me", max_tokens=4))
+    finally:
+        batcher.close()
+    deprecations = [
+        str(w.message) for w in caught if issubclass(w.category, (FutureWarning, DeprecationWarning))
+    ]
+    assert not [m for m in deprecations if "past_key_values" in m or "cache" in m]
+
+
 def test_stop_strings_and_sampling_seeds(tiny_model):
     batcher = batcher_for(tiny_model)
     try:

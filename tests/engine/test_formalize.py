@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from llguidance.gbnf_to_lark import gbnf_to_lark
-from llm_servers import openai_spec, recording_app, serve_app
 from typer.testing import CliRunner
 
 from reasoning.cli import app
 from reasoning.engine.bundle import check_bundle
 from reasoning.engine.formal_task import grammar
 from reasoning.engine.formalize import DISAGREE, NO_FORMALIZATION, VERIFIED, solve_word_problem
+from tests.llm_servers import openai_spec, recording_app, serve_app
 
 PROBLEM = (
     "A farm has 30 animals, all chickens or cows, and twice as many chickens as cows. "

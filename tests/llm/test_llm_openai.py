@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from llm_servers import fault_app, fault_server, free_port, openai_spec, recording_app, serve_app, serve_model
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -28,6 +27,15 @@ from reasoning.llm.base import BackendError, Delta, collect, generate_sync
 from reasoning.llm.model_server import create_app
 from reasoning.llm.openai_backend import OpenAIBackend, Slots, server_message
 from reasoning.llm.scripted import ScriptedBackend
+from tests.llm_servers import (
+    fault_app,
+    fault_server,
+    free_port,
+    openai_spec,
+    recording_app,
+    serve_app,
+    serve_model,
+)
 
 REPLY = "the answer is 42 </RETURN> and then some more words"
 TOKEN = "model-token-0123456789"

@@ -1,6 +1,6 @@
 """The proof bundle of a fork/join run, and `check_bundle`, which re-checks one from scratch.
 
-A bundle (`reasoning.engine.bundle/1`) is one JSON object; every section but `metrics` is required:
+A bundle (`reasoning.bundle/1`) is one JSON object; every section but `metrics` is required:
 
 - `task`: the task (`reasoning.engine.task.Task.to_json`).
 - `claims`: every accepted claim (of a joined, valid attempt): its text, the role it was
@@ -64,7 +64,7 @@ from reasoning.engine.task import Task, answer_obligations, obligations
 if TYPE_CHECKING:
     from reasoning.engine.engine import RunResult
 
-FORMAT = "reasoning.engine.bundle/1"
+FORMAT = "reasoning.bundle/1"
 #: The sections every bundle has; a missing one fails the check.
 REQUIRED_SECTIONS = ("task", "claims", "joins", "final_consistency", "answer", "graph")
 #: Largest bundle file `load_bundle` reads.

@@ -737,7 +737,7 @@ class CausalGraph:
     def to_node_link(self) -> dict[str, Any]:
         """The graph as networkx node-link JSON (JSON types only; `from_node_link` reads it)."""
         data = nx.node_link_data(self.graph, edges="edges")
-        data["graph"] = {"format": "reasoning.engine.causal_graph/1"}
+        data["graph"] = {"format": "reasoning.causal_graph/1"}
         return data
 
     @classmethod
@@ -750,8 +750,8 @@ class CausalGraph:
             graph = nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
         except (KeyError, TypeError, nx.NetworkXError) as exc:
             raise InvalidArgument(f"not node-link data: {exc}") from exc
-        if data.get("graph", {}).get("format") != "reasoning.engine.causal_graph/1":
-            raise InvalidArgument("not a causal graph in reasoning.engine.causal_graph/1 format")
+        if data.get("graph", {}).get("format") != "reasoning.causal_graph/1":
+            raise InvalidArgument("not a causal graph in reasoning.causal_graph/1 format")
         self = cls.__new__(cls)
         self.graph = graph
         self._formulas, self._attempts, self._joins = {}, {}, {}

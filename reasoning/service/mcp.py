@@ -374,7 +374,7 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
         raise ToolError(
             "no certificate found: pass a certificate (an object with 'kind'), a verdict or "
             "check_answer result that carries one under 'certificate', or a proof bundle "
-            "(format reasoning.engine.bundle/1)"
+            "(format reasoning.bundle/1)"
         )
     # a verdict or result: its recorded status must be the one its certificate establishes
     sealed = "kind" not in data and "status" in data
@@ -542,7 +542,7 @@ def build_server(
             dict[str, Any],
             Field(
                 description="A certificate (an object with 'kind'), a verdict or check_answer "
-                "result carrying one under 'certificate', or a proof bundle (format reasoning.engine.bundle/1)."
+                "result carrying one under 'certificate', or a proof bundle (format reasoning.bundle/1)."
             ),
         ],
         use_cvc5: Annotated[

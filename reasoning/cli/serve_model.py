@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from reasoning.api import InvalidArgument
-from reasoning.cli.serve import TOKEN_ENV, bind_socket, read_token, url_of
+from reasoning.cli.serve import bind_socket, url_of
 from reasoning.llm.base import ModelBackend
-from reasoning.service.limits import is_loopback
+from reasoning.service.auth import TOKEN_ENV, read_token, require_token_off_loopback
 
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
@@ -63,11 +63,7 @@ def serve_model(
     """
     try:
         token = read_token(token_file)
-        if token is None and not is_loopback(host):
-            raise InvalidArgument(
-                f"refusing to serve on {host}, which other machines may reach, without a token: "
-                f"set {TOKEN_ENV} or pass --token-file (or bind to 127.0.0.1)"
-            )
+        require_token_off_loopback(host, token)
         from reasoning.llm.spec import load_backend, parse_model_spec
 
         spec = parse_model_spec(model)

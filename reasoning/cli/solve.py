@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from reasoning.api import InvalidArgument
+from reasoning.cli.solve_math import MATH_HELP, solve_math
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
@@ -176,6 +177,8 @@ def solve(
 
       reason solve --task task.json
 
+      reason solve math --problem 'Ann has 3 apples and buys 5 more. How many now?' --samples 3
+
       reason solve arithmetic --expression '3*8 + 2' --workers llm --model openai:http://127.0.0.1:8000/v1/smollm2
 
     Workers are mixed by default: each fork goes to the solver and, while the router finds the
@@ -185,10 +188,26 @@ def solve(
     summary per worker how many claims each had verified, rejected or cancelled. `reason domains` lists the domains and their
     fields. Exit 0 when the answer is proved, 1 when it is not (including "no solution" without
     a proof), 2 for a malformed task or a model that cannot be loaded with `--workers llm`.
+    `reason solve math` (a word problem, formalized by the model) exits 3 when its answer is
+    verified against the model's formalization, never 0.
     """
     from reasoning.domains import get
     from reasoning.engine.solving import solve as run_solve
 
+    if domain == "math":  # a word problem: reasoning.cli.solve_math
+        if "--help" in ctx.args:
+            typer.echo(MATH_HELP)
+            raise typer.Exit(0)
+        solve_math(
+            list(ctx.args),
+            model=model,
+            seed=seed,
+            out_dir=out_dir,
+            budget=budget,
+            max_tokens=max_tokens,
+            worker_timeout=worker_timeout,
+            as_json=as_json,
+        )
     if "--help" in ctx.args or domain == "--help":  # the command has no automatic --help
         if domain is None or domain == "--help":
             typer.echo(ctx.get_help())

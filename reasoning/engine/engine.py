@@ -96,6 +96,10 @@ class EngineConfig:
     Checks (claims, joint consistency, the answer) run off the event loop on `verify_threads`
     threads. With one (the default) they run in submission order, so scripted runs give the
     same trace every time; more threads overlap slow checks at the price of that determinism.
+    Under `run_sync` (an event loop of the run's own) a check the run waits for while no other
+    worker runs and no check is in flight runs on the loop's thread instead: nothing could use
+    the loop meanwhile, and the hop would cost two thread wake-ups. Such a check cannot be cut
+    short by the run budget (it has its own budget), so a run may end up to one check late.
 
     Identical claims are checked once per run (`reasoning.engine.claim_cache`); `claim_cache_dir` keeps
     their definitive verdicts on disk for later runs too. With a run directory, the trace and the
@@ -299,8 +303,9 @@ class ForkJoinEngine:
         run_dir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """`run` from synchronous code (starts an event loop)."""
-        return run_coroutine(self.run(task, run_dir=run_dir, progress=progress))
+        """`run` from synchronous code (starts an event loop of its own, so a check the run
+        waits for with nothing else to do runs on the loop's thread: see `_Run._loop_idle`)."""
+        return run_coroutine(self._run(task, run_dir, progress, own_loop=True))
 
     async def run(
         self,
@@ -313,12 +318,23 @@ class ForkJoinEngine:
         organizer or worker does. With `run_dir`, writes trace.jsonl, ledger.md, graph.json,
         graph.svg and bundle.json there (the ledger and trace live, as the run goes).
         `progress` is called with the ledger (Markdown) whenever it changes."""
+        return await self._run(task, run_dir, progress, own_loop=False)
+
+    async def _run(
+        self,
+        task: Task,
+        run_dir: str | Path | None,
+        progress: Callable[[str], None] | None,
+        *,
+        own_loop: bool,
+    ) -> RunResult:
         if not isinstance(task, Task):
             raise InvalidArgument("task must be a reasoning.engine.task.Task")
         directory = Path(run_dir) if run_dir is not None else None
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
         run = _Run(self, task, directory, progress)
+        run.own_loop = own_loop
         try:
             return await run.execute()
         finally:
@@ -371,6 +387,9 @@ class _Run:
         self._task_claims = [(TASK, f) for f in task.constraint_formulas]
         self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
         self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
+        self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
+        self.settling: _Fork | None = None  # the fork whose attempt the organizer waits for
+        self.runners: set[asyncio.Task] = set()  # forks' background attempts not yet finished
 
     def close(self) -> None:
         self.trace.close()
@@ -380,9 +399,35 @@ class _Run:
         if clean:  # else a check may still hold the solver: let it go with the run
             self.consistency.close()
 
-    async def _off_loop(self, timing: str, function, *args, **kwargs):
-        """Run a blocking check on the checker threads, adding its duration to `timings`."""
+    def _loop_idle(self, fork: _Fork | None = None) -> bool:
+        """True when a check may run on the event loop's thread: the loop serves this run alone,
+        no check is in flight, and no fork's worker runs but `fork`'s (whose check this is, and
+        whose result the organizer is waiting for). Then nothing could use the loop while the
+        check runs, and a hop to a checker thread would only add two thread wake-ups (far more
+        than the check itself for the small ones, and more still on a busy machine)."""
+        if not self.own_loop or any(not f.done() for f in self.pending):
+            return False
+        if fork is not None and self.settling is not fork:
+            return False
+        mine = fork.runner if fork is not None else None
+        return all(t is mine or t.done() for t in self.runners)
+
+    def _start_runner(self, fork: _Fork) -> asyncio.Task:
+        """Start the fork's attempts in the background (tracked for `_loop_idle`)."""
+        runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+        self.runners.add(runner)
+        runner.add_done_callback(self.runners.discard)
+        return runner
+
+    async def _off_loop(self, timing: str, function, *args, _for: _Fork | None = None, **kwargs):
+        """Run a blocking check on the checker threads (on this thread when `_loop_idle(_for)`:
+        see there), adding its duration to `timings`."""
         started = time.perf_counter()
+        if self._loop_idle(_for):
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.timings[timing] += time.perf_counter() - started
         future = self.checker.submit(functools.partial(function, *args, **kwargs))
         self.pending.add(future)
         try:
@@ -539,7 +584,7 @@ class _Run:
             criterion="claims proved and consistent",
             parent="task",
         )
-        fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork_id}")
+        fork.runner = self._start_runner(fork)
         return None
 
     async def _run_fork(self, fork: _Fork) -> AttemptOutcome | None:
@@ -632,6 +677,7 @@ class _Run:
             fork.query,
             body,
             self.config.verify_budget_s,
+            _for=fork,
         )
         if missing is not None:  # rejected before verification: a true claim may answer nothing
             return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
@@ -950,7 +996,11 @@ class _Run:
     async def _settle(self, fork: _Fork) -> AttemptOutcome | None:
         """Wait for the fork's background attempts; None when it failed."""
         if fork.runner is not None:
-            outcome = await fork.runner
+            self.settling = fork
+            try:
+                outcome = await fork.runner
+            finally:
+                self.settling = None
             fork.runner = None
             if outcome is None:
                 return None
@@ -1025,10 +1075,7 @@ class _Run:
     def _claims_of_join(self, join: str, formulas: dict) -> tuple[int, list[tuple[str, Formula]]]:
         nodes = self.graph.graph.nodes
         attempt = nodes[join]["attempt"]
-        claims = sorted(
-            (t for _, t, kind in self.graph.graph.out_edges(attempt, keys=True) if kind == "returned"),
-            key=lambda c: nodes[c]["order"],
-        )
+        claims = self.graph._claims_of(attempt)  # the attempt's claims, in issue order
         accepted = [c for c in claims if nodes[c]["valid"] and nodes[c]["status"] in (None, "proved")]
         pairs = [(attempt, formulas[c]) for c in accepted if formulas.get(c) is not None]
         return (nodes[claims[0]]["order"] if claims else 0, pairs)
@@ -1104,7 +1151,7 @@ class _Run:
             await self._redo(fork, None, notes)
         else:
             fork.outcome = None
-            fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+            fork.runner = self._start_runner(fork)
 
     async def _redo(self, fork: _Fork, at_join: int | None, notes: list[str]) -> None:
         """Re-dispatch a withdrawn fork now and re-join it when an attempt is accepted."""

@@ -256,6 +256,8 @@ EVENT_TYPES: dict[str, type[_Event]] = {
         ContestEvent,
     )
 }
+#: The event classes, for a membership test per recorded event.
+_EVENT_CLASSES = frozenset(EVENT_TYPES.values())
 
 
 def event_from_json(data: Any) -> TraceEvent:
@@ -309,7 +311,7 @@ class RunTrace:
 
     def record(self, event: TraceEvent) -> None:
         """Append an already stamped event; its `t` must not go back in time."""
-        if type(event) not in EVENT_TYPES.values():
+        if type(event) not in _EVENT_CLASSES:
             raise InvalidArgument(f"not a trace event: {event!r}")
         if self._events and event.t < self._events[-1].t:
             raise InvalidArgument(f"event at t={event.t} is earlier than the previous one")
@@ -385,7 +387,8 @@ class RunMetrics:
     race_steps: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # every field is a number or a bool: no deep copy (`dataclasses.asdict`) needed
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 #: A chain's weight: (model tokens, symbolic steps, seconds).
@@ -457,7 +460,7 @@ class _Walk:
 def _check_events(events: list[Any]) -> None:
     previous = 0.0
     for event in events:
-        if type(event) not in EVENT_TYPES.values():
+        if type(event) not in _EVENT_CLASSES:
             raise InvalidArgument(f"not a trace event: {event!r}")
         if event.t < previous:
             raise InvalidArgument(f"events out of time order at t={event.t}")

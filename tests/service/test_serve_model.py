@@ -18,15 +18,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from llm_servers import serve_model
 from typer.testing import CliRunner
 
 from reasoning.cli.main import app
 from reasoning.llm.base import generate_sync
 from reasoning.llm.openai_backend import OpenAIBackend
 from reasoning.llm.scripted import ScriptedBackend
+from tests.llm_servers import serve_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REASON = ROOT / ".venv" / "bin" / "reason"
 TOKEN = "serve-model-token-0123456789"
 

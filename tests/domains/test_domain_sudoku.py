@@ -24,6 +24,7 @@ from reasoning.domains.grids.sudoku import (
     parse_line,
 )
 from reasoning.domains.grids.sudoku_solver import (
+    CLOCK_EVERY,
     grid_text,
     most_constrained,
     rule_violation,
@@ -480,9 +481,9 @@ class RecordingWorker(SudokuWorker):
         super().__init__()
         self.queries: list[str] = []
 
-    def reply(self, request):
+    def stream(self, request):  # every query, whether the quick search or a thread answers it
         self.queries.append(request.query)
-        return super().reply(request)
+        return super().stream(request)
 
 
 def test_the_planner_forks_the_most_constrained_cell_and_answers_non_unique():
@@ -657,10 +658,11 @@ def test_run_z3_makes_no_new_context_but_a_fresh_solver(monkeypatch):
 def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
     import reasoning.domains.grids.sudoku as sudoku
 
-    # Every check here is also re-checked (the autouse fixture), which runs Z3 but no search:
-    # `decide_line` searches once per line it proves, so searches count the proofs made.
+    # Every check here is also re-checked (the autouse fixture), which runs Z3 but does not
+    # decide lines: `_decide_line` runs once per line proved, so its calls count the proofs made.
     calls = []
-    monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    decide = sudoku._decide_line
+    monkeypatch.setattr(sudoku, "_decide_line", lambda *a, **k: calls.append(1) or decide(*a, **k))
     p = problem(PUZZLE)
     claim = DOMAIN.check_claim(p, f"{SOLUTION} unique", budget_s=10.0)
     final = DOMAIN.check_answer(p, f"{SOLUTION} unique", budget_s=10.0)
@@ -676,19 +678,114 @@ def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
 def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monkeypatch):
     import reasoning.domains.grids.sudoku as sudoku
 
-    calls = []
+    calls, proofs = [], []
     monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    decide = sudoku._decide_line
+    monkeypatch.setattr(sudoku, "_decide_line", lambda *a, **k: proofs.append(1) or decide(*a, **k))
     queries = []
-    real = SudokuWorker.answer
-    monkeypatch.setattr(SudokuWorker, "answer", lambda self, p, q: queries.append(q) or real(self, p, q))
+    real = SudokuWorker._answer
+    monkeypatch.setattr(
+        SudokuWorker, "_answer", lambda self, p, q, *a, **k: queries.append(q) or real(self, p, q, *a, **k)
+    )
     grid = "53.6..9.2...1.53.8..8...5.78....1.2..2...3....1.92.8...6.5..2.428.4.....3.5....7."
     assert most_constrained(parse_grid(grid)[1], 9) is not None  # propagation leaves a choice
     result = solve({"domain": "sudoku", "grid": grid}, out=False)
     assert result.verified and result.run.answer == f"{SOLUTION} unique"
-    assert queries == ["solve"] and len(calls) == 2  # the worker's search, one proof
+    # the worker's search, then one proof (Z3 alone: a proved line needs no second search)
+    assert queries == ["solve"] and len(calls) == 1 and len(proofs) == 1
 
 
 def test_the_planner_branches_on_sixteen_by_sixteen():
     full = pattern(16)
     p = problem(grid_text(tuple(0 if i % 4 == 1 else v for i, v in enumerate(full))))
     assert DOMAIN.planner(p, capacity=4).branch and not DOMAIN.planner(problem(PUZZLE), capacity=4).branch
+
+
+@given(valid_grids(sizes=(9,)), st.data())
+@settings(max_examples=25, deadline=None)
+def test_the_script_agrees_with_the_search_on_random_9x9_puzzles(grid, data):
+    # The script's encoding (exactly one digit per blank cell, each missing digit at least once
+    # per unit) must say sat/unsat exactly as the complete search does, with a branch cell too.
+    _, full = grid
+    blanks = data.draw(st.sets(st.integers(0, 80), min_size=40, max_size=70))
+    givens = tuple(0 if i in blanks else v for i, v in enumerate(full))
+    found = search(givens, 9, limit=2)
+    assert found.complete
+    unique = run_z3(smt_script(givens, 9, excluded=found.solutions[:1]), 5)
+    assert unique == ("sat" if len(found.solutions) == 2 else "unsat")
+    cell = data.draw(st.sampled_from(sorted(blanks)))
+    digit = data.draw(st.integers(1, 9))
+    branch = search(givens, 9, fixed={cell: digit}, limit=1)
+    assert run_z3(smt_script(givens, 9, fixed={cell: digit}), 5) == ("sat" if branch.solutions else "unsat")
+
+
+def _plain_grid_values(text: str) -> list[int] | None:
+    """The one-character form read one character at a time (None for a bad character)."""
+    values = []
+    for ch in text:
+        if ch.isspace():
+            continue
+        if ch in ".0_":
+            values.append(0)
+        elif ch.isascii() and ch.upper() in "123456789ABCDEFG":
+            values.append("123456789ABCDEFG".index(ch.upper()) + 1)
+        else:
+            return None
+    return values
+
+
+@given(st.sampled_from([4, 9]), st.data())
+@settings(max_examples=80)
+def test_grid_reading_matches_a_plain_character_loop(n, data):
+    # parse_grid reads the usual grid with one table look-up per cell; the result (or the
+    # error) must be that of reading it character by character.
+    cell = st.sampled_from(list("123456789.0_abcgAG") + ["h", "Z", "\u00e9", "\u0663"])
+    cells = data.draw(st.lists(cell, min_size=n * n - 1, max_size=n * n + 1))
+    text = "".join(c + data.draw(st.sampled_from(["", "", "", " ", "\n", "\t"])) for c in cells)
+    expected = _plain_grid_values(text)
+    try:
+        side, grid = parse_grid(text, n)
+    except GridError as exc:
+        assert expected is None or len(expected) != n * n or any(v > n for v in expected), exc
+        return
+    assert side == n and list(grid) == expected
+
+
+def test_grid_reading_names_the_bad_character():
+    with pytest.raises(GridError, match=r"character 3 'x'"):
+        parse_grid("12x4" + "." * 12)
+
+
+def test_the_worker_answers_a_nine_by_nine_without_a_thread(monkeypatch):
+    # Up to 9x9 the search first runs on the loop's thread with a small budget: a hop to a
+    # thread costs more than the usual millisecond of search.
+    import reasoning.domains.grids.sudoku as sudoku
+
+    def no_thread(*args, **kwargs):
+        raise AssertionError("the quick search should have answered")
+
+    monkeypatch.setattr(sudoku.asyncio, "to_thread", no_thread)
+    assert ask("solve", PUZZLE) == f"{SOLUTION} unique"
+
+
+def test_the_worker_hands_a_long_search_to_a_thread(monkeypatch):
+    # When the quick search runs out of its budget, the search starts again, in a thread,
+    # with the worker's whole budget.
+    import reasoning.domains.grids.sudoku as sudoku
+    from reasoning.domains.grids.sudoku_solver import SearchResult
+
+    threads, budgets = [], []
+    real_thread, real_search = sudoku.asyncio.to_thread, sudoku.search
+
+    def search_that_needs_time(*args, budget_s, **kwargs):
+        budgets.append(budget_s)
+        if budget_s <= sudoku.QUICK_BUDGET_S:  # as a search whose clock ran out
+            return SearchResult((), False, CLOCK_EVERY)
+        return real_search(*args, budget_s=budget_s, **kwargs)
+
+    monkeypatch.setattr(sudoku, "search", search_that_needs_time)
+    monkeypatch.setattr(
+        sudoku.asyncio, "to_thread", lambda *a, **k: threads.append(1) or real_thread(*a, **k)
+    )
+    assert ask("solve", PUZZLE) == f"{SOLUTION} unique"
+    assert threads == [1] and budgets == [sudoku.QUICK_BUDGET_S, sudoku.WORKER_BUDGET_S]

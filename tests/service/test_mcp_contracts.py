@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_mcp import HeldSession
 
 from reasoning.service.limits import LIMITS
 from reasoning.service.mcp import build_server
+from tests.service.test_mcp import HeldSession
 
 SUDOKU = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 

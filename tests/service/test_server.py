@@ -23,11 +23,12 @@ from typer.testing import CliRunner
 import reasoning
 from reasoning.cli.serve import serve
 from reasoning.engine.bundle import check_bundle
+from reasoning.service.auth import is_loopback
 from reasoning.service.http import create_app, serve_in_background
 from reasoning.service.jobs import JobPool, unknown_verdict, verify_job
-from reasoning.service.limits import Settings, is_loopback
+from reasoning.service.limits import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 #: Z3 cannot decide this within a few seconds: it runs to its budget and comes back unknown.

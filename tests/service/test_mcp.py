@@ -26,10 +26,11 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from reasoning.service.auth import is_loopback
 from reasoning.service.limits import LIMITS
-from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI, is_loopback
+from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOLS = {"verify_claims", "check_answer", "solve_task", "check_certificate"}
 PLAIN_TASK = {
     "text": "Find integers x, y with x + y = 10 and x - y = 2.",

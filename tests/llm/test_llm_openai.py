@@ -9,13 +9,14 @@ too (tests/llm_servers.py), or a closed port.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from llm_servers import fault_app, fault_server, free_port, openai_spec, serve_app, serve_model
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -24,8 +25,17 @@ from reasoning.api import InvalidArgument
 from reasoning.llm import load_backend
 from reasoning.llm.base import BackendError, Delta, collect, generate_sync
 from reasoning.llm.model_server import create_app
-from reasoning.llm.openai_backend import OpenAIBackend, Slots, retry_after_s, server_message
+from reasoning.llm.openai_backend import OpenAIBackend, Slots, server_message
 from reasoning.llm.scripted import ScriptedBackend
+from tests.llm_servers import (
+    fault_app,
+    fault_server,
+    free_port,
+    openai_spec,
+    recording_app,
+    serve_app,
+    serve_model,
+)
 
 REPLY = "the answer is 42 </RETURN> and then some more words"
 TOKEN = "model-token-0123456789"
@@ -471,11 +481,29 @@ def test_401_from_a_fault_server_is_not_retried():
 # ------------------------------------------------------------------------------- small parts
 
 
-def test_retry_after_and_server_messages():
-    assert retry_after_s("2") == 2.0
-    assert retry_after_s("100000") == 30.0  # capped
-    assert retry_after_s("soon") is None and retry_after_s(None) is None
-    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+def test_backoff_s_sets_the_sdks_backoff_and_retry_after_still_wins():
+    """`backoff_s` reaches the SDK through one overridden method: if an SDK release renames it,
+    this test fails instead of the backoff silently going back to 0.5 s."""
+    import httpx2
+    import openai
+
+    assert hasattr(openai.AsyncOpenAI, "_calculate_retry_timeout")
+
+    async def delays() -> tuple[float, float, float]:
+        client = OpenAIBackend("http://127.0.0.1:1/v1", "m", backoff_s=0.01, max_retries=3)._client([0])
+        options = openai._models.FinalRequestOptions(method="post", url="/x")
+        first = client._calculate_retry_timeout(3, options, httpx2.Headers())
+        third = client._calculate_retry_timeout(1, options, httpx2.Headers())
+        asked = client._calculate_retry_timeout(3, options, httpx2.Headers({"retry-after": "2"}))
+        await client.close()
+        return first, third, asked
+
+    first, third, asked = asyncio.run(delays())
+    assert 0.0075 <= first <= 0.01 and 0.03 <= third <= 0.04
+    assert asked == 2.0
+
+
+def test_server_messages():
     assert server_message(b'{"error": {"message": "bad key"}}') == "bad key"
     assert server_message(b'{"detail": "nope"}') == "nope"
     assert server_message(b"<html>oops</html>") == "'<html>oops</html>'"
@@ -501,3 +529,59 @@ def test_collect_of_a_closed_backend_is_a_clear_error(url):
     with pytest.raises(BackendError) as caught:
         asyncio.run(collect(backend.stream("hi")))
     assert "closed" in str(caught.value)
+
+
+# ------------------------------------------------------------------------------- grammars
+
+
+GRAMMAR = 'start: "x = " NUMBER\nNUMBER: /[0-9]+/'
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("vllm", {"structured_outputs": {"grammar": GRAMMAR}}),
+        ("vllm-guided", {"guided_grammar": GRAMMAR}),
+        (
+            "llamacpp",
+            {
+                "grammar": 'root ::= r-start\nr-start ::= ( t-anon-0 t-number )\nt-number ::= ( [0-9] )+\nt-anon-0 ::= "x = "\n'
+            },
+        ),
+        ("none", {}),
+    ],
+)
+def test_a_grammar_reaches_the_server_in_its_dialect(mode, expected):
+    app = recording_app("x = 4")
+    with serve_app(app) as root:
+        backend = backend_for(root, grammar_mode=mode)
+        assert backend.supports_grammar is (mode != "none")
+        assert generate_sync(backend, "hi", grammar=GRAMMAR).text == "x = 4"
+        assert generate_sync(backend, "hi").text == "x = 4"  # no grammar: nothing extra sent
+    with_grammar, without = app.state.requests
+    sent = {
+        k: with_grammar[k] for k in ("structured_outputs", "guided_grammar", "grammar") if k in with_grammar
+    }
+    assert sent == expected
+    assert not {"structured_outputs", "guided_grammar", "grammar"} & set(without)
+    assert backend.grammars_sent == (1 if expected else 0)
+
+
+def test_a_grammar_gbnf_cannot_say_is_not_sent_to_llamacpp():
+    app = recording_app("x = 4")
+    with serve_app(app) as root:
+        backend = backend_for(root, grammar_mode="llamacpp")
+        generate_sync(backend, "hi", grammar="start: W\nW: /(?=a)a/")  # a look-ahead
+    assert "grammar" not in app.state.requests[0] and backend.grammars_sent == 0
+
+
+def test_the_cli_and_solve_do_not_import_the_sdk_until_a_server_is_used():
+    """The openai SDK takes about a second to import (several on a loaded machine): `reason
+    verify` and `import reasoning.engine.solving` must not pay it."""
+    code = (
+        "import sys, reasoning.cli, reasoning.engine.solving, reasoning.llm; print('openai' in sys.modules)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert shown.stdout.strip() == "False"

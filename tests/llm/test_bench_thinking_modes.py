@@ -15,7 +15,7 @@ from reasoning.llm.scripted import ScriptedBackend
 
 pytest.importorskip("reasoning_gym")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load_bench():

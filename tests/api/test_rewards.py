@@ -24,7 +24,7 @@ from reasoning.rewards import (
     verified_reward,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def conversation(text: str) -> list[dict[str, str]]:

@@ -139,7 +139,7 @@ def test_the_readme_limits_table_is_the_limits_the_code_uses():
 
     from reasoning.service.limits import LIMITS
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme.split("**Limits.**", 1)[1].split("\n\n", 2)[1]
     rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in table.splitlines()[2:]}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from llm_servers import fault_server, free_port, serve_app, serve_model
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -14,6 +13,7 @@ from reasoning.engine.solving import ModelUnavailable, load_model
 from reasoning.llm.base import BackendError
 from reasoning.llm.scripted import ScriptedBackend
 from reasoning.llm.spec import load_backend, parse_model_spec
+from tests.llm_servers import fault_server, free_port, serve_app, serve_model
 
 COUNTDOWN = {"domain": "countdown", "numbers": [1, 2, 3, 4], "target": 10}
 

@@ -12,6 +12,13 @@ What it measures (issue 5).
    (one short request) before timing. `ratio` = batched tokens/s / unbatched tokens/s at the same
    concurrency; `vs c=1` = tokens/s / the same mode's tokens/s at concurrency 1.
 
+3. `--constrained` (issue 16): grammar-constrained vs unconstrained decoding, the same prompts (the
+   Countdown proposer prompt of `--instances` seeded 3-number tasks), k = `--k` samples per call
+   (one group: one prefill), temperature 1.0. tokens/s = completion tokens / wall time of the
+   calls; `mask_share` = seconds spent computing and applying llguidance masks / seconds of
+   decode forward passes (the batcher's counters); `parse` = constrained samples that our own
+   expression reader parses (target 100%). Target: the mask costs <= 10% of tokens/s.
+
 `throughput_rows(backend_factory, ...)` is the reusable part (bench/thinking_modes.py prints it).
 
 Run:
@@ -104,6 +111,72 @@ def throughput_rows(
     return rows
 
 
+def constrained_rows(backend: Any, instances: int = 5, k: int = 16, seed: int = 0) -> list[dict[str, Any]]:
+    """Unconstrained vs constrained rows on the same prompts (see the module docstring, item 3)."""
+    import random
+
+    from reasoning.domains import get, load
+    from reasoning.domains.countdown.search import ExpressionError, parse_line
+
+    domain = get("countdown")
+    rng = random.Random(seed)
+    problems = [
+        load(
+            {
+                "domain": "countdown",
+                "numbers": [rng.randint(1, 20) for _ in range(3)],
+                "target": rng.randint(10, 100),
+            }
+        )
+        for _ in range(instances)
+    ]
+    rows = []
+    for constrained in (False, True):
+        before = backend.stats()
+        tokens = parsed = samples = 0
+        started = time.perf_counter()
+        for i, problem in enumerate(problems):
+            messages = domain.proposer_prompt(problem, "search all")
+            grammar = domain.query_grammar(problem, "search all") if constrained else None
+            generation = asyncio.run(
+                backend.generate(
+                    messages, grammar=grammar, n=k, temperature=1.0, seed=seed + i, max_tokens=48
+                )
+            )
+            tokens += generation.completion_tokens
+            for text in generation.texts:
+                samples += 1
+                try:
+                    parse_line(text)
+                    parsed += 1
+                except ExpressionError:
+                    pass
+        seconds = time.perf_counter() - started
+        after = backend.stats()
+        decode = after["decode_s"] - before["decode_s"]
+        mask = after["mask_s"] - before["mask_s"]
+        rows.append(
+            {
+                "mode": "constrained" if constrained else "unconstrained",
+                "calls": len(problems),
+                "k": k,
+                "tokens": tokens,
+                "tokens_per_sample": round(tokens / samples, 1),
+                "seconds": round(seconds, 2),
+                "tokens_per_s": round(tokens / seconds, 1),
+                "mask_s": round(mask, 3),
+                "decode_s": round(decode, 2),
+                "mask_share": round(mask / decode, 4) if decode else 0.0,
+                "parse": round(parsed / samples, 4),
+            }
+        )
+    free, bound = rows
+    bound["vs_unconstrained"] = (
+        round(bound["tokens_per_s"] / free["tokens_per_s"], 3) if free["tokens_per_s"] else 0.0
+    )
+    return rows
+
+
 def load_times() -> dict[str, float]:
     """Seconds for the first load (conversion into a fresh cache) and for a load from that cache."""
     from reasoning.llm.local_model import _import_transformers, load
@@ -132,7 +205,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="a --model spec (default: the packaged model)")
     parser.add_argument("--skip-convert", action="store_true", help="skip the first-load measurement")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--constrained", action="store_true", help="only item 3: constrained vs unconstrained"
+    )
+    parser.add_argument("--instances", type=int, default=5, help="prompts for --constrained")
+    parser.add_argument("--k", type=int, default=16, help="samples per call for --constrained")
     args = parser.parse_args(argv)
+    if args.constrained:
+        import os
+
+        from reasoning.llm.local import LocalBackend
+
+        load = os.getloadavg()[0]
+        backend = LocalBackend(max_batch=max(8, args.k))
+        backend.load()
+        backend._batcher.masks()
+        asyncio.run(backend.generate("hi", max_tokens=2))  # warm-up
+        rows = constrained_rows(backend, args.instances, args.k)
+        backend.close()
+        if args.json:
+            print(json.dumps({"load_average_1m": load, "rows": rows}, indent=1))
+            return 0
+        bound = rows[1]
+        cost = 1 - bound["vs_unconstrained"]
+        print(
+            f"constrained vs unconstrained, k={args.k}, {args.instances} prompts (load average {load:.2f}):"
+        )
+        print(format_rows(rows))
+        print(
+            f"mask share of decode time {bound['mask_share']:.1%} (target <= 10%: "
+            f"{'PASS' if bound['mask_share'] <= 0.10 else 'MISS'}); tokens/s ratio {bound['vs_unconstrained']} "
+            f"({'faster' if cost < 0 else f'{cost:.1%} slower'}); parse {bound['parse']:.0%} (target 100%)"
+        )
+        return 0
 
     from reasoning.llm import load_backend
 

@@ -1,4 +1,4 @@
-"""Thinking modes: the same model and the same token budget, four ways of spending it (issue 5).
+"""Thinking modes: the same model and the same token budget, five ways of spending it (issues 5, 16).
 
 Items (seeded, reasoning-gym): small Countdown items (3-4 numbers up to 20, targets 10-100) and
 small `basic_arithmetic` items (2-3 terms of 1-2 digits). Each item is read into our domain
@@ -17,8 +17,15 @@ same total budget of T completion tokens per item:
   the domain's planner forks, LLM workers answer, every claim is verified before the join and a
   rejected fork is re-dispatched with the counterexample. The backend is wrapped in
   `BudgetBackend`, which stops the item (BackendError kind "budget") once T tokens are spent.
-- mixed: the same with `worker_kind="mixed"`: the symbolic solver takes some attempts, so this
-  mode is strong by construction; its LLM tokens are still capped at T.
+- proposer: fork/join with the constrained k-sample proposer (issue 16: the model samples k
+  candidates under the sub-query's grammar in one batched call, the verifier keeps the proved
+  ones), selected by the `proposer=True` option of `reasoning.solve`. Until that option exists
+  (the constrained-decoding work), every row says "not available" and the table shows it.
+- mixed: the same with `worker_kind="mixed"`: the solver and the model race on each attempt
+  (`reasoning.engine.racing`; the router gives the solver a head start and bounds the model's share),
+  the first verified result is joined and the other run cancelled. Strong by construction: it
+  measures the engine, not the model; the "LLM claims" column says how many joined claims the
+  model produced. Its LLM tokens are still capped at T (a cancelled run's tokens count).
 
 Reported per mode and task: accuracy by reasoning-gym's scorer (mean score, fraction == 1.0),
 answered items, the fraction of returned answers that were verified (our own domain check of the
@@ -28,9 +35,12 @@ critical-path metrics, in which solver replies count their words as tokens), LLM
 tokens per item and wall time. A second table: tokens/s of the local backend with 1 and 4
 concurrent requests, batched vs unbatched (`bench/llm_throughput.py`).
 
+Section `--section proposer` (first on the command line): model-guided vs uniform sampling from
+the same grammar, `bench/proposer.py`.
+
 Run:
     .venv/bin/python bench/thinking_modes.py [--items N] [--tasks countdown basic_arithmetic]
-        [--budget-tokens T] [--k K] [--modes sequential parallel forkjoin mixed]
+        [--budget-tokens T] [--k K] [--modes sequential parallel forkjoin proposer mixed]
         [--model SPEC] [--seed S] [--no-throughput] [--json] [--out FILE]
 
 Progress goes to stderr. `--out FILE` writes the JSON (summary and every item's row) after each
@@ -41,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -61,7 +72,9 @@ from reasoning.domains import for_reasoning_gym  # noqa: E402
 from reasoning.domains.base import Domain, Problem  # noqa: E402
 from reasoning.llm.base import BackendError, Delta, ModelBackend, Prompt, StreamingBackend  # noqa: E402
 
-MODES = ("sequential", "parallel", "forkjoin", "mixed")
+MODES = ("sequential", "parallel", "forkjoin", "proposer", "mixed")
+#: What the proposer mode's rows say while `reasoning.solve` has no `proposer` option.
+NOT_AVAILABLE = "not available: reasoning.solve has no proposer option yet (constrained decoding)"
 TASKS = ("countdown", "basic_arithmetic")
 #: Small reasoning-gym configurations: what a 135M model has some chance on.
 TASK_CONFIGS: dict[str, dict[str, Any]] = {
@@ -183,6 +196,32 @@ class BudgetBackend(StreamingBackend):
                 yield delta
         finally:
             self.reserved -= grant
+            self.spent += used
+
+    @property
+    def supports_grammar(self) -> bool:
+        """As the inner backend's: grammars and k samples pass through (the proposer mode)."""
+        return bool(getattr(self.inner, "supports_grammar", False))
+
+    async def generate(self, prompt: Prompt, *, grammar=None, n: int = 1, max_tokens: int = 256, **params):
+        """k samples (under `grammar`) through the inner backend, reserving k * max_tokens."""
+        if grammar is None and n == 1:
+            return await super().generate(prompt, max_tokens=max_tokens, **params)
+        grant = min(max_tokens, self.left // n)
+        if grant < 1:
+            self.refused += 1
+            raise BackendError(
+                f"the item's budget of {self.budget_tokens} completion tokens is spent", kind="budget"
+            )
+        self.reserved += grant * n
+        self.calls += 1
+        used = 0
+        try:
+            generation = await self.inner.generate(prompt, grammar=grammar, n=n, max_tokens=grant, **params)
+            used = generation.completion_tokens
+            return generation
+        finally:
+            self.reserved -= grant * n
             self.spent += used
 
     def close(self) -> None:
@@ -315,14 +354,30 @@ async def run_parallel(
     )
 
 
+def proposer_available() -> bool:
+    """`reasoning.solve` takes the constrained proposer option (`proposer=True`)."""
+    from reasoning.engine.solving import solve
+
+    return "proposer" in inspect.signature(solve).parameters
+
+
 def run_forkjoin(
-    item: Item, backend: ModelBackend, budget_tokens: int, k: int, *, kind: str = "llm", seed: int = 0
+    item: Item,
+    backend: ModelBackend,
+    budget_tokens: int,
+    k: int,
+    *,
+    kind: str = "llm",
+    seed: int = 0,
+    proposer: bool = False,
 ) -> dict:
-    """`reasoning.solve` with LLM (or mixed) workers under the item's token budget."""
+    """`reasoning.solve` with LLM (or mixed) workers under the item's token budget; `proposer`
+    selects the constrained k-sample proposer (the "proposer" mode)."""
     from reasoning.engine.solving import solve
 
     started = time.perf_counter()
     capped = BudgetBackend(backend, budget_tokens)
+    options = {"proposer": True} if proposer else {}
     result = solve(
         item.problem,
         workers=k,
@@ -331,13 +386,15 @@ def run_forkjoin(
         worker_kind=kind,
         model=capped,
         max_tokens=max(1, budget_tokens // k),
+        **options,
     )
     text = "\n".join(result.answers)
     metrics = result.metrics or {}
     producers = list(getattr(result, "producers", []) or [])
+    mode = "proposer" if proposer else "forkjoin" if kind == "llm" else kind
     return _row(
         item,
-        "forkjoin" if kind == "llm" else kind,
+        mode,
         text,
         result.verified,
         cp_tokens=metrics.get("critical_path_tokens", 0),
@@ -350,6 +407,8 @@ def run_forkjoin(
         redispatches=metrics.get("redispatches", 0),
         budget_refusals=capped.refused,
         producers=Counter(p.get("worker", "?") for p in producers),
+        llm_claims=sum(1 for p in producers if str(p.get("worker", "")).startswith("llm")),
+        by_worker=getattr(result, "by_worker", {}),
     )
 
 
@@ -363,9 +422,14 @@ def run_mode(
             return asyncio.run(run_sequential(item, backend, budget_tokens, seed=seed))
         if mode == "parallel":
             return asyncio.run(run_parallel(item, backend, budget_tokens, k, seed=seed))
-        if mode in ("forkjoin", "mixed"):
+        if mode == "proposer" and not proposer_available():
+            row = _row(item, mode, "", False, cp_tokens=0, cp_s=0.0, tokens=0, wall_s=0.0)
+            row["unavailable"] = NOT_AVAILABLE
+            return row
+        if mode in ("forkjoin", "proposer", "mixed"):
+            kind = "mixed" if mode == "mixed" else "llm"
             return run_forkjoin(
-                item, backend, budget_tokens, k, kind="llm" if mode == "forkjoin" else "mixed", seed=seed
+                item, backend, budget_tokens, k, kind=kind, seed=seed, proposer=mode == "proposer"
             )
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     except Exception as exc:  # noqa: BLE001 - one failed item must not end an hour-long run
@@ -388,6 +452,11 @@ def summarize(
             if not group:
                 continue
             answered = [r for r in group if r["answered"]]
+            if all(r.get("unavailable") for r in group):
+                out.append(
+                    {"mode": mode, "task": task, "n": len(group), "unavailable": group[0]["unavailable"]}
+                )
+                continue
             out.append(
                 {
                     "mode": mode,
@@ -402,6 +471,7 @@ def summarize(
                     "tokens": statistics.fmean(r["tokens"] for r in group),
                     "max_tokens": max(r["tokens"] for r in group),
                     "wall_s": sum(r["wall_s"] for r in group),
+                    "llm_claims": sum(r.get("llm_claims", 0) for r in group),
                     "errors": sum(1 for r in group if r.get("error")),
                 }
             )
@@ -466,11 +536,14 @@ def modes_table(summary: Sequence[dict[str, Any]]) -> str:
         "cp tok",
         "cp s",
         "LLM tok",
+        "LLM claims",
         "wall s",
         "err",
     )
     lines = [
-        (
+        (s["mode"], s["task"], s["n"], "n/a", *(["-"] * (len(headers) - 4)))
+        if s.get("unavailable")
+        else (
             s["mode"],
             s["task"],
             s["n"],
@@ -481,6 +554,7 @@ def modes_table(summary: Sequence[dict[str, Any]]) -> str:
             f"{s['cp_tokens']:.1f}",
             f"{s['cp_s']:.2f}",
             f"{s['tokens']:.1f}",
+            s["llm_claims"],
             f"{s['wall_s']:.1f}",
             s["errors"],
         )
@@ -520,8 +594,11 @@ NOTE = (
     "verified = fraction of answered items whose answer our checker proved; cp = critical path "
     "(sequential: the generation, parallel: the longest sample, forkjoin/mixed: the run's critical "
     "path, where solver replies count words as tokens); LLM tok = completion tokens per item "
-    "(at most the budget T in every mode); wall s = total over the items. mixed: the symbolic solver "
-    "takes attempts too, so it is strong by construction: it measures the engine, not the model."
+    "(at most the budget T in every mode); LLM claims = joined claims the model produced (fork/join "
+    "modes); wall s = total over the items. mixed: the solver and the model race on every attempt "
+    "(first verified result joined, the other run cancelled), so it is strong by construction: it "
+    "measures the engine, not the model. proposer: fork/join with the constrained k-sample proposer "
+    "(n/a: not available until reasoning.solve has its proposer option)."
 )
 
 
@@ -548,7 +625,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the bench; print the tables (or JSON)."""
+    """Run the bench; print the tables (or JSON). `--section proposer` runs `bench/proposer.py`
+    (model-guided vs uniform sampling from the same grammar) with the remaining options."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["--section", "proposer"]:
+        import proposer
+
+        section = argparse.ArgumentParser(description="thinking modes, section: the model as proposer")
+        proposer.add_arguments(section)
+        return proposer.run(section.parse_args(argv[2:]))
     args = _parse_args(argv)
     from reasoning.llm import load_backend
 

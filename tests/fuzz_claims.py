@@ -1,5 +1,5 @@
 """Random claims over the whole claim language and an independent truth oracle (for the
-differential soundness fuzzer: tests/test_fuzz_soundness.py and bench/soundness_fuzz.py).
+differential soundness fuzzer: tests/api/test_fuzz_soundness.py and bench/soundness_fuzz.py).
 
 `claims()` draws claims with every function, pi and e, nested definedness (`x > 0 -> ln(x) ...`),
 connectives, finite-set membership, and a quantifier prefix over `Int` and `Real` variables (or

@@ -190,3 +190,31 @@ def fault_server(kind: str, **options: Any) -> Iterator[str]:
         return
     with serve_app(fault_app(kind, **options)) as url:
         yield url
+
+
+# ------------------------------------------------------------------------------- a recording server
+
+
+def recording_app(reply: Any, *, model: str = "test-model") -> Starlette:
+    """A good OpenAI-compatible server that answers each chat completion with `reply(body)` (or
+    `reply` itself when it is a string), streamed, and keeps every request body in
+    `app.state.requests`, so a test can check what the client sent (a grammar, a seed)."""
+    requests: list[Any] = []
+
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        requests.append(body)
+        text = reply(body) if callable(reply) else reply
+        return StreamingResponse(good_stream(text), media_type="text/event-stream")
+
+    async def models(request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": [{"id": model, "object": "model"}]})
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", completions, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+        ]
+    )
+    app.state.requests = requests
+    return app

@@ -5,12 +5,11 @@ Registered on the `reason` app by `reasoning.cli.main` (`app.command("mcp")(mcp)
 
 Over HTTP the endpoint is `http://HOST:PORT/mcp`. A bearer token (from `REASONING_TOKEN` or
 `--token-file`) is required on every request when set, and required to exist at all for a
-non-loopback `--host`. `--port 0` picks a free port; the chosen address is printed on stderr.
+non-loopback `--host`; an empty token is an error (the rule of `reasoning.service.auth`). `--port 0` picks a free port; the chosen address is printed on stderr.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from enum import Enum
@@ -18,25 +17,13 @@ from pathlib import Path
 
 import typer
 
-TOKEN_ENV = "REASONING_TOKEN"
+from reasoning.errors import InvalidArgument
+from reasoning.service.auth import TOKEN_ENV, read_token, require_token_off_loopback
 
 
 class Transport(str, Enum):
     stdio = "stdio"
     http = "http"
-
-
-def _token(token_file: Path | None) -> str | None:
-    """The bearer token: the file's contents (stripped) if given, else $REASONING_TOKEN, else None."""
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise typer.BadParameter(f"cannot read {token_file}: {exc}", param_hint="--token-file") from exc
-        if not token:
-            raise typer.BadParameter(f"{token_file} is empty", param_hint="--token-file")
-        return token
-    return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
 def _serve_http(app, host: str, port: int, path: str) -> None:
@@ -84,7 +71,7 @@ def mcp(
     Over stdio the process speaks JSON-RPC on stdin/stdout (point an MCP client's command at
     `reason mcp`); over HTTP it serves streamable HTTP at http://HOST:PORT/mcp.
     """
-    from reasoning.service.mcp import DEFAULT_MAX_CONCURRENT, build_server, http_app, is_loopback
+    from reasoning.service.mcp import DEFAULT_MAX_CONCURRENT, build_server, http_app
 
     level = log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -94,14 +81,12 @@ def mcp(
     if transport is Transport.stdio:
         build_server(max_concurrent=max_concurrent or DEFAULT_MAX_CONCURRENT, log_level=level).run("stdio")
         return
-    token = _token(token_file)
-    if not is_loopback(host) and token is None:
-        typer.echo(
-            f"error: refusing to serve on {host} (not loopback) without a token: set ${TOKEN_ENV} "
-            "or pass --token-file",
-            err=True,
-        )
-        raise typer.Exit(2)
+    try:
+        token = read_token(token_file)
+        require_token_off_loopback(host, token)
+    except InvalidArgument as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     server = build_server(max_concurrent=max_concurrent or DEFAULT_MAX_CONCURRENT, log_level=level)
     _serve_http(http_app(server, host=host, path=path, token=token), host, port, path)
 

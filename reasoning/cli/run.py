@@ -97,6 +97,9 @@ def run(
         None, "--cache", help="Keep proved and refuted claims in this directory for later runs."
     ),
     budget: float = typer.Option(2.0, "--budget", min=0.01, max=3600, help="Seconds per check."),
+    worker_timeout: float = typer.Option(
+        60.0, "--worker-timeout", min=0.01, max=86400, help="Seconds one worker may take on one attempt."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:
     """Run a task through the fork/join engine with solver workers and print a verified answer.
@@ -112,7 +115,13 @@ def run(
     try:
         goal = _goal_from_options(find, unique, all_, decide)
         task = _task_from_options(task_file, text, unknown, constraint, goal)
-        config = EngineConfig(capacity=workers, seed=seed, verify_budget_s=budget, claim_cache_dir=cache)
+        config = EngineConfig(
+            capacity=workers,
+            seed=seed,
+            verify_budget_s=budget,
+            claim_cache_dir=cache,
+            worker_timeout_s=worker_timeout,
+        )
         refuse_free_unknowns(task, budget_s=budget)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

@@ -2,12 +2,11 @@
 
 The bearer token comes from `--token-file` or else the `REASONING_TOKEN` environment variable.
 Without one the server only listens on loopback: on any other address it refuses to start
-(exit status 2), as it does for any invalid limit.
+(exit status 2), as it does for any invalid limit or an empty token (`reasoning.service.auth`).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -16,12 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from reasoning.errors import InvalidArgument
+from reasoning.service.auth import TOKEN_ENV, read_token
 from reasoning.service.http import create_app
 from reasoning.service.limits import LIMITS, Settings
-
-TOKEN_ENV = "REASONING_TOKEN"
-#: Largest token file read (a token is a line, not a document).
-MAX_TOKEN_FILE_BYTES = 4096
 
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
@@ -50,30 +46,6 @@ def url_of(host: str, sock: socket.socket) -> str:
     bare = host.strip().strip("[]")
     shown = f"[{bare}]" if ":" in bare else bare
     return f"http://{shown}:{sock.getsockname()[1]}"
-
-
-def read_token(token_file: Path | None) -> str | None:
-    """The token from `token_file` (surrounding whitespace stripped), else from $REASONING_TOKEN,
-    else None. Raises InvalidArgument for an unreadable, empty or oversized file, or an empty
-    variable (an empty token would silently mean no auth)."""
-    if token_file is not None:
-        try:
-            with token_file.open("rb") as handle:
-                raw = handle.read(MAX_TOKEN_FILE_BYTES + 1)
-        except OSError as exc:
-            raise InvalidArgument(f"cannot read the token file {token_file}: {exc.strerror or exc}") from exc
-        if len(raw) > MAX_TOKEN_FILE_BYTES:
-            raise InvalidArgument(f"the token file {token_file} is larger than {MAX_TOKEN_FILE_BYTES} bytes")
-        token = raw.decode("utf-8", errors="replace").strip()
-        if not token:
-            raise InvalidArgument(f"the token file {token_file} is empty")
-        return token
-    token = os.environ.get(TOKEN_ENV)
-    if token is None:
-        return None
-    if not token.strip():
-        raise InvalidArgument(f"{TOKEN_ENV} is set but empty")
-    return token.strip()
 
 
 def serve(

@@ -17,12 +17,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from reasoning.cli.serve import TOKEN_ENV, bind_socket, read_token, url_of
+from reasoning.cli.serve import bind_socket, url_of
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError, ModelBackend
 from reasoning.llm.model_server import create_app
-from reasoning.llm.spec import load_backend, parse_model_spec
-from reasoning.service.limits import is_loopback
+from reasoning.service.auth import TOKEN_ENV, read_token, require_token_off_loopback
 
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
@@ -65,11 +64,9 @@ def serve_model(
     """
     try:
         token = read_token(token_file)
-        if token is None and not is_loopback(host):
-            raise InvalidArgument(
-                f"refusing to serve on {host}, which other machines may reach, without a token: "
-                f"set {TOKEN_ENV} or pass --token-file (or bind to 127.0.0.1)"
-            )
+        require_token_off_loopback(host, token)
+        from reasoning.llm.spec import load_backend, parse_model_spec
+
         spec = parse_model_spec(model)
         sock = bind_socket(host, port)
     except InvalidArgument as exc:

@@ -24,6 +24,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
+from reasoning.cli.solve_math import MATH_HELP, solve_math
 from reasoning.errors import InvalidArgument
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -128,8 +129,9 @@ def solve(
     workers: str = typer.Option(
         "mixed",
         "--workers",
-        help="Worker kind: llm, solver or mixed (both kinds get forks; the solver takes each fork's "
-        "last attempt). An integer here is the old spelling of --capacity (then the kind is mixed).",
+        help="Worker kind: llm, solver or mixed (the solver and, when the router says so, the model "
+        "race on each fork; the first verified result is joined, the other run cancelled). An "
+        "integer here is the old spelling of --capacity (then the kind is mixed).",
     ),
     capacity: int | None = typer.Option(
         None, "--capacity", min=1, max=64, help="Worker capacity c: forks running at once [default: 4]."
@@ -150,6 +152,19 @@ def solve(
         None, "--cache", help="Keep proved and refuted claims in this directory for later runs."
     ),
     budget: float = typer.Option(600.0, "--budget", min=0.1, max=86400, help="Seconds for the whole run."),
+    worker_timeout: float | None = typer.Option(
+        None,
+        "--worker-timeout",
+        min=0.01,
+        max=86400,
+        help="Seconds one worker may take on one attempt (slow model backends) [default: min(budget, 120)].",
+    ),
+    router_state: Path | None = typer.Option(
+        None,
+        "--router-state",
+        help="Mixed workers: keep the router's learned yields (verified claims/s per worker kind) in "
+        "this JSON file between runs.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
 ) -> None:
     """Solve a task and print its verified answers, how each was verified and the proof bundle.
@@ -162,17 +177,37 @@ def solve(
 
       reason solve --task task.json
 
+      reason solve math --problem 'Ann has 3 apples and buys 5 more. How many now?' --samples 3
+
       reason solve arithmetic --expression '3*8 + 2' --workers llm --model openai:http://127.0.0.1:8000/v1/smollm2
 
-    Workers are mixed by default: the model answers odd forks and re-dispatches, the solver even
-    forks and every fork's last attempt. `--workers solver` never loads a model. The answer says
-    which worker produced each verified claim. `reason domains` lists the domains and their
+    Workers are mixed by default: each fork goes to the solver and, while the router finds the
+    model worth it (verified claims per second, within its share of the capacity), to the model
+    too; the first verified result is joined and the other run cancelled. `--workers solver`
+    never loads a model. The answer says which worker produced each verified claim, and a
+    summary per worker how many claims each had verified, rejected or cancelled. `reason domains` lists the domains and their
     fields. Exit 0 when the answer is proved, 1 when it is not (including "no solution" without
     a proof), 2 for a malformed task or a model that cannot be loaded with `--workers llm`.
+    `reason solve math` (a word problem, formalized by the model) exits 3 when its answer is
+    verified against the model's formalization, never 0.
     """
     from reasoning.domains import get
     from reasoning.engine.solving import solve as run_solve
 
+    if domain == "math":  # a word problem: reasoning.cli.solve_math
+        if "--help" in ctx.args:
+            typer.echo(MATH_HELP)
+            raise typer.Exit(0)
+        solve_math(
+            list(ctx.args),
+            model=model,
+            seed=seed,
+            out_dir=out_dir,
+            budget=budget,
+            max_tokens=max_tokens,
+            worker_timeout=worker_timeout,
+            as_json=as_json,
+        )
     if "--help" in ctx.args or domain == "--help":  # the command has no automatic --help
         if domain is None or domain == "--help":
             typer.echo(ctx.get_help())
@@ -217,6 +252,8 @@ def solve(
                 max_tokens=max_tokens,
                 notify=notify,
                 claim_cache_dir=cache,
+                worker_timeout_s=worker_timeout,
+                router_state=router_state,
             )
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
@@ -290,6 +327,14 @@ def _print_result(result) -> None:
                 f"  fork {item['fork']}, attempt {item['attempt']} by [bold]{escape(item['worker'])}[/]: "
                 f"{escape(item['claim'])}"
             )
+    if result.by_worker:
+        out.print("[bold]by worker:[/] " + escape(worker_line(result.by_worker)))
+    for key, kinds in result.routing.items():
+        rates = ", ".join(
+            f"{kind} {item['per_s']} verified/s ({item['runs']} run(s), {item['cancelled']} cancelled)"
+            for kind, item in kinds.items()
+        )
+        out.print(f"[dim]router {escape(key)}: {escape(rates)}[/]")
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
     m = result.metrics
@@ -297,9 +342,24 @@ def _print_result(result) -> None:
         f"[dim]{m['forks']} fork(s), {m['redispatches']} re-dispatch(es), {m['verified_claims']} verified "
         f"and {m['rejected_claims']} rejected claim(s), {m['total_tokens']} model token(s) and "
         f"{m['total_steps']} symbolic step(s), critical path {m['critical_path_tokens']} token(s) / "
-        f"{m['critical_path_steps']} step(s), wall {result.elapsed_s:.3f} s[/]"
+        f"{m['critical_path_steps']} step(s), run {result.elapsed_s:.3f} s"
+        + (f" (model load {result.model_load_s:.1f} s apart)" if result.model_load_s else "")
+        + "[/]"
     )
     out.print(f"proof bundle: {escape(result.bundle or '-')}  (re-check: reason check BUNDLE)")
+
+
+def worker_line(by_worker: dict[str, dict[str, int]]) -> str:
+    """One line: per worker, claims verified / rejected and runs cancelled (solver first)."""
+    order = sorted(by_worker, key=lambda label: (label != "solver", label))
+    parts = []
+    for label in order:
+        item = by_worker[label]
+        parts.append(
+            f"{label} {item['verified']} verified, {item['rejected']} rejected, "
+            f"{item['cancelled']} cancelled ({item['won']} of {item['attempts']} attempt(s) taken)"
+        )
+    return "; ".join(parts)
 
 
 def domains(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:

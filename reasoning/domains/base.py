@@ -203,6 +203,19 @@ class Domain(ABC):
         ]
         return "\n".join(lines + feedback_lines(feedback))
 
+    def query_grammar(self, problem: Problem, query: str) -> str | None:
+        """A grammar (llguidance's Lark dialect, `reasoning.domains.common.query_grammars`) of one claim
+        line that answers `query` in this domain's claim format, for decoding a model's reply
+        under it; None when the domain has none for this query (the model then writes freely and
+        the checker parses and rejects)."""
+        return None
+
+    def proposer_prompt(self, problem: Problem, query: str) -> list[dict[str, str]] | None:
+        """For a search-shaped sub-query: chat messages asking for ONE candidate claim line (a
+        line of `query_grammar`), which the model worker samples k times at once and verifies
+        (`reasoning.llm.proposer`); None when `query` is not search-shaped."""
+        return None
+
     def organizer_prompt(self, problem: Problem) -> str:
         """The prompt for an LLM organizer: the task and the protocol."""
         return (

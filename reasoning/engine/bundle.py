@@ -1,6 +1,6 @@
 """The proof bundle of a fork/join run, and `check_bundle`, which re-checks one from scratch.
 
-A bundle (`reasoning.engine.bundle/1`) is one JSON object; every section but `metrics` is required:
+A bundle (`reasoning.bundle/1`) is one JSON object; every section but `metrics` is required:
 
 - `task`: the task (`reasoning.engine.task.Task.to_json`).
 - `claims`: every accepted claim (of a joined, valid attempt): its text, the role it was
@@ -17,6 +17,9 @@ A bundle (`reasoning.engine.bundle/1`) is one JSON object; every section but `me
   re-derived by the domain's own `recheck`.
 - `graph`: the causal graph as node-link JSON, with every attempt and claim (status, role,
   certificate), join and answer; `metrics`: the run's metrics (descriptive, not checked).
+- `formalization` (only for a word problem, `reasoning.engine.formalize`): the model-written formal
+  text the task was read from, its author and the problem; the check re-reads it and requires
+  the task to be exactly that formalization, and says the answer rests on it.
 
 `check_bundle` trusts none of the producer's conclusions and passes only a bundle that proves a
 proved answer. It rebuilds the task; requires the graph's bookkeeping to agree with itself and
@@ -54,6 +57,7 @@ from reasoning.engine.bundle_joins import (
     replay_joins,
 )
 from reasoning.engine.causal_graph import TASK, CausalGraph
+from reasoning.engine.formal_task import check_recorded
 from reasoning.engine.task import Task, answer_obligations, obligations
 from reasoning.errors import InvalidArgument
 
@@ -77,7 +81,7 @@ class RunResult(Protocol):
     def accepted_claims(self) -> list[dict[str, Any]]: ...
 
 
-FORMAT = "reasoning.engine.bundle/1"
+FORMAT = "reasoning.bundle/1"
 #: The sections every bundle has; a missing one fails the check.
 REQUIRED_SECTIONS = ("task", "claims", "joins", "final_consistency", "answer", "graph")
 #: Largest bundle file `load_bundle` reads.
@@ -257,6 +261,9 @@ def check_bundle(data: Any, *, use_cvc5: bool = True, budget_s: float | None = N
     report = BundleReport(deadline=deadline)
     try:
         _check(data, report, use_cvc5)
+        if isinstance(data, dict) and "formalization" in data:  # a word problem (engine.formalize)
+            for item in check_recorded(data["formalization"], data.get("task")):
+                report.add(item.name, (item.ok, item.message))
     except OutOfTime:
         report.items.append(BundleItem("time limit", False, time_limit_message(budget_s)))
     except Exception as exc:  # noqa: BLE001 - a hostile bundle must not crash the checker

@@ -412,6 +412,8 @@ class CausalGraph:
         self._by_name: dict[str, list[str]] = {}  # unknown -> joins whose claims mention it
         self._by_value: dict[str, list[str]] = {}  # number -> joins whose claims made it known
         self._seen: dict[str, set[str]] = {}  # attempt -> the joins its organizer had seen
+        self._claim_names: dict[str, frozenset[str]] = {}  # claim -> the names it mentions
+        self._given: tuple[str | None, frozenset[str]] = (None, frozenset())  # task text, its numbers
         self._add_node(TASK, kind="task", text=task)
 
     # ------------------------------------------------------------ building
@@ -497,12 +499,22 @@ class CausalGraph:
         else:
             self.graph.add_edge(join, attempt, key="depends_on", kind="depends_on", uses=list(reasons))
 
+    def _names_of(self, claim: str) -> frozenset[str]:
+        """The names claim `claim` mentions (worked out once per claim)."""
+        names = self._claim_names.get(claim)
+        if names is None:
+            names = self._claim_names[claim] = _names(self._formulas.get(claim))
+        return names
+
     def _index_join(self, join: str) -> None:
         """Index a join by what its claims make known: the unknowns they mention, and the
         numbers they write that the task's text does not (values the join made known)."""
         claims = self._claims_of(self.graph.nodes[join]["attempt"])
-        names = set().union(*(_names(self._formulas.get(c)) for c in claims))
-        given = set(_NUMBER.findall(self.graph.nodes[TASK].get("text", "")))
+        names = set().union(*(self._names_of(c) for c in claims))
+        text = self.graph.nodes[TASK].get("text", "")
+        if self._given[0] != text:  # the numbers the task's text writes, read once per text
+            self._given = (text, frozenset(_NUMBER.findall(text)))
+        given = self._given[1]
         values = {v for c in claims for v in _NUMBER.findall(self.graph.nodes[c]["text"]) if v not in given}
         for name in names:
             self._by_name.setdefault(name, []).append(join)
@@ -548,11 +560,12 @@ class CausalGraph:
             certificate=verdict.certificate if verdict else None,
         )
         self._formulas[node] = formula
+        names = self._names_of(node)
         self._claims.setdefault(attempt, []).append(node)
         self._add_edge(attempt, node, "returned")
         seen = self._seen.get(attempt, ())
         found: dict[str, list[str]] = {}
-        for name in sorted(_names(formula)):
+        for name in sorted(names):
             for join in self._by_name.get(name, ()):
                 if join in seen and join in self._valid_joins:
                     found.setdefault(join, []).append(f"a claim mentions {name}")
@@ -726,7 +739,7 @@ class CausalGraph:
     def to_node_link(self) -> dict[str, Any]:
         """The graph as networkx node-link JSON (JSON types only; `from_node_link` reads it)."""
         data = nx.node_link_data(self.graph, edges="edges")
-        data["graph"] = {"format": "reasoning.engine.causal_graph/1"}
+        data["graph"] = {"format": "reasoning.causal_graph/1"}
         return data
 
     @classmethod
@@ -739,14 +752,15 @@ class CausalGraph:
             graph = nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
         except (KeyError, TypeError, nx.NetworkXError) as exc:
             raise InvalidArgument(f"not node-link data: {exc}") from exc
-        if data.get("graph", {}).get("format") != "reasoning.engine.causal_graph/1":
-            raise InvalidArgument("not a causal graph in reasoning.engine.causal_graph/1 format")
+        if data.get("graph", {}).get("format") != "reasoning.causal_graph/1":
+            raise InvalidArgument("not a causal graph in reasoning.causal_graph/1 format")
         self = cls.__new__(cls)
         self.graph = graph
         self._formulas, self._attempts, self._joins = {}, {}, {}
         self._counts = {"claim": 0, "join": 0, "answer": 0}
         self._by_kind, self._claims, self._valid_joins, self._accepted = {}, {}, {}, {}
         self._by_name, self._by_value, self._seen = {}, {}, {}
+        self._claim_names, self._given = {}, (None, frozenset())
         self._order = max((d.get("order", 0) for _, d in graph.nodes(data=True)), default=0)
         for node in sorted(graph.nodes, key=lambda n: graph.nodes[n].get("order", 0)):
             d = graph.nodes[node]

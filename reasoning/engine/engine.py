@@ -62,14 +62,17 @@ from reasoning.engine.protocol import (
     Text,
     parse_protocol,
 )
+from reasoning.engine.racing import Contender, ContestResult, Entrant, RacingWorker, first_to_win, race_note
 from reasoning.engine.run_trace import (
     AnswerEvent,
     CancelEvent,
+    ContestEvent,
     ForkEvent,
     FormatErrorEvent,
     JoinEvent,
     RedispatchEvent,
     RejectionEvent,
+    RouteEvent,
     RunMetrics,
     RunTrace,
     VerdictEvent,
@@ -94,6 +97,10 @@ class EngineConfig:
     Checks (claims, joint consistency, the answer) run off the event loop on `verify_threads`
     threads. With one (the default) they run in submission order, so scripted runs give the
     same trace every time; more threads overlap slow checks at the price of that determinism.
+    Under `run_sync` (an event loop of the run's own) a check the run waits for while no other
+    worker runs and no check is in flight runs on the loop's thread instead: nothing could use
+    the loop meanwhile, and the hop would cost two thread wake-ups. Such a check cannot be cut
+    short by the run budget (it has its own budget), so a run may end up to one check late.
 
     Identical claims are checked once per run (`reasoning.engine.claim_cache`); `claim_cache_dir` keeps
     their definitive verdicts on disk for later runs too. With a run directory, the trace and the
@@ -148,6 +155,8 @@ class AttemptOutcome:
     checks: list[ClaimCheck] = field(default_factory=list)
     #: The rejection cannot be mended by re-dispatching (a domain check said so).
     final: bool = False
+    #: How a raced attempt went ("solver won in 0.05 s; llm:... cancelled"), for the ledger.
+    race: str = ""
 
 
 @dataclass
@@ -295,8 +304,9 @@ class ForkJoinEngine:
         run_dir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> RunResult:
-        """`run` from synchronous code (starts an event loop)."""
-        return run_coroutine(self.run(task, run_dir=run_dir, progress=progress))
+        """`run` from synchronous code (starts an event loop of its own, so a check the run
+        waits for with nothing else to do runs on the loop's thread: see `_Run._loop_idle`)."""
+        return run_coroutine(self._run(task, run_dir, progress, own_loop=True))
 
     async def run(
         self,
@@ -309,12 +319,23 @@ class ForkJoinEngine:
         organizer or worker does. With `run_dir`, writes trace.jsonl, ledger.md, graph.json,
         graph.svg and bundle.json there (the ledger and trace live, as the run goes).
         `progress` is called with the ledger (Markdown) whenever it changes."""
+        return await self._run(task, run_dir, progress, own_loop=False)
+
+    async def _run(
+        self,
+        task: Task,
+        run_dir: str | Path | None,
+        progress: Callable[[str], None] | None,
+        *,
+        own_loop: bool,
+    ) -> RunResult:
         if not isinstance(task, Task):
             raise InvalidArgument("task must be a reasoning.engine.task.Task")
         directory = Path(run_dir) if run_dir is not None else None
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
         run = _Run(self, task, directory, progress)
+        run.own_loop = own_loop
         try:
             return await run.execute()
         finally:
@@ -367,6 +388,9 @@ class _Run:
         self._task_claims = [(TASK, f) for f in task.constraint_formulas]
         self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
         self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
+        self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
+        self.settling: _Fork | None = None  # the fork whose attempt the organizer waits for
+        self.runners: set[asyncio.Task] = set()  # forks' background attempts not yet finished
 
     def close(self) -> None:
         self.trace.close()
@@ -376,9 +400,35 @@ class _Run:
         if clean:  # else a check may still hold the solver: let it go with the run
             self.consistency.close()
 
-    async def _off_loop(self, timing: str, function, *args, **kwargs):
-        """Run a blocking check on the checker threads, adding its duration to `timings`."""
+    def _loop_idle(self, fork: _Fork | None = None) -> bool:
+        """True when a check may run on the event loop's thread: the loop serves this run alone,
+        no check is in flight, and no fork's worker runs but `fork`'s (whose check this is, and
+        whose result the organizer is waiting for). Then nothing could use the loop while the
+        check runs, and a hop to a checker thread would only add two thread wake-ups (far more
+        than the check itself for the small ones, and more still on a busy machine)."""
+        if not self.own_loop or any(not f.done() for f in self.pending):
+            return False
+        if fork is not None and self.settling is not fork:
+            return False
+        mine = fork.runner if fork is not None else None
+        return all(t is mine or t.done() for t in self.runners)
+
+    def _start_runner(self, fork: _Fork) -> asyncio.Task:
+        """Start the fork's attempts in the background (tracked for `_loop_idle`)."""
+        runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+        self.runners.add(runner)
+        runner.add_done_callback(self.runners.discard)
+        return runner
+
+    async def _off_loop(self, timing: str, function, *args, _for: _Fork | None = None, **kwargs):
+        """Run a blocking check on the checker threads (on this thread when `_loop_idle(_for)`:
+        see there), adding its duration to `timings`."""
         started = time.perf_counter()
+        if self._loop_idle(_for):
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.timings[timing] += time.perf_counter() - started
         future = self.checker.submit(functools.partial(function, *args, **kwargs))
         self.pending.add(future)
         try:
@@ -535,7 +585,7 @@ class _Run:
             criterion="claims proved and consistent",
             parent="task",
         )
-        fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork_id}")
+        fork.runner = self._start_runner(fork)
         return None
 
     async def _run_fork(self, fork: _Fork) -> AttemptOutcome | None:
@@ -601,6 +651,8 @@ class _Run:
             ledger=self.ledger.render(),
             seed=_seed_for(self.config.seed, "worker", fork.fork_id, number),
         )
+        if isinstance(self.engine.worker, RacingWorker):
+            return await self._race_attempt(fork, number, node, request)
         state = {"tokens": 0, "steps": 0}
         try:
             async with asyncio.timeout(self.config.worker_timeout_s):
@@ -626,6 +678,7 @@ class _Run:
             fork.query,
             body,
             self.config.verify_budget_s,
+            _for=fork,
         )
         if missing is not None:  # rejected before verification: a true claim may answer nothing
             return AttemptOutcome(fork.fork_id, number, node, False, reason=missing, return_text=body)
@@ -657,6 +710,165 @@ class _Run:
             outcome.reason = "; ".join(notes)
         return outcome
 
+    # ------------------------------------------------------------ races (reasoning.engine.racing)
+
+    async def _race_attempt(
+        self, fork: _Fork, number: int, node: str, request: WorkerRequest
+    ) -> AttemptOutcome:
+        """One attempt run by every entrant the racing worker names: the first verified result
+        is taken and the others are cancelled; with no verified result, the first accepted one;
+        with none, the attempt is rejected with every entrant's reason."""
+        worker = self.engine.worker
+        lineup = worker.lineup(request)
+        runs = [Contender(e) for e in lineup.entrants if isinstance(e, Entrant)]
+        self.trace.add(
+            RouteEvent,
+            fork_id=fork.fork_id,
+            attempt=number,
+            workers=",".join(c.entrant.label for c in runs),
+            why=_one_line(lineup.why, 300),
+        )
+        results: list[ContestResult] = []
+        try:
+            if not runs:
+                return self._finish_failed(fork, number, node, "the racing worker named no worker", 0)
+            winner, _, order = await first_to_win(
+                [self._contend(c, request, fork.query) for c in runs], lambda c: c.verified
+            )
+            chosen = winner if winner is not None else next((i for i in order if runs[i].accepted), None)
+            taken = chosen if chosen is not None else order[-1]
+            results = self._record_contest(fork, number, runs, order, chosen, taken, winner is not None)
+            race = race_note(results) if len(runs) > 1 else ""
+            if chosen is not None:
+                return self._contender_outcome(fork, number, node, runs[chosen], race)
+            return self._rejected_race(fork, number, node, [runs[i] for i in order], runs[taken])
+        finally:
+            if not results:  # cancelled as a whole (the run ended, the fork was withdrawn)
+                results = [c.result("cancelled") for c in runs]
+            worker.settled(request, results)
+
+    async def _contend(self, run: Contender, request: WorkerRequest, query: str) -> Contender:
+        """One entrant's run: its RETURN within the worker timeout, then its checks (as in
+        `_attempt`); `run` is filled in as it goes, so a cancelled run still shows its work.
+        It starts after the entrant's `delay_s`: cancelled before that, it never ran."""
+        if run.entrant.delay_s > 0:
+            await asyncio.sleep(run.entrant.delay_s)
+        run.started = True
+        started = time.perf_counter()
+        try:
+            try:
+                async with asyncio.timeout(self.config.worker_timeout_s):
+                    body = await self._read_return(request, run.state, worker=run.entrant.worker)
+            except TimeoutError:
+                body = _NoReturn(f"the worker gave no <RETURN> within {self.config.worker_timeout_s:g} s")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a crashing entrant loses, the run goes on
+                body = _NoReturn(f"the worker raised {type(exc).__name__}: {exc}")
+            if isinstance(body, _NoReturn):
+                run.reason = body.reason
+            else:
+                run.body = body
+                missing, checked = await self._off_loop(
+                    "verify_s",
+                    _vet_then_check,
+                    self.claim_cache,
+                    self.task,
+                    query,
+                    body,
+                    self.config.verify_budget_s,
+                )
+                run.judge(self.task, missing, checked)
+            run.finished = True
+            return run
+        finally:
+            run.elapsed_s = time.perf_counter() - started
+
+    def _record_contest(
+        self,
+        fork: _Fork,
+        number: int,
+        runs: list[Contender],
+        order: list[int],
+        chosen: int | None,
+        taken: int,
+        won: bool,
+    ) -> list[ContestResult]:
+        """One contest event per entrant (finished ones in finish order, then the cancelled)."""
+        results = []
+        for i in [*order, *(i for i in range(len(runs)) if i not in order)]:
+            run = runs[i]
+            if i == chosen:
+                outcome = "won" if won else "accepted"
+            elif not run.finished:
+                outcome = "cancelled"
+            else:
+                outcome = "lost" if run.accepted else "rejected"
+            result = run.result(outcome)
+            results.append(result)
+            self.trace.add(
+                ContestEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                worker=result.label,
+                worker_kind=result.kind,
+                outcome=outcome,
+                elapsed_s=round(result.elapsed_s, 6),
+                tokens=result.tokens,
+                steps=result.steps,
+                proved=result.proved,
+                rejected=result.rejected,
+                reason=_one_line(result.reason, 300),
+                taken=i == taken,
+            )
+        return results
+
+    def _contender_outcome(
+        self, fork: _Fork, number: int, node: str, run: Contender, race: str
+    ) -> AttemptOutcome:
+        """The attempt's outcome from the entrant it took: its work, verdicts and claims."""
+        self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **run.state)
+        if run.body is None or run.missing is not None:
+            return AttemptOutcome(
+                fork.fork_id, number, node, False, reason=run.reason, return_text=run.body or "", race=race
+            )
+        for check in run.checks:
+            self.trace.add(
+                VerdictEvent,
+                fork_id=fork.fork_id,
+                attempt=number,
+                claim=_one_line(check.text),
+                status=check.verdict.status.value,
+                cached=self.claim_cache.was_hit(check),
+            )
+            if check.formula is not None or check.role == "domain":
+                self.graph.add_claim(node, check.text, check.formula, check.verdict, role=check.role)
+        return AttemptOutcome(
+            fork.fork_id,
+            number,
+            node,
+            run.accepted,
+            reason=run.reason,
+            return_text=run.body,
+            checks=list(run.checks),
+            final=run.final,
+            race=race,
+        )
+
+    def _rejected_race(
+        self, fork: _Fork, number: int, node: str, finished: list[Contender], taken: Contender
+    ) -> AttemptOutcome:
+        """Every entrant was rejected: the attempt ends with the last one's work (it waited for
+        it), every entrant's claims (so the feedback shows each one's counterexamples) and every
+        reason."""
+        outcome = self._contender_outcome(fork, number, node, taken, "")
+        outcome.checks = [c for run in finished for c in run.checks]
+        if len(finished) > 1:
+            outcome.reason = "; ".join(f"{run.entrant.label}: {run.reason}" for run in finished)
+        outcome.final = any(run.final for run in finished)
+        outcome.accepted = False
+        return outcome
+
     def _finish_failed(
         self, fork: _Fork, number: int, node: str, reason: str, work: dict[str, int] | int
     ) -> AttemptOutcome:
@@ -665,9 +877,9 @@ class _Run:
         self.trace.add(WorkerTokensEvent, fork_id=fork.fork_id, attempt=number, final=True, **fields)
         return AttemptOutcome(fork.fork_id, number, node, False, reason=reason)
 
-    async def _read_return(self, request: WorkerRequest, state: dict) -> str | _NoReturn:
+    async def _read_return(self, request: WorkerRequest, state: dict, worker=None) -> str | _NoReturn:
         scanner = ProtocolScanner(max_block_chars=MAX_BLOCK_CHARS)
-        stream = self.engine.worker.stream(request)
+        stream = (worker or self.engine.worker).stream(request)
         try:
             async for chunk in stream:
                 text, tokens, steps = chunk_work(chunk)
@@ -785,7 +997,11 @@ class _Run:
     async def _settle(self, fork: _Fork) -> AttemptOutcome | None:
         """Wait for the fork's background attempts; None when it failed."""
         if fork.runner is not None:
-            outcome = await fork.runner
+            self.settling = fork
+            try:
+                outcome = await fork.runner
+            finally:
+                self.settling = None
             fork.runner = None
             if outcome is None:
                 return None
@@ -805,7 +1021,8 @@ class _Run:
                 "consistency": None,
             }
         )
-        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}")
+        race = f"; {outcome.race}" if outcome.race else ""
+        self.ledger.done(f"f{fork.fork_id}", note=f"joined attempt {outcome.attempt}{race}")
         return join
 
     async def _consistency(self) -> ConsistencyReport:
@@ -859,10 +1076,7 @@ class _Run:
     def _claims_of_join(self, join: str, formulas: dict) -> tuple[int, list[tuple[str, Formula]]]:
         nodes = self.graph.graph.nodes
         attempt = nodes[join]["attempt"]
-        claims = sorted(
-            (t for _, t, kind in self.graph.graph.out_edges(attempt, keys=True) if kind == "returned"),
-            key=lambda c: nodes[c]["order"],
-        )
+        claims = self.graph._claims_of(attempt)  # the attempt's claims, in issue order
         accepted = [c for c in claims if nodes[c]["valid"] and nodes[c]["status"] in (None, "proved")]
         pairs = [(attempt, formulas[c]) for c in accepted if formulas.get(c) is not None]
         return (nodes[claims[0]]["order"] if claims else 0, pairs)
@@ -938,7 +1152,7 @@ class _Run:
             await self._redo(fork, None, notes)
         else:
             fork.outcome = None
-            fork.runner = asyncio.create_task(self._run_fork(fork), name=f"fork-{fork.fork_id}")
+            fork.runner = self._start_runner(fork)
 
     async def _redo(self, fork: _Fork, at_join: int | None, notes: list[str]) -> None:
         """Re-dispatch a withdrawn fork now and re-join it when an attempt is accepted."""

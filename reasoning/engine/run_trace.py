@@ -14,6 +14,12 @@ Every event is a frozen dataclass with a class-level `kind` and `t`, seconds sin
 - `rejection`: attempt (i, attempt) rejected; `at_join` is the fork id of the join whose
   consistency check blamed it (None when its own verdicts rejected it).
 - `cancel`: attempt (i, attempt) stopped before it finished.
+- `route`: a racing worker (`reasoning.engine.racing`) chose the entrants of (i, attempt): `workers`
+  (labels, comma-separated) and `why` (the router's reason).
+- `contest`: one entrant of a raced (i, attempt) ended: `outcome` won / accepted / rejected /
+  cancelled / lost, with its `tokens`, `steps`, `proved` and `rejected` claim counts and
+  `elapsed_s`. The work of the entrant the attempt `taken` from is also in the attempt's
+  `worker_tokens` event; the others' work is only here.
 - `join`: the organizer resumed after `<JOIN-i>`, at `t`; it emitted the tag at `requested_t`
   with `organizer_tokens`/`organizer_steps` since its previous organizer event, and received
   attempt `attempt`.
@@ -52,8 +58,9 @@ Metric definitions (`compute_metrics`), following AsyncThink (arXiv 2510.26658):
   path's steps; in its lock-step model the critical path is the run's makespan, which in real
   time is the wall time. A worker slot is busy for the whole attempt (verification included),
   so a trace with more than c attempts active at once is rejected as malformed.
-- Totals: wall time is the last event's `t`; tokens = organizer + worker tokens and steps =
-  organizer + worker steps; forks counts fork events, redispatches the redispatch events;
+- Totals: wall time is the last event's `t`; tokens = organizer + worker tokens + the tokens of
+  race entrants not taken (`race_tokens`: work spent, on no chain), steps likewise; forks counts
+  fork events, redispatches the redispatch events;
   verified claims are `proved` verdicts, rejected claims `refuted` or `invalid` ones, unknown
   claims `unknown` ones; answer attempts counts answer events. `answered` is true only when an
   answer event has status `proved`: a verified answer was given.
@@ -153,6 +160,38 @@ class CancelEvent(_Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RouteEvent(_Event):
+    """A racing worker chose who runs (fork_id, attempt): `workers` (comma-separated labels), `why`."""
+
+    kind: ClassVar[str] = "route"
+    fork_id: int
+    attempt: int = 1
+    workers: str = ""
+    why: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContestEvent(_Event):
+    """One entrant (`worker`, of `worker_kind` llm / solver) of a raced (fork_id, attempt) ended
+    with `outcome` (won / accepted / rejected / cancelled / lost) after `elapsed_s`."""
+
+    kind: ClassVar[str] = "contest"
+    fork_id: int
+    attempt: int = 1
+    worker: str
+    worker_kind: str = ""
+    outcome: str
+    elapsed_s: float = 0.0
+    tokens: int = 0
+    steps: int = 0
+    proved: int = 0
+    rejected: int = 0
+    reason: str = ""
+    #: the attempt took this entrant's result (its work is the attempt's `worker_tokens`)
+    taken: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class JoinEvent(_Event):
     """The organizer resumed at `t` after `<JOIN-i>` (emitted at `requested_t`), given `attempt`."""
 
@@ -195,6 +234,8 @@ TraceEvent = (
     | VerdictEvent
     | RejectionEvent
     | CancelEvent
+    | RouteEvent
+    | ContestEvent
     | JoinEvent
     | FormatErrorEvent
     | AnswerEvent
@@ -211,8 +252,12 @@ EVENT_TYPES: dict[str, type[_Event]] = {
         FormatErrorEvent,
         AnswerEvent,
         CancelEvent,
+        RouteEvent,
+        ContestEvent,
     )
 }
+#: The event classes, for a membership test per recorded event.
+_EVENT_CLASSES = frozenset(EVENT_TYPES.values())
 
 
 def event_from_json(data: Any) -> TraceEvent:
@@ -266,7 +311,7 @@ class RunTrace:
 
     def record(self, event: TraceEvent) -> None:
         """Append an already stamped event; its `t` must not go back in time."""
-        if type(event) not in EVENT_TYPES.values():
+        if type(event) not in _EVENT_CLASSES:
             raise InvalidArgument(f"not a trace event: {event!r}")
         if self._events and event.t < self._events[-1].t:
             raise InvalidArgument(f"event at t={event.t} is earlier than the previous one")
@@ -334,9 +379,16 @@ class RunMetrics:
     claim_checks: int = 0
     claim_cache_hits: int = 0
     claim_cache_hit_rate: float = 0.0
+    #: raced attempts (route events naming two or more entrants), entrants cancelled when another
+    #: won, and the tokens and steps of entrants that did not win (in the totals, on no chain)
+    raced_attempts: int = 0
+    race_cancelled: int = 0
+    race_tokens: int = 0
+    race_steps: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # every field is a number or a bool: no deep copy (`dataclasses.asdict`) needed
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 #: A chain's weight: (model tokens, symbolic steps, seconds).
@@ -408,7 +460,7 @@ class _Walk:
 def _check_events(events: list[Any]) -> None:
     previous = 0.0
     for event in events:
-        if type(event) not in EVENT_TYPES.values():
+        if type(event) not in _EVENT_CLASSES:
             raise InvalidArgument(f"not a trace event: {event!r}")
         if event.t < previous:
             raise InvalidArgument(f"events out of time order at t={event.t}")
@@ -448,6 +500,7 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
     counts = dict.fromkeys(VERDICT_STATUSES, 0)
     organizer_tokens = organizer_steps = forks = redispatches = rejected = cancelled = format_errors = 0
     cache_hits = 0
+    raced = race_cancelled = race_tokens = race_steps = 0
     answer_attempts = 0
     answered = False
     for event in events:
@@ -488,6 +541,15 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
             case CancelEvent():
                 cancelled += 1
                 walk.touch(event.fork_id, event.attempt, event.t)
+            case RouteEvent():
+                walk.touch(event.fork_id, event.attempt, event.t)
+                raced += "," in event.workers
+            case ContestEvent():
+                walk.touch(event.fork_id, event.attempt, event.t)
+                race_cancelled += event.outcome == "cancelled"
+                if not event.taken:
+                    race_tokens += event.tokens
+                    race_steps += event.steps
             case JoinEvent():
                 organizer_tokens += event.organizer_tokens
                 organizer_steps += event.organizer_steps
@@ -528,10 +590,10 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
         critical_path_s=max(c[2] for c in chains),
         concurrency=busy / (capacity * wall) if wall > 0 else 0.0,
         wall_time_s=wall,
-        total_tokens=organizer_tokens + worker_tokens,
+        total_tokens=organizer_tokens + worker_tokens + race_tokens,
         organizer_tokens=organizer_tokens,
         worker_tokens=worker_tokens,
-        total_steps=organizer_steps + worker_steps,
+        total_steps=organizer_steps + worker_steps + race_steps,
         organizer_steps=organizer_steps,
         worker_steps=worker_steps,
         forks=forks,
@@ -547,4 +609,8 @@ def compute_metrics(events: Iterable[TraceEvent], capacity: int) -> RunMetrics:
         claim_checks=sum(counts.values()),
         claim_cache_hits=cache_hits,
         claim_cache_hit_rate=round(cache_hits / sum(counts.values()), 4) if any(counts.values()) else 0.0,
+        raced_attempts=raced,
+        race_cancelled=race_cancelled,
+        race_tokens=race_tokens,
+        race_steps=race_steps,
     )

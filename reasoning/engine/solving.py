@@ -10,8 +10,9 @@ joining it and checks the final answer the same way, and the run's proof bundle 
 
 Workers (`worker_kind`): "solver" (the domain's complete symbolic worker; the default of the
 Python API, so library users and services never load a model unasked), "llm" (a model answers
-every fork: `reasoning.llm.workers.LLMWorker`) or "mixed" (both kinds get forks, the solver takes
-each fork's last attempt: `reasoning.engine.mixed_worker.MixedWorker`). The organizer is the domain's
+every fork: `reasoning.llm.workers.LLMWorker`) or "mixed" (the solver and, when the router
+says so, the model race on each attempt; the first verified result is joined and the other run
+cancelled: `reasoning.engine.mixed_worker.MixedWorker`, `reasoning.engine.racing`). The organizer is the domain's
 planner (`SolverPlanner` for a plain task) or, with `organizer="llm"`, the model
 (`reasoning.llm.workers.LLMOrganizer`). Whatever proposes, the verifier disposes: the answer
 records which worker produced each verified claim (`SolveResult.producers`).
@@ -31,13 +32,14 @@ from reasoning.domains import Problem, TaskError, get, load
 from reasoning.engine.engine import EngineConfig, ForkJoinEngine
 from reasoning.engine.mixed_worker import LabelledWorker, MixedWorker
 from reasoning.engine.planner import SolverPlanner
+from reasoning.engine.racing import worker_summary
 from reasoning.engine.run_trace import RejectionEvent
 from reasoning.engine.solver_worker import SolverWorker
 from reasoning.engine.task import Task, refuse_free_unknowns
 from reasoning.errors import InvalidArgument
 from reasoning.llm import spec as llm_spec
 from reasoning.llm.base import BackendError
-from reasoning.llm.workers import LLMOrganizer, LLMWorker
+from reasoning.llm.workers import LLMOrganizer
 
 #: Default seconds for one check of a claim or an answer in a solve run.
 VERIFY_BUDGET_S = 10.0
@@ -63,6 +65,10 @@ class SolveResult:
     "worker"}` with worker "solver" or "llm:<backend name>". `worker_kind`, `organizer` and `model`
     (the backend's name, None without one) say what ran; `warnings` what was changed on the way
     (e.g. mixed workers fell back to solver workers because the model could not be loaded).
+    `by_worker`: per worker label, attempts run and won, verified and rejected claims, runs
+    cancelled or beaten in races (`reasoning.engine.racing.worker_summary`); `routing`: the mixed
+    router's learned yields per domain/query kind (empty without a race); `model_load_s`: the
+    seconds spent loading the model before the run (not in `elapsed_s`, the run's own time).
     """
 
     answers: list[str]
@@ -80,6 +86,9 @@ class SolveResult:
     organizer: str = "planner"
     model: str | None = None
     warnings: list[str] = field(default_factory=list)
+    by_worker: dict[str, dict[str, int]] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
+    model_load_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +107,9 @@ class SolveResult:
             "organizer": self.organizer,
             "model": self.model,
             "warnings": self.warnings,
+            "by_worker": self.by_worker,
+            "routing": self.routing,
+            "model_load_s": round(self.model_load_s, 6),
         }
 
 
@@ -174,6 +186,9 @@ def solve(
     max_tokens: int = 256,
     notify: Callable[[str], None] | None = None,
     claim_cache_dir: str | Path | None = None,
+    worker_timeout_s: float | None = None,
+    router_state: str | Path | None = None,
+    proposer: bool = True,
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
@@ -186,6 +201,12 @@ def solve(
     whole run, `verify_budget_s` each check. `progress` is called with the live ledger
     (Markdown), `notify` with one-line status messages (loading the model). `claim_cache_dir`
     keeps definitive claim verdicts on disk for later runs (`reasoning.engine.claim_cache`).
+    `proposer`: model workers decode under the sub-query's grammar and, for a search-shaped
+    sub-query, propose k samples at once (`reasoning.llm.workers`), when the backend can
+    constrain (`supports_grammar`); False keeps the free-text path.
+    `worker_timeout_s` bounds one worker's attempt (default: min(budget_s, 120)); a slow model
+    backend's attempt past it is rejected (or, in a race, loses). `router_state`: a JSON file
+    where mixed workers keep the router's learned yields between runs (default: one run only).
 
     Raises TaskError (an InvalidArgument) for a malformed task and InvalidArgument for bad
     options. When the model cannot be loaded, "mixed" falls back to solver workers (said in
@@ -204,9 +225,17 @@ def solve(
     _check_choice("organizer", organizer, ORGANIZERS)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 32_768:
         raise InvalidArgument(f"max_tokens must be an int in [1, 32768], got {max_tokens!r}")
+    if worker_timeout_s is not None and (
+        not isinstance(worker_timeout_s, (int, float))
+        or isinstance(worker_timeout_s, bool)
+        or not 0 < worker_timeout_s <= 86_400
+    ):
+        raise InvalidArgument(f"worker_timeout_s must be seconds in (0, 86400], got {worker_timeout_s!r}")
     warnings: list[str] = []
     backend, owned = None, False
+    load_s = 0.0
     if worker_kind != "solver" or organizer == "llm":
+        loading = time.perf_counter()
         try:
             backend, owned = load_model(model, notify=notify)
         except ModelUnavailable as exc:
@@ -214,8 +243,9 @@ def solve(
                 raise
             warnings.append(f"mixed workers fell back to solver workers: {exc}")
             worker_kind = "solver"
+        load_s = time.perf_counter() - loading
     try:
-        return _run(
+        result = _run(
             engine_task,
             problem,
             workers=workers,
@@ -230,7 +260,12 @@ def solve(
             max_tokens=max_tokens,
             warnings=warnings,
             claim_cache_dir=claim_cache_dir,
+            worker_timeout_s=worker_timeout_s,
+            router_state=router_state,
+            proposer=proposer,
         )
+        result.model_load_s = load_s
+        return result
     finally:
         if owned and backend is not None:
             backend.close()
@@ -247,6 +282,8 @@ def _parts(
     organizer_kind: str,
     max_tokens: int,
     max_attempts: int,
+    router_state=None,
+    proposer: bool = True,
 ):
     """(organizer, worker with `producers`) for a run."""
     if problem is not None:
@@ -264,10 +301,22 @@ def _parts(
         organizer = SolverPlanner(engine_task, capacity=workers)
     if worker_kind == "solver":
         return organizer, LabelledWorker(solver, SOLVER_LABEL)
-    llm = LLMWorker(backend, max_tokens=max_tokens)
+    from reasoning.llm.workers import LLMWorker
+
+    llm = LLMWorker(backend, max_tokens=max_tokens, constrain=proposer)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)
-    return organizer, MixedWorker(llm, solver, max_attempts=max_attempts, llm_label=llm.label)
+    from reasoning.llm.router import YieldRouter
+
+    mixed = MixedWorker(
+        llm,
+        solver,
+        max_attempts=max_attempts,
+        llm_label=llm.label,
+        capacity=workers,
+        router=YieldRouter(state_path=router_state),
+    )
+    return organizer, mixed
 
 
 def _run(
@@ -286,13 +335,16 @@ def _run(
     max_tokens,
     warnings,
     claim_cache_dir=None,
+    worker_timeout_s=None,
+    router_state=None,
+    proposer=True,
 ) -> SolveResult:
     config = EngineConfig(
         capacity=workers,
         seed=seed,
         run_budget_s=budget_s,
         verify_budget_s=verify_budget_s,
-        worker_timeout_s=min(budget_s, 120.0),
+        worker_timeout_s=worker_timeout_s or min(budget_s, 120.0),
         claim_cache_dir=claim_cache_dir,
     )
     organizer, worker = _parts(
@@ -305,6 +357,8 @@ def _run(
         organizer_kind=organizer_kind,
         max_tokens=max_tokens,
         max_attempts=config.max_attempts,
+        router_state=router_state,
+        proposer=proposer,
     )
     if organizer_kind == "llm":  # the engine ends the run when the model's turns are used up
         config = dataclasses.replace(config, max_turns=organizer.max_turns)
@@ -327,6 +381,7 @@ def _run(
         answers = [run.answer]
     check = run.answer_check
     message = run.message
+    router = getattr(worker, "router", None) if getattr(worker, "share", None) == "race" else None
     failures = _backend_failures(run)
     if failures and not run.verified:
         message = f"{message}; {len(failures)} attempt(s) failed in the model backend, e.g. {failures[0]}"
@@ -349,6 +404,8 @@ def _run(
         organizer=organizer_kind,
         model=getattr(backend, "name", None) if backend is not None else None,
         warnings=warnings,
+        by_worker=worker_summary(run.events, worker.producers),
+        routing=router.summary() if router is not None else {},
     )
 
 

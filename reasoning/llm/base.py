@@ -6,6 +6,14 @@ OpenAI ones: `max_tokens` (completion tokens), `stop` (strings; generation ends 
 one and the text excludes it), `temperature` (0 is greedy) and `seed` (sampling is reproducible
 for a given seed, prompt and backend).
 
+Grammars and samples (additive; `supports_grammar` says what a backend does with them):
+`generate(..., grammar=G, n=K)` asks for K samples (seeds `seed`, `seed + 1`, ...) of one prompt,
+each decoded under the Lark grammar G (llguidance's Lark dialect: `reasoning.llm.grammar_dialect`).
+A backend with `supports_grammar = True` guarantees every finished sample is in G's language (a
+sample cut by `max_tokens` may be a prefix); one without it ignores G, and the caller parses and
+rejects (every output goes through our own Lark parsers anyway). All K texts are in
+`Generation.texts` (`text` is the first); token counts are the sum over the samples.
+
 Every backend is async and safe to call from several tasks at once. Closing a stream early (the
 engine stops reading at `</RETURN>` or at a join) cancels the generation and frees its slot.
 A backend that fails raises `BackendError` with a message that says what failed (unreachable,
@@ -28,6 +36,10 @@ Prompt = str | Sequence[Message]
 #: Bounds checked at the door by `check_params`.
 MAX_TOKENS_LIMIT = 32_768
 MAX_STOPS = 8
+#: Most samples one `generate(..., n=K)` call may ask for.
+MAX_SAMPLES = 256
+#: Longest grammar text accepted.
+MAX_GRAMMAR_CHARS = 2_000_000
 ROLES = ("system", "user", "assistant")
 
 
@@ -60,7 +72,13 @@ class Delta:
 
 @dataclass(frozen=True)
 class Generation:
-    """A whole completion with its token usage and wall time."""
+    """A whole completion with its token usage and wall time.
+
+    With `n` samples: `texts` holds every sample's text and `finish_reasons` their reasons
+    (`text` and `finish_reason` are the first's); token counts are summed over the samples (the
+    prompt is counted once per sample, as the servers do). `constrained` says the samples were
+    decoded under the grammar (False when the backend ignored it).
+    """
 
     text: str
     prompt_tokens: int
@@ -68,6 +86,14 @@ class Generation:
     finish_reason: str
     model: str
     elapsed_s: float
+    texts: tuple[str, ...] = ()
+    finish_reasons: tuple[str, ...] = ()
+    constrained: bool = False
+
+    @property
+    def samples(self) -> tuple[str, ...]:
+        """Every sample's text (one-sample generations included)."""
+        return self.texts or (self.text,)
 
 
 @runtime_checkable
@@ -75,6 +101,8 @@ class ModelBackend(Protocol):
     """What the engine needs from a model. `name` says which model (for traces and metrics)."""
 
     name: str
+    #: True when `generate(..., grammar=G)` decodes under G (else G is ignored: parse and reject).
+    supports_grammar: bool = False
 
     def stream(
         self,
@@ -94,6 +122,8 @@ class ModelBackend(Protocol):
         stop: Sequence[str] = (),
         temperature: float = 0.0,
         seed: int = 0,
+        grammar: str | None = None,
+        n: int = 1,
     ) -> Generation: ...
 
     def close(self) -> None: ...
@@ -138,6 +168,32 @@ def check_params(max_tokens: int, stop: Sequence[str], temperature: float, seed:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise InvalidArgument(f"seed must be an int, got {seed!r}")
     return stop
+
+
+def check_sampling(grammar: str | None, n: int) -> None:
+    """Validate the grammar and sample-count parameters of `generate` at the door."""
+    if grammar is not None and (not isinstance(grammar, str) or not grammar.strip()):
+        raise InvalidArgument("grammar must be None or a non-empty Lark grammar text")
+    if isinstance(grammar, str) and len(grammar) > MAX_GRAMMAR_CHARS:
+        raise InvalidArgument(f"grammar is longer than {MAX_GRAMMAR_CHARS} characters")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_SAMPLES:
+        raise InvalidArgument(f"n must be an int in [1, {MAX_SAMPLES}], got {n!r}")
+
+
+def merge_samples(generations: Sequence[Generation], *, constrained: bool) -> Generation:
+    """One `Generation` holding several samples (see `Generation`)."""
+    first = generations[0]
+    return Generation(
+        first.text,
+        sum(g.prompt_tokens for g in generations),
+        sum(g.completion_tokens for g in generations),
+        first.finish_reason,
+        first.model,
+        max(g.elapsed_s for g in generations),
+        texts=tuple(g.text for g in generations),
+        finish_reasons=tuple(g.finish_reason for g in generations),
+        constrained=constrained,
+    )
 
 
 class StopScanner:
@@ -189,16 +245,29 @@ async def collect(stream: AsyncIterator[Delta], *, model: str = "") -> Generatio
 
 
 class StreamingBackend:
-    """A base for backends: subclasses write `stream`; `generate` collects it, `close` does nothing."""
+    """A base for backends: subclasses write `stream`; `generate` collects it, `close` does nothing.
+
+    It cannot constrain: `generate(..., grammar=G, n=K)` ignores G and runs K streams at once
+    (seeds `seed`, `seed + 1`, ...); the caller parses and rejects.
+    """
 
     name: str = "model"
+    supports_grammar: bool = False
 
     def stream(self, prompt: Prompt, **params) -> AsyncIterator[Delta]:
         raise NotImplementedError
 
-    async def generate(self, prompt: Prompt, **params) -> Generation:
-        """The whole completion of `stream(prompt, **params)`, with its usage and wall time."""
-        return await collect(self.stream(prompt, **params), model=self.name)
+    async def generate(
+        self, prompt: Prompt, *, grammar: str | None = None, n: int = 1, **params
+    ) -> Generation:
+        """The whole completion of `stream(prompt, **params)`, with its usage and wall time;
+        `n` > 1 samples it `n` times concurrently (the grammar is ignored: see the class doc)."""
+        check_sampling(grammar, n)
+        if n == 1:
+            return await collect(self.stream(prompt, **params), model=self.name)
+        seed = params.pop("seed", 0)
+        runs = [collect(self.stream(prompt, seed=seed + i, **params), model=self.name) for i in range(n)]
+        return merge_samples(await asyncio.gather(*runs), constrained=False)
 
     def close(self) -> None:
         """Release what the backend holds (threads, connections); the default holds nothing."""

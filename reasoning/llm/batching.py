@@ -9,7 +9,11 @@ ids counted from the mask). Then one forward pass decodes one token for every ro
 requests share forward passes instead of costing c times one.
 
 Each row samples with its own `torch.Generator` (seeded per request; temperature 0 is argmax) and
-detokenizes incrementally. Results go back to the caller's event loop through
+detokenizes incrementally. A row with a grammar decodes under it: its own llguidance matcher
+(`reasoning.llm.constrained`) masks the row's logits before sampling, consumes the sampled token,
+and ends the row once the grammar allows nothing but the end. Requests submitted together as a
+group (`submit_group`: k samples of one prompt) are admitted together, and rows with the same
+prompt are prefilled once (their KV cache is repeated), so k samples cost one prefill. Results go back to the caller's event loop through
 `loop.call_soon_threadsafe` into an `asyncio.Queue`: `Delta`s, then possibly a `BackendError`.
 An exception inside the loop fails the requests in flight with a `BackendError` and the loop goes
 on with the next ones; it never leaves a caller waiting.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +78,8 @@ class Request:
     detokenizer: IncrementalDetokenizer | None = None
     generator: Any = None
     done: bool = False
+    grammar: str | None = None
+    matcher: Any = None
 
     def cancel(self) -> None:
         """The caller went away: the row leaves the batch at the next step."""
@@ -102,6 +109,9 @@ class BatchStats:
     max_batch_seen: int = 0
     batch_rows_total: int = 0
     failures: int = 0
+    masked_tokens: int = 0
+    mask_s: float = 0.0
+    decode_s: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         mean = self.batch_rows_total / self.decode_steps if self.decode_steps else 0.0
@@ -114,6 +124,9 @@ class BatchStats:
             "mean_batch_size": round(mean, 3),
             "batch_rows": self.batch_rows_total,
             "failures": self.failures,
+            "masked_tokens": self.masked_tokens,
+            "mask_s": round(self.mask_s, 4),
+            "decode_s": round(self.decode_s, 4),
         }
 
 
@@ -138,7 +151,9 @@ class DynamicBatcher:
         self.pad_id = (
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos, default=0)
         )
-        self.inbox: queue.Queue[Request | None] = queue.Queue()
+        self.inbox: queue.Queue[Request | list[Request] | None] = queue.Queue()
+        self.vocab_size = int(getattr(model.config, "vocab_size", 0) or 0)
+        self._masks: Any = None
         self.rows: list[Request] = []
         self.cache: Any = None
         self.mask: Any = None
@@ -175,14 +190,32 @@ class DynamicBatcher:
         seed: int,
         loop: asyncio.AbstractEventLoop,
         results: asyncio.Queue,
+        grammar: str | None = None,
     ) -> Request:
         """Queue a request; its `Delta`s (or a `BackendError`) arrive in `results` on `loop`."""
-        request = Request(messages, max_tokens, stop, temperature, seed, loop, results)
+        request = Request(messages, max_tokens, stop, temperature, seed, loop, results, grammar=grammar)
         if self._stopping:
             request.fail(BackendError("the local backend is closed", kind="unavailable"))
         else:
             self.inbox.put(request)
         return request
+
+    def submit_group(self, requests: list[Request]) -> list[Request]:
+        """Queue requests that are admitted together (k samples of one prompt: one prefill)."""
+        if self._stopping:
+            for request in requests:
+                request.fail(BackendError("the local backend is closed", kind="unavailable"))
+        else:
+            self.inbox.put(list(requests))
+        return requests
+
+    def masks(self) -> Any:
+        """The llguidance state for this tokenizer (made on first use, ~0.5 s)."""
+        if self._masks is None:
+            from reasoning.llm.constrained import GrammarMasks
+
+            self._masks = GrammarMasks(self.tokenizer, vocab_size=self.vocab_size)
+        return self._masks
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Stop the loop; requests still waiting or running fail with BackendError."""
@@ -218,8 +251,9 @@ class DynamicBatcher:
                 request = self.inbox.get_nowait()
             except queue.Empty:
                 break
-            if request is not None:
-                request.fail(BackendError(closed, kind="unavailable"))
+            for each in request if isinstance(request, list) else [request]:
+                if each is not None:
+                    each.fail(BackendError(closed, kind="unavailable"))
 
     def _admit(self) -> list[Request]:
         """Waiting requests that fit in the batch (blocking while there is nothing to do)."""
@@ -232,10 +266,10 @@ class DynamicBatcher:
                 break
             if request is None:  # close()
                 break
-            if request.cancelled:
-                continue
-            if self._prepare(request):
-                newcomers.append(request)
+            # A group is admitted whole, even past max_batch: its rows share one prefill.
+            for each in request if isinstance(request, list) else [request]:
+                if not each.cancelled and self._prepare(each):
+                    newcomers.append(each)
         return newcomers
 
     def _prepare(self, request: Request) -> bool:
@@ -256,6 +290,12 @@ class DynamicBatcher:
                 )
             )
             return False
+        if request.grammar is not None:
+            try:
+                request.matcher = self.masks().matcher(request.grammar)
+            except BackendError as exc:
+                request.fail(exc)
+                return False
         request.prompt_ids = ids
         request.scanner = StopScanner(request.stop)
         request.detokenizer = IncrementalDetokenizer(self.tokenizer)
@@ -266,12 +306,16 @@ class DynamicBatcher:
 
     def _prefill(self, newcomers: list[Request]) -> None:
         torch = self.torch
-        width = max(len(r.prompt_ids) for r in newcomers)
-        ids = torch.full((len(newcomers), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(newcomers), width), dtype=torch.long)
-        for i, request in enumerate(newcomers):
-            n = len(request.prompt_ids)
-            ids[i, width - n :] = torch.tensor(request.prompt_ids, dtype=torch.long)
+        # Rows with the same prompt (k samples of one request) are prefilled once.
+        unique: dict[tuple[int, ...], int] = {}
+        row_of = [unique.setdefault(tuple(r.prompt_ids), len(unique)) for r in newcomers]
+        prompts = list(unique)
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, prompt in enumerate(prompts):
+            n = len(prompt)
+            ids[i, width - n :] = torch.tensor(prompt, dtype=torch.long)
             mask[i, width - n :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         # Only the last position's logits are needed: all of them would cost a vocabulary-wide
@@ -280,8 +324,15 @@ class DynamicBatcher:
             input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
         )
         self.counters.prefills += 1
-        self._merge(newcomers, out.past_key_values, mask)
-        self._sample_and_emit(newcomers, out.logits[:, -1, :])
+        cache, logits = out.cache, out.logits[:, -1, :]
+        if len(prompts) < len(newcomers):
+            index = torch.tensor(row_of, dtype=torch.long)
+            mask, logits = mask.index_select(0, index), logits.index_select(0, index)
+            for layer in cache.layers:
+                layer.keys = layer.keys.index_select(0, index)
+                layer.values = layer.values.index_select(0, index)
+        self._merge(newcomers, cache, mask)
+        self._sample_and_emit(newcomers, logits)
 
     def _merge(self, newcomers: list[Request], cache: Any, mask: Any) -> None:
         """Add the newcomers' KV cache and mask to the running batch's, left-padding to a common length."""
@@ -306,21 +357,38 @@ class DynamicBatcher:
         ids = torch.tensor([[r.next_token] for r in self.rows], dtype=torch.long)
         positions = self.mask.sum(dim=1, keepdim=True)
         self.mask = torch.cat([self.mask, torch.ones((len(self.rows), 1), dtype=torch.long)], dim=1)
+        started = time.perf_counter()
         out = self.model(
             input_ids=ids,
             attention_mask=self.mask,
             position_ids=positions,
-            past_key_values=self.cache,
+            cache=self.cache,  # `past_key_values` is deprecated since transformers 5.25
             use_cache=True,
         )
-        self.cache = out.past_key_values
+        self.counters.decode_s += time.perf_counter() - started
+        self.cache = out.cache
         self.counters.decode_steps += 1
         self.counters.batch_rows_total += len(self.rows)
         self.counters.max_batch_seen = max(self.counters.max_batch_seen, len(self.rows))
         self._sample_and_emit(self.rows, out.logits[:, -1, :])
 
+    def _mask(self, rows: list[Request], logits: Any) -> Any:
+        """The logits with each grammar row's forbidden tokens at -inf (rows without one as they are)."""
+        constrained = [i for i, r in enumerate(rows) if r.matcher is not None and not r.done]
+        if not constrained:
+            return logits
+        started = time.perf_counter()
+        index = self.torch.tensor(constrained, dtype=self.torch.long)
+        part = logits.index_select(0, index).float()
+        self.masks().apply(part, [rows[i].matcher for i in constrained])
+        logits = logits.float().index_copy(0, index, part)
+        self.counters.mask_s += time.perf_counter() - started
+        self.counters.masked_tokens += len(constrained)
+        return logits
+
     def _sample_and_emit(self, rows: list[Request], logits: Any) -> None:
         torch = self.torch
+        logits = self._mask(rows, logits)
         greedy = logits.argmax(dim=-1).tolist()
         for i, request in enumerate(rows):
             if request.done:
@@ -336,8 +404,13 @@ class DynamicBatcher:
             if token in self.eos:
                 self._finish(request, "stop")
                 continue
+            matcher = request.matcher
+            if matcher is not None and not matcher.consume_token(token):
+                request.fail(BackendError(f"the grammar refused token {token}: {matcher.get_error()[:200]}"))
+                continue
             text = request.scanner.feed(request.detokenizer.add(token))
-            if request.scanner.stopped:
+            grammar_done = matcher is not None and matcher.is_stopped()  # nothing but the end can follow
+            if grammar_done or request.scanner.stopped:
                 self._finish(request, "stop", text)
             elif request.generated >= request.max_tokens:
                 self._finish(request, "length", text)

@@ -3,17 +3,35 @@
 The model loads once (lazily on the first request, in a worker thread so the event loop never
 blocks, or eagerly with `load()`), then one decode thread serves every request from every event
 loop: each request carries its own loop, so `asyncio.run` per solve is fine.
+
+Grammars: `stream(..., grammar=G)` and `generate(..., grammar=G, n=K)` decode under G (llguidance
+token masks, `reasoning.llm.constrained`); the K samples of one `generate` call are one group in
+the decode loop: one prefill of the prompt, K rows with seeds `seed`..`seed + K - 1`.
+`load_info.seconds` is the model's load time, reported apart from any run's time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from reasoning.llm.base import BackendError, Delta, Prompt, StreamingBackend, check_params, check_prompt
+from reasoning.llm.base import (
+    BackendError,
+    Delta,
+    Generation,
+    Prompt,
+    StreamingBackend,
+    check_params,
+    check_prompt,
+    check_sampling,
+    merge_samples,
+)
 from reasoning.llm.batching import DynamicBatcher
 from reasoning.llm.local_model import LoadInfo, default_model_file, load, model_name
 
@@ -25,6 +43,8 @@ class LocalBackend(StreamingBackend):
     `batching=False` serves one request at a time (max_batch 1); otherwise up to `max_batch`
     concurrent requests share each forward pass.
     """
+
+    supports_grammar = True
 
     def __init__(
         self,
@@ -63,6 +83,12 @@ class LocalBackend(StreamingBackend):
                 model, tokenizer, info = load(self.path, self.cache_dir)
                 self.name = f"local:{info.name}"
                 self._batcher = DynamicBatcher(model, tokenizer, max_batch=self.max_batch, name=info.name)
+                started = time.perf_counter()
+                # The grammar masks' tokenizer (~0.5 s) belongs to the load, not to the first run;
+                # without llguidance or a fast tokenizer there are no grammars (requests say so).
+                with contextlib.suppress(ImportError, BackendError):
+                    self._batcher.masks()
+                info = dataclasses.replace(info, seconds=info.seconds + time.perf_counter() - started)
                 self.load_info = info
             return self.load_info
 
@@ -78,15 +104,14 @@ class LocalBackend(StreamingBackend):
         stop: Sequence[str] = (),
         temperature: float = 0.0,
         seed: int = 0,
+        grammar: str | None = None,
     ) -> AsyncIterator[Delta]:
-        """Stream a completion; closing the stream early cancels it and frees its batch row."""
+        """Stream a completion (under `grammar` when given); closing the stream early cancels it
+        and frees its batch row."""
         messages = check_prompt(prompt)
         stop = check_params(max_tokens, stop, temperature, seed)
-        if self._batcher is None:
-            await asyncio.to_thread(self.load)
-        batcher = self._batcher
-        if batcher is None:
-            raise BackendError("the local backend is closed", kind="unavailable")
+        check_sampling(grammar, 1)
+        batcher = await self._ready()
         results: asyncio.Queue = asyncio.Queue()
         request = batcher.submit(
             messages,
@@ -96,17 +121,64 @@ class LocalBackend(StreamingBackend):
             seed=seed,
             loop=asyncio.get_running_loop(),
             results=results,
+            grammar=grammar,
         )
         try:
-            while True:
-                item = await results.get()
-                if isinstance(item, BaseException):
-                    raise item
+            async for item in _drain(results):
                 yield item
-                if item.finish_reason is not None:
-                    return
         finally:
             request.cancel()
+
+    async def _ready(self):
+        if self._batcher is None:
+            await asyncio.to_thread(self.load)
+        batcher = self._batcher
+        if batcher is None:
+            raise BackendError("the local backend is closed", kind="unavailable")
+        return batcher
+
+    async def generate(
+        self,
+        prompt: Prompt,
+        *,
+        max_tokens: int = 256,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+        seed: int = 0,
+        grammar: str | None = None,
+        n: int = 1,
+    ) -> Generation:
+        """`n` samples of one prompt (seeds `seed`, `seed + 1`, ...), each under `grammar` when
+        given, decoded together: one prefill, `n` rows of the batch."""
+        messages = check_prompt(prompt)
+        stop = check_params(max_tokens, stop, temperature, seed)
+        check_sampling(grammar, n)
+        batcher = await self._ready()
+        from reasoning.llm.batching import Request
+
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        requests = [
+            Request(
+                messages,
+                max_tokens,
+                stop,
+                float(temperature),
+                seed + i,
+                loop,
+                asyncio.Queue(),
+                grammar=grammar,
+            )
+            for i in range(n)
+        ]
+        batcher.submit_group(requests)
+        try:
+            gens = await asyncio.gather(*(_collect(r.results, self.name, started) for r in requests))
+        finally:
+            for request in requests:
+                request.cancel()
+        merged = merge_samples(gens, constrained=grammar is not None)
+        return merged if n > 1 else dataclasses.replace(merged, texts=(), finish_reasons=())
 
     def close(self) -> None:
         """Stop the decode thread; requests in flight fail with BackendError(kind="unavailable")."""
@@ -115,3 +187,26 @@ class LocalBackend(StreamingBackend):
             batcher, self._batcher = self._batcher, None
         if batcher is not None:
             batcher.close()
+
+
+async def _drain(results: asyncio.Queue) -> AsyncIterator[Delta]:
+    while True:
+        item = await results.get()
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+        if item.finish_reason is not None:
+            return
+
+
+async def _collect(results: asyncio.Queue, model: str, started: float) -> Generation:
+    parts: list[str] = []
+    tokens, prompt_tokens, finish = 0, 0, "stop"
+    async for delta in _drain(results):
+        parts.append(delta.text)
+        tokens += delta.tokens
+        if delta.prompt_tokens is not None:
+            prompt_tokens = delta.prompt_tokens
+        if delta.finish_reason is not None:
+            finish = delta.finish_reason
+    return Generation("".join(parts), prompt_tokens, tokens, finish, model, time.perf_counter() - started)

@@ -19,7 +19,6 @@ generation: the backend stream is closed, which frees its slot.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import time
@@ -37,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import MAX_TOKENS_LIMIT, BackendError, Delta, ModelBackend, check_params, collect
+from reasoning.service.auth import BearerAuth, validate_token
 
 log = logging.getLogger("reasoning.model_server")
 
@@ -118,27 +118,23 @@ async def _send_error(send: Send, error: OpenAIError, headers: dict[str, str] | 
     await send({"type": "http.response.body", "body": body})
 
 
-class Guard:
-    """Bearer token and body size for every `/v1/` request, before FastAPI reads anything."""
+def _unauthorized(message: str) -> dict[str, Any]:
+    """A 401 body in OpenAI's shape."""
+    return OpenAIError(401, message, kind="invalid_request_error", code="invalid_api_key").body()
 
-    def __init__(self, app: ASGIApp, *, token: str | None, max_body_bytes: int) -> None:
+
+class Guard:
+    """Body size for every `/v1/` request, before FastAPI reads anything (the token is checked
+    before it, by `reasoning.service.auth.BearerAuth`)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app, self.max_body_bytes = app, max_body_bytes
-        self.token = None if token is None else f"Bearer {token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        if self.token is not None and not hmac.compare_digest(headers.get(b"authorization", b""), self.token):
-            error = OpenAIError(
-                401,
-                "missing or wrong API key (send 'Authorization: Bearer <token>')",
-                kind="invalid_request_error",
-                code="invalid_api_key",
-            )
-            await _send_error(send, error, {"WWW-Authenticate": "Bearer"})
-            return
         too_large = OpenAIError(
             413,
             f"the request body is larger than this server's limit of {self.max_body_bytes} bytes",
@@ -286,8 +282,8 @@ def create_app(
     `token`: the bearer token clients must send (None: no auth). `model_name`: the name listed
     at /v1/models (default: `backend.name`). The app does not close the backend.
     """
-    if token is not None and not token.strip():
-        raise InvalidArgument("the token must not be empty (None means no auth)")
+    if token is not None:
+        validate_token(token)  # an empty token is an error, not "no auth"
     if not isinstance(max_body_bytes, int) or max_body_bytes < 1:
         raise InvalidArgument(f"max_body_bytes must be a positive int, got {max_body_bytes!r}")
     served = model_name or backend.name
@@ -296,7 +292,8 @@ def create_app(
         summary=f"An OpenAI-compatible chat-completions server for {served}.",
     )
     app.state.backend, app.state.model_name = backend, served
-    app.add_middleware(Guard, token=token, max_body_bytes=max_body_bytes)
+    app.add_middleware(Guard, max_body_bytes=max_body_bytes)
+    app.add_middleware(BearerAuth, token=token, prefix="/v1/", error_body=_unauthorized)  # outermost
     _install_error_handlers(app)
 
     @app.get("/healthz", tags=["service"])

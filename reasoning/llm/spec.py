@@ -7,7 +7,10 @@
   (`openai:http://host/v1/HuggingFaceTB/SmolLM2-135M-Instruct`). The base URL alone
   (`openai:http://127.0.0.1:8000/v1`, what `reason serve-model --json` prints) means the server's
   only model, read from `/v1/models`; a server with several asks for a name. The API key, if the
-  server wants one, comes from `REASONING_MODEL_KEY` or `OPENAI_API_KEY`.
+  server wants one, comes from `REASONING_MODEL_KEY` or `OPENAI_API_KEY`. A fragment sets how
+  a grammar reaches the server (`reasoning.llm.grammar_wire`): `#grammar=vllm` (structured
+  outputs), `#grammar=vllm-guided` (older vLLM), `#grammar=llamacpp` (GBNF) or `#grammar=none`
+  (the default: answers are parsed and rejected).
 
 An openai spec is checked before a run starts: `load_backend` asks the server's `/v1/models`
 (when no model is named) and the backend's `load()` checks that the server answers and lists the
@@ -25,7 +28,7 @@ import httpx
 
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError
-from reasoning.llm.local import LocalBackend
+from reasoning.llm.grammar_wire import GRAMMAR_MODES
 from reasoning.llm.openai_backend import OpenAIBackend, server_message
 
 #: Seconds to wait for a server's `/v1/models` when a spec is checked.
@@ -41,10 +44,12 @@ class ModelSpec:
     path: str | None = None
     base_url: str | None = None
     model: str | None = None
+    grammar_mode: str = "none"
 
     def __str__(self) -> str:
         if self.kind == "openai":
-            return f"openai:{self.base_url}" + (f"/{self.model}" if self.model else "")
+            grammar = f"#grammar={self.grammar_mode}" if self.grammar_mode != "none" else ""
+            return f"openai:{self.base_url}" + (f"/{self.model}" if self.model else "") + grammar
         return f"local:{self.path}" if self.path else "local"
 
 
@@ -54,7 +59,8 @@ def parse_model_spec(spec: str | None) -> ModelSpec:
         return ModelSpec("local")
     spec = spec.strip()
     if spec.startswith("openai:"):
-        url = spec[len("openai:") :]
+        url, _, fragment = spec[len("openai:") :].partition("#")
+        grammar_mode = _grammar_option(spec, fragment)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidArgument(f"--model {spec!r}: expected openai:http(s)://host:port/v1/MODEL")
@@ -71,7 +77,10 @@ def parse_model_spec(spec: str | None) -> ModelSpec:
                     f"--model {spec!r}: expected openai:http(s)://host:port/v1 or .../v1/MODEL"
                 )
         return ModelSpec(
-            "openai", base_url=f"{parts.scheme}://{parts.netloc}{base_path}", model=model.strip("/") or None
+            "openai",
+            base_url=f"{parts.scheme}://{parts.netloc}{base_path}",
+            model=model.strip("/") or None,
+            grammar_mode=grammar_mode,
         )
     path = spec[len("local:") :] if spec.startswith("local:") else spec
     if not Path(path).expanduser().exists():
@@ -80,6 +89,18 @@ def parse_model_spec(spec: str | None) -> ModelSpec:
             "GGUF file, or openai:http://host:port/v1/MODEL"
         )
     return ModelSpec("local", path=str(Path(path).expanduser()))
+
+
+def _grammar_option(spec: str, fragment: str) -> str:
+    """The grammar mode of an openai spec's `#grammar=MODE` fragment ("none" without one)."""
+    if not fragment:
+        return "none"
+    key, sep, value = fragment.partition("=")
+    if key.strip() != "grammar" or not sep or value.strip() not in GRAMMAR_MODES:
+        raise InvalidArgument(
+            f"--model {spec!r}: the only option after '#' is grammar=MODE, MODE one of {', '.join(GRAMMAR_MODES)}"
+        )
+    return value.strip()
 
 
 def served_models(
@@ -136,6 +157,7 @@ def load_backend(spec: str | ModelSpec | None = None, **options):
     if parsed.kind == "openai":
         key = os.environ.get("REASONING_MODEL_KEY") or os.environ.get("OPENAI_API_KEY")
         options.setdefault("api_key", key)
+        options.setdefault("grammar_mode", parsed.grammar_mode)
         base_url = parsed.base_url or ""
         model = parsed.model
         if model is None:
@@ -148,4 +170,6 @@ def load_backend(spec: str | ModelSpec | None = None, **options):
                 )
             model = ids[0]
         return CheckedOpenAIBackend(base_url, model, **options)
+    from reasoning.llm.local import LocalBackend  # loads the grammar machinery (lark, llguidance)
+
     return LocalBackend(parsed.path, **options)

@@ -5,6 +5,14 @@ in the domain's notation (or the claim language, for a plain task); the engine c
 claim line and sends a rejected attempt back with the counterexample or parse error, which the
 next prompt shows. `LLMOrganizer` asks the model to plan with `<FORK-i>`/`<JOIN-i>`/`<ANSWER>`.
 
+Generation under grammars: when the backend can constrain (`supports_grammar`), the worker asks
+the domain for the sub-query's grammar (`Domain.query_grammar`; for a plain task `evaluate: E`
+gets `E = VALUE` and anything else one line of the claim grammar) and decodes under it, so every
+reply parses. For a search-shaped sub-query (`Domain.proposer_prompt`, e.g. a Countdown search)
+the model is a proposer (`reasoning.llm.proposer`): k samples in one batched call, every
+candidate checked by the domain's own rules, only the proved ones returned. A backend that cannot
+constrain gets the free-text path: the verifier parses and rejects.
+
 A backend failure (unreachable server, HTTP error, timeout, garbage) is raised as a
 `BackendError` whose message starts "model backend failed (KIND)"; the engine turns it into a
 rejected attempt of that one fork with the message as feedback, never a failed run.
@@ -13,6 +21,7 @@ rejected attempt of that one fork with the message as feedback, never a failed r
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -22,6 +31,8 @@ from reasoning.engine.task import Task
 from reasoning.engine.workers import Chunk, Tokens, WorkerRequest
 from reasoning.errors import InvalidArgument
 from reasoning.llm.base import BackendError, Delta, Message, ModelBackend, check_params
+from reasoning.llm.grammar_dialect import claim_grammar, return_grammar
+from reasoning.llm.proposer import Proposer
 
 RETURN_OPEN, RETURN_CLOSE = "<RETURN>", "</RETURN>"
 ANSWER_OPEN, ANSWER_CLOSE = "<ANSWER>", "</ANSWER>"
@@ -184,6 +195,8 @@ class LLMWorker:
         temperature: float = 0.0,
         retry_temperature: float = 0.7,
         prompt: Callable[[WorkerRequest], Sequence[Message]] | None = None,
+        constrain: bool = True,
+        proposer: Proposer | None = None,
     ) -> None:
         if not callable(getattr(backend, "stream", None)):
             raise InvalidArgument("backend must be a ModelBackend (with a stream method)")
@@ -196,6 +209,13 @@ class LLMWorker:
         self.temperature = temperature
         self.retry_temperature = retry_temperature
         self.prompt = prompt
+        #: Decode under grammars (only when the backend supports them and no custom prompt is set).
+        self.constrain = (
+            bool(constrain) and bool(getattr(backend, "supports_grammar", False)) and prompt is None
+        )
+        self.proposer = proposer if proposer is not None else Proposer(backend)
+        #: One dict per proposer call: fork, attempt, samples, distinct, verified, batches, ks, seconds.
+        self.proposals: list[dict] = []
 
     @property
     def label(self) -> str:
@@ -213,8 +233,28 @@ class LLMWorker:
             prompt = generic_worker_prompt(request.task, request.query, request.feedback)
         return prompt_messages(prompt, request.query)
 
+    def grammar(self, request: WorkerRequest) -> str | None:
+        """The grammar of one claim line answering this request's sub-query, or None."""
+        problem = request.task.problem
+        if problem is not None:
+            from reasoning.domains import get
+
+            return get(problem.domain).query_grammar(problem, request.query)
+        match = re.fullmatch(r"\s*evaluate:\s*([^\n]+?)\s*", request.query)
+        if match is not None and len(match.group(1)) <= 2_000:
+            from reasoning.domains.common.query_grammars import evaluate_grammar
+
+            return evaluate_grammar(match.group(1))
+        return claim_grammar()
+
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         """Stream the model's reply as `Tokens`, ending with `</RETURN>`; BackendError on failure."""
+        if self.constrain:
+            grammar = self.grammar(request)
+            if grammar is not None:
+                async for chunk in self._constrained(request, grammar):
+                    yield chunk
+                return
         temperature = self.temperature
         if request.attempt > 1:
             temperature = max(temperature, self.retry_temperature)
@@ -234,6 +274,79 @@ class LLMWorker:
             yield Tokens(RETURN_CLOSE, 0)
         else:
             yield Tokens(f"{RETURN_OPEN}\n{_TAG.sub('', text).strip()}\n{RETURN_CLOSE}", 0)
+
+    async def _constrained(self, request: WorkerRequest, grammar: str) -> AsyncIterator[Chunk]:
+        """The reply decoded under `grammar`: proposals for a search-shaped query, else one
+        constrained generation of a `<RETURN>` block of grammar lines."""
+        problem = request.task.problem
+        if problem is not None:
+            from reasoning.domains import get
+
+            domain = get(problem.domain)
+            messages = domain.proposer_prompt(problem, request.query)
+            if messages is not None:
+                yield await self._propose(request, domain, messages, grammar)
+                return
+        temperature = (
+            self.temperature if request.attempt == 1 else max(self.temperature, self.retry_temperature)
+        )
+        block = 'start: "<RETURN>\\n" body "\\n</RETURN>"\n' + return_grammar(grammar).replace(
+            "start:", "body:", 1
+        )
+        try:
+            generation = await self.backend.generate(
+                self.messages(request),
+                max_tokens=self.max_tokens,
+                temperature=temperature,
+                seed=request.seed + request.attempt,
+                grammar=block,
+            )
+        except BackendError as exc:
+            raise BackendError(
+                f"model backend failed ({exc.kind}): {exc}", kind=exc.kind, retryable=exc.retryable
+            ) from exc
+        text = generation.text
+        if RETURN_CLOSE not in text:  # cut by max_tokens: close the block so the checker reads it
+            text = (text if RETURN_OPEN in text else RETURN_OPEN + "\n" + text) + "\n" + RETURN_CLOSE
+        yield Tokens(text, generation.completion_tokens)
+
+    async def _propose(self, request: WorkerRequest, domain, messages, grammar: str) -> Tokens:
+        """k samples under `grammar`, each checked by the domain's rules; the proved ones returned."""
+        problem = request.task.problem
+
+        def check(line: str) -> bool:
+            return domain.check_claim(problem, line, budget_s=1.0).proved
+
+        # Forks of one task asking the same question share a batch: the seed depends on the
+        # query without its part and on the attempt, not on the fork.
+        shared = re.sub(r"part\s+\d+\s+of\s+\d+", "", request.query.lower())
+        key = f"{shared}|{request.attempt}|{len(request.feedback)}".encode()
+        seed = int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big")
+        try:
+            proposal = await self.proposer.propose(messages, grammar, check, seed=seed)
+        except BackendError as exc:
+            raise BackendError(
+                f"model backend failed ({exc.kind}): {exc}", kind=exc.kind, retryable=exc.retryable
+            ) from exc
+        self.proposals.append(
+            {
+                "fork": request.fork_id,
+                "attempt": request.attempt,
+                "samples": proposal.samples,
+                "distinct": proposal.distinct,
+                "verified": len(proposal.verified),
+                "batches": proposal.batches,
+                "shared": proposal.shared,
+                "ks": proposal.ks,
+                "seconds": round(proposal.seconds, 3),
+            }
+        )
+        note = (
+            f"# proposer: {len(proposal.verified)} verified of {proposal.distinct} distinct candidates "
+            f"in {proposal.samples} samples"
+        )
+        body = "\n".join([*proposal.verified, note])
+        return Tokens(f"{RETURN_OPEN}\n{body}\n{RETURN_CLOSE}", proposal.completion_tokens)
 
 
 class LLMOrganizer:

@@ -33,6 +33,7 @@ from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
 
 from reasoning.engine.task_schema import task_dict
+from reasoning.service.auth import BearerAuth
 from reasoning.service.jobs import (
     JobPool,
     check_bundle_job,
@@ -44,7 +45,7 @@ from reasoning.service.jobs import (
     verify_job,
     why_failed,
 )
-from reasoning.service.limits import Guard, RequestGate, Settings, error_body
+from reasoning.service.limits import GUARDED_PREFIX, Guard, RequestGate, Settings, error_body
 from reasoning.service.wire import (
     CheckRequest,
     CheckResponse,
@@ -176,9 +177,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(Guard, settings=settings, gate=gate)
+    # Added last, so outermost: a request without the token is refused before the Guard's checks.
+    app.add_middleware(
+        BearerAuth,
+        token=settings.token,
+        prefix=GUARDED_PREFIX,
+        error_body=lambda message: error_body("unauthorized", message),
+    )
     _install_error_handlers(app)
     guarded: dict[str, Any] = {"responses": _ERRORS}
-    if settings.token is not None:  # documents the scheme; the Guard does the checking
+    if settings.token is not None:  # documents the scheme; BearerAuth does the checking
         guarded["dependencies"] = [Depends(HTTPBearer(auto_error=False))]
 
     def budget(asked: float | None, default: float, cap: float, what: str) -> float:

@@ -12,7 +12,7 @@ that makes no sense, nor on a non-loopback address without a token.
 `Guard` is a pure ASGI middleware in front of every `/v1/` route. It works before any handler
 runs, in an order that keeps memory bounded whatever clients send:
 
-1. auth: `Authorization: Bearer <token>` compared in constant time (401 otherwise);
+1. auth: `reasoning.service.auth.BearerAuth`, in front of the guard (401 without the token);
 2. `Content-Type` must be JSON (415) and a declared `Content-Length` above the limit gets 413
    at once, before a byte of the body is read;
 3. a request slot: at most `max_concurrent` requests run, at most `max_queue` more wait (each at
@@ -27,8 +27,6 @@ error body `{"error": code, "message": text, "details": ...}` (see `error_respon
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import json
 import math
 import os
@@ -41,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proofs.parsing import MAX_CLAIM_CHARS
 from reasoning.api import InvalidArgument
+from reasoning.service.auth import require_token_off_loopback, validate_token
 
 #: Routes under this prefix are guarded; /healthz and the OpenAPI document are open.
 GUARDED_PREFIX = "/v1/"
@@ -69,16 +68,6 @@ class Limits:
 
 #: The defaults of every limit (see `Limits`).
 LIMITS = Limits()
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, `localhost`)."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False  # any other host name may resolve to a public address
 
 
 def _positive(name: str, value: Any, *, kind: type = int) -> None:
@@ -154,15 +143,8 @@ class Settings:
                 f"max_solve_budget_s ({self.max_solve_budget_s})"
             )
         if self.token is not None:
-            if not isinstance(self.token, str) or not self.token or any(c.isspace() for c in self.token):
-                raise InvalidArgument("the token must be a non-empty string without spaces")
-            if not self.token.isprintable() or not self.token.isascii():
-                raise InvalidArgument("the token must be printable ASCII (it travels in an HTTP header)")
-        elif not is_loopback(self.host):
-            raise InvalidArgument(
-                f"refusing to serve on {self.host}, which other machines may reach, without a token: "
-                "set REASONING_TOKEN or pass --token-file (or bind to 127.0.0.1)"
-            )
+            validate_token(self.token)
+        require_token_off_loopback(self.host, self.token)
 
 
 # ------------------------------------------------------------------------------- error bodies
@@ -243,14 +225,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _authorized(scope: Scope, token: str) -> bool:
-    value = _header(scope, b"authorization") or ""
-    scheme, _, given = value.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode("latin-1"), token.encode("ascii"))
-
-
 def _is_json(content_type: str | None) -> bool:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
@@ -261,7 +235,7 @@ class _TooLarge(Exception):
 
 
 class Guard:
-    """Auth, body size and concurrency limits for every `/v1/` request (see the module docstring)."""
+    """Body size and concurrency limits for every `/v1/` request (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings, gate: RequestGate) -> None:
         self.app, self.settings, self.gate = app, settings, gate
@@ -271,15 +245,6 @@ class Guard:
             await self.app(scope, receive, send)
             return
         settings = self.settings
-        if settings.token is not None and not _authorized(scope, settings.token):
-            await error_response(
-                send,
-                401,
-                "unauthorized",
-                "missing or wrong bearer token (send 'Authorization: Bearer <token>')",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-            return
         if scope["method"] in ("POST", "PUT", "PATCH"):
             content_type = _header(scope, b"content-type")
             if not _is_json(content_type):

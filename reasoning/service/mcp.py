@@ -33,9 +33,7 @@ Serve it with `reason mcp --transport stdio|http` (`reasoning.cli.mcp`), or in-p
 from __future__ import annotations
 
 import asyncio
-import hmac
 import inspect
-import ipaddress
 import json
 import os
 import time
@@ -49,6 +47,7 @@ from pydantic import BaseModel, Field
 
 from reasoning.api import ReasoningError
 from reasoning.engine.task_schema import task_dict, task_model
+from reasoning.service.auth import BearerAuth, require_token_off_loopback, validate_token
 from reasoning.service.limits import LIMITS
 
 #: Claims per `verify_claims` call (the service's limit, `LIMITS`).
@@ -375,7 +374,7 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
         raise ToolError(
             "no certificate found: pass a certificate (an object with 'kind'), a verdict or "
             "check_answer result that carries one under 'certificate', or a proof bundle "
-            "(format reasoning.engine.bundle/1)"
+            "(format reasoning.bundle/1)"
         )
     # a verdict or result: its recorded status must be the one its certificate establishes
     sealed = "kind" not in data and "status" in data
@@ -543,7 +542,7 @@ def build_server(
             dict[str, Any],
             Field(
                 description="A certificate (an object with 'kind'), a verdict or check_answer "
-                "result carrying one under 'certificate', or a proof bundle (format reasoning.engine.bundle/1)."
+                "result carrying one under 'certificate', or a proof bundle (format reasoning.bundle/1)."
             ),
         ],
         use_cvc5: Annotated[
@@ -587,58 +586,17 @@ def build_server(
 # ------------------------------------------------------------------ streamable HTTP
 
 
-class BearerAuth:
-    """ASGI middleware: HTTP requests must carry `Authorization: Bearer <token>`, else 401.
-
-    Compared in constant time; lifespan events pass through (the session manager needs them).
-    """
-
-    def __init__(self, app: Any, token: str) -> None:
-        if not token:
-            raise ValueError("the bearer token must not be empty")
-        self.app = app
-        self.expected = b"Bearer " + token.encode("utf-8")
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            given = next((value for name, value in scope.get("headers", ()) if name == b"authorization"), b"")
-            if not hmac.compare_digest(given, self.expected):
-                body = json.dumps({"error": "missing or wrong bearer token"}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"www-authenticate", b"Bearer"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names only this machine (127.0.0.0/8, ::1 or localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def http_app(
     server: MCPServer, *, host: str = "127.0.0.1", path: str = "/mcp", token: str | None = None
 ) -> Any:
     """The streamable-HTTP ASGI app of `server` at `path`, behind `BearerAuth` when `token` is set.
 
-    Refuses (ValueError) a non-loopback `host` without a token: the tools spend CPU on request.
-    On loopback the SDK also turns on DNS-rebinding protection (Host and Origin checks).
+    Refuses (InvalidArgument, a ValueError) a non-loopback `host` without a token, and a token that
+    is empty or not header-safe: the tools spend CPU on request (the rule of
+    `reasoning.service.auth`). On loopback the SDK also turns on DNS-rebinding protection.
     """
-    if not is_loopback(host) and not token:
-        raise ValueError(f"refusing to serve on {host} (not loopback) without a bearer token")
+    if token is not None:
+        validate_token(token)
+    require_token_off_loopback(host, token)
     app = server.streamable_http_app(streamable_http_path=path, host=host)
-    return BearerAuth(app, token) if token else app
+    return BearerAuth(app, token=token) if token is not None else app

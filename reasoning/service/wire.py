@@ -182,7 +182,7 @@ class CheckRequest(_Request):
 
     certificate: dict[str, Any] = Field(default=None)  # type: ignore[assignment]
     certificates: list[dict[str, Any]] = Field(default=None, min_length=1)  # type: ignore[assignment]
-    bundle: dict[str, Any] = Field(default=None, description="A proof bundle (reasoning.engine.bundle/1).")  # type: ignore[assignment]
+    bundle: dict[str, Any] = Field(default=None, description="A proof bundle (reasoning.bundle/1).")  # type: ignore[assignment]
     budget_s: float | None = Field(
         default=None,
         gt=0,

@@ -75,6 +75,7 @@ from reasoning.domains.common.numerals import (
     write_decimal,
     write_exact,
 )
+from reasoning.domains.common.query_grammars import evaluate_grammar
 
 # ---------------------------------------------------------------- limits
 
@@ -401,6 +402,13 @@ class Arithmetic(Domain):
         ]
         lines += feedback_lines(feedback)
         return "\n".join(lines)
+
+    def query_grammar(self, problem: Problem, query: str) -> str | None:
+        """`evaluate: E` -> exactly `E = VALUE` (`query_grammars.evaluate_grammar`)."""
+        match = re.fullmatch(r"\s*evaluate:\s*(.+?)\s*", query, re.S) if isinstance(query, str) else None
+        if match is None or "\n" in match.group(1) or len(match.group(1)) > 2_000:
+            return None
+        return evaluate_grammar(match.group(1))
 
     def organizer_prompt(self, problem: Problem) -> str:
         return (

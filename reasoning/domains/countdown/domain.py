@@ -58,6 +58,7 @@ from reasoning.domains.base import (
     check_fields,
     feedback_lines,
 )
+from reasoning.domains.common.query_grammars import countdown_grammar
 from reasoning.domains.countdown.search import (
     MAX_DEPTH,
     MAX_DIGITS,
@@ -402,6 +403,41 @@ class CountdownDomain(Domain):
         lines.append("Reply with <RETURN>...</RETURN>.")
         return "\n".join(lines)
 
+    def query_grammar(self, problem: Problem, query: str) -> str | None:
+        """A `search ...` query -> one expression over the task's own numbers, each used at most as
+        often as given (exactly, under exactly-once), optionally `= TARGET`
+        (`query_grammars.countdown_grammar`)."""
+        if _normal_query(query) is None:
+            return None
+        f = problem.fields
+        return countdown_grammar(f["numbers"], f["target"], rule=f["rule"])
+
+    def proposer_prompt(self, problem: Problem, query: str) -> list[dict[str, str]] | None:
+        """Search queries are search-shaped: ask for ONE expression, sampled k times and verified.
+
+        The examples are chat turns with bare expressions (what the grammar lets the model write);
+        the prompt names no part of the search, so the forks of one task share one prefill.
+        """
+        if _normal_query(query) is None:
+            return None
+        f = problem.fields
+        rule = "each number at most once" if f["rule"] == "at-most-once" else "every number exactly once"
+        return [
+            {
+                "role": "system",
+                "content": "Write one arithmetic expression that reaches the target from the given "
+                f"numbers with + - * / and parentheses, {rule}. Reply with the expression only.",
+            },
+            {"role": "user", "content": "Numbers: 4, 6, 9. Target: 15"},
+            {"role": "assistant", "content": "9 + 6"},
+            {"role": "user", "content": "Numbers: 2, 8, 5. Target: 21"},
+            {"role": "assistant", "content": "2 * 8 + 5"},
+            {
+                "role": "user",
+                "content": f"Numbers: {', '.join(map(str, f['numbers']))}. Target: {f['target']}",
+            },
+        ]
+
     def organizer_prompt(self, problem: Problem) -> str:
         return "\n".join(
             [
@@ -422,6 +458,12 @@ class CountdownDomain(Domain):
 
 
 # ---------------------------------------------------------------- checking helpers
+
+
+def _normal_query(query: object) -> re.Match | None:
+    """The `_QUERY` match of a worker query, or None."""
+    text = query if isinstance(query, str) and len(query) <= MAX_QUERY_CHARS else ""
+    return _QUERY.fullmatch(" ".join(text.lower().replace(",", " ").replace(":", " ").rstrip(". ").split()))
 
 
 def _ints(text: str) -> list[int]:

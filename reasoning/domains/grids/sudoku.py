@@ -53,13 +53,15 @@ returns `GRID unique [with ...]`, the two grids, or `no solution [with ...]`.
 `Geometry` of units and inequalities with a plain rule check: the futoshiki domain reuses it.
 
 Timing (bench/sudoku.py, 50 reasoning-gym 9x9 puzzles with 55-59 blanks): solve + rule check
-+ certificate well under 5 ms median; the Z3 uniqueness certificate adds roughly 5-10 ms.
++ certificate well under 5 ms median; the Z3 uniqueness certificate adds about 3 ms on a quiet
+machine (Z3 reading and solving a script of about 800 lines), several times that under load.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -67,6 +69,7 @@ from typing import Any, ClassVar
 from proofs.verdict import Status
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
 from reasoning.domains.base import certificate_shape, check_fields, feedback_lines
+from reasoning.domains.common.query_grammars import sudoku_grammar
 from reasoning.domains.grids.sudoku_solver import (
     BOX_SIDE,
     DIGITS,
@@ -96,9 +99,20 @@ MAX_ANSWER_LINES = 16
 BRANCH_FROM_SIDE = 16
 #: Seconds a solver worker searches one sub-query before giving up with a note.
 WORKER_BUDGET_S = 20.0
+#: Up to this side the worker first searches on the event loop's thread, for at most
+#: `QUICK_BUDGET_S` seconds (the search looks at the clock every `CLOCK_EVERY` nodes, which
+#: up to 9x9 take a few milliseconds at most), before it hands the search to a thread.
+QUICK_SIDE = 9
+QUICK_BUDGET_S = 0.002
 
 _BLANKS = ".0_"
 _COMMA_BLANKS = {".", "_", "0"}
+#: Character -> cell value of the one-character form (digits, A-G either case, blanks).
+_CHAR_VALUE = {
+    **dict.fromkeys(_BLANKS, 0),
+    **{ch: i + 1 for i, ch in enumerate(DIGITS)},
+    **{ch.lower(): i + 1 for i, ch in enumerate(DIGITS) if ch.isalpha()},
+}
 
 
 class GridError(ValueError):
@@ -128,8 +142,11 @@ def parse_grid(
             else:
                 raise GridError(f"entry {i + 1} {token[:20]!r} is not a number 0-16 or a blank (. _ 0)")
     else:
-        values = []
-        for i, ch in enumerate(text):
+        try:  # the usual case, one table look-up per cell; the loop below names a bad character
+            values = [_CHAR_VALUE[ch] for ch in "".join(text.split())]
+        except KeyError:
+            values = []
+        for i, ch in enumerate(text if not values else ""):
             if ch.isspace():
                 continue
             if ch in _BLANKS:
@@ -268,7 +285,8 @@ MAX_DECIDED = 64
 
 
 def decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
-    """Decide one line: rule check for grids; search for witnesses; Z3 unsat for the rest.
+    """Decide one line: the rule check for grids; Z3 `unsat` proves `unique` and `no solution`;
+    when Z3 does not, the search looks for the witness (a solution, or a second one) that refutes.
 
     A settled verdict (holds True or False) depends on the puzzle and the line alone, so it is
     remembered on the puzzle and given again for the same line (undecided ones are not kept:
@@ -293,18 +311,22 @@ def _decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
         if line.kind == "solution":
             return LineVerdict(True, f"a solution{where} (rule check)", {"kind": "solution"})
     excluded = [line.grid] if line.grid is not None else []
-    found = search(givens, puzzle.geo, fixed=fixed, limit=1 + len(excluded), budget_s=budget_s)
-    others = [s for s in found.solutions if s not in excluded]
-    if others:
-        witness = grid_text(others[0])
-        what = "another solution" if excluded else "a solution"
-        return LineVerdict(False, f"{what}{where} exists: {witness}", {"kind": line.kind, "witness": witness})
+    # Z3 first: its `unsat` is the proof, and a true line (the usual case) then needs no search.
+    # Only a line Z3 does not prove gets the search, for a witness that refutes it.
+    deadline = time.perf_counter() + budget_s
     script = smt_script(givens, puzzle.geo, fixed=fixed, excluded=excluded)
     answer = run_z3(script, budget_s)
     evidence = {"kind": line.kind, "script": script, "z3": answer}
     if answer == "unsat":
         what = "the only solution" if excluded else "no solution"
         return LineVerdict(True, f"{what}{where} (Z3: unsat)", evidence)
+    left = max(deadline - time.perf_counter(), min(budget_s, 1.0))
+    found = search(givens, puzzle.geo, fixed=fixed, limit=1 + len(excluded), budget_s=left)
+    others = [s for s in found.solutions if s not in excluded]
+    if others:
+        witness = grid_text(others[0])
+        what = "another solution" if excluded else "a solution"
+        return LineVerdict(False, f"{what}{where} exists: {witness}", {"kind": line.kind, "witness": witness})
     if answer == "sat":
         # Z3 found a solution the search did not (it ran out of budget, or disagrees): no proof.
         return LineVerdict(None, f"Z3 finds the script sat but the search found no witness{where}", evidence)
@@ -502,6 +524,22 @@ class SudokuDomain(GridDomain):
         "unique": FieldSpec("bool", "also settle whether the solution is unique", default=True),
     }
 
+    def query_grammar(self, problem: Problem, query: str) -> str | None:
+        """`solve [with ...]` / `branch ...` -> one claim line: a grid keeping the givens and the
+        branch cells, optionally `unique`, then the query's `with ...`; or `no solution with ...`
+        (`query_grammars.sudoku_grammar`)."""
+        match = _QUERY.match(query[:MAX_LINE_CHARS]) if isinstance(query, str) else None
+        if match is None:
+            return None
+        puzzle: Sudoku = problem.data
+        spec = match.group("with") or match.group("branch")
+        try:
+            fixed = parse_assignments(spec, puzzle.n) if spec else ()
+        except GridError:
+            return None
+        suffix = f" with {assignments_text(fixed, puzzle.n)}" if fixed else ""
+        return sudoku_grammar(puzzle.givens, puzzle.n, dict(fixed), DIGITS, suffix=suffix)
+
     # ------------------------------------------------------------ tasks
 
     def parse(self, data: Mapping[str, Any]) -> Problem:
@@ -623,13 +661,24 @@ class SudokuWorker:
     shows there is exactly one; the first two grids when there are more; `GRID [with ...]` when
     uniqueness is not asked; `no solution [with ...]` when there is none. A search that runs out
     of `budget_s` returns what it found and a note.
+
+    Up to 9x9 the search first runs on the event loop's thread with `QUICK_BUDGET_S` (it
+    usually takes about a millisecond, less than the hop to a thread costs); only when that
+    budget runs out does the full search run in a thread, from the start.
     """
 
     def __init__(self, *, budget_s: float = WORKER_BUDGET_S) -> None:
         self.budget_s = budget_s
 
     async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
-        text = await asyncio.to_thread(self.reply, request)
+        problem = request.task.problem
+        body = None
+        if isinstance(problem.data, Sudoku) and problem.data.n <= QUICK_SIDE:
+            body = self._answer(problem, request.query, min(QUICK_BUDGET_S, self.budget_s))
+        if body is None:
+            text = await asyncio.to_thread(self.reply, request)
+        else:
+            text = f"<RETURN>\n{body}\n</RETURN>"
         yield Steps(text)  # one solver call: symbolic work is steps, not tokens
 
     def reply(self, request: WorkerRequest) -> str:
@@ -637,6 +686,14 @@ class SudokuWorker:
 
     def answer(self, problem: Problem, query: str) -> str:
         """The RETURN body for `query` about `problem`."""
+        body = self._answer(problem, query, self.budget_s, complete_only=False)
+        assert body is not None
+        return body
+
+    def _answer(
+        self, problem: Problem, query: str, budget_s: float, *, complete_only: bool = True
+    ) -> str | None:
+        """The RETURN body; None when the search ran out of `budget_s` and `complete_only`."""
         puzzle: Sudoku = problem.data
         query = query if isinstance(query, str) else ""
         match = _QUERY.match(query[:MAX_LINE_CHARS])
@@ -649,12 +706,14 @@ class SudokuWorker:
             return f"# sudoku worker: {exc}"
         unique = bool(problem.fields["unique"])
         found = search(
-            puzzle.givens, puzzle.geo, fixed=dict(fixed), limit=2 if unique else 1, budget_s=self.budget_s
+            puzzle.givens, puzzle.geo, fixed=dict(fixed), limit=2 if unique else 1, budget_s=budget_s
         )
         suffix = f" with {assignments_text(fixed, puzzle.n)}" if fixed else ""
         grids = [grid_text(g) for g in found.solutions]
         if not found.complete:
-            note = f"# the search ran out of its {self.budget_s:g} s budget"
+            if complete_only:
+                return None
+            note = f"# the search ran out of its {budget_s:g} s budget"
             return "\n".join([*grids, note])
         if not grids:
             return f"no solution{suffix}"

@@ -118,9 +118,7 @@ def test_a_wrong_answer_is_caught(bundle):
     assert failure(data).name.startswith("answer")
 
 
-@pytest.mark.parametrize(
-    "junk", [None, [], "text", {"format": "reasoning.bundle/1"}, {"format": "other"}]
-)
+@pytest.mark.parametrize("junk", [None, [], "text", {"format": "reasoning.bundle/1"}, {"format": "other"}])
 def test_junk_is_reported_not_raised(junk):
     assert not check_bundle(junk, use_cvc5=False).ok
 

@@ -388,6 +388,8 @@ class _Run:
         self._task_claims = [(TASK, f) for f in task.constraint_formulas]
         self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
         self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
+        # read once per run: isinstance against a runtime_checkable Protocol is slow per attempt
+        self.racing = isinstance(engine.worker, RacingWorker)
         self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
         self.settling: _Fork | None = None  # the fork whose attempt the organizer waits for
         self.runners: set[asyncio.Task] = set()  # forks' background attempts not yet finished
@@ -523,7 +525,10 @@ class _Run:
 
     def _unrun(self, parts: list[str], after: str) -> str:
         """A format error for the tags of this turn after `after` (they did not run), or ""."""
-        unrun = [e for e in parse_protocol("".join(parts)[self._ran_to :]) if not isinstance(e, Text)]
+        rest = "".join(parts)[self._ran_to :]
+        if "<" not in rest:  # every tag starts with "<": plain text holds nothing that did not run
+            return ""
+        unrun = [e for e in parse_protocol(rest) if not isinstance(e, Text)]
         if not unrun:
             return ""
         what = [_unrun_text(e) for e in unrun[:5]] + ([f"{len(unrun) - 5} more"] if len(unrun) > 5 else [])
@@ -651,7 +656,7 @@ class _Run:
             ledger=self.ledger.render(),
             seed=_seed_for(self.config.seed, "worker", fork.fork_id, number),
         )
-        if isinstance(self.engine.worker, RacingWorker):
+        if self.racing:
             return await self._race_attempt(fork, number, node, request)
         state = {"tokens": 0, "steps": 0}
         try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import re
 import tempfile
@@ -218,7 +217,17 @@ class Ledger:
         return self._lines[item.item_id] if item.parent is None else "  " + self._lines[item.item_id]
 
     def _update(self, item_id: str, **changes) -> LedgerItem:
-        item = dataclasses.replace(self[item_id], **changes)
+        old = self[item_id]
+        # the constructor directly: dataclasses.replace re-reads the fields on every call
+        item = LedgerItem(
+            old.item_id,
+            old.text,
+            old.criterion,
+            changes.get("status", old.status),
+            old.parent,
+            changes.get("retries", old.retries),
+            changes.get("note", old.note),
+        )
         self._items[item_id] = item
         self._lines[item_id] = item.render()
         self._display[self._pos[item_id]] = self._indented(item)

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import filterfalse
 from types import MappingProxyType
 from typing import Any
 
@@ -460,8 +461,10 @@ class CausalGraph:
         if not isinstance(fork_id, int) or isinstance(fork_id, bool) or fork_id < 0:
             raise InvalidArgument(f"fork_id must be a non-negative int, got {fork_id!r}")
         joins = list(self._valid_joins) if after_joins is None else list(dict.fromkeys(after_joins))
-        for join in [*joins, *([spawned_by] if spawned_by not in (None, TASK) else [])]:
-            if join not in self._valid_joins and not self._node(join, "join")["valid"]:
+        named = [*joins, *([spawned_by] if spawned_by not in (None, TASK) else [])]
+        # only the joins not in the valid set need a look (filterfalse runs the test in C)
+        for join in filterfalse(self._valid_joins.__contains__, named):
+            if not self._node(join, "join")["valid"]:
                 raise InvalidArgument(f"{join} was invalidated; a new fork cannot build on it")
         attempts = self._attempts.setdefault(fork_id, [])
         number = len(attempts) + 1

@@ -1275,5 +1275,8 @@ class _NoReturn:
 async def _close_stream(stream: AsyncIterator) -> None:
     closer = getattr(stream, "aclose", None)
     if closer is not None:
-        with contextlib.suppress(Exception):
+        # a plain try: contextlib.suppress builds a context manager on every turn
+        try:  # noqa: SIM105
             await closer()
+        except Exception:  # noqa: BLE001 - a stream that fails to close is closed enough
+            pass

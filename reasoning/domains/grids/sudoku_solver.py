@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import combinations
 
 import z3
 
@@ -113,7 +114,7 @@ def cell_name(n: int, cell: int) -> str:
 
 def grid_text(grid: Sequence[int]) -> str:
     """The one-line, one-character-per-cell form: `53..7....6..195...`."""
-    return "".join(DIGITS[v - 1] if v else "." for v in grid)
+    return "".join([DIGITS[v - 1] if v else "." for v in grid])
 
 
 def grid_rows(grid: Sequence[int], n: int, *, blank: str = "_") -> str:
@@ -446,18 +447,19 @@ def smt_script(
         allowed.append(mine)
         name = cell_name(n, cell)
         names.append({v: f"{name}v{v}" for v in mine})
-    lines += [f"(declare-const {names[cell][v]} Bool)" for cell in range(n * n) for v in allowed[cell]]
-    for cell in range(n * n):
-        if not givens[cell]:
-            mine = list(names[cell].values())
-            lines.append(_or(mine))  # at least one digit ...
-            for i, p in enumerate(mine):  # ... and at most one
-                lines += [f"(assert (not (and {p} {q})))" for q in mine[i + 1 :]]
+    lines += [f"(declare-const {name} Bool)" for mine in names for name in mine.values()]
+    for mine in names:
+        if mine:
+            cell_vars = list(mine.values())
+            lines.append(_or(cell_vars))  # at least one digit ...
+            # ... and at most one
+            lines += [f"(assert (not (and {p} {q})))" for p, q in combinations(cell_vars, 2)]
     for unit in geo.units:
         present = {givens[x] for x in unit}
+        blank = [names[x] for x in unit if not givens[x]]
         for v in digits:
             if v not in present:  # each missing digit somewhere in the unit (then exactly once)
-                lines.append(_or([names[x][v] for x in unit if v in names[x]]))
+                lines.append(_or([mine[v] for mine in blank if v in mine]))
     for a, b in geo.less:
         # a < b: no digit of a with a digit of b that is not larger. Givens are constants.
         for va in [givens[a]] if givens[a] else allowed[a]:

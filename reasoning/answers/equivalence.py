@@ -67,6 +67,7 @@ from reasoning.answers.judge import (
     unknown_outcome,
 )
 from reasoning.answers.latex import parse_answer
+from reasoning.answers.latex_text import SCIENTIFIC
 from reasoning.answers.units import read_unit
 from reasoning.errors import InvalidArgument
 
@@ -385,8 +386,8 @@ _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
 
 def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
-    """The readings a refutation must also hold in: `2,5` as the decimal 2.5, and a list whose
-    items carry one-letter units (`3 m, 4 m`) read with the units dropped."""
+    """The readings a refutation must also hold in: `2,5` as the decimal 2.5, a list whose
+    items carry one-letter units (`3 m, 4 m`) read with the units dropped, and `2e-1` as 2e - 1."""
     readings = []
     decimal = [_DECIMAL_COMMA.fullmatch(t) for t in (gold, prediction)]
     if any(decimal):
@@ -395,7 +396,15 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
         )
     if "," in gold + prediction and any(_ITEM_LETTER.search(t) for t in (gold, prediction)):
         readings.append((_units_dropped(gold), _units_dropped(prediction)))
+    if any(m.group(3)[0] in "+-" for t in (gold, prediction) for m in SCIENTIFIC.finditer(t)):
+        readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     return readings
+
+
+def _constant_e(match: re.Match) -> str:
+    """`2e-1` -> `2\\cdot e-1`: the reading of a tight `e` (with a signed exponent) as the constant."""
+    mantissa, letter, exponent = match.groups()
+    return f"{mantissa}\\cdot {letter}{exponent}" if exponent[0] in "+-" else match.group(0)
 
 
 def _units_dropped(text: str) -> str:

@@ -80,6 +80,10 @@ _TEXT_FUNCTIONS = frozenset(
 #: Left in the text where a word cannot be read, so the grammar rejects the answer (never drops it).
 UNREADABLE = " \\unreadable "
 _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
+#: Scientific notation `1e-3`, `2.5E+4` (digits tight around the `e`): the number 1 \\times 10^{-3}.
+#: With a sign the text also reads as `1 \\cdot e - 3`; `reasoning.answers.equivalence` refutes only
+#: when that reading refutes too.
+SCIENTIFIC = re.compile(r"(?<![\w.\\^_])(\d+(?:\.\d+)?|\.\d+)([eE])([+-]?\d+)(?![\w.])")
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![a-zA-Z])|\\circ(?![a-zA-Z])")
 _WORD_SEPARATORS = re.compile(r"\s+(?:or|and)\s+")
 _BARE_NAMES = ("sqrt", "pi", "infty", "infinity", "inf", "sin", "cos", "tan", "ln", "log", "exp")
@@ -370,6 +374,7 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = answer.translate(_UNICODE)
     if "\\begin" in text:
         text = _MATRIX.sub(_matrix, text)
+    text = SCIENTIFIC.sub(lambda m: f"({m.group(1)} \\times 10^{{{m.group(3)}}})", text)
     for ascii_op, command in _ASCII_RELATIONS:
         if ascii_op in text:
             text = text.replace(ascii_op, command)

@@ -108,3 +108,46 @@ def test_units_on_list_items_are_not_refuted(gold: str, prediction: str) -> None
 @pytest.mark.parametrize(("gold", "prediction"), [("3 m, 4 m", "3, 5"), ("(3 m, 4 m)", "(3, 5)")])
 def test_units_on_list_items_still_refute_other_numbers(gold: str, prediction: str) -> None:
     assert equivalent(gold, prediction).equivalent is False
+
+
+# A degree sign after a trigonometric function marks its argument: `\cos 60^\circ` is 1/2, not
+# cos(60 radians) in degrees (which refuted right answers). A function elsewhere is unsupported.
+DEGREES_IN_ARGUMENTS = [
+    (r"\cos 60^\circ", r"\frac{1}{2}", True),
+    (r"\sin 30^\circ", "0.5", True),
+    (r"2\cos 60^\circ", "1", True),
+    (r"\sin(30^\circ)", "1/2", True),
+    (r"\tan 45^\circ", "1", True),
+    (r"\sec 60^\circ", "2", True),
+    (r"-\sin 30^\circ", r"-\frac12", True),
+    (r"\cos 60^\circ", "1", False),
+    (r"\ln 5^\circ", "1", None),
+    (r"\sin^2 30^\circ", r"\frac14", None),
+    (r"90^\circ", r"\frac{\pi}{2}", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), DEGREES_IN_ARGUMENTS)
+def test_degree_sign_after_a_trig_function_marks_its_argument(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+    assert equivalent(prediction, gold).equivalent is expected
+
+
+# Scientific notation `1e-3` is 10^-3 (it was read as 1*e - 3 and refuted right answers); with a
+# signed exponent the reading as the constant e must refute too before the answer is refuted.
+SCIENTIFIC_NOTATION = [
+    ("0.001", "1e-3", True),
+    (r"10^{-20}", "1e-20", True),
+    ("2500", "2.5e3", True),
+    ("1500", "1.5E+3", True),
+    ("(0.001, 2)", "(1e-3, 2)", True),
+    ("1e-20", "0", False),
+    ("2e-1", "0.3", False),
+    ("2e-1", "2e - 1", None),
+    ("3e", "3 e", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), SCIENTIFIC_NOTATION)
+def test_scientific_notation_is_a_power_of_ten(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

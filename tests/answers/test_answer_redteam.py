@@ -151,3 +151,25 @@ SCIENTIFIC_NOTATION = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), SCIENTIFIC_NOTATION)
 def test_scientific_notation_is_a_power_of_ten(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# A decimal gold answer may be a rounding: a prediction proved to round to it is not refuted
+# (was: `1.414` vs `\sqrt{2}` refuted with certainty). The other way round stays refuted.
+ROUNDED_GOLD = [
+    ("1.414", r"\sqrt{2}", None),
+    ("0.33", r"\frac{1}{3}", None),
+    ("0.3333333333333333", "1/3", None),
+    ("3.14", r"\pi", None),
+    ("x = -1.414", r"-\sqrt{2}", None),
+    (r"\sqrt{2}", "1.414", False),
+    ("1.42", r"\sqrt{2}", False),
+    ("3.15", r"\pi", False),
+    ("1.414", r"-\sqrt{2}", False),
+    ("0.5", "0.6", False),
+    ("1.5", "3/2", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), ROUNDED_GOLD)
+def test_a_rounded_gold_does_not_refute_what_rounds_to_it(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -215,7 +215,10 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return UNREADABLE
     before = match.string[: match.start()]
     after = match.string[match.end() :]
-    after_number = before.rstrip()[-1:].isdigit()
+    # `5\text{ m}`, `10^{3}\text{ m}`, `(2+3)\text{ m}`: after a number or a closed group the
+    # text is a unit (read as the variable m, `10^{3} m` vs `1 km` was refuted)
+    last = before.rstrip()[-1:]
+    after_number = last.isdigit() or (last != "" and last in "})]")
     as_text = command in ("text", "mbox") or read_unit(content) is not None  # `5\mathrm{m}` is 5 metres
     if letters == 1 and content.isalpha() and as_text and after_number:
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit

@@ -129,8 +129,9 @@ DEGREES_IN_ARGUMENTS = [
 
 @pytest.mark.parametrize(("gold", "prediction", "expected"), DEGREES_IN_ARGUMENTS)
 def test_degree_sign_after_a_trig_function_marks_its_argument(gold, prediction, expected):
-    assert equivalent(gold, prediction).equivalent is expected
-    assert equivalent(prediction, gold).equivalent is expected
+    # special values of cos go to SymPy's worker process, whose cold start may take seconds
+    assert equivalent(gold, prediction, budget_s=20).equivalent is expected
+    assert equivalent(prediction, gold, budget_s=20).equivalent is expected
 
 
 # Scientific notation `1e-3` is 10^-3 (it was read as 1*e - 3 and refuted right answers); with a
@@ -172,4 +173,23 @@ ROUNDED_GOLD = [
 
 @pytest.mark.parametrize(("gold", "prediction", "expected"), ROUNDED_GOLD)
 def test_a_rounded_gold_does_not_refute_what_rounds_to_it(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# Volumes are cubic lengths, and `\text{ m}` after a closed group is a unit (both were refuted).
+UNIT_CASES = [
+    (r"5 \text{ cm}^3", r"5 \text{ mL}", True),
+    (r"1 \text{ m}^3", r"1000 \text{ L}", True),
+    (r"2 \text{ L}", r"2000 \text{ cm}^3", True),
+    (r"3 \text{ cubic meters}", r"3000 \text{ L}", True),
+    (r"2 \text{ L}", r"2 \text{ m}", False),
+    (r"2 \text{ L}", r"2 \text{ kg}", False),
+    (r"10^{3} \text{ m}", r"1 \text{ km}", True),
+    (r"\frac{1}{2} \text{ km}", r"500 \text{ m}", True),
+    (r"(2+3) \text{ m}", r"6 \text{ m}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), UNIT_CASES)
+def test_volumes_and_units_after_groups(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected

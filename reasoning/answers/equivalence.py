@@ -359,16 +359,15 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
             return result(Outcome(Status.INVALID, message=f"{name}: {answer.describe()}"), "parser")
         parsed.append(answer)
     gold_answer, prediction_answer = parsed
-    judge = Judge(budget_s)
     if gold_answer == prediction_answer and _all_defined(gold_answer):
-        same = proved_outcome("syntactic", backends={"syntactic"}, message="identical after normalisation")
-        return result(same if gold == prediction else _proof_in_every_reading(judge, gold, prediction, same))
+        return result(
+            proved_outcome("syntactic", backends={"syntactic"}, message="identical after normalisation")
+        )
+    judge = Judge(budget_s)
     try:
         outcome = _compare(judge, gold_answer, prediction_answer)
         if outcome.status is Status.REFUTED:
             outcome = _refutation_in_every_reading(judge, gold, prediction, outcome)
-        elif outcome.status is Status.PROVED:
-            outcome = _proof_in_every_reading(judge, gold, prediction, outcome)
     except Exception as exc:  # a bug here must cost one unknown verdict, not the caller's run
         outcome = unknown_outcome(f"internal error: {type(exc).__name__}: {exc}")
     if outcome.status is Status.REFUTED and (
@@ -443,26 +442,6 @@ def _constant_e(match: re.Match) -> str:
 def _units_dropped(text: str) -> str:
     """`3 m, 4 x` -> `3, 4 x`: known one-letter units after a number dropped (the unit reading)."""
     return _ITEM_LETTER.sub(lambda m: m.group(1) if read_unit(m.group(2)) is not None else m.group(0), text)
-
-
-def _proof_in_every_reading(judge: Judge, gold: str, prediction: str, outcome: Outcome) -> Outcome:
-    """`outcome` (a proof) when the decimal-comma reading proves too: `2,5` vs `\\{2, 5\\}` is
-    the list in one reading and 2.5 in the other, so it is undecided, not equivalent."""
-    decimal = [_DECIMAL_COMMA.fullmatch(t) for t in (gold, prediction)]
-    if not any(decimal):
-        return outcome
-    other_gold, other_prediction = (
-        f"{m.group(1)}.{m.group(2)}" if m else t for m, t in zip(decimal, (gold, prediction))
-    )
-    answers = [parse_answer(other_gold), parse_answer(other_prediction)]
-    if (
-        any(isinstance(a, ParseFailure) for a in answers)
-        or _compare(judge, *answers).status is not Status.PROVED
-    ):
-        return unknown_outcome(
-            f"proved in one reading but not in another ({other_gold} vs {other_prediction})"
-        )
-    return outcome
 
 
 def _refutation_in_every_reading(judge: Judge, gold: str, prediction: str, outcome: Outcome) -> Outcome:

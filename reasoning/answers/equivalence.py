@@ -413,6 +413,8 @@ def _rounded_gold(judge: Judge, gold: str, gold_answer: Answer, prediction_answe
 
 #: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead).
 _DECIMAL_COMMA = re.compile(r"\$?\s*(-?\d+),(\d{1,2})\s*\$?")
+#: `0,111`: never thousands (a leading 0), so the list {0, 111} or 0.111 with a decimal comma.
+_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?")
 #: A number, a space and one letter inside a list (`3 m, 4 m`): a unit or a product.
 _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
@@ -421,7 +423,7 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     """The readings a refutation must also hold in: `2,5` as the decimal 2.5, a list whose
     items carry one-letter units (`3 m, 4 m`) read with the units dropped, and `2e-1` as 2e - 1."""
     readings = []
-    decimal = [_DECIMAL_COMMA.fullmatch(t) for t in (gold, prediction)]
+    decimal = [_DECIMAL_COMMA.fullmatch(t) or _ZERO_COMMA.fullmatch(t) for t in (gold, prediction)]
     if any(decimal):
         readings.append(
             tuple(f"{m.group(1)}.{m.group(2)}" if m else t for m, t in zip(decimal, (gold, prediction)))

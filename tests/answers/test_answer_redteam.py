@@ -193,3 +193,19 @@ UNIT_CASES = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), UNIT_CASES)
 def test_volumes_and_units_after_groups(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# `0,111` is never thousands (a leading 0): the list {0, 111} or 0.111 with a decimal comma, so
+# it is not refuted against 0.111 (was refuted as the list). A list still matches a list.
+@pytest.mark.parametrize(
+    ("gold", "prediction", "expected"),
+    [
+        ("0,111", "0.111", None),
+        ("0.111", "0,111", None),
+        ("-0,125", "-0.125", None),
+        ("0,111", "0.5", False),
+        ("-2,1", "1, -2", True),
+    ],
+)
+def test_zero_comma_is_a_decimal_comma_reading(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -27,3 +27,14 @@ CASES = [
 def test_undefined_points_are_not_solutions(unknowns, constraints, goal, answer, expected):
     task = Task("t", unknowns, tuple(constraints), goal=goal)
     assert check_answer(task, answer, budget_s=10).status is expected
+
+
+def test_a_claim_entailed_where_the_task_is_defined_is_entailed_not_a_choice():
+    # `x = 4` follows from `sqrt(x) = 2`; the undefined point x = -1 made it a mere "choice"
+    from reasoning.engine.task import check_claim
+
+    task = Task("t", {"x": "Real"}, ("sqrt(x) = 2",))
+    check = check_claim(task, "x = 4", budget_s=10)
+    assert check.accepted and check.role == "entailed"
+    wrong = check_claim(task, "x = 5", budget_s=10)
+    assert not wrong.accepted

@@ -1,7 +1,7 @@
 """Countdown: all distinct solutions of `[25, 50, 75, 100, 3, 6] -> 952`, ours against a plain search.
 
 What it measures (issue 4). Each number at most once; "distinct" is up to commutativity and
-associativity (`reasoning.domains.countdown.search`). For integer rules (every intermediate value
+associativity (`reasoning.domains.countdown._search`). For integer rules (every intermediate value
 an integer) and for rational rules:
 
 - ours: `countdown_search.solve`, the memoised subset search (value sets per sub-multiset, then a
@@ -34,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reasoning.domains.countdown.search import clear_cache, plain_search, render_form, solve  # noqa: E402
-from reasoning.engine.solving import solve as solve_task  # noqa: E402
+from reasoning.domains.countdown._search import clear_cache, plain_search, render_form, solve  # noqa: E402
+from reasoning.engine._solve import solve as solve_task  # noqa: E402
 
 NUMBERS = [25, 50, 75, 100, 3, 6]
 TARGET = 952

@@ -11,7 +11,7 @@ an integer) and for rational rules:
 - plain: `countdown_search.plain_search`, pick two numbers, combine them every way the rules
   allow, recurse (one run; it is the search `recheck` uses, so it is exact but not clever).
 - the ratio plain / ours and the number of distinct solutions each found (they must agree).
-- solve: the whole `reasoning.solve` run asking for every solution (planner, 4 solver workers,
+- solve: the whole `reasoning.solve` run asking for every solution (planner, 4 symbolic workers,
   every claim and the answer checked, exhaustion proved), for scale.
 
 `--quick` skips the plain search under rational rules (about a minute on a loaded machine).

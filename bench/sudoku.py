@@ -18,7 +18,7 @@ Columns (milliseconds, median and max over the reasoning-gym puzzles; one run fo
   script whose `unsat` in a fresh Z3 solver proves there is no other solution). For Norvig's
   puzzle, which has two solutions or more, the answer is the two grids, each rule-checked.
 - `ours: recheck` - `SudokuDomain.recheck` of that certificate (rebuild the script, fresh Z3).
-- `ours: engine end-to-end` - `reasoning.solve` (planner, solver workers, every claim and the
+- `ours: engine end-to-end` - `reasoning.solve` (planner, symbolic workers, every claim and the
   answer checked, unique: true), no files written.
 - `plain Z3 Distinct` - one Int per cell in 1..9, `Distinct` per row, column and box, the givens
   as equalities, through the Z3 Python API in a fresh context: build + check + read the model.

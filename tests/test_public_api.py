@@ -99,3 +99,21 @@ def test_public_class_names_are_unique() -> None:
         if len(paths) > 1 and name not in DUPLICATE_CLASSES_ALLOWED
     }
     assert not clashes, clashes
+
+
+def test_the_old_solver_names_still_import_with_a_deprecation_warning() -> None:
+    """One meaning per word: "solver" is a decision procedure of `solvers/`; the engine's worker
+    and planner are `SymbolicWorker` / `SymbolicPlanner`, the old names kept as aliases."""
+    import reasoning.engine as engine
+
+    with pytest.warns(DeprecationWarning, match="SolverWorker is now SymbolicWorker"):
+        assert engine.SolverWorker is engine.SymbolicWorker
+    with pytest.warns(DeprecationWarning, match="SolverPlanner is now SymbolicPlanner"):
+        assert engine.SolverPlanner is engine.SymbolicPlanner
+
+
+def test_solve_takes_the_symbolic_worker_kind() -> None:
+    from reasoning.engine import solve
+
+    result = solve({"domain": "arithmetic", "expression": "3 * 8"}, worker_kind="symbolic", budget_s=30.0)
+    assert result.verified and result.answers == ["24"] and result.worker_kind == "solver"

@@ -2,7 +2,7 @@
 
 A domain turns a task dict (or CLI flags, or a reasoning-gym entry) into a `Problem`, checks
 candidate answers against the task's *rules* (never against a stored solution), and brings a
-complete solver worker, a planner (a programmatic organizer speaking the fork/join protocol),
+complete symbolic worker, a planner (a programmatic organizer speaking the fork/join protocol),
 prompt templates for LLM workers and an adapter to reasoning-gym's answer format.
 
 Claims in a domain run are one line each, in the domain's own notation (an arithmetic

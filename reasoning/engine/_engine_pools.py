@@ -1,6 +1,6 @@
 """Thread pools the engine reuses across runs.
 
-A run checks claims on its own checker threads and solver workers use the event loop's default
+A run checks claims on its own checker threads and symbolic workers use the event loop's default
 executor (`asyncio.to_thread`). Starting threads for every run costs little in itself, but each new
 thread also builds its own Z3 context on its first check (`solvers.z3_context.thread_context`),
 a few milliseconds that a short run (a Sudoku: about ten checks) pays again and again. So

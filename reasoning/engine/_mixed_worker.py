@@ -1,4 +1,4 @@
-"""`MixedWorker`: LLM workers and solver workers share the forks of one run.
+"""`MixedWorker`: LLM workers and symbolic workers share the forks of one run.
 
 The default policy, `share="race"` (what `reason solve --workers mixed` runs): every attempt goes
 to the solver, and also to the model when the router (`reasoning.llm._router.YieldRouter`) says

@@ -80,7 +80,7 @@ class TurnPlanner:
 
 
 class SymbolicPlanner(TurnPlanner):
-    """The organizer for solver workers (see the module docstring)."""
+    """The organizer for symbolic workers (see the module docstring)."""
 
     def __init__(self, task: Task, *, capacity: int = 4) -> None:
         if not isinstance(task, Task):

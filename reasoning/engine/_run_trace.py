@@ -30,7 +30,7 @@ Every event is a frozen dataclass with a class-level `kind` and `t`, seconds sin
   previous event; `status` is the answer check's verdict (`proved` for a verified answer).
 
 Tokens are model tokens only, as the model's tokenizer counted them; symbolic work (planners,
-solver workers, scripted doubles) is counted in steps (`reasoning.engine._workers`: `Tokens` vs `Steps`
+symbolic workers, scripted doubles) is counted in steps (`reasoning.engine._workers`: `Tokens` vs `Steps`
 chunks). The two are never added together.
 
 Metric definitions (`compute_metrics`), following AsyncThink (arXiv 2510.26658):

@@ -5,7 +5,7 @@ equations, logic, knights_knaves) and that domain's fields; a dict without `doma
 (`text`, `unknowns`, `constraints` and an optional `goal`: `reasoning.engine._goals`, as for `reason run`);
 a plain task with no formal content (text alone, an unknown no constraint mentions) is refused
 with InvalidArgument before anything runs, never answered. The domain's planner organizes, its
-solver workers answer the forks, the engine checks every claim by the domain's rules before
+symbolic workers answer the forks, the engine checks every claim by the domain's rules before
 joining it and checks the final answer the same way, and the run's proof bundle is written.
 
 Workers (`worker_kind`): "solver" (the domain's complete symbolic worker; the default of the
@@ -64,7 +64,7 @@ class SolveResult:
     `producers`: one dict per verified claim the answer may rest on, `{"fork", "attempt", "claim",
     "worker"}` with worker "solver" or "llm:<backend name>". `worker_kind`, `organizer` and `model`
     (the backend's name, None without one) say what ran; `warnings` what was changed on the way
-    (e.g. mixed workers fell back to solver workers because the model could not be loaded).
+    (e.g. mixed workers fell back to symbolic workers because the model could not be loaded).
     `by_worker`: per worker label, attempts run and won, verified and rejected claims, runs
     cancelled or beaten in races (`reasoning.engine._racing.worker_summary`); `routing`: the mixed
     router's learned yields per domain/query kind (empty without a race); `model_load_s`: the
@@ -209,7 +209,7 @@ def solve(
     where mixed workers keep the router's learned yields between runs (default: one run only).
 
     Raises TaskError (an InvalidArgument) for a malformed task and InvalidArgument for bad
-    options. When the model cannot be loaded, "mixed" falls back to solver workers (said in
+    options. When the model cannot be loaded, "mixed" falls back to symbolic workers (said in
     `warnings`) and "llm" raises ModelUnavailable. An unsolvable task is not an error: its
     answer says so, with a certificate where possible; a model that fails (a dead server, a
     timeout) fails its forks, not the run.
@@ -243,7 +243,7 @@ def solve(
         except ModelUnavailable as exc:
             if worker_kind != "mixed" or organizer == "llm":
                 raise
-            warnings.append(f"mixed workers fell back to solver workers: {exc}")
+            warnings.append(f"mixed workers fell back to symbolic workers: {exc}")
             worker_kind = "solver"
         load_s = time.perf_counter() - loading
     try:

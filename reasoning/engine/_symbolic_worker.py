@@ -183,20 +183,20 @@ class SymbolicWorker:
         query = request.query if isinstance(request.query, str) else ""
         if len(query) > MAX_QUERY_CHARS:
             return _note(
-                f"solver worker: the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}"
+                f"symbolic worker: the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}"
             )
         match = _QUERY.match(query)
         verb = match.group(1).lower() if match else ""
         if verb not in VERBS:
             return _note(
-                f"solver worker: unrecognised query {_shown(query)!r}",
+                f"symbolic worker: unrecognised query {_shown(query)!r}",
                 "queries: 'evaluate: <expression>', 'prove: <claim>', 'solve: <c1>; <c2>; ... [for x, y]', "
                 "'all: <c1>; ... [for x, y]'",
             )
         assert match is not None
         body = match.group(2).strip()
         if not body and verb != "solve":  # a bare `solve:` solves the task's own constraints
-            return _note(f"solver worker: '{verb}:' needs something after the colon")
+            return _note(f"symbolic worker: '{verb}:' needs something after the colon")
         if verb == "evaluate":
             return self._evaluate(body)
         if verb == "prove":

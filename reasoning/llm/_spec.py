@@ -134,7 +134,7 @@ def served_models(
 
 class CheckedOpenAIBackend(OpenAIBackend):
     """An `OpenAIBackend` whose `load()` checks, before a run, that the server answers and
-    lists the model (`solving.load_model` calls it)."""
+    lists the model (`_solve.load_model` calls it)."""
 
     def load(self) -> None:
         """Raise BackendError unless the server lists `self.model` at `/v1/models`."""

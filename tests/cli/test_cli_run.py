@@ -1,4 +1,4 @@
-"""`reason run` and the solver planner: real solver workers, a live ledger, a bundle that re-checks."""
+"""`reason run` and the symbolic planner: real symbolic workers, a live ledger, a bundle that re-checks."""
 
 import json
 

@@ -1,5 +1,5 @@
 """The Countdown domain: task parsing, rule checks, distinctness, hostile input, exhaustion,
-re-checking, the solver worker and planner, and reasoning-gym's countdown / puzzle24."""
+re-checking, the symbolic worker and planner, and reasoning-gym's countdown / puzzle24."""
 
 from __future__ import annotations
 

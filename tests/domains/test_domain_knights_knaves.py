@@ -1,5 +1,5 @@
 """reasoning.domains.knights_knaves._domain: puzzles, claims and answers with Z3 and a uniqueness check,
-certificates, reasoning-gym's English, the solver worker and planner."""
+certificates, reasoning-gym's English, the symbolic worker and planner."""
 
 import copy
 import itertools

@@ -1,5 +1,5 @@
 """reasoning.domains.logic._domain: formulas, entailment/validity/conclusions with Z3, certificates,
-the solver worker and planner, and reasoning-gym's propositional_logic."""
+the symbolic worker and planner, and reasoning-gym's propositional_logic."""
 
 import copy
 import itertools

@@ -278,7 +278,7 @@ def test_a_proved_answer_is_confirmed_by_brute_force(task, picks):
             assert solutions == {points[0]}
 
 
-# ---------------------------------------------------------------- the solver planner by goal
+# ---------------------------------------------------------------- the symbolic planner by goal
 
 
 @pytest.mark.parametrize(
@@ -292,7 +292,7 @@ def test_a_proved_answer_is_confirmed_by_brute_force(task, picks):
         (Task("d", {"x": "Real"}, ("x > 2",), goal=Goal.decide("x^2 > 4")), "x^2 > 4"),
     ],
 )
-def test_the_solver_planner_discharges_each_goal_kind(task, answer, tmp_path):
+def test_the_symbolic_planner_discharges_each_goal_kind(task, answer, tmp_path):
     from reasoning.engine._planner import SymbolicPlanner
     from reasoning.engine._symbolic_worker import SymbolicWorker
 

@@ -309,7 +309,8 @@ def test_router_options_are_checked_at_the_door():
 def test_worker_timeout_and_the_per_worker_line_in_reason_solve():
     runner = CliRunner()
     ok = runner.invoke(
-        app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic", "--worker-timeout", "5"]
+        app,
+        ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic", "--worker-timeout", "5"],
     )
     assert ok.exit_code == 0, ok.output
     assert "by worker: solver 3 verified, 0 rejected, 0 cancelled (3 of 3 attempt(s) taken)" in ok.stdout

@@ -362,7 +362,7 @@ def test_answered_only_when_an_answer_was_verified():
 
 
 def planner_with_a_model_worker_and_a_solver_worker():
-    """A planner (steps) forks a model worker (tokens) and a solver worker (steps)."""
+    """A planner (steps) forks a model worker (tokens) and a symbolic worker (steps)."""
     return [
         ForkEvent(t=0.0, fork_id=1, organizer_steps=1),
         ForkEvent(t=0.0, fork_id=2),

@@ -69,7 +69,7 @@ def simple_bundle():
 
 @pytest.fixture(scope="module")
 def solver_bundle():
-    """A run of the solver planner with real solver workers."""
+    """A run of the symbolic planner with real symbolic workers."""
     task = Task(
         "x + y = 10, x - y = 2", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10", "x - y = 2")
     )

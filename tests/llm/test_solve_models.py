@@ -52,7 +52,7 @@ def test_mixed_falls_back_to_solver_workers_when_the_model_cannot_be_loaded(fake
     fake_loader(broken)
     result = solve(COUNTDOWN, worker_kind="mixed", out=False)
     assert result.verified and result.worker_kind == "solver"
-    assert len(result.warnings) == 1 and "fell back to solver workers" in result.warnings[0]
+    assert len(result.warnings) == 1 and "fell back to symbolic workers" in result.warnings[0]
     assert str(error) in result.warnings[0]
     with pytest.raises(ModelUnavailable, match="no weights|torch"):
         solve(COUNTDOWN, worker_kind="llm", out=False)
@@ -136,7 +136,9 @@ def test_cli_workers_kind_capacity_and_producers(fake_loader):
     assert human.exit_code == 0 and "verified claims" in human.stdout and "by solver" in human.stdout
     assert "loading model" not in human.stderr and "deprecated" not in human.stderr
     # The old spelling `--workers solver` still works, with a one-line notice on stderr.
-    alias = runner.invoke(app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "solver", "--json"])
+    alias = runner.invoke(
+        app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "solver", "--json"]
+    )
     assert alias.exit_code == 0 and json.loads(alias.stdout)["answers"] == ["24"]
     assert "--workers solver is deprecated; use --workers symbolic" in alias.stderr
     bad = runner.invoke(app, ["solve", "arithmetic", "--expression", "3", "--workers", "gpu"])
@@ -157,7 +159,7 @@ def test_cli_llm_workers_without_a_model_is_a_usage_error(fake_loader):
     result = CliRunner().invoke(app, ["solve", "arithmetic", "--expression", "3", "--workers", "llm"])
     assert result.exit_code == 2 and "llm extra" in result.output
     mixed = CliRunner().invoke(app, ["solve", "arithmetic", "--expression", "3"])
-    assert mixed.exit_code == 0 and "fell back to solver workers" in mixed.stdout
+    assert mixed.exit_code == 0 and "fell back to symbolic workers" in mixed.stdout
 
 
 # ---------------------------------------------------------------- the real local model

@@ -179,7 +179,7 @@ def test_only_the_token_authorizes(value):
 
 
 def test_no_service_module_has_its_own_auth():
-    """The token, address and 401 rules live in auth.py only (issue 14: no logic copied)."""
+    """The token, address and 401 rules live in `reasoning.service._auth` only (issue 14: no logic copied)."""
     pattern = re.compile(r"def is_loopback|compare_digest|REASONING_TOKEN\"|class BearerAuth|def read_token")
     sources = [*(ROOT / "reasoning").rglob("*.py")]
     owners = {

@@ -11,7 +11,7 @@ or `decimals` under `rounding` (half-up means ties away from zero, as Python's
 
 The expression language (tokenizer, parser and its limits, exact evaluator, printer) is
 `reasoning.domains.common._expressions`, reading, rounding and writing numbers is
-`reasoning.domains.common._numerals`, and the solver worker and planner are
+`reasoning.domains.common._numerals`, and the symbolic worker and planner are
 `reasoning.domains.arithmetic._symbolic`. This module is the domain itself: tasks, answers, claims
 and their certificates, and the prompts.
 
@@ -21,7 +21,7 @@ EXPR divides by zero). The certificate embeds the project kernel's exact certifi
 (`reasoning.api.verify`) when the claim fits the claim language; `recheck` re-evaluates with the
 `expressions` evaluator and re-checks the embedded certificate with `proofs.check.check_certificate`.
 
-Sub-queries (solver worker): `evaluate: EXPR`. The planner splits a top-level chain (`a - b + c
+Sub-queries (symbolic worker): `evaluate: EXPR`. The planner splits a top-level chain (`a - b + c
 ...` or `a * b / c ...`) into up to `capacity` contiguous parts, forks one `evaluate:` per part,
 then forks one `evaluate:` that combines the verified part values, and answers.
 """

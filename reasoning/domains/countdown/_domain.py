@@ -729,7 +729,7 @@ def _independent_truth(problem: Problem, text: str, role: str) -> tuple[bool, st
     return False, f"the plain search finds {len(total)} solution(s); the answer gives {len(forms)}"
 
 
-# ---------------------------------------------------------------- the solver worker
+# ---------------------------------------------------------------- the symbolic worker
 
 
 def _excluded(feedback: Sequence[str]) -> set[Form]:

@@ -35,10 +35,10 @@ Sub-queries: `roots in (A, B]` (A, B rational), `classify` and `solve`. The plan
 bound's interval into `capacity` parts, forks one `roots in` per part and answers with the
 verified roots; a system gets one `solve` fork.
 
-Where things live: expanding equations into polynomials is `polynomials`; isolating, counting and
-rounding real roots is `real_roots`, and judging a list of roots against them `root_answers`;
-systems are `linear_systems` and `nonlinear_systems`; the parsed task and the answer-line reader
-they share are `task`; the solver worker and planner are `solver` (all in
+Where things live: expanding equations into polynomials is `_polynomials`; isolating, counting and
+rounding real roots is `_real_roots`, and judging a list of roots against them `_root_answers`;
+systems are `_linear_systems` and `_nonlinear_systems`; the parsed task and the answer-line reader
+they share are `_task`; the symbolic worker and planner are `_symbolic` (all in
 `reasoning.domains.equations`). This module is the domain itself: tasks, answers, claims, certificates and
 their re-check, and the prompts.
 """

@@ -11,7 +11,7 @@ columns from 1; any two cells, though reasoning-gym only relates neighbours); th
 as `a<b`, sorted. Malformed ones are a TaskError naming the entry. Givens or inequalities that
 contradict each other are not an error: the answer `no solution` is then proved (unsat).
 
-Claim lines, answers, certificates, the solver worker and the planner are the sudoku domain's
+Claim lines, answers, certificates, the symbolic worker and the planner are the sudoku domain's
 (`reasoning.domains.grids._sudoku.GridDomain`): `GRID`, `GRID unique`, `no solution`, optionally
 `with r1c1=3`; the rules here are a Latin square plus the inequalities (`latin_geometry`), and
 the rule check is `latin_violation`. reasoning-gym's answer is its own layout: the puzzle's

@@ -23,7 +23,7 @@ Claim and answer lines (one line each; grids in the one-character form, or comma
 
 A solution line is proved by the rule check alone. `unique` and `no solution` are proved by an
 SMT-LIB script built from the task (plus the branch cells and the excluded GRID) that a fresh Z3
-finds `unsat` (`sudoku_solver.smt_script`, solved by a new solver in the thread's reused Z3
+finds `unsat` (`_grid_search.smt_script`, solved by a new solver in the thread's reused Z3
 context); the recheck rebuilds the script and re-solves it. A refutation carries a witness (a
 solution, or a second one) that the recheck rule-checks. A puzzle remembers the lines it has
 settled: an answer line identical to a verified claim line (the planner's `GRID unique` after
@@ -45,7 +45,7 @@ one `solve` of the whole puzzle and answers with that (also when its answer was 
 the whole search takes about a millisecond, so branches would only add Z3 proofs (one per
 branch, then the answer's own); there it forks one `solve`, whose proved claim is the answer.
 
-Sub-queries for the solver worker (`SudokuWorker`): `solve`, `solve with r3c5=7, ...` or
+Sub-queries for the symbolic worker (`SudokuWorker`): `solve`, `solve with r3c5=7, ...` or
 `branch r3c5=7, ...`. It searches for up to two solutions (one when uniqueness is not asked) and
 returns `GRID unique [with ...]`, the two grids, or `no solution [with ...]`.
 
@@ -97,7 +97,7 @@ MAX_LINE_CHARS = 5_000
 MAX_ANSWER_LINES = 16
 #: Smallest side for which `solve` forks branches (below it, one `solve` fork: see `GridDomain.planner`).
 BRANCH_FROM_SIDE = 16
-#: Seconds a solver worker searches one sub-query before giving up with a note.
+#: Seconds a symbolic worker searches one sub-query before giving up with a note.
 WORKER_BUDGET_S = 20.0
 #: Up to this side the worker first searches on the event loop's thread, for at most
 #: `QUICK_BUDGET_S` seconds (the search looks at the clock every `CLOCK_EVERY` nodes, which
@@ -369,7 +369,7 @@ RECHECK_BUDGET_S = 30.0
 
 class GridDomain(Domain):
     """What every grid-puzzle domain shares: claim and answer lines, their checks and rechecks,
-    the solver worker and the planner. `Problem.data` is the puzzle (a `Sudoku` or subclass);
+    the symbolic worker and the planner. `Problem.data` is the puzzle (a `Sudoku` or subclass);
     subclasses parse tasks and write reasoning-gym answers, and set the two prompt texts."""
 
     #: The instructions opening an LLM worker's and an LLM organizer's prompt.
@@ -647,7 +647,7 @@ def _shown(text: str, limit: int = 100) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-# ---------------------------------------------------------------- the solver worker
+# ---------------------------------------------------------------- the symbolic worker
 
 
 _QUERY = re.compile(

@@ -11,6 +11,7 @@ from reasoning.engine._engine import ForkJoinEngine
 from reasoning.engine._planner import SymbolicPlanner, verified_claims
 from reasoning.engine._symbolic_worker import SymbolicWorker
 from reasoning.engine._task import Task
+from reasoning.errors import InvalidArgument
 
 runner = CliRunner()
 
@@ -105,3 +106,14 @@ def test_reason_run_takes_capacity_and_the_old_workers_spelling_with_a_notice(tm
     clash = runner.invoke(app, [*args, "--workers", "2", "--capacity", "3"])
     assert clash.exit_code == 2 and "disagree" in clash.output
     assert "--workers" not in runner.invoke(app, ["run", "--help"]).stdout
+
+
+def test_serve_counts_processes_and_keeps_the_old_workers_spelling_hidden(capsys):
+    from reasoning.cli._deprecated import capacity
+
+    help_text = runner.invoke(app, ["serve", "--help"]).stdout
+    assert "--processes" in help_text and "--workers" not in help_text
+    assert capacity(None, None) == 4 and capacity(3, None) == 3
+    assert capacity(None, 2) == 2 and "--workers N is deprecated; use --capacity N" in capsys.readouterr().err
+    with pytest.raises(InvalidArgument, match="disagree"):
+        capacity(3, 2)

@@ -5,8 +5,8 @@ x = 4 "not the only solution" at x = -1; `1/x = 0`: "no solution" refuted at x =
 import pytest
 
 from proofs.verdict import Status
-from reasoning.engine.goals import Goal
-from reasoning.engine.task import Task, check_answer
+from reasoning.engine._goals import Goal
+from reasoning.engine._task import Task, check_answer
 
 CASES = [
     ({"x": "Real"}, ["sqrt(x) = 2"], Goal.find(unique=True), "x = 4", Status.PROVED),
@@ -31,7 +31,7 @@ def test_undefined_points_are_not_solutions(unknowns, constraints, goal, answer,
 
 def test_a_claim_entailed_where_the_task_is_defined_is_entailed_not_a_choice():
     # `x = 4` follows from `sqrt(x) = 2`; the undefined point x = -1 made it a mere "choice"
-    from reasoning.engine.task import check_claim
+    from reasoning.engine._task import check_claim
 
     task = Task("t", {"x": "Real"}, ("sqrt(x) = 2",))
     check = check_claim(task, "x = 4", budget_s=10)

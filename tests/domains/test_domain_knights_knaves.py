@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
 from reasoning.domains.knights_knaves.domain import TEMPLATES, KnightsWorker, read_puzzle
-from reasoning.domains.logic.domain import And, Iff, Imp, Not, Or, Var, render
+from reasoning.domains.logic._formulas import And, Iff, Imp, Not, Or, PropVar, render
 
 DOMAIN = get("knights_knaves")
 
@@ -28,7 +28,7 @@ LIAR = (["A", "B"], ["A: ~A"])  # "I am a knave": no solution
 def truth(node, env):
     """The tests' own evaluator (independent of the module's)."""
     match node:
-        case Var(name):
+        case PropVar(name):
             return env[name]
         case Not(arg):
             return not truth(arg, env)
@@ -90,8 +90,8 @@ def test_statement_forms_and_text():
         ["Amelia", "Elizabeth"], ["Amelia says: Elizabeth and not Amelia", "Elizabeth: Amelia <-> Elizabeth"]
     )
     assert task.data.statements == (
-        ("Amelia", And((Var("Elizabeth"), Not(Var("Amelia"))))),
-        ("Elizabeth", Iff(Var("Amelia"), Var("Elizabeth"))),
+        ("Amelia", And((PropVar("Elizabeth"), Not(PropVar("Amelia"))))),
+        ("Elizabeth", Iff(PropVar("Amelia"), PropVar("Elizabeth"))),
     )
     assert "Amelia says: (Elizabeth ∧ ¬Amelia)" in task.text
     english = puzzle(
@@ -104,8 +104,8 @@ def test_statement_forms_and_text():
         knave="villain",
     )
     assert english.data.statements == (
-        ("Amelia", And((Var("Elizabeth"), Not(Var("Amelia"))))),
-        ("Elizabeth", Imp(Var("Amelia"), Not(Var("Elizabeth")))),
+        ("Amelia", And((PropVar("Elizabeth"), Not(PropVar("Amelia"))))),
+        ("Elizabeth", Imp(PropVar("Amelia"), Not(PropVar("Elizabeth")))),
     )
     with pytest.raises(TaskError, match=r"statements\[1\]: .*read as English: expected a role"):
         puzzle(["Amelia"], ["Amelia: Amelia is a saint"])
@@ -312,7 +312,7 @@ def puzzles(draw):
     people = draw(st.lists(st.sampled_from(["Ann", "Bob", "Cy", "Di"]), min_size=1, max_size=4, unique=True))
 
     def formulas(depth):
-        atom = st.sampled_from(people).map(Var)
+        atom = st.sampled_from(people).map(PropVar)
         if depth == 0:
             return st.one_of(atom, atom.map(Not))
         sub = formulas(depth - 1)

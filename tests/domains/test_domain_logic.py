@@ -1,4 +1,4 @@
-"""reasoning.domains.logic.domain: formulas, entailment/validity/conclusions with Z3, certificates,
+"""reasoning.domains.logic: formulas, entailment/validity/conclusions with Z3, certificates,
 the solver worker and planner, and reasoning-gym's propositional_logic."""
 
 import copy
@@ -11,22 +11,11 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.logic.domain import (
-    NOTHING,
-    And,
-    Const,
-    FormulaError,
-    Iff,
-    Imp,
-    LogicWorker,
-    Not,
-    Or,
-    Var,
-    choose_conclusion,
-    parse_formula,
-    prime_implicates,
-    render,
-)
+from reasoning.domains.logic._formulas import And, FormulaError, Iff, Imp, Not, Or, PropConst, PropVar, render
+from reasoning.domains.logic._implicates import choose_conclusion, prime_implicates
+from reasoning.domains.logic._parser import parse_formula
+from reasoning.domains.logic._task import NOTHING
+from reasoning.domains.logic._worker import LogicWorker
 
 DOMAIN = get("logic")
 
@@ -38,9 +27,9 @@ def problem(premises, conclusion=None, **extra):
 def truth(node, env):
     """The tests' own evaluator (independent of the module's)."""
     match node:
-        case Var(name):
+        case PropVar(name):
             return env[name]
-        case Const(value):
+        case PropConst(value):
             return value
         case Not(arg):
             return not truth(arg, env)
@@ -66,9 +55,9 @@ def entailed_by_table(premises, formula):
 
 def _names(node):
     match node:
-        case Var(name):
+        case PropVar(name):
             return {name}
-        case Const():
+        case PropConst():
             return set()
         case Not(arg):
             return _names(arg)
@@ -84,21 +73,21 @@ def _names(node):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("P ∧ Q", And((Var("P"), Var("Q")))),
-        ("P & Q", And((Var("P"), Var("Q")))),
-        ("P and Q", And((Var("P"), Var("Q")))),
-        ("P /\\ Q && R", And((Var("P"), Var("Q"), Var("R")))),
-        ("¬P ∧ Q", And((Not(Var("P")), Var("Q")))),
-        ("~(P | Q)", Not(Or((Var("P"), Var("Q"))))),
-        ("!P or not Q", Or((Not(Var("P")), Not(Var("Q"))))),
-        ("P ∨ Q ∧ R", Or((Var("P"), And((Var("Q"), Var("R")))))),
-        ("P -> Q -> R", Imp(Var("P"), Imp(Var("Q"), Var("R")))),
-        ("P implies Q", Imp(Var("P"), Var("Q"))),
-        ("P → Q ↔ ¬Q → ¬P", Iff(Imp(Var("P"), Var("Q")), Imp(Not(Var("Q")), Not(Var("P"))))),
-        ("P <-> Q iff R", Iff(Iff(Var("P"), Var("Q")), Var("R"))),
-        ("P <=> Q => R", Iff(Var("P"), Imp(Var("Q"), Var("R")))),
-        ("⊤ ∨ false", Or((Const(True), Const(False)))),
-        ("((rain_1))", Var("rain_1")),
+        ("P ∧ Q", And((PropVar("P"), PropVar("Q")))),
+        ("P & Q", And((PropVar("P"), PropVar("Q")))),
+        ("P and Q", And((PropVar("P"), PropVar("Q")))),
+        ("P /\\ Q && R", And((PropVar("P"), PropVar("Q"), PropVar("R")))),
+        ("¬P ∧ Q", And((Not(PropVar("P")), PropVar("Q")))),
+        ("~(P | Q)", Not(Or((PropVar("P"), PropVar("Q"))))),
+        ("!P or not Q", Or((Not(PropVar("P")), Not(PropVar("Q"))))),
+        ("P ∨ Q ∧ R", Or((PropVar("P"), And((PropVar("Q"), PropVar("R")))))),
+        ("P -> Q -> R", Imp(PropVar("P"), Imp(PropVar("Q"), PropVar("R")))),
+        ("P implies Q", Imp(PropVar("P"), PropVar("Q"))),
+        ("P → Q ↔ ¬Q → ¬P", Iff(Imp(PropVar("P"), PropVar("Q")), Imp(Not(PropVar("Q")), Not(PropVar("P"))))),
+        ("P <-> Q iff R", Iff(Iff(PropVar("P"), PropVar("Q")), PropVar("R"))),
+        ("P <=> Q => R", Iff(PropVar("P"), Imp(PropVar("Q"), PropVar("R")))),
+        ("⊤ ∨ false", Or((PropConst(True), PropConst(False)))),
+        ("((rain_1))", PropVar("rain_1")),
     ],
 )
 def test_formulas_parse_with_the_usual_precedence(text, expected):
@@ -148,7 +137,7 @@ def test_a_long_flat_conjunction_is_fine():
     started = time.perf_counter()
     node = parse_formula(" ∧ ".join(f"P{i}" for i in range(10_000)))
     assert isinstance(node, And) and len(node.args) == 10_000
-    assert parse_formula("(P ∧ Q) ∧ (R ∧ S) ∨ T") == Or((And(tuple(map(Var, "PQRS"))), Var("T")))
+    assert parse_formula("(P ∧ Q) ∧ (R ∧ S) ∨ T") == Or((And(tuple(map(PropVar, "PQRS"))), PropVar("T")))
     assert time.perf_counter() - started < 5
 
 
@@ -159,7 +148,7 @@ def test_render_is_reasoning_gym_notation():
 @st.composite
 def formulas(draw, depth=3, names=("P", "Q", "R")):
     if depth == 0 or draw(st.integers(0, 3)) == 0:
-        return draw(st.sampled_from([Var(n) for n in names] + [Const(True), Const(False)]))
+        return draw(st.sampled_from([PropVar(n) for n in names] + [PropConst(True), PropConst(False)]))
     kind = draw(st.sampled_from(["not", "and", "or", "imp", "iff"]))
     sub = formulas(depth - 1, names)
     if kind == "not":

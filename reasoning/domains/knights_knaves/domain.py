@@ -4,7 +4,7 @@ uniqueness check.
 Every person is a knight (always tells the truth) or a knave (always lies); `knight` and
 `knave` name the two kinds (hero/villain, angel/devil, ...). A task has `people` (names) and
 `statements`, each `Speaker: formula` (also `Speaker says: formula`) in the formula language of
-`reasoning.domains.logic.domain`, where a person's name stands for "that person is a knight":
+the logic domain (`reasoning.domains.logic`), where a person's name stands for "that person is a knight":
 `Amelia: Elizabeth ∧ ¬Amelia` says "Elizabeth is a knight and I am a knave". The English of
 reasoning-gym's puzzles is read too: `Amelia says: Elizabeth is a knight and Amelia is a knave`.
 A statement holds exactly when its speaker is a knight: `speaker ↔ formula`.
@@ -45,10 +45,7 @@ from reasoning.domains.base import (
     check_fields,
     feedback_lines,
 )
-from reasoning.domains.logic.domain import (
-    MAX_CLAIM_CHARS,
-    MAX_PREMISES,
-    RECHECK_BUDGET_S,
+from reasoning.domains.logic._formulas import (
     And,
     FormulaError,
     Iff,
@@ -56,17 +53,15 @@ from reasoning.domains.logic.domain import (
     Node,
     Not,
     Or,
-    QueryDomain,
-    Var,
+    PropVar,
     evaluate,
-    is_name,
-    parse_formula,
     render,
-    smt,
-    smt_script,
-    solve_smt,
     variables,
 )
+from reasoning.domains.logic._parser import is_name, parse_formula
+from reasoning.domains.logic._query_domain import QueryDomain
+from reasoning.domains.logic._smt import smt, smt_script, solve_smt
+from reasoning.domains.logic._task import MAX_CLAIM_CHARS, MAX_PREMISES, RECHECK_BUDGET_S
 from reasoning.engine.planner import TurnPlanner, verified_claims
 from reasoning.engine.workers import Chunk, Steps, WorkerRequest
 
@@ -122,7 +117,7 @@ Literals = tuple[tuple[str, bool], ...]
 
 
 @dataclass(frozen=True)
-class Query:
+class KnightsQuery:
     """What a claim or an answer says: `roles` (every solution gives these roles, and one
     exists), `possible` (some solution does), `undetermined` (solutions disagree about a
     person), `none` (no solution) or `several` (at least two)."""
@@ -160,7 +155,9 @@ def _shown(task: KnightsTask, model: Mapping[str, bool]) -> str:
     return ", ".join(f"{p}: {task.knight if model[p] else task.knave}" for p in task.people)
 
 
-def decide(task: KnightsTask, query: Query, budget_s: float) -> tuple[bool | None, dict[str, Any], str]:
+def decide(
+    task: KnightsTask, query: KnightsQuery, budget_s: float
+) -> tuple[bool | None, dict[str, Any], str]:
     """(truth of the query or None when unknown, evidence, message)."""
     base, result, first, why = _solve(task, (), budget_s)
     if result == "unknown":
@@ -233,7 +230,9 @@ def _unsat_again(task: KnightsTask, given: Any, extra: Sequence[str]) -> tuple[b
     return True, "the rebuilt script is unsat in a fresh z3"
 
 
-def verify(task: KnightsTask, query: Query, truth: bool, evidence: Mapping[str, Any]) -> tuple[bool, str]:
+def verify(
+    task: KnightsTask, query: KnightsQuery, truth: bool, evidence: Mapping[str, Any]
+) -> tuple[bool, str]:
     """(ok, why): does `evidence` establish that `query` is `truth`? Scripts are rebuilt and
     re-solved in a fresh Z3 context; solutions are re-evaluated directly."""
     agrees = lambda m: all(m[n] == v for n, v in query.literals)  # noqa: E731
@@ -354,34 +353,34 @@ def _limit(text: Any) -> str:
     return text
 
 
-def parse_claim(task: KnightsTask, text: str) -> Query:
+def parse_claim(task: KnightsTask, text: str) -> KnightsQuery:
     """The query of one claim line (see the module docstring); FormulaError otherwise."""
     text = _limit(text)
     if _NONE.match(text):
-        return Query("none")
+        return KnightsQuery("none")
     if _SEVERAL.match(text):
-        return Query("several")
+        return KnightsQuery("several")
     if match := _UNDETERMINED.match(text):
-        return Query("undetermined", person=_person(task, match.group(1)))
+        return KnightsQuery("undetermined", person=_person(task, match.group(1)))
     if match := _POSSIBLE.match(text):
-        return Query("possible", parse_roles(task, match.group(1)))
-    return Query("roles", parse_roles(task, text))
+        return KnightsQuery("possible", parse_roles(task, match.group(1)))
+    return KnightsQuery("roles", parse_roles(task, text))
 
 
-def parse_answer(task: KnightsTask, text: str) -> Query:
+def parse_answer(task: KnightsTask, text: str) -> KnightsQuery:
     """The final answer: `no solution`, `several solutions`, or everyone's role (then: this is
     the unique solution); FormulaError otherwise."""
     text = _limit(text)
     body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
     if _NONE.match(body):
-        return Query("none")
+        return KnightsQuery("none")
     if _SEVERAL.match(body):
-        return Query("several")
+        return KnightsQuery("several")
     literals = parse_roles(task, body, once=True)
     missing = [p for p in task.people if p not in dict(literals)]
     if missing:
         raise FormulaError(f"the answer gives no role for {', '.join(missing)}")
-    return Query("roles", literals)
+    return KnightsQuery("roles", literals)
 
 
 # ---------------------------------------------------------------- reasoning-gym's English
@@ -475,7 +474,7 @@ class _English:
             raise FormulaError(f"expected a role ({', '.join(self.roles)}), found {role or 'the end'!r}")
         self.pos += 1
         knight = self.roles[role] != negated
-        return Var(name) if knight else Not(Var(name))
+        return PropVar(name) if knight else Not(PropVar(name))
 
 
 def _template_patterns(people: Sequence[str]) -> list[re.Pattern[str]]:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
 from reasoning.domains.knights_knaves.domain import TEMPLATES, KnightsWorker, read_puzzle
-from reasoning.domains.logic._formulas import And, Iff, Imp, Not, Or, PropVar, render
+from reasoning.domains.logic._formulas import PropAnd, PropIff, PropImp, PropNot, PropOr, PropVar, render
 
 DOMAIN = get("knights_knaves")
 
@@ -30,15 +30,15 @@ def truth(node, env):
     match node:
         case PropVar(name):
             return env[name]
-        case Not(arg):
+        case PropNot(arg):
             return not truth(arg, env)
-        case And(args):
+        case PropAnd(args):
             return all(truth(a, env) for a in args)
-        case Or(args):
+        case PropOr(args):
             return any(truth(a, env) for a in args)
-        case Imp(left, right):
+        case PropImp(left, right):
             return not truth(left, env) or truth(right, env)
-        case Iff(left, right):
+        case PropIff(left, right):
             return truth(left, env) == truth(right, env)
     raise AssertionError(node)
 
@@ -90,8 +90,8 @@ def test_statement_forms_and_text():
         ["Amelia", "Elizabeth"], ["Amelia says: Elizabeth and not Amelia", "Elizabeth: Amelia <-> Elizabeth"]
     )
     assert task.data.statements == (
-        ("Amelia", And((PropVar("Elizabeth"), Not(PropVar("Amelia"))))),
-        ("Elizabeth", Iff(PropVar("Amelia"), PropVar("Elizabeth"))),
+        ("Amelia", PropAnd((PropVar("Elizabeth"), PropNot(PropVar("Amelia"))))),
+        ("Elizabeth", PropIff(PropVar("Amelia"), PropVar("Elizabeth"))),
     )
     assert "Amelia says: (Elizabeth ∧ ¬Amelia)" in task.text
     english = puzzle(
@@ -104,8 +104,8 @@ def test_statement_forms_and_text():
         knave="villain",
     )
     assert english.data.statements == (
-        ("Amelia", And((PropVar("Elizabeth"), Not(PropVar("Amelia"))))),
-        ("Elizabeth", Imp(PropVar("Amelia"), Not(PropVar("Elizabeth")))),
+        ("Amelia", PropAnd((PropVar("Elizabeth"), PropNot(PropVar("Amelia"))))),
+        ("Elizabeth", PropImp(PropVar("Amelia"), PropNot(PropVar("Elizabeth")))),
     )
     with pytest.raises(TaskError, match=r"statements\[1\]: .*read as English: expected a role"):
         puzzle(["Amelia"], ["Amelia: Amelia is a saint"])
@@ -314,15 +314,15 @@ def puzzles(draw):
     def formulas(depth):
         atom = st.sampled_from(people).map(PropVar)
         if depth == 0:
-            return st.one_of(atom, atom.map(Not))
+            return st.one_of(atom, atom.map(PropNot))
         sub = formulas(depth - 1)
         return st.one_of(
             atom,
-            sub.map(Not),
-            st.lists(sub, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
-            st.lists(sub, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
-            st.tuples(sub, sub).map(lambda ab: Imp(*ab)),
-            st.tuples(sub, sub).map(lambda ab: Iff(*ab)),
+            sub.map(PropNot),
+            st.lists(sub, min_size=2, max_size=3).map(lambda xs: PropAnd(tuple(xs))),
+            st.lists(sub, min_size=2, max_size=3).map(lambda xs: PropOr(tuple(xs))),
+            st.tuples(sub, sub).map(lambda ab: PropImp(*ab)),
+            st.tuples(sub, sub).map(lambda ab: PropIff(*ab)),
         )
 
     speakers = draw(st.lists(st.sampled_from(people), max_size=len(people) + 1))

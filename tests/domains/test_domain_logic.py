@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.logic._formulas import And, FormulaError, Iff, Imp, Not, Or, PropConst, PropVar, render
+from reasoning.domains.logic._formulas import (
+    FormulaError,
+    PropAnd,
+    PropConst,
+    PropIff,
+    PropImp,
+    PropNot,
+    PropOr,
+    PropVar,
+    render,
+)
 from reasoning.domains.logic._implicates import choose_conclusion, prime_implicates
 from reasoning.domains.logic._parser import parse_formula
 from reasoning.domains.logic._task import NOTHING
@@ -31,15 +41,15 @@ def truth(node, env):
             return env[name]
         case PropConst(value):
             return value
-        case Not(arg):
+        case PropNot(arg):
             return not truth(arg, env)
-        case And(args):
+        case PropAnd(args):
             return all(truth(a, env) for a in args)
-        case Or(args):
+        case PropOr(args):
             return any(truth(a, env) for a in args)
-        case Imp(left, right):
+        case PropImp(left, right):
             return not truth(left, env) or truth(right, env)
-        case Iff(left, right):
+        case PropIff(left, right):
             return truth(left, env) == truth(right, env)
     raise AssertionError(node)
 
@@ -59,11 +69,11 @@ def _names(node):
             return {name}
         case PropConst():
             return set()
-        case Not(arg):
+        case PropNot(arg):
             return _names(arg)
-        case And(args) | Or(args):
+        case PropAnd(args) | PropOr(args):
             return set().union(*map(_names, args))
-        case Imp(left, right) | Iff(left, right):
+        case PropImp(left, right) | PropIff(left, right):
             return _names(left) | _names(right)
 
 
@@ -73,20 +83,25 @@ def _names(node):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("P ∧ Q", And((PropVar("P"), PropVar("Q")))),
-        ("P & Q", And((PropVar("P"), PropVar("Q")))),
-        ("P and Q", And((PropVar("P"), PropVar("Q")))),
-        ("P /\\ Q && R", And((PropVar("P"), PropVar("Q"), PropVar("R")))),
-        ("¬P ∧ Q", And((Not(PropVar("P")), PropVar("Q")))),
-        ("~(P | Q)", Not(Or((PropVar("P"), PropVar("Q"))))),
-        ("!P or not Q", Or((Not(PropVar("P")), Not(PropVar("Q"))))),
-        ("P ∨ Q ∧ R", Or((PropVar("P"), And((PropVar("Q"), PropVar("R")))))),
-        ("P -> Q -> R", Imp(PropVar("P"), Imp(PropVar("Q"), PropVar("R")))),
-        ("P implies Q", Imp(PropVar("P"), PropVar("Q"))),
-        ("P → Q ↔ ¬Q → ¬P", Iff(Imp(PropVar("P"), PropVar("Q")), Imp(Not(PropVar("Q")), Not(PropVar("P"))))),
-        ("P <-> Q iff R", Iff(Iff(PropVar("P"), PropVar("Q")), PropVar("R"))),
-        ("P <=> Q => R", Iff(PropVar("P"), Imp(PropVar("Q"), PropVar("R")))),
-        ("⊤ ∨ false", Or((PropConst(True), PropConst(False)))),
+        ("P ∧ Q", PropAnd((PropVar("P"), PropVar("Q")))),
+        ("P & Q", PropAnd((PropVar("P"), PropVar("Q")))),
+        ("P and Q", PropAnd((PropVar("P"), PropVar("Q")))),
+        ("P /\\ Q && R", PropAnd((PropVar("P"), PropVar("Q"), PropVar("R")))),
+        ("¬P ∧ Q", PropAnd((PropNot(PropVar("P")), PropVar("Q")))),
+        ("~(P | Q)", PropNot(PropOr((PropVar("P"), PropVar("Q"))))),
+        ("!P or not Q", PropOr((PropNot(PropVar("P")), PropNot(PropVar("Q"))))),
+        ("P ∨ Q ∧ R", PropOr((PropVar("P"), PropAnd((PropVar("Q"), PropVar("R")))))),
+        ("P -> Q -> R", PropImp(PropVar("P"), PropImp(PropVar("Q"), PropVar("R")))),
+        ("P implies Q", PropImp(PropVar("P"), PropVar("Q"))),
+        (
+            "P → Q ↔ ¬Q → ¬P",
+            PropIff(
+                PropImp(PropVar("P"), PropVar("Q")), PropImp(PropNot(PropVar("Q")), PropNot(PropVar("P")))
+            ),
+        ),
+        ("P <-> Q iff R", PropIff(PropIff(PropVar("P"), PropVar("Q")), PropVar("R"))),
+        ("P <=> Q => R", PropIff(PropVar("P"), PropImp(PropVar("Q"), PropVar("R")))),
+        ("⊤ ∨ false", PropOr((PropConst(True), PropConst(False)))),
         ("((rain_1))", PropVar("rain_1")),
     ],
 )
@@ -136,8 +151,10 @@ def test_hostile_formulas_fail_fast(text):
 def test_a_long_flat_conjunction_is_fine():
     started = time.perf_counter()
     node = parse_formula(" ∧ ".join(f"P{i}" for i in range(10_000)))
-    assert isinstance(node, And) and len(node.args) == 10_000
-    assert parse_formula("(P ∧ Q) ∧ (R ∧ S) ∨ T") == Or((And(tuple(map(PropVar, "PQRS"))), PropVar("T")))
+    assert isinstance(node, PropAnd) and len(node.args) == 10_000
+    assert parse_formula("(P ∧ Q) ∧ (R ∧ S) ∨ T") == PropOr(
+        (PropAnd(tuple(map(PropVar, "PQRS"))), PropVar("T"))
+    )
     assert time.perf_counter() - started < 5
 
 
@@ -152,10 +169,10 @@ def formulas(draw, depth=3, names=("P", "Q", "R")):
     kind = draw(st.sampled_from(["not", "and", "or", "imp", "iff"]))
     sub = formulas(depth - 1, names)
     if kind == "not":
-        return Not(draw(sub))
+        return PropNot(draw(sub))
     if kind in ("and", "or"):
-        return (And if kind == "and" else Or)(tuple(draw(st.lists(sub, min_size=2, max_size=3))))
-    return (Imp if kind == "imp" else Iff)(draw(sub), draw(sub))
+        return (PropAnd if kind == "and" else PropOr)(tuple(draw(st.lists(sub, min_size=2, max_size=3))))
+    return (PropImp if kind == "imp" else PropIff)(draw(sub), draw(sub))
 
 
 @given(formulas(depth=4))

@@ -46,13 +46,13 @@ from reasoning.domains.base import (
     feedback_lines,
 )
 from reasoning.domains.logic._formulas import (
-    And,
     FormulaError,
-    Iff,
-    Imp,
     Node,
-    Not,
-    Or,
+    PropAnd,
+    PropIff,
+    PropImp,
+    PropNot,
+    PropOr,
     PropVar,
     evaluate,
     render,
@@ -427,12 +427,12 @@ class _English:
                 self.take("if")
                 left = self.unit()
                 self.take("then")
-                return Imp(left, self.unit())
+                return PropImp(left, self.unit())
             first = self.unit()
             if self.at("if", "and", "only", "if"):
                 self.take("if", "and", "only", "if")
-                return Iff(first, self.unit())
-            for word, cls in (("and", And), ("or", Or)):
+                return PropIff(first, self.unit())
+            for word, cls in (("and", PropAnd), ("or", PropOr)):
                 if self.at(word):
                     items = [first]
                     while self.at(word):
@@ -455,7 +455,7 @@ class _English:
             try:
                 if self.depth > MAX_ENGLISH_DEPTH:
                     raise FormulaError(f"a statement nested deeper than {MAX_ENGLISH_DEPTH}")
-                return Not(self.unit())
+                return PropNot(self.unit())
             finally:
                 self.depth -= 1
         if self.pos >= len(self.tokens) or self.tokens[self.pos] not in self.people:
@@ -474,7 +474,7 @@ class _English:
             raise FormulaError(f"expected a role ({', '.join(self.roles)}), found {role or 'the end'!r}")
         self.pos += 1
         knight = self.roles[role] != negated
-        return PropVar(name) if knight else Not(PropVar(name))
+        return PropVar(name) if knight else PropNot(PropVar(name))
 
 
 def _template_patterns(people: Sequence[str]) -> list[re.Pattern[str]]:

@@ -1,6 +1,8 @@
-"""Propositional formulas: the tree (`PropVar`, `PropConst`, `Not`, `And`, `Or`, `Imp`, `Iff`),
-its variables, its exact evaluation and its Unicode text. No parsing (`_parser`) and no solver
-(`_smt`): the logic and knights_knaves domains build on these.
+"""Propositional formulas: the tree (`PropVar`, `PropConst`, `PropNot`, `PropAnd`, `PropOr`,
+`PropImp`, `PropIff`; the `Prop` prefix keeps them apart from the arithmetic claim language's
+`Var`, `Const` and `Not` in `proofs.claims`), its variables, its exact evaluation and its
+Unicode text. No parsing (`_parser`) and no solver (`_smt`): the logic and knights_knaves
+domains build on these.
 """
 
 from __future__ import annotations
@@ -33,45 +35,45 @@ class PropConst:
 
 
 @dataclass(frozen=True, slots=True)
-class Not:
+class PropNot:
     arg: Node
 
 
 @dataclass(frozen=True, slots=True)
-class And:
+class PropAnd:
     args: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Or:
+class PropOr:
     args: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Imp:
+class PropImp:
     left: Node
     right: Node
 
 
 @dataclass(frozen=True, slots=True)
-class Iff:
+class PropIff:
     left: Node
     right: Node
 
 
-Node = PropVar | PropConst | Not | And | Or | Imp | Iff
+Node = PropVar | PropConst | PropNot | PropAnd | PropOr | PropImp | PropIff
 
 
 def literal(name: str, value: bool) -> Node:
     """`name` when `value` is true, else `¬name`."""
-    return PropVar(name) if value else Not(PropVar(name))
+    return PropVar(name) if value else PropNot(PropVar(name))
 
 
 def conjunction(items: Sequence[Node]) -> Node:
     """`⊤`, the one item, or their `∧`."""
     if not items:
         return PropConst(True)
-    return items[0] if len(items) == 1 else And(tuple(items))
+    return items[0] if len(items) == 1 else PropAnd(tuple(items))
 
 
 def variables(node: Node) -> frozenset[str]:
@@ -82,11 +84,11 @@ def variables(node: Node) -> frozenset[str]:
         item = stack.pop()
         if isinstance(item, PropVar):
             out.add(item.name)
-        elif isinstance(item, Not):
+        elif isinstance(item, PropNot):
             stack.append(item.arg)
-        elif isinstance(item, (And, Or)):
+        elif isinstance(item, (PropAnd, PropOr)):
             stack.extend(item.args)
-        elif isinstance(item, (Imp, Iff)):
+        elif isinstance(item, (PropImp, PropIff)):
             stack += [item.left, item.right]
     return frozenset(out)
 
@@ -100,13 +102,13 @@ def evaluate(node: Node, assignment: Mapping[str, bool]) -> bool:
         return value
     if isinstance(node, PropConst):
         return node.value
-    if isinstance(node, Not):
+    if isinstance(node, PropNot):
         return not evaluate(node.arg, assignment)
-    if isinstance(node, And):
+    if isinstance(node, PropAnd):
         return all(evaluate(a, assignment) for a in node.args)
-    if isinstance(node, Or):
+    if isinstance(node, PropOr):
         return any(evaluate(a, assignment) for a in node.args)
-    if isinstance(node, Imp):
+    if isinstance(node, PropImp):
         return (not evaluate(node.left, assignment)) or evaluate(node.right, assignment)
     return evaluate(node.left, assignment) == evaluate(node.right, assignment)
 
@@ -118,13 +120,13 @@ def render(node: Node) -> str:
         return node.name
     if isinstance(node, PropConst):
         return "⊤" if node.value else "⊥"
-    if isinstance(node, Not):
+    if isinstance(node, PropNot):
         return "¬" + render(node.arg)
-    if isinstance(node, (And, Or)):
-        symbol = " ∧ " if isinstance(node, And) else " ∨ "
+    if isinstance(node, (PropAnd, PropOr)):
+        symbol = " ∧ " if isinstance(node, PropAnd) else " ∨ "
         text = render(node.args[0])
         for arg in node.args[1:]:
             text = f"({text}{symbol}{render(arg)})"
         return text
-    symbol = " → " if isinstance(node, Imp) else " ↔ "
+    symbol = " → " if isinstance(node, PropImp) else " ↔ "
     return f"({render(node.left)}{symbol}{render(node.right)})"

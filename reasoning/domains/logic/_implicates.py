@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from reasoning.domains.logic._decide import decide
 from reasoning.domains.logic._formulas import (
-    And,
-    Imp,
     Node,
-    Not,
-    Or,
+    PropAnd,
     PropConst,
+    PropImp,
+    PropNot,
+    PropOr,
     PropVar,
     conjunction,
     evaluate,
@@ -34,8 +34,8 @@ def _clause_node(clause: Sequence[tuple[str, bool]]) -> Node:
     negative = [n for n, v in clause if not v]
     if len(clause) == 2 and len(negative) == 1:  # ¬A ∨ B reads better as A → B
         positive = next(n for n, v in clause if v)
-        return Imp(PropVar(negative[0]), PropVar(positive))
-    return Or(tuple(literals))
+        return PropImp(PropVar(negative[0]), PropVar(positive))
+    return PropOr(tuple(literals))
 
 
 def prime_implicates(premises: Sequence[Node], names: Sequence[str]) -> list[tuple[tuple[str, bool], ...]]:
@@ -83,7 +83,7 @@ def choose_conclusion(task: LogicTask, budget_s: float) -> Node | str | None:
     if consistent is None:
         return None
     if not consistent:
-        return And((PropVar(first), Not(PropVar(first)))) if first else PropConst(False)
+        return PropAnd((PropVar(first), PropNot(PropVar(first)))) if first else PropConst(False)
     nothing, _, _ = decide(task, LogicQuery("nothing"), budget_s)
     if nothing is None:
         return None
@@ -105,5 +105,5 @@ def choose_conclusion(task: LogicTask, budget_s: float) -> Node | str | None:
     if isinstance(result, PropVar):
         other = next((n for n in task.names if n != result.name), None)
         if other is not None:
-            return Or((result, PropVar(other)))
+            return PropOr((result, PropVar(other)))
     return result

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import re
 
-from reasoning.domains.logic._formulas import And, FormulaError, Iff, Imp, Node, Not, Or, PropConst, PropVar
+from reasoning.domains.logic._formulas import (
+    FormulaError,
+    Node,
+    PropAnd,
+    PropConst,
+    PropIff,
+    PropImp,
+    PropNot,
+    PropOr,
+    PropVar,
+)
 
 #: Longest formula read, in characters.
 MAX_FORMULA_CHARS = 100_000
@@ -104,7 +114,7 @@ def parse_formula(text: str) -> Node:
         kind, column = ops.pop()
         if kind == "not":
             arg, height = operands.pop()
-            node: Node | _Chain = Not(_done(arg))
+            node: Node | _Chain = PropNot(_done(arg))
         else:
             (right, h2), (left, h1) = operands.pop(), operands.pop()
             # heights of the parts below the new node (a chain's own level is shared, not added)
@@ -118,7 +128,7 @@ def parse_formula(text: str) -> Node:
                 else:
                     node.parts.append(_done(right))
             else:
-                node = (Imp if kind == "imp" else Iff)(_done(left), _done(right))
+                node = (PropImp if kind == "imp" else PropIff)(_done(left), _done(right))
         if height + 1 > MAX_DEPTH:
             raise FormulaError(f"the formula is nested deeper than {MAX_DEPTH} levels", column)
         operands.append((node, height + 1))
@@ -180,5 +190,5 @@ class _Chain:
 
 def _done(item: Node | _Chain) -> Node:
     if isinstance(item, _Chain):
-        return (And if item.kind == "and" else Or)(tuple(item.parts))
+        return (PropAnd if item.kind == "and" else PropOr)(tuple(item.parts))
     return item

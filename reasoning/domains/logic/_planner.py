@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from reasoning.domains.base import Problem, TaskError
 from reasoning.domains.logic._claims import parse_claim
 from reasoning.domains.logic._formulas import (
-    And,
     FormulaError,
-    Not,
+    PropAnd,
     PropConst,
+    PropNot,
     PropVar,
     conjunction,
     literal,
@@ -111,12 +111,12 @@ class LogicPlanner(TurnPlanner):
         ]
         first = task.names[0] if task.names else None
         if PropConst(False) in entailed and first is not None:
-            yield f"<ANSWER>{render(And((PropVar(first), Not(PropVar(first)))))}</ANSWER>"
+            yield f"<ANSWER>{render(PropAnd((PropVar(first), PropNot(PropVar(first)))))}</ANSWER>"
             return
         literals = [
             n
             for n in entailed
-            if isinstance(n, PropVar) or (isinstance(n, Not) and isinstance(n.arg, PropVar))
+            if isinstance(n, PropVar) or (isinstance(n, PropNot) and isinstance(n.arg, PropVar))
         ]
         decided = {n.name if isinstance(n, PropVar) else n.arg.name for n in literals}
         if len(decided) == len(task.premise_names) > 1:

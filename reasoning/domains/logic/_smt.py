@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import z3
 
-from reasoning.domains.logic._formulas import And, Imp, Node, Not, Or, PropConst, PropVar
+from reasoning.domains.logic._formulas import Node, PropAnd, PropConst, PropImp, PropNot, PropOr, PropVar
 from solvers.z3_context import borrowed_context, fresh_context
 
 
@@ -19,11 +19,11 @@ def smt(node: Node) -> str:
         return f"|{node.name}|"
     if isinstance(node, PropConst):
         return "true" if node.value else "false"
-    if isinstance(node, Not):
+    if isinstance(node, PropNot):
         return f"(not {smt(node.arg)})"
-    if isinstance(node, (And, Or)):
-        return f"({'and' if isinstance(node, And) else 'or'} {' '.join(smt(a) for a in node.args)})"
-    return f"({'=>' if isinstance(node, Imp) else '='} {smt(node.left)} {smt(node.right)})"
+    if isinstance(node, (PropAnd, PropOr)):
+        return f"({'and' if isinstance(node, PropAnd) else 'or'} {' '.join(smt(a) for a in node.args)})"
+    return f"({'=>' if isinstance(node, PropImp) else '='} {smt(node.left)} {smt(node.right)})"
 
 
 def smt_script(names: Iterable[str], asserts: Iterable[str]) -> str:

@@ -49,14 +49,14 @@ from reasoning.domains.base import FieldSpec, Problem, TaskError, check_fields, 
 from reasoning.domains.logic._claims import NOTHING_LINE, parse_answer, parse_claim
 from reasoning.domains.logic._decide import decide, verify
 from reasoning.domains.logic._formulas import (
-    And,
     FormulaError,
-    Iff,
-    Imp,
     Node,
-    Not,
-    Or,
+    PropAnd,
     PropConst,
+    PropIff,
+    PropImp,
+    PropNot,
+    PropOr,
     PropVar,
     render,
     variables,
@@ -221,12 +221,12 @@ class LogicDomain(QueryDomain):
 
 def _without_constants(node: Node, name: str) -> Node:
     if isinstance(node, PropConst):
-        return (Or if node.value else And)((PropVar(name), Not(PropVar(name))))
-    if isinstance(node, Not):
-        return Not(_without_constants(node.arg, name))
-    if isinstance(node, (And, Or)):
+        return (PropOr if node.value else PropAnd)((PropVar(name), PropNot(PropVar(name))))
+    if isinstance(node, PropNot):
+        return PropNot(_without_constants(node.arg, name))
+    if isinstance(node, (PropAnd, PropOr)):
         return type(node)(tuple(_without_constants(a, name) for a in node.args))
-    if isinstance(node, (Imp, Iff)):
+    if isinstance(node, (PropImp, PropIff)):
         return type(node)(_without_constants(node.left, name), _without_constants(node.right, name))
     return node
 

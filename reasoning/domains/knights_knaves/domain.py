@@ -45,6 +45,7 @@ from reasoning.domains.base import (
     check_fields,
     feedback_lines,
 )
+from reasoning.domains.common._claim_lines import content_lines, unreadable
 from reasoning.domains.logic._formulas import (
     FormulaError,
     Node,
@@ -343,19 +344,10 @@ def parse_roles(task: KnightsTask, text: str, *, once: bool = False) -> Literals
     return tuple(sorted(out.items(), key=lambda item: task.people.index(item[0])))
 
 
-def _limit(text: Any) -> str:
-    if not isinstance(text, str):
-        raise FormulaError("the claim is not text")
-    if len(text) > MAX_CLAIM_CHARS:
-        raise FormulaError(f"the text has {len(text)} characters; at most {MAX_CLAIM_CHARS} are read")
-    if not text.strip():
-        raise FormulaError("the claim is empty")
-    return text
-
-
 def parse_claim(task: KnightsTask, text: str) -> KnightsQuery:
     """The query of one claim line (see the module docstring); FormulaError otherwise."""
-    text = _limit(text)
+    if why := unreadable(text, what="claim", limit=MAX_CLAIM_CHARS):
+        raise FormulaError(why)
     if _NONE.match(text):
         return KnightsQuery("none")
     if _SEVERAL.match(text):
@@ -370,8 +362,9 @@ def parse_claim(task: KnightsTask, text: str) -> KnightsQuery:
 def parse_answer(task: KnightsTask, text: str) -> KnightsQuery:
     """The final answer: `no solution`, `several solutions`, or everyone's role (then: this is
     the unique solution); FormulaError otherwise."""
-    text = _limit(text)
-    body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
+    if why := unreadable(text, what="answer", limit=MAX_CLAIM_CHARS):
+        raise FormulaError(why)
+    body = "\n".join(content_lines(text))
     if _NONE.match(body):
         return KnightsQuery("none")
     if _SEVERAL.match(body):

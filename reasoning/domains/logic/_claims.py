@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from reasoning.domains.common._claim_lines import content_lines, unreadable
 from reasoning.domains.logic._formulas import FormulaError, Node, PropVar, variables
 from reasoning.domains.logic._parser import is_name, parse_formula
 from reasoning.domains.logic._task import MAX_CLAIM_CHARS, LogicQuery, LogicTask
@@ -59,10 +60,8 @@ def parse_assignment(text: str) -> dict[str, bool]:
 
 def parse_claim(task: LogicTask, text: str) -> LogicQuery:
     """The query a claim line states; FormulaError when it is not a claim of this domain."""
-    if not isinstance(text, str) or not text.strip():
-        raise FormulaError("the claim is empty")
-    if len(text) > MAX_CLAIM_CHARS:
-        raise FormulaError(f"the claim has {len(text)} characters; at most {MAX_CLAIM_CHARS} are read")
+    if why := unreadable(text, what="claim", limit=MAX_CLAIM_CHARS):
+        raise FormulaError(why)
     if NOTHING_LINE.match(text):
         return LogicQuery("nothing")
     if match := _MODEL.match(text):
@@ -83,11 +82,9 @@ def parse_claim(task: LogicTask, text: str) -> LogicQuery:
 
 def parse_answer(task: LogicTask, text: str) -> LogicQuery:
     """The query the final answer states (by the task's question); FormulaError otherwise."""
-    if not isinstance(text, str):
-        raise FormulaError("the answer is not text")
-    if len(text) > MAX_CLAIM_CHARS:
-        raise FormulaError(f"the answer has {len(text)} characters; at most {MAX_CLAIM_CHARS} are read")
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if why := unreadable(text, what="answer", limit=MAX_CLAIM_CHARS, empty_ok=True):
+        raise FormulaError(why)
+    lines = content_lines(text)
     if len(lines) != 1:
         raise FormulaError(f"the answer is one line; got {len(lines)}")
     line = lines[0]

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 
 from reasoning.engine.task_schema import task_dict
 from reasoning.service.auth import BearerAuth
+from reasoning.service.background import serve_asgi
 from reasoning.service.jobs import (
     JobPool,
     check_bundle_job,
@@ -322,8 +323,6 @@ def serve_in_background(app: FastAPI | None = None, *, start_timeout_s: float = 
     >>> with serve_in_background() as url:  # doctest: +SKIP
     ...     httpx.post(url + "/v1/verify", json={"claims": ["2^10 = 1024"]}).json()
     """
-    from reasoning.service.background import serve_asgi
-
     app = app or create_app(Settings(port=0))
     settings: Settings = app.state.settings
     with serve_asgi(app, host=settings.host, port=settings.port, start_timeout_s=start_timeout_s) as url:

@@ -21,7 +21,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from proofs.check import check_certificate
 from proofs.sandbox import Sandbox, SandboxResult
+from reasoning.answers.equivalence import equivalent
+from reasoning.api import verify
+from reasoning.engine.bundle import build_bundle, check_bundle
+from reasoning.engine.solving import solve
+from reasoning.errors import InvalidArgument
 
 #: Modules each worker imports at start-up, so the first job does not pay for them.
 PRELOAD = (
@@ -37,27 +43,18 @@ PRELOAD = (
 
 
 def verify_job(text: str, budget_s: float) -> dict[str, Any]:
-    from reasoning.api import verify
-
     return verify(text, budget_s=budget_s).to_json()
 
 
 def equiv_job(gold: str, prediction: str, budget_s: float) -> dict[str, Any]:
-    from reasoning.answers.equivalence import equivalent
-
     return equivalent(gold, prediction, budget_s=budget_s).to_json()
 
 
 def check_certificate_job(certificate: dict[str, Any]) -> dict[str, Any]:
-    import reasoning  # noqa: F401 - registers the equivalence, consistency and domain checkers
-    from proofs.check import check_certificate
-
     return check_certificate(certificate).to_json()
 
 
 def check_bundle_job(bundle: dict[str, Any]) -> dict[str, Any]:
-    from reasoning.engine.bundle import check_bundle
-
     return check_bundle(bundle).to_json()
 
 
@@ -65,10 +62,6 @@ def solve_job(
     task: dict[str, Any], budget_s: float, seed: int, workers: int, include_bundle: bool
 ) -> dict[str, Any]:
     """`solve(task, out=False)` as JSON; a malformed task is `{"error": "invalid_task", ...}`."""
-    from reasoning.api import InvalidArgument
-    from reasoning.engine.bundle import build_bundle
-    from reasoning.engine.solving import solve
-
     try:
         result = solve(
             task,

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from proofs.verdict import Status
 from reasoning.domains import get
 from reasoning.domains.common._claim_lines import content_lines, unreadable
+from reasoning.engine.task import Task
+from reasoning.engine.workers import WorkerRequest
 
 
 @pytest.mark.parametrize(
@@ -66,3 +68,14 @@ def test_notes_in_an_answer_are_not_read(name):
     }
     check = domain.check_answer(problem, f"# my working\n\n{answer[name]}\n# done", budget_s=10.0)
     assert check.status is Status.PROVED, check.message
+
+
+@pytest.mark.parametrize(("mine", "other"), [("logic", "knights_knaves"), ("knights_knaves", "logic")])
+def test_a_symbolic_worker_notes_a_task_of_another_domain(mine, other):
+    """The shared worker shape (`common._threaded_worker`): a task of another domain gets one
+    `#` note inside the RETURN block, never an exception."""
+    worker = get(mine).solver_worker()
+    foreign = Task.of_problem(get(other).parse(PROBLEMS[other]))
+    reply = worker.reply(WorkerRequest(task=foreign, query="solve", fork_id=1, attempt=1))
+    assert reply.startswith("<RETURN>\n# ") and reply.endswith("\n</RETURN>")
+    assert f"not a {mine} task" in reply

@@ -31,9 +31,8 @@ statement per template sentence (every template of reasoning-gym's generator), e
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +45,7 @@ from reasoning.domains.base import (
     feedback_lines,
 )
 from reasoning.domains.common._claim_lines import content_lines, unreadable
+from reasoning.domains.common._threaded_worker import ThreadedDomainWorker, note
 from reasoning.domains.logic._formulas import (
     FormulaError,
     Node,
@@ -64,7 +64,6 @@ from reasoning.domains.logic._query_domain import QueryDomain
 from reasoning.domains.logic._smt import smt, smt_script, solve_smt
 from reasoning.domains.logic._task import MAX_CLAIM_CHARS, MAX_PREMISES, RECHECK_BUDGET_S
 from reasoning.engine.planner import TurnPlanner, verified_claims
-from reasoning.engine.workers import Chunk, Steps, WorkerRequest
 
 #: Most people a puzzle may have.
 MAX_PEOPLE = 500
@@ -698,11 +697,7 @@ _WHO = re.compile(r"\s*who\s+is\s+([A-Za-z_][A-Za-z0-9_]*)\s*\??\s*\Z", re.IGNOR
 _SOLVE = re.compile(r"\s*solve\s*:?\s*\Z", re.IGNORECASE)
 
 
-def _note(*lines: str) -> str:
-    return "\n".join("# " + " ".join(line.split()).replace("<", "< ")[:300] for line in lines)
-
-
-class KnightsWorker:
+class KnightsWorker(ThreadedDomainWorker):
     """A symbolic worker for knights_knaves sub-queries (Z3 in a thread):
 
     - `who is NAME?`: `NAME is a knight` / `... a knave` (true in every solution),
@@ -711,37 +706,25 @@ class KnightsWorker:
       with two `possible:` lines; or `no solution`.
     """
 
-    def __init__(self, *, budget_s: float = 10.0) -> None:
-        self.budget_s = float(budget_s)
-
-    async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
-        text = await asyncio.to_thread(self.reply, request)
-        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
-
-    def reply(self, request: WorkerRequest) -> str:
-        problem = request.task.problem
-        if problem is None or not isinstance(problem.data, KnightsTask):
-            return (
-                "<RETURN>\n" + _note("knights worker: the task is not a knights_knaves task") + "\n</RETURN>"
-            )
-        return f"<RETURN>\n{self.answer(problem.data, request.query)}\n</RETURN>"
+    task_type = KnightsTask
+    refusal = "knights worker: the task is not a knights_knaves task"
 
     def answer(self, task: KnightsTask, query: str) -> str:
         """The RETURN body for `query`."""
         query = query if isinstance(query, str) and len(query) <= MAX_CLAIM_CHARS else ""
         base, result, first, why = _solve(task, (), self.budget_s)
         if result == "unknown":
-            return _note(f"knights worker: {why}")
+            return note(f"knights worker: {why}")
         if (who := _WHO.match(query)) is not None:
             try:
                 person = _person(task, who.group(1))
             except FormulaError as exc:
-                return _note(f"who is: {exc}")
+                return note(f"who is: {exc}")
             if first is None:
                 return "no solution"
             _, result, _, why = _solve(task, [_term((person, not first[person]))], self.budget_s)
             if result == "unknown":
-                return _note(f"who is: {why}")
+                return note(f"who is: {why}")
             return (
                 f"{person} is {task.role(first[person])}"
                 if result == "unsat"
@@ -753,13 +736,13 @@ class KnightsWorker:
             literals = tuple((p, first[p]) for p in task.people)
             _, result, other, why = _solve(task, [_not_all(literals)], self.budget_s)
             if result == "unknown":
-                return _note(f"solve: {why}")
+                return note(f"solve: {why}")
             everyone = ", ".join(f"{p} is {task.role(first[p])}" for p in task.people)
             if result == "unsat":
                 return everyone
             second = ", ".join(f"{p} is {task.role(other[p])}" for p in task.people)
             return f"several solutions\npossible: {everyone}\npossible: {second}"
-        return _note(f"knights worker: unrecognised query {query[:80]!r}", "queries: 'who is NAME?', 'solve'")
+        return note(f"knights worker: unrecognised query {query[:80]!r}", "queries: 'who is NAME?', 'solve'")
 
 
 # ---------------------------------------------------------------- the planner

@@ -33,6 +33,7 @@ from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
 
 from reasoning.engine.task_schema import task_dict
+from reasoning.service._solve_job import solve_job
 from reasoning.service.auth import BearerAuth
 from reasoning.service.background import serve_asgi
 from reasoning.service.jobs import (
@@ -40,7 +41,6 @@ from reasoning.service.jobs import (
     check_bundle_job,
     check_certificate_job,
     equiv_job,
-    solve_job,
     unknown_equivalence,
     unknown_verdict,
     verify_job,

@@ -25,9 +25,7 @@ from proofs.check import check_certificate
 from proofs.sandbox import Sandbox, SandboxResult
 from reasoning.answers.equivalence import equivalent
 from reasoning.api import verify
-from reasoning.engine.bundle import build_bundle, check_bundle
-from reasoning.engine.solving import solve
-from reasoning.errors import InvalidArgument
+from reasoning.engine.bundle import check_bundle
 
 #: Modules each worker imports at start-up, so the first job does not pay for them.
 PRELOAD = (
@@ -40,6 +38,8 @@ PRELOAD = (
 
 
 # ------------------------------------------------------------------------------- in the workers
+# (the solve job is `reasoning.service._solve_job`: it needs the engine and the LLM stack, which
+# a worker then imports on its first solve job, not at start-up)
 
 
 def verify_job(text: str, budget_s: float) -> dict[str, Any]:
@@ -56,27 +56,6 @@ def check_certificate_job(certificate: dict[str, Any]) -> dict[str, Any]:
 
 def check_bundle_job(bundle: dict[str, Any]) -> dict[str, Any]:
     return check_bundle(bundle).to_json()
-
-
-def solve_job(
-    task: dict[str, Any], budget_s: float, seed: int, workers: int, include_bundle: bool
-) -> dict[str, Any]:
-    """`solve(task, out=False)` as JSON; a malformed task is `{"error": "invalid_task", ...}`."""
-    try:
-        result = solve(
-            task,
-            out=False,
-            budget_s=budget_s,
-            verify_budget_s=min(10.0, budget_s),
-            seed=seed,
-            workers=workers,
-        )
-    except InvalidArgument as exc:  # TaskError included
-        return {"error": "invalid_task", "message": str(exc)}
-    out = result.to_json()
-    out.pop("run_dir", None)
-    out["bundle"] = build_bundle(result.run) if include_bundle and result.run is not None else None
-    return out
 
 
 # ------------------------------------------------------------------------------- fallbacks

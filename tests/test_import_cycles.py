@@ -1,7 +1,7 @@
 """The import structure (issue 14): no import cycles among our packages, counting every import
 statement (module level, inside functions, inside `if TYPE_CHECKING:`); the core packages never
 import `reasoning`; function-level imports only for heavy optional dependencies; `import
-reasoning.llm.base` does not load the verification stack; `proofs.check` alone knows every
+reasoning.llm` (and its `_base`) does not load the verification stack; `proofs.check` alone knows every
 certificate kind."""
 
 from __future__ import annotations
@@ -45,16 +45,17 @@ ALLOWED_FUNCTION_IMPORTS: frozenset[tuple[str, str]] = frozenset(
         # that a plain verify does not load it): only its fallbacks import it, when they run.
         ("proofs.check", "proofs.sympy_form"),
         ("solvers.dispatch", "solvers.sympy_backend"),
-        ("reasoning.domains.equations.root_answers", "sympy"),
-        ("reasoning.domains.equations.root_answers", "proofs.sympy_form"),
+        ("reasoning.domains.equations._root_answers", "sympy"),
+        ("reasoning.domains.equations._root_answers", "proofs.sympy_form"),
         # The MCP server module imports the optional `mcp` SDK at module level.
-        ("reasoning.cli.mcp", "reasoning.service.mcp"),
+        ("reasoning.cli._mcp", "reasoning.service._mcp"),
         # The local backend loads the grammar machinery (Lark, llguidance) that `reasoning.llm`
         # must not load for remote backends.
-        ("reasoning.llm.spec", "reasoning.llm.local"),
+        ("reasoning.llm._spec", "reasoning.llm._local"),
         # Lark only when a grammar is converted to GBNF (llama.cpp's grammar mode): every remote
-        # backend imports `gbnf` through `grammar_wire`, and the other modes must not load Lark.
-        ("reasoning.llm.gbnf", "lark"),
+        # backend imports the converter through the grammar wire module, and the other modes must
+        # not load Lark.
+        ("reasoning.llm._gbnf", "lark"),
     }
 )
 
@@ -184,7 +185,7 @@ def _fresh(code: str) -> subprocess.CompletedProcess:
 
 def test_llm_base_does_not_load_the_verification_stack() -> None:
     done = _fresh(
-        "import sys, reasoning.llm.base\n"
+        "import sys, reasoning.llm, reasoning.llm._base\n"
         "loaded = [m for m in ('z3', 'mpmath', 'sympy', 'torch', 'lark') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
@@ -194,12 +195,13 @@ def test_llm_base_does_not_load_the_verification_stack() -> None:
 def test_a_remote_backend_loads_lark_only_to_convert_a_grammar_to_gbnf() -> None:
     done = _fresh(
         "import sys\n"
-        "from reasoning.llm.openai_backend import OpenAIBackend\n"
-        "from reasoning.llm.grammar_wire import grammar_body\n"
+        "from reasoning.llm._openai_backend import OpenAIBackend\n"
+        "from reasoning.llm._grammar_wire import grammar_body\n"
         "backend = OpenAIBackend('http://127.0.0.1:9/v1', 'm', grammar_mode='vllm')\n"
         "assert grammar_body('vllm', 'start: \"a\"') is not None\n"
         "assert 'lark' not in sys.modules, 'lark loaded without a GBNF conversion'\n"
-        "assert grammar_body('llamacpp', 'start: \"a\"') == {'grammar': 'root ::= r-start\\nr-start ::= ( t-a )\\nt-a ::= \"a\"\\n'}\n"
+        "gbnf = grammar_body('llamacpp', 'start: \"a\"')\n"
+        "assert gbnf == {'grammar': 'root ::= r-start\\nr-start ::= ( t-a )\\nt-a ::= \"a\"\\n'}, gbnf\n"
         "assert 'lark' in sys.modules\n"
     )
     assert done.returncode == 0, done.stderr

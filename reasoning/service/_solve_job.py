@@ -1,4 +1,4 @@
-"""The HTTP server's solve job, run in a sandbox worker (see `reasoning.service.jobs`).
+"""The HTTP server's solve job, run in a sandbox worker (see `reasoning.service._jobs`).
 
 A module of its own because `solve` brings the engine and the LLM stack (about 140 modules, a
 second or two): a worker imports it on its first solve job, not at start-up as it does the
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasoning.engine.bundle import build_bundle
-from reasoning.engine.solving import solve
+from reasoning.engine._bundle import build_bundle
+from reasoning.engine._solve import solve
 from reasoning.errors import InvalidArgument
 
 

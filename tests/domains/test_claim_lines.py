@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from proofs.verdict import Status
 from reasoning.domains import get
 from reasoning.domains.common._claim_lines import content_lines, unreadable
-from reasoning.engine.task import Task
-from reasoning.engine.workers import WorkerRequest
+from reasoning.engine._task import Task
+from reasoning.engine._workers import WorkerRequest
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""reasoning.domains.knights_knaves.domain: puzzles, claims and answers with Z3 and a uniqueness check,
+"""reasoning.domains.knights_knaves._domain: puzzles, claims and answers with Z3 and a uniqueness check,
 certificates, reasoning-gym's English, the solver worker and planner."""
 
 import copy
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.knights_knaves.domain import TEMPLATES, KnightsWorker, read_puzzle
+from reasoning.domains.knights_knaves._domain import TEMPLATES, KnightsWorker, read_puzzle
 from reasoning.domains.logic._formulas import PropAnd, PropIff, PropImp, PropNot, PropOr, PropVar, render
 
 DOMAIN = get("knights_knaves")
@@ -478,9 +478,9 @@ def test_reasoning_gym_eval_through_solve(seed):
 
 
 def test_planner_with_an_llm_like_worker_rejects_false_claims():
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedWorker
 
     task = puzzle(*TWO, knight="hero", knave="villain")
     worker = ScriptedWorker(

@@ -548,9 +548,9 @@ def test_reasoning_gym_eval_through_solve(seed):
 def test_planner_reads_claims_in_any_notation_and_false_claims_are_re_dispatched():
     """An LLM-like scripted worker: ASCII claims; its first reply to fork 1 is false, so the
     engine rejects it (re-dispatch with the claim as feedback) before the planner answers."""
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedWorker
 
     task = problem(["P -> Q", "P"], "Q")
     # a 2-way case split on P (the most frequent variable): fork 1 assumes P, fork 2 ¬P

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from reasoning.engine.workers import Chunk, Steps, WorkerRequest
+from reasoning.engine._workers import Chunk, Steps, WorkerRequest
 
 
 def note(*lines: str) -> str:

@@ -7,7 +7,7 @@ import itertools
 import math
 from collections.abc import Iterable
 
-from reasoning.domains.base import Problem, TaskError
+from reasoning.domains._base import Problem, TaskError
 from reasoning.domains.logic._claims import parse_claim
 from reasoning.domains.logic._formulas import (
     FormulaError,
@@ -21,7 +21,7 @@ from reasoning.domains.logic._formulas import (
     variables,
 )
 from reasoning.domains.logic._task import MAX_DECIDE_FORKS, NOTHING, LogicQuery, LogicTask
-from reasoning.engine.planner import TurnPlanner, verified_claims
+from reasoning.engine._planner import TurnPlanner, verified_claims
 
 #: Case-split variables of the entailment planner (2^k forks).
 MAX_SPLIT_VARS = 4

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proofs.verdict import Status
-from reasoning.domains.base import Domain, DomainCheck, Problem, certificate, certificate_shape
+from reasoning.domains._base import Domain, DomainCheck, Problem, certificate, certificate_shape
 from reasoning.domains.logic._formulas import FormulaError
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reasoning.llm._base import BackendError, Delta, StopScanner
+from reasoning.llm._constrained import GrammarMasks
 
 REPLACEMENT = "\ufffd"
 
@@ -212,8 +213,6 @@ class DynamicBatcher:
     def masks(self) -> Any:
         """The llguidance state for this tokenizer (made on first use, ~0.5 s)."""
         if self._masks is None:
-            from reasoning.llm._constrained import GrammarMasks
-
             self._masks = GrammarMasks(self.tokenizer, vocab_size=self.vocab_size)
         return self._masks
 

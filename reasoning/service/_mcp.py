@@ -38,6 +38,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
@@ -45,7 +46,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from reasoning.api import ReasoningError
+from proofs.check import check_certificate, check_verdict
+from proofs.verdict import unknown
+from reasoning.answers._equivalence import equivalent
+from reasoning.api import ReasoningError, verify
+from reasoning.domains import get, names
+from reasoning.engine._bundle import build_bundle, check_bundle, is_bundle
+from reasoning.engine._solve import VERIFY_BUDGET_S, solve
 from reasoning.engine._task_schema import task_dict, task_model
 from reasoning.service._auth import BearerAuth, require_token_off_loopback, validate_token
 from reasoning.service._limits import LIMITS
@@ -286,9 +293,6 @@ AnswerText = Annotated[
 
 def _verify_claims(claims: list[str], budget_s: float, detail: Detail = "full") -> VerifyClaimsResult:
     """Verify claims one after another; past MAX_CALL_S the rest are `unknown`."""
-    from proofs.verdict import unknown
-    from reasoning.api import verify
-
     started = time.perf_counter()
     verdicts: list[VerdictOut] = []
     for claim in claims:
@@ -314,8 +318,6 @@ def _verify_claims(claims: list[str], budget_s: float, detail: Detail = "full") 
 
 
 def _check_answer(gold: str, prediction: str, budget_s: float, detail: Detail = "full") -> CheckAnswerResult:
-    from reasoning.answers._equivalence import equivalent
-
     data = equivalent(gold, prediction, budget_s=budget_s).to_json()
     if detail == "summary":
         data["certificate"] = None
@@ -330,8 +332,6 @@ def _solve_task(
     include_bundle: bool,
     detail: Detail = "full",
 ) -> SolveTaskResult:
-    from reasoning.engine._solve import VERIFY_BUDGET_S, solve
-
     result = solve(
         task,
         workers=workers,
@@ -344,8 +344,6 @@ def _solve_task(
     bundle = None
     full = detail == "full"
     if (include_bundle or full) and result.run is not None:
-        from reasoning.engine._bundle import build_bundle
-
         bundle = build_bundle(result.run)
     return SolveTaskResult(
         task=data["task"],
@@ -363,9 +361,6 @@ def _solve_task(
 
 
 def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
-    from proofs.check import check_certificate, check_verdict
-    from reasoning.engine._bundle import check_bundle, is_bundle
-
     if is_bundle(data):
         report = check_bundle(data, use_cvc5=use_cvc5, budget_s=MAX_CALL_S).to_json()
         return CertificateCheckResult(
@@ -398,8 +393,6 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
 
 def _domains() -> str:
     """The registered domains and their task fields, as JSON text."""
-    from reasoning.domains import get, names
-
     listing = []
     for name in names():
         domain = get(name)
@@ -434,8 +427,6 @@ _T = TypeVar("_T")
 
 
 def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("reasoning")
     except PackageNotFoundError:

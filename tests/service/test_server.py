@@ -570,3 +570,19 @@ def test_a_shortened_load_test_has_no_errors(url):
     assert stats.errors == 0, stats.error_samples
     assert len(stats.latencies_s) >= 50
     assert stats.agreed >= 0.95 * len(stats.latencies_s)
+
+
+def test_pool_workers_start_without_the_solve_stack():
+    """A sandbox worker imports PRELOAD at start-up; the solve job's engine and LLM stack (about
+    140 modules, a second or two more per worker start) come with its own module, on the first
+    solve job only, so hoisting the job functions' imports did not make every worker heavier."""
+    code = (
+        "import importlib, sys\n"
+        "from reasoning.service._jobs import PRELOAD\n"
+        "for name in PRELOAD: importlib.import_module(name)\n"
+        "assert 'reasoning.engine._solve' not in sys.modules\n"
+        "import reasoning.service._solve_job\n"
+        "assert 'reasoning.engine._solve' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

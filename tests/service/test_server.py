@@ -321,9 +321,11 @@ def test_serve_runs_the_api_in_its_own_process_with_a_token_file(tmp_path):
 
         wait_until(up, timeout_s=60)
         claim = {"claims": ["2^10 = 1024"]}
-        assert httpx.post(base + "/v1/verify", json=claim).status_code == 401
+        assert httpx.post(base + "/v1/verify", json=claim, timeout=60).status_code == 401
+        # The first verify starts the pool's worker process: on a loaded machine that takes
+        # longer than httpx's 5 s default.
         answer = httpx.post(
-            base + "/v1/verify", json=claim, headers={"Authorization": "Bearer file-token-42"}
+            base + "/v1/verify", json=claim, headers={"Authorization": "Bearer file-token-42"}, timeout=60
         )
         assert answer.json()["verdicts"][0]["status"] == "proved"
     finally:

@@ -70,6 +70,8 @@ from proofs.verdict import Status
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
 from reasoning.domains.base import certificate_shape, check_fields, feedback_lines
 from reasoning.domains.common.query_grammars import sudoku_grammar
+from reasoning.domains.grids._deduction import deduce
+from reasoning.domains.grids._deduction_check import DeductionError, deduction_leaves
 from reasoning.domains.grids.sudoku_solver import (
     BOX_SIDE,
     DIGITS,
@@ -311,6 +313,10 @@ def _decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
         if line.kind == "solution":
             return LineVerdict(True, f"a solution{where} (rule check)", {"kind": "solution"})
     excluded = [line.grid] if line.grid is not None else []
+    proof = _deduction_proof(puzzle, line, fixed)
+    if proof is not None:
+        what = "the only solution" if excluded else "no solution"
+        return LineVerdict(True, f"{what}{where} (deduction: forced digits and splits)", proof)
     # Z3 first: its `unsat` is the proof, and a true line (the usual case) then needs no search.
     # Only a line Z3 does not prove gets the search, for a witness that refutes it.
     deadline = time.perf_counter() + budget_s
@@ -333,6 +339,35 @@ def _decide_line(puzzle: Sudoku, line: Line, *, budget_s: float) -> LineVerdict:
     return LineVerdict(None, f"Z3 answers {answer}{where}", evidence)
 
 
+def _sudoku_rules(puzzle: Sudoku) -> bool:
+    """Are the puzzle's rules plain Sudoku (rows, columns, boxes, no inequalities)? Deductions
+    are made and re-checked only for those."""
+    n = puzzle.n
+    return n in BOX_SIDE and not puzzle.geo.less and (puzzle.geo is geometry(n) or puzzle.geo == geometry(n))
+
+
+def _deduction_proof(puzzle: Sudoku, line: Line, fixed: dict[int, int]) -> dict[str, Any] | None:
+    """Evidence for a true `unique` or `no solution` line by a deduction (`_deduction`), re-checked
+    by the independent replay (`_deduction_check`) before it counts; None when there is none
+    (not plain Sudoku, too many splits, clashing givens, or the deduction does not prove it)."""
+    if not _sudoku_rules(puzzle):
+        return None
+    tree = deduce(puzzle.givens, puzzle.n, fixed)
+    if tree is None or not _deduction_holds(puzzle, line, fixed, tree):
+        return None
+    return {"kind": line.kind, "deduction": tree}
+
+
+def _deduction_holds(puzzle: Sudoku, line: Line, fixed: dict[int, int], tree: Any) -> bool:
+    """Does the deduction `tree` re-check and prove `line` (every solution is its grid, or there
+    is none)? The grid itself is rule-checked by the caller."""
+    try:
+        leaves = deduction_leaves(puzzle.givens, puzzle.n, fixed, tree)
+    except DeductionError:
+        return False
+    return leaves == ([line.grid] if line.grid is not None else [])
+
+
 def recheck_line(puzzle: Sudoku, line: Line, evidence: Mapping[str, Any], budget_s: float) -> bool | None:
     """Whether `line` holds, re-derived from the rules (True/False), or None when this cannot
     be settled here. The evidence is only a hint: a witness is rule-checked, a script rebuilt."""
@@ -350,6 +385,10 @@ def recheck_line(puzzle: Sudoku, line: Line, evidence: Mapping[str, Any], budget
             other = None
         if other is not None and other != line.grid and puzzle.violation(other, fixed) is None:
             return False
+    if isinstance(evidence, Mapping) and "deduction" in evidence:
+        # A deduction proves by itself or not at all: one that does not replay proves nothing.
+        ok = _sudoku_rules(puzzle) and _deduction_holds(puzzle, line, fixed, evidence["deduction"])
+        return True if ok else None
     script = smt_script(
         givens, puzzle.geo, fixed=fixed, excluded=[line.grid] if line.grid is not None else []
     )
@@ -437,7 +476,10 @@ class GridDomain(Domain):
             return False, "re-checking could not settle the claim (a script differs, or Z3 gave no answer)"
         if holds != claimed:
             return False, f"the rules say the {role} {'holds' if holds else 'does not hold'}"
-        return True, f"re-derived: the {role} {'holds' if holds else 'does not hold'} (rule check, fresh Z3)"
+        return (
+            True,
+            f"re-derived: the {role} {'holds' if holds else 'does not hold'} (rule check, deduction replay or fresh Z3)",
+        )
 
     # ------------------------------------------------------------ workers and planners
 
@@ -631,12 +673,13 @@ def _settled(lines: Sequence[Line]) -> bool:
 
 def _answer_message(lines: Sequence[Line], verdicts: Sequence[LineVerdict]) -> str:
     grids = {line.grid for line in lines if line.grid is not None}
+    by = "deduction" if any("deduction" in v.evidence for v in verdicts) else "Z3: unsat"
     if any(line.kind == "none" for line in lines):
-        return "no solution (Z3: unsat)"
+        return f"no solution ({by})"
     if len(grids) >= 2:
         return f"{len(grids)} distinct solutions (rule check): the solution is not unique"
     if any(line.kind == "unique" for line in lines):
-        return "the only solution (rule check; Z3: unsat with it excluded)"
+        return f"the only solution (rule check; {by if by == 'deduction' else by + ' with it excluded'})"
     return "a solution (rule check)"
 
 

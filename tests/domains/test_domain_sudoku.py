@@ -724,7 +724,7 @@ def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monk
     assert most_constrained(parse_grid(grid)[1], 9) is not None  # propagation leaves a choice
     result = solve({"domain": "sudoku", "grid": grid}, out=False)
     assert result.verified and result.run.answer == f"{SOLUTION} unique"
-    # the worker's search, then one proof (Z3 alone: a proved line needs no second search)
+    # the worker's search, then one proof (a deduction: a proved line needs no second search)
     assert queries == ["solve"] and len(calls) == 1 and len(proofs) == 1
 
 

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
 from reasoning.domains.grids._deduction_check import deduction_leaves
-from reasoning.domains.grids.sudoku import (
+from reasoning.domains.grids._grid_search import (
+    CLOCK_EVERY,
+    grid_text,
+    most_constrained,
+    rule_violation,
+    run_z3,
+    search,
+    smt_script,
+)
+from reasoning.domains.grids._sudoku import (
     EXAMPLE_GRID,
     ORGANIZER_PROMPT,
     WORKER_PROMPT,
@@ -24,20 +33,11 @@ from reasoning.domains.grids.sudoku import (
     parse_grid,
     parse_line,
 )
-from reasoning.domains.grids.sudoku_solver import (
-    CLOCK_EVERY,
-    grid_text,
-    most_constrained,
-    rule_violation,
-    run_z3,
-    search,
-    smt_script,
-)
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.engine import ForkJoinEngine
-from reasoning.engine.solving import solve
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Steps, WorkerRequest
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._engine import ForkJoinEngine
+from reasoning.engine._solve import solve
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker, Steps, WorkerRequest
 
 DOMAIN = get("sudoku")
 BUDGET = 10.0
@@ -56,7 +56,7 @@ MINI = "1..4..1.2..3.3.."
 @pytest.fixture(autouse=True)
 def every_certificate_rechecks(monkeypatch):
     """Every certificate a check makes in these tests is re-derived by `recheck` at once."""
-    from reasoning.domains.grids.sudoku import GridDomain
+    from reasoning.domains.grids._sudoku import GridDomain
 
     def rechecked(method):
         def wrapper(self, problem, text, *, budget_s):
@@ -205,7 +205,7 @@ def test_solution_claims_are_proved_by_the_rule_check():
 @pytest.fixture
 def no_deductions(monkeypatch):
     """Lines are proved by Z3 alone (as when a deduction would need too many splits)."""
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     monkeypatch.setattr(sudoku, "deduce", lambda *a, **k: None)
 
@@ -347,7 +347,7 @@ def _tampered(cert: dict, change) -> tuple[bool, str]:
 @pytest.mark.parametrize("prover", ["deduction", "z3"])
 def test_recheck_rejects_tampered_certificates(prover, monkeypatch):
     if prover == "z3":
-        import reasoning.domains.grids.sudoku as sudoku
+        import reasoning.domains.grids._sudoku as sudoku
 
         monkeypatch.setattr(sudoku, "deduce", lambda *a, **k: None)
     unique = answer(f"{SOLUTION} unique").certificate
@@ -689,7 +689,7 @@ def test_run_z3_makes_no_new_context_but_a_fresh_solver(monkeypatch):
 
 
 def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     # Every check here is also re-checked (the autouse fixture), which runs Z3 but does not
     # decide lines: `_decide_line` runs once per line proved, so its calls count the proofs made.
@@ -709,7 +709,7 @@ def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
 
 
 def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monkeypatch):
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     calls, proofs = [], []
     monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
@@ -792,7 +792,7 @@ def test_grid_reading_names_the_bad_character():
 def test_the_worker_answers_a_nine_by_nine_without_a_thread(monkeypatch):
     # Up to 9x9 the search first runs on the loop's thread with a small budget: a hop to a
     # thread costs more than the usual millisecond of search.
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     def no_thread(*args, **kwargs):
         raise AssertionError("the quick search should have answered")
@@ -804,8 +804,8 @@ def test_the_worker_answers_a_nine_by_nine_without_a_thread(monkeypatch):
 def test_the_worker_hands_a_long_search_to_a_thread(monkeypatch):
     # When the quick search runs out of its budget, the search starts again, in a thread,
     # with the worker's whole budget.
-    import reasoning.domains.grids.sudoku as sudoku
-    from reasoning.domains.grids.sudoku_solver import SearchResult
+    import reasoning.domains.grids._sudoku as sudoku
+    from reasoning.domains.grids._grid_search import SearchResult
 
     threads, budgets = [], []
     real_thread, real_search = sudoku.asyncio.to_thread, sudoku.search

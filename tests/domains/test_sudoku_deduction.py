@@ -14,10 +14,10 @@ from proofs.check import check_certificate
 from reasoning.domains import get
 from reasoning.domains.grids._deduction import deduce
 from reasoning.domains.grids._deduction_check import DeductionError, deduction_leaves
-from reasoning.domains.grids.sudoku import parse_grid
-from reasoning.domains.grids.sudoku_solver import grid_text, search
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.solving import solve
+from reasoning.domains.grids._grid_search import grid_text, search
+from reasoning.domains.grids._sudoku import parse_grid
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._solve import solve
 
 DOMAIN = get("sudoku")
 # One solution; propagation alone does not finish it (the deduction splits).

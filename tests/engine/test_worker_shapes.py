@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reasoning.engine.engine import ForkJoinEngine, _Run
-from reasoning.engine.racing import RacingWorker
-from reasoning.engine.task import Task
-from reasoning.engine.workers import Organizer, ScriptedOrganizer, ScriptedWorker, Worker, has_methods
+from reasoning.engine._engine import ForkJoinEngine, _Run
+from reasoning.engine._racing import RacingWorker
+from reasoning.engine._task import Task
+from reasoning.engine._workers import Organizer, ScriptedOrganizer, ScriptedWorker, Worker, has_methods
 from reasoning.errors import InvalidArgument
 
 

@@ -46,7 +46,11 @@ _UNKNOWN_CALL = re.compile(r"(?<![A-Za-z_0-9])([A-Za-z_][A-Za-z_0-9]+)\(")
 CLAIM_CONSTANTS = {"pi": "pi", "e": "e"}
 #: `1e3`, `2.5E-4`: scientific notation, or 1*e3 (a variable), or 2.5*e - 4? Read one way it
 #: refuted `1e3 = 1000`; the claim is refused as ambiguous instead.
-_SCIENTIFIC = re.compile(r"(?<![A-Za-z_0-9.])\d+(?:\.\d+)?[eE][+-]?\d")
+#: `.5e3` (no digit before the point) too: it was read as 0.5*e3 and `.5e3 = 500` refuted.
+_SCIENTIFIC = re.compile(r"(?:(?<![A-Za-z_0-9.])\d+(?:\.\d+)?|(?<![0-9])\.\d+)[eE][+-]?\d")
+#: `0x10`, `0b10`, `0o7`: a hexadecimal, binary or octal number, or 0 times the variable x10?
+#: Read as the product, `0x10 = 0` was proved and `0x10 = 16` refuted; refused as ambiguous.
+_RADIX = re.compile(r"(?<![A-Za-z_0-9.])0[xXbBoO][0-9A-Fa-f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +261,14 @@ def parse_claim(text: str) -> Formula | ParseFailure:
             "scientific notation is ambiguous here (1e3 could be 1*e3): write 1*10^3 or 1000",
             column=column,
             found=scientific.group(0),
+            context=_caret(text, column),
+        )
+    if (radix := _RADIX.search(stripped)) is not None:
+        column = radix.start() + 1
+        return ParseFailure(
+            "0x, 0b and 0o numbers are ambiguous here (0x10 could be 0*x10): write 16, or 0*x10",
+            column=column,
+            found=radix.group(0),
             context=_caret(text, column),
         )
     unknown = _UNKNOWN_CALL.search(text)

@@ -42,6 +42,9 @@ from proofs.exact import DEFAULT_LIMITS, Limits, NotExact, TooLarge, Undefined, 
 
 #: Largest integer exponent expanded into a product.
 MAX_EXPANDED_POWER = 64
+#: Longest translation of one sub-formula: `<->` (and `or`, `->` on their left side) use both
+#: T and F of a part, so nesting can double the text at each level; past this it is Unsupported.
+MAX_FORMULA_CHARS = 1_000_000
 
 
 class Unsupported(Exception):
@@ -91,6 +94,9 @@ class _Translator:
     aux_decls: list[str] = field(default_factory=list)
     aux_defs: list[str] = field(default_factory=list)
     aux_cache: dict[tuple, str] = field(default_factory=dict)
+    #: T and F of each sub-formula already translated, per binding context: `or` and `->`
+    #: translate both T and F of their left side, so a chain of n disjunctions took 2^n steps.
+    memo: dict[tuple, str] = field(default_factory=dict)
     integer: bool = False  # every variable is an integer: write pure integer arithmetic
 
     @property
@@ -239,6 +245,23 @@ class _Translator:
 
     def true(self, formula: Formula) -> str:
         """T(f): f is defined and true."""
+        return self._memo(True, formula)
+
+    def false(self, formula: Formula) -> str:
+        """F(f): f is defined and false."""
+        return self._memo(False, formula)
+
+    def _memo(self, polarity: bool, formula: Formula) -> str:
+        key = (polarity, formula, tuple(sorted(self.sorts.items())), frozenset(self.bound))
+        text = self.memo.get(key)
+        if text is None:
+            text = self._true(formula) if polarity else self._false(formula)
+            if len(text) > MAX_FORMULA_CHARS:
+                raise Unsupported(f"the formula's SMT-LIB text passes {MAX_FORMULA_CHARS} characters")
+            self.memo[key] = text
+        return text
+
+    def _true(self, formula: Formula) -> str:
         match formula:
             case BoolConst(value):
                 return "true" if value else "false"
@@ -262,8 +285,7 @@ class _Translator:
                 return self._quantified(kind, names, sort, body)
         raise Unsupported(f"cannot translate {formula!r}")
 
-    def false(self, formula: Formula) -> str:
-        """F(f): f is defined and false."""
+    def _false(self, formula: Formula) -> str:
         match formula:
             case BoolConst(value):
                 return "false" if value else "true"

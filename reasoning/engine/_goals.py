@@ -46,6 +46,7 @@ from proofs.claims import (
     Quantified,
     Var,
     free_variables,
+    walk,
 )
 from proofs.definedness import definedness_conditions
 from proofs.parsing import ParseFailure, parse_claim
@@ -172,19 +173,94 @@ def quantify(kind: str, unknowns: dict[str, str], body: Formula) -> Formula:
 
 
 def total(formula: Formula) -> Formula:
-    """`formula` with its atoms guarded by their definedness conditions (`x != 0 and 1/x = 2`):
-    true exactly where `formula` is, and false (never undefined) elsewhere, as far as its
-    top-level `and`s reach. As an antecedent (`forall U: C -> A`) a point where C is undefined
-    is no solution of the task; unguarded it refuted right answers (`sqrt(x) = 2`: x = 4 "not
-    the only solution" at x = -1)."""
+    """`formula` made total: true exactly where `formula` is defined and true, false (never
+    undefined) elsewhere. As an antecedent (`forall U: C -> A`) a point where C is undefined is
+    no solution of the task; unguarded it refuted right answers (`sqrt(x) = 2`: x = 4 "not the
+    only solution" at x = -1; `x^2 = 4 or sqrt(x) = 1`: {2, -2, 1} "not all" at x = -3).
+
+    Atoms are guarded by their definedness conditions (`x != 0 and 1/x = 2`), and every
+    connective and quantifier is rebuilt from the total forms of its parts (`_falsity` for
+    where a part is defined and false), following the left-to-right reading of `proofs.smtlib`.
+    A top-level conjunct with an atom whose condition cannot be written (`x^y`) stays as it
+    is: undefined where it is, never true or false where the conjunct is not."""
     match formula:
         case Connective("and", left, right):
             return Connective("and", total(left), total(right))
-        case Compare() | Member():
-            terms = formula.terms if isinstance(formula, Compare) else (formula.elem, *formula.options)
-            conditions = definedness_conditions(*terms, closed=True)
-            return formula if not conditions else conjunction([*conditions, formula])
-    return formula
+    if any(_conditions(node) is None for node in walk(formula) if isinstance(node, (Compare, Member))):
+        return formula
+    return _Total().truth(formula)
+
+
+class _Total:
+    """`truth(f)`: a total formula true exactly where f is defined and true; `falsity(f)`: where
+    f is defined and false (every atom's definedness condition can be written). Each part is
+    built once (memo): `or` and `->` use both forms of their left side, so without it a chain
+    of n disjunctions took 2^n steps."""
+
+    def __init__(self) -> None:
+        self.memo: dict[tuple[bool, Formula], Formula] = {}
+
+    def truth(self, formula: Formula) -> Formula:
+        return self._form(True, formula)
+
+    def falsity(self, formula: Formula) -> Formula:
+        return self._form(False, formula)
+
+    def _form(self, holds: bool, formula: Formula) -> Formula:
+        key = (holds, formula)
+        if key not in self.memo:
+            self.memo[key] = self._truth(formula) if holds else self._falsity(formula)
+        return self.memo[key]
+
+    def _truth(self, formula: Formula) -> Formula:
+        t, f = self.truth, self.falsity
+        match formula:
+            case Compare() | Member():
+                return conjunction([*(_conditions(formula) or []), formula])
+            case Not(arg):
+                return f(arg)
+            case Connective("and", left, right):
+                return Connective("and", t(left), t(right))
+            case Connective("or", left, right):
+                return Connective("or", t(left), Connective("and", f(left), t(right)))
+            case Connective("->", left, right):
+                return Connective("or", f(left), Connective("and", t(left), t(right)))
+            case Connective("<->", left, right):
+                both = Connective("and", t(left), t(right))
+                return Connective("or", both, Connective("and", f(left), f(right)))
+            case Quantified(kind, names, sort, body):
+                return Quantified(kind, names, sort, t(body))
+        return formula
+
+    def _falsity(self, formula: Formula) -> Formula:
+        t, f = self.truth, self.falsity
+        match formula:
+            case BoolConst(value):
+                return BoolConst(not value)
+            case Compare() | Member():
+                return conjunction([*(_conditions(formula) or []), Not(formula)])
+            case Not(arg):
+                return t(arg)
+            case Connective("and", left, right):
+                return Connective("or", f(left), Connective("and", t(left), f(right)))
+            case Connective("or", left, right):
+                return Connective("and", f(left), f(right))
+            case Connective("->", left, right):
+                return Connective("and", t(left), f(right))
+            case Connective("<->", left, right):
+                one = Connective("and", t(left), f(right))
+                return Connective("or", one, Connective("and", f(left), t(right)))
+            case Quantified("forall", names, sort, body):
+                return Quantified("exists", names, sort, f(body))
+            case Quantified(_, names, sort, body):
+                # `exists` is false wherever no value makes its body defined and true
+                return Quantified("forall", names, sort, Not(t(body)))
+        return Not(formula)
+
+
+def _conditions(atom: Compare | Member) -> list[Formula] | None:
+    terms = atom.terms if isinstance(atom, Compare) else (atom.elem, *atom.options)
+    return definedness_conditions(*terms, closed=True)
 
 
 def pinned(formulas: Iterable[Formula], unknowns: set[str]) -> set[str]:

@@ -20,8 +20,9 @@ A goal is one of:
   constraints the claim and its negation would both hold vacuously).
 - `domain`: a domain problem's own goal (`reasoning.domains`); its rules check the answer.
 
-As an antecedent (`C -> ...`) the constraints are guarded by their definedness (`total`): a
-point where they are undefined (`sqrt(x)` at x = -1) is no solution, not a counterexample.
+As an antecedent (`C -> ...`) the constraints are guarded by their definedness (`total`, through
+every connective and quantifier): a point where they are undefined (`sqrt(x)` at x = -1, also
+under `or` or `not`) is no solution, not a counterexample.
 
 Answer lines that are not about the goal must be closed claims, proved as written (`closed`).
 The functions here take the task's parts (unknowns, constraint formulas), not the `Task`, so

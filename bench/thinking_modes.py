@@ -112,6 +112,9 @@ SHOTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 VERIFY_BUDGET_S = 5.0
+#: The least a proposer sample is granted under the budget (a constrained Countdown expression is
+#: ~10 tokens, issue 16): a batch the budget cannot hold at this length draws fewer samples.
+PROPOSER_SAMPLE_TOKENS = 16
 TEMPERATURE = 0.7
 
 
@@ -155,12 +158,17 @@ class BudgetBackend(StreamingBackend):
     tokens. Each call reserves min(max_tokens, what is left) before it starts and gives back what
     it did not use; a call with nothing left raises BackendError(kind="budget")."""
 
-    def __init__(self, inner: ModelBackend, budget_tokens: int) -> None:
+    def __init__(self, inner: ModelBackend, budget_tokens: int, *, sample_tokens: int | None = None) -> None:
         if not isinstance(budget_tokens, int) or budget_tokens < 1:
             raise ValueError(f"budget_tokens must be a positive int, got {budget_tokens!r}")
+        if sample_tokens is not None and not 1 <= sample_tokens <= budget_tokens:
+            raise ValueError(f"sample_tokens must be in [1, budget_tokens], got {sample_tokens!r}")
         self.inner = inner
         self.name = inner.name
         self.budget_tokens = budget_tokens
+        #: The least a sample of a k-sample call is granted (the bench's T/k): a batch that the
+        #: budget cannot hold at that length is cut to fewer samples, not to shorter ones.
+        self.sample_tokens = sample_tokens or 1
         self.spent = 0
         self.reserved = 0
         self.calls = 0
@@ -204,11 +212,15 @@ class BudgetBackend(StreamingBackend):
         return bool(getattr(self.inner, "supports_grammar", False))
 
     async def generate(self, prompt: Prompt, *, grammar=None, n: int = 1, max_tokens: int = 256, **params):
-        """k samples (under `grammar`) through the inner backend, reserving k * max_tokens."""
+        """k samples (under `grammar`) through the inner backend, reserving n * max_tokens. When
+        the budget cannot hold n samples of max_tokens, each sample gets max(left // n,
+        sample_tokens) tokens (at most max_tokens) and n shrinks to what the budget holds at that
+        length (a 10-token Countdown expression is not cut to 8 tokens; fewer samples are drawn)."""
         if grammar is None and n == 1:
             return await super().generate(prompt, max_tokens=max_tokens, **params)
-        grant = min(max_tokens, self.left // n)
-        if grant < 1:
+        grant = min(max_tokens, max(self.left // n, self.sample_tokens))
+        n = min(n, self.left // grant) if grant > 0 else 0
+        if grant < 1 or n < 1:
             self.refused += 1
             raise BackendError(
                 f"the item's budget of {self.budget_tokens} completion tokens is spent", kind="budget"
@@ -376,8 +388,10 @@ def run_forkjoin(
     from reasoning.engine.solving import solve
 
     started = time.perf_counter()
-    capped = BudgetBackend(backend, budget_tokens)
-    options = {"proposer": True} if proposer else {}
+    capped = BudgetBackend(backend, budget_tokens, sample_tokens=min(budget_tokens, PROPOSER_SAMPLE_TOKENS))
+    # Explicit both ways: `solve` constrains and proposes by default, and "forkjoin" is the
+    # free-text fork/join that the proposer mode is compared with.
+    options = {"proposer": proposer} if proposer_available() else {}
     result = solve(
         item.problem,
         workers=k,
@@ -391,7 +405,7 @@ def run_forkjoin(
     text = "\n".join(result.answers)
     metrics = result.metrics or {}
     producers = list(getattr(result, "producers", []) or [])
-    mode = "proposer" if proposer else "forkjoin" if kind == "llm" else kind
+    mode = kind if kind != "llm" else "proposer" if proposer else "forkjoin"
     return _row(
         item,
         mode,
@@ -429,7 +443,7 @@ def run_mode(
         if mode in ("forkjoin", "proposer", "mixed"):
             kind = "mixed" if mode == "mixed" else "llm"
             return run_forkjoin(
-                item, backend, budget_tokens, k, kind=kind, seed=seed, proposer=mode == "proposer"
+                item, backend, budget_tokens, k, kind=kind, seed=seed, proposer=mode != "forkjoin"
             )
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     except Exception as exc:  # noqa: BLE001 - one failed item must not end an hour-long run
@@ -616,6 +630,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", default="local", help="backend spec (default: the packaged local model)")
     parser.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     parser.add_argument("--no-throughput", action="store_true", help="skip the tokens/s table")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch CPU threads for the local model (default 1: on a loaded 2-core machine 2 threads "
+        "decoded 4-6x slower than 1, measured 2026-12-06); 0 keeps torch's default",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     parser.add_argument("--out", type=Path, help="write the JSON here (after every item)")
     args = parser.parse_args(argv)
@@ -636,6 +657,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return proposer.run(section.parse_args(argv[2:]))
     args = _parse_args(argv)
     from reasoning.llm import load_backend
+
+    if args.torch_threads > 0:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -669,6 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model": args.model,
         "backend": backend.name,
         "seed": args.seed,
+        "torch_threads": args.torch_threads,
+        "load_average": os.getloadavg(),
         "task_configs": {t: TASK_CONFIGS.get(t, {}) for t in args.tasks},
         "skipped": skipped,
     }

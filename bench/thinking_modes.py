@@ -13,19 +13,31 @@ same total budget of T completion tokens per item:
 - parallel: k independent samples (temperature 0.7, different seeds) of T/k tokens each, run
   concurrently (the local backend batches them), majority vote over normalised answers
   (AsyncThink's "parallel thinking" baseline).
-- forkjoin: `reasoning.solve(problem, worker_kind="llm", model=..., workers=k, max_tokens=T/k)`:
-  the domain's planner forks, LLM workers answer, every claim is verified before the join and a
-  rejected fork is re-dispatched with the counterexample. The backend is wrapped in
-  `BudgetBackend`, which stops the item (BackendError kind "budget") once T tokens are spent.
-- proposer: fork/join with the constrained k-sample proposer (issue 16: the model samples k
-  candidates under the sub-query's grammar in one batched call, the verifier keeps the proved
-  ones), selected by the `proposer=True` option of `reasoning.solve`. Until that option exists
-  (the constrained-decoding work), every row says "not available" and the table shows it.
-- mixed: the same with `worker_kind="mixed"`: the solver and the model race on each attempt
-  (`reasoning.engine.racing`; the router gives the solver a head start and bounds the model's share),
-  the first verified result is joined and the other run cancelled. Strong by construction: it
-  measures the engine, not the model; the "LLM claims" column says how many joined claims the
-  model produced. Its LLM tokens are still capped at T (a cancelled run's tokens count).
+- forkjoin: `reasoning.solve(problem, worker_kind="llm", model=..., workers=k, max_tokens=T/k,
+  proposer=False)`: the domain's planner forks, LLM workers answer in free text, every claim is
+  verified before the join and a rejected fork is re-dispatched with the counterexample. The
+  backend is wrapped in `BudgetBackend`, which stops the item (BackendError kind "budget") once T
+  tokens are spent.
+- proposer: the same with `proposer=True` (solve's default): worker replies are decoded under the
+  sub-query's grammar, and a search-shaped sub-query (Countdown) gets the k-sample proposer
+  (`reasoning.llm.proposer`: candidates sampled in one batched call, the verifier keeps the proved
+  ones). Under the budget a batch is cut to fewer samples of at least `PROPOSER_SAMPLE_TOKENS`
+  (16) tokens, never to shorter ones, so T = 80 lets its first batch draw 5 samples. (Should
+  `solve` lose the option, the rows say "not available".)
+- mixed: `worker_kind="mixed"` (with the proposer, as `reason solve` runs it): the solver and
+  the model race on each attempt (`reasoning.engine.racing`; the router gives the solver a head
+  start and bounds the model's share), the first verified result is joined and the other run
+  cancelled. Strong by construction: it measures the engine, not the model; the "LLM claims"
+  column says how many joined claims the model produced. Its LLM tokens are still capped at T (a
+  cancelled run's tokens count).
+
+The committed table (README, bench/results/thinking_modes_n50.*) used T = 80 and k = 2: the
+whole N = 50 run (2 tasks x 5 modes) had to fit in about an hour on a 2-core machine shared with
+five other jobs (load average 6-9), where the model decoded 3-8 tokens/s. T = 80 holds the
+direct prompt's worked-example answer (37-38 tokens greedy for Countdown) in sequential mode and,
+with k = 2, in each parallel sample (40 tokens); k = 4 at T = 128 cut every parallel sample at
+32 tokens (no answer tag) and cost about 80 s per Countdown item. `--torch-threads 1` (default):
+under that load one torch thread decoded 4-6x faster than two.
 
 Reported per mode and task: accuracy by reasoning-gym's scorer (mean score, fraction == 1.0),
 answered items, the fraction of returned answers that were verified (our own domain check of the
@@ -41,7 +53,9 @@ the same grammar, `bench/proposer.py`.
 Run:
     .venv/bin/python bench/thinking_modes.py [--items N] [--tasks countdown basic_arithmetic]
         [--budget-tokens T] [--k K] [--modes sequential parallel forkjoin proposer mixed]
-        [--model SPEC] [--seed S] [--no-throughput] [--json] [--out FILE]
+        [--model SPEC] [--seed S] [--no-throughput] [--torch-threads N] [--json] [--out FILE]
+    the committed run: nice -n 5 .venv/bin/python bench/thinking_modes.py --items 50
+        --budget-tokens 80 --k 2 --no-throughput --out bench/results/thinking_modes_n50.json
 
 Progress goes to stderr. `--out FILE` writes the JSON (summary and every item's row) after each
 item, so a long run leaves its partial results. The exit status is 0 whatever the numbers are.
@@ -611,8 +625,8 @@ NOTE = (
     "(at most the budget T in every mode); LLM claims = joined claims the model produced (fork/join "
     "modes); wall s = total over the items. mixed: the solver and the model race on every attempt "
     "(first verified result joined, the other run cancelled), so it is strong by construction: it "
-    "measures the engine, not the model. proposer: fork/join with the constrained k-sample proposer "
-    "(n/a: not available until reasoning.solve has its proposer option)."
+    "measures the engine, not the model. forkjoin: free-text LLM workers (proposer=False); proposer: "
+    "fork/join with grammar-constrained replies and the k-sample proposer (proposer=True)."
 )
 
 

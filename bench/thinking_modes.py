@@ -58,7 +58,8 @@ Run:
         --budget-tokens 80 --k 2 --no-throughput --out bench/results/thinking_modes_n50.json
 
 Progress goes to stderr. `--out FILE` writes the JSON (summary and every item's row) after each
-item, so a long run leaves its partial results. The exit status is 0 whatever the numbers are.
+item, so a long run leaves its partial results; `--from-json FILE` (alone) prints the table of
+such a file. The exit status is 0 whatever the numbers are.
 """
 
 from __future__ import annotations
@@ -630,6 +631,23 @@ NOTE = (
 )
 
 
+def render_saved(saved: dict[str, Any]) -> str:
+    """The modes table of a saved `--out` JSON, recomputed from its rows (a run cut short has
+    items only for the tasks it reached: the n column says how many)."""
+    config = saved.get("config", {})
+    rows = saved.get("rows", [])
+    modes = config.get("modes", list(MODES))
+    tasks = config.get("tasks", list(TASKS))
+    done = {task: len({r["index"] for r in rows if r["task"] == task}) for task in tasks}
+    head = (
+        f"Thinking modes: items per task {', '.join(f'{t} {n}' for t, n in done.items())} "
+        f"(asked {config.get('items_per_task', '?')}), seed {config.get('seed', '?')}, model "
+        f"{config.get('backend', '?')}, budget T = {config.get('budget_tokens', '?')} completion tokens "
+        f"per item, k = {config.get('k', '?')}"
+    )
+    return "\n".join([head, modes_table(summarize(rows, modes, tasks)), NOTE])
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Same model, same token budget: sequential vs parallel voting vs fork/join (vs mixed)."
@@ -669,6 +687,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         section = argparse.ArgumentParser(description="thinking modes, section: the model as proposer")
         proposer.add_arguments(section)
         return proposer.run(section.parse_args(argv[2:]))
+    if argv[:1] == ["--from-json"] and len(argv) == 2:  # the table of a saved (maybe partial) run
+        print(render_saved(json.loads(Path(argv[1]).read_text())))
+        return 0
     args = _parse_args(argv)
     from reasoning.llm import load_backend
 

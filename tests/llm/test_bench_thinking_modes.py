@@ -162,3 +162,16 @@ def test_forkjoin_is_the_free_text_path_and_the_proposer_mode_asks_for_the_propo
     bench.run_bench(items[:1], backend, modes=("forkjoin", "proposer", "mixed"), budget_tokens=32, k=2)
     # solve's default is proposer=True: forkjoin must switch it off to be the free-text peer
     assert seen == [False, True, True]
+
+
+def test_a_saved_partial_run_renders_its_table_with_the_items_it_reached(items, tmp_path, capsys):
+    rows = bench.run_bench(items[:1], ScriptedBackend(["x"]), modes=("sequential",), budget_tokens=16, k=2)
+    saved = {
+        "config": {"modes": ["sequential"], "tasks": list(bench.TASKS), "items_per_task": 50, "k": 2},
+        "rows": rows,
+    }
+    path = tmp_path / "partial.json"
+    path.write_text(bench.json.dumps(saved))
+    assert bench.main(["--from-json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "countdown 1, basic_arithmetic 0 (asked 50)" in out and "sequential" in out

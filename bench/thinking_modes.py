@@ -20,12 +20,12 @@ same total budget of T completion tokens per item:
   tokens are spent.
 - proposer: the same with `proposer=True` (solve's default): worker replies are decoded under the
   sub-query's grammar, and a search-shaped sub-query (Countdown) gets the k-sample proposer
-  (`reasoning.llm.proposer`: candidates sampled in one batched call, the verifier keeps the proved
+  (`reasoning.llm._proposer`: candidates sampled in one batched call, the verifier keeps the proved
   ones). Under the budget a batch is cut to fewer samples of at least `PROPOSER_SAMPLE_TOKENS`
   (16) tokens, never to shorter ones, so T = 80 lets its first batch draw 5 samples. (Should
   `solve` lose the option, the rows say "not available".)
 - mixed: `worker_kind="mixed"` (with the proposer, as `reason solve` runs it): the solver and
-  the model race on each attempt (`reasoning.engine.racing`; the router gives the solver a head
+  the model race on each attempt (`reasoning.engine._racing`; the router gives the solver a head
   start and bounds the model's share), the first verified result is joined and the other run
   cancelled. Strong by construction: it measures the engine, not the model; the "LLM claims"
   column says how many joined claims the model produced. Its LLM tokens are still capped at T (a
@@ -84,8 +84,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reasoning.domains import for_reasoning_gym  # noqa: E402
-from reasoning.domains.base import Domain, Problem  # noqa: E402
-from reasoning.llm.base import BackendError, Delta, ModelBackend, Prompt, StreamingBackend  # noqa: E402
+from reasoning.domains._base import Domain, Problem  # noqa: E402
+from reasoning.llm._base import BackendError, Delta, ModelBackend, Prompt, StreamingBackend  # noqa: E402
 
 MODES = ("sequential", "parallel", "forkjoin", "proposer", "mixed")
 #: What the proposer mode's rows say while `reasoning.solve` has no `proposer` option.
@@ -383,7 +383,7 @@ async def run_parallel(
 
 def proposer_available() -> bool:
     """`reasoning.solve` takes the constrained proposer option (`proposer=True`)."""
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     return "proposer" in inspect.signature(solve).parameters
 
@@ -400,7 +400,7 @@ def run_forkjoin(
 ) -> dict:
     """`reasoning.solve` with LLM (or mixed) workers under the item's token budget; `proposer`
     selects the constrained k-sample proposer (the "proposer" mode)."""
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     started = time.perf_counter()
     capped = BudgetBackend(backend, budget_tokens, sample_tokens=min(budget_tokens, PROPOSER_SAMPLE_TOKENS))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reasoning.llm.base import BackendError
-from reasoning.llm.scripted import ScriptedBackend
+from reasoning.llm._base import BackendError
+from reasoning.llm._scripted import ScriptedBackend
 
 pytest.importorskip("reasoning_gym")
 
@@ -148,7 +148,7 @@ def test_a_k_sample_call_the_budget_cannot_hold_draws_fewer_samples_not_shorter_
 
 def test_forkjoin_is_the_free_text_path_and_the_proposer_mode_asks_for_the_proposer(items, monkeypatch):
     seen = []
-    import reasoning.engine.solving as solving
+    import reasoning.engine._solve as solving
 
     real = solving.solve
 

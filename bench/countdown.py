@@ -1,7 +1,7 @@
 """Countdown: all distinct solutions of `[25, 50, 75, 100, 3, 6] -> 952`, ours against a plain search.
 
 What it measures (issue 4). Each number at most once; "distinct" is up to commutativity and
-associativity (`reasoning.domains.countdown.search`). For integer rules (every intermediate value
+associativity (`reasoning.domains.countdown._search`). For integer rules (every intermediate value
 an integer) and for rational rules:
 
 - ours: `countdown_search.solve`, the memoised subset search (value sets per sub-multiset, then a
@@ -11,7 +11,7 @@ an integer) and for rational rules:
 - plain: `countdown_search.plain_search`, pick two numbers, combine them every way the rules
   allow, recurse (one run; it is the search `recheck` uses, so it is exact but not clever).
 - the ratio plain / ours and the number of distinct solutions each found (they must agree).
-- solve: the whole `reasoning.solve` run asking for every solution (planner, 4 solver workers,
+- solve: the whole `reasoning.solve` run asking for every solution (planner, 4 symbolic workers,
   every claim and the answer checked, exhaustion proved), for scale.
 
 `--quick` skips the plain search under rational rules (about a minute on a loaded machine).
@@ -34,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reasoning.domains.countdown.search import clear_cache, plain_search, render_form, solve  # noqa: E402
-from reasoning.engine.solving import solve as solve_task  # noqa: E402
+from reasoning.domains.countdown._search import clear_cache, plain_search, render_form, solve  # noqa: E402
+from reasoning.engine._solve import solve as solve_task  # noqa: E402
 
 NUMBERS = [25, 50, 75, 100, 3, 6]
 TARGET = 952

@@ -20,12 +20,12 @@ What it measures (issue 3).
    wall figures grow with the load, this one much less.
 
    Peers, measured in the same process: the same checks made sequentially in the main thread
-   without the engine, i.e. N calls of `reasoning.engine.task.check_returned` on the RETURN bodies, N
+   without the engine, i.e. N calls of `reasoning.engine._task.check_returned` on the RETURN bodies, N
    joint-consistency checks of the claims joined so far, the final consistency check and
-   `reasoning.engine.task.check_answer`. "Peer (scratch)" checks consistency with
-   `reasoning.engine.causal_graph.check_claims`, a fresh solver over every claim at every join (the
+   `reasoning.engine._task.check_answer`. "Peer (scratch)" checks consistency with
+   `reasoning.engine._causal_graph.check_claims`, a fresh solver over every claim at every join (the
    engine did this before issue 12: the cost grows with N squared); "peer (incremental)" with
-   one `reasoning.engine.consistency.IncrementalConsistency`, as the engine now does, so the ratio
+   one `reasoning.engine._consistency.IncrementalConsistency`, as the engine now does, so the ratio
    engine / peer (incremental) is the engine's own cost with nothing to hide behind.
 
 2. Concurrency. `--forks` F independent sub-queries, each answered by a `ScriptedWorker` that
@@ -70,13 +70,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from proofs.claims import Formula  # noqa: E402
-from reasoning.engine.causal_graph import TASK  # noqa: E402
-from reasoning.engine.causal_graph import check_claims as check_scratch  # noqa: E402
-from reasoning.engine.consistency import IncrementalConsistency  # noqa: E402
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine, RunResult  # noqa: E402
-from reasoning.engine.goals import Goal  # noqa: E402
-from reasoning.engine.task import Task, check_answer, check_returned  # noqa: E402
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker  # noqa: E402
+from reasoning.engine._causal_graph import TASK  # noqa: E402
+from reasoning.engine._causal_graph import check_claims as check_scratch  # noqa: E402
+from reasoning.engine._consistency import IncrementalConsistency  # noqa: E402
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine, RunResult  # noqa: E402
+from reasoning.engine._goals import Goal  # noqa: E402
+from reasoning.engine._task import Task, check_answer, check_returned  # noqa: E402
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker  # noqa: E402
 
 OVERHEAD_TARGET_MS = 0.5
 FLAT_RATIO = 1.25  # ms/cycle at --cycles over ms/cycle at --flat-cycles

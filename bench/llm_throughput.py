@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reasoning.llm.base import Generation  # noqa: E402
+from reasoning.llm._base import Generation  # noqa: E402
 
 PROMPTS = [
     "Write a short story about a lighthouse keeper.",
@@ -116,7 +116,7 @@ def constrained_rows(backend: Any, instances: int = 5, k: int = 16, seed: int = 
     import random
 
     from reasoning.domains import get, load
-    from reasoning.domains.countdown.search import ExpressionError, parse_line
+    from reasoning.domains.countdown._search import ExpressionSyntaxError, parse_line
 
     domain = get("countdown")
     rng = random.Random(seed)
@@ -149,7 +149,7 @@ def constrained_rows(backend: Any, instances: int = 5, k: int = 16, seed: int = 
                 try:
                     parse_line(text)
                     parsed += 1
-                except ExpressionError:
+                except ExpressionSyntaxError:
                     pass
         seconds = time.perf_counter() - started
         after = backend.stats()
@@ -179,7 +179,7 @@ def constrained_rows(backend: Any, instances: int = 5, k: int = 16, seed: int = 
 
 def load_times() -> dict[str, float]:
     """Seconds for the first load (conversion into a fresh cache) and for a load from that cache."""
-    from reasoning.llm.local_model import _import_transformers, load
+    from reasoning.llm._local_model import _import_transformers, load
 
     _import_transformers()  # paid once per process; not part of either figure
     with tempfile.TemporaryDirectory(prefix="reasoning-bench-cache-") as cache:
@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.constrained:
         import os
 
-        from reasoning.llm.local import LocalBackend
+        from reasoning.llm._local import LocalBackend
 
         load = os.getloadavg()[0]
         backend = LocalBackend(max_batch=max(8, args.k))

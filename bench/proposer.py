@@ -11,7 +11,7 @@ Per instance, one batch of k = 16 samples (`--k`) under the instance's grammar
 
 - model: `LocalBackend.generate(prompt, grammar=G, n=k, temperature=T, seed=s)`: one prefill,
   k rows, llguidance masks (`CountdownDomain.proposer_prompt` is the prompt);
-- uniform: `reasoning.llm.constrained.uniform_samples`: at each step every token G allows (the end
+- uniform: `reasoning.llm._constrained.uniform_samples`: at each step every token G allows (the end
   included once the expression is complete) is equally likely; same grammar, same tokenizer, no
   model. This is uniform over tokens, not over strings.
 
@@ -48,8 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reasoning.domains import get  # noqa: E402
-from reasoning.domains.base import Problem  # noqa: E402
-from reasoning.domains.countdown.search import ExpressionError, parse_line  # noqa: E402
+from reasoning.domains._base import Problem  # noqa: E402
+from reasoning.domains.countdown._search import ExpressionSyntaxError, parse_line  # noqa: E402
 
 MODES = ("model", "uniform")
 
@@ -106,7 +106,7 @@ def _score(problem: Problem, texts: Sequence[str]) -> dict[str, Any]:
         try:
             parse_line(text)
             parsed += 1
-        except ExpressionError:
+        except ExpressionSyntaxError:
             continue
         proved += domain.check_claim(problem, text, budget_s=1.0).proved
     return {"samples": len(texts), "parsed": parsed, "proved": proved, "distinct": len(set(texts))}
@@ -143,7 +143,7 @@ def run_instance(
         texts = [" ".join(t.split()) for t in generation.texts]
         tokens = generation.completion_tokens
     else:
-        from reasoning.llm.constrained import uniform_samples
+        from reasoning.llm._constrained import uniform_samples
 
         masks = backend._batcher.masks()
         ids = uniform_samples(masks, grammar, k, seed=seed, max_tokens=48)
@@ -224,7 +224,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the section with parsed `args`; print the table (or JSON)."""
-    from reasoning.llm.local import LocalBackend
+    from reasoning.llm._local import LocalBackend
 
     load = os.getloadavg()[0]
     backend = LocalBackend(max_batch=max(8, args.k), threads=args.threads)

@@ -94,7 +94,7 @@ def ray_figures(items: list[str], budget: float, repeat: int, nodes: int) -> dic
     import ray
     from ray.cluster_utils import Cluster
 
-    from reasoning.engine import ray_pool
+    from reasoning.engine import _ray_pool as ray_pool
 
     started = time.perf_counter()
     cluster = Cluster(initialize_head=True, head_node_args=dict(NODE))

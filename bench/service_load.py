@@ -3,7 +3,7 @@
 What it measures. Two servers run on loopback, each in its own process with a pool of the same
 number of worker processes (`--workers`, default one per CPU):
 
-- ours: `reason serve`'s app (`reasoning.service.http.create_app`), POST /v1/equiv;
+- ours: `reason serve`'s app (`reasoning.service._http.create_app`), POST /v1/equiv;
 - the peer: a minimal FastAPI app with the same wire format, POST /v1/equiv
   `{"gold", "prediction"} -> {"results": [{"equivalent": ...}]}`, that runs math-verify's
   `verify(parse(gold), parse(prediction))` (default settings, signal-based timeouts, which only
@@ -286,8 +286,8 @@ def serve(system: str, port: int, workers: int, clients: int) -> None:
     import uvicorn
 
     if system == "ours":
-        from reasoning.service.http import create_app
-        from reasoning.service.limits import Settings
+        from reasoning.service._http import create_app
+        from reasoning.service._limits import Settings
 
         settings = Settings(
             port=port, workers=workers, max_concurrent=max(32, clients), max_queue=max(64, clients)

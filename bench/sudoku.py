@@ -18,7 +18,7 @@ Columns (milliseconds, median and max over the reasoning-gym puzzles; one run fo
   script whose `unsat` in a fresh Z3 solver proves there is no other solution). For Norvig's
   puzzle, which has two solutions or more, the answer is the two grids, each rule-checked.
 - `ours: recheck` - `SudokuDomain.recheck` of that certificate (rebuild the script, fresh Z3).
-- `ours: engine end-to-end` - `reasoning.solve` (planner, solver workers, every claim and the
+- `ours: engine end-to-end` - `reasoning.solve` (planner, symbolic workers, every claim and the
   answer checked, unique: true), no files written.
 - `plain Z3 Distinct` - one Int per cell in 1..9, `Distinct` per row, column and box, the givens
   as equalities, through the Z3 Python API in a fresh context: build + check + read the model.
@@ -54,8 +54,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reasoning.domains.grids.sudoku import SudokuDomain  # noqa: E402
-from reasoning.domains.grids.sudoku_solver import grid_text, rule_violation, search  # noqa: E402
+from reasoning.domains.grids._grid_search import grid_text, rule_violation, search  # noqa: E402
+from reasoning.domains.grids._sudoku import SudokuDomain  # noqa: E402
 
 NORVIG = ".....6....59.....82....8....45........3........6..3.54...325..6.................."
 DOMAIN = SudokuDomain()
@@ -86,7 +86,7 @@ def recheck(givens: Sequence[int], cert: dict) -> None:
 
 
 def engine(givens: Sequence[int], out: object = False) -> None:
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     result = solve({"domain": "sudoku", "grid": grid_text(givens)}, out=out, workers=4)
     if not result.verified:

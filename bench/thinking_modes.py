@@ -22,7 +22,7 @@ same total budget of T completion tokens per item:
   ones), selected by the `proposer=True` option of `reasoning.solve`. Until that option exists
   (the constrained-decoding work), every row says "not available" and the table shows it.
 - mixed: the same with `worker_kind="mixed"`: the solver and the model race on each attempt
-  (`reasoning.engine.racing`; the router gives the solver a head start and bounds the model's share),
+  (`reasoning.engine._racing`; the router gives the solver a head start and bounds the model's share),
   the first verified result is joined and the other run cancelled. Strong by construction: it
   measures the engine, not the model; the "LLM claims" column says how many joined claims the
   model produced. Its LLM tokens are still capped at T (a cancelled run's tokens count).
@@ -69,8 +69,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reasoning.domains import for_reasoning_gym  # noqa: E402
-from reasoning.domains.base import Domain, Problem  # noqa: E402
-from reasoning.llm.base import BackendError, Delta, ModelBackend, Prompt, StreamingBackend  # noqa: E402
+from reasoning.domains._base import Domain, Problem  # noqa: E402
+from reasoning.llm._base import BackendError, Delta, ModelBackend, Prompt, StreamingBackend  # noqa: E402
 
 MODES = ("sequential", "parallel", "forkjoin", "proposer", "mixed")
 #: What the proposer mode's rows say while `reasoning.solve` has no `proposer` option.
@@ -356,7 +356,7 @@ async def run_parallel(
 
 def proposer_available() -> bool:
     """`reasoning.solve` takes the constrained proposer option (`proposer=True`)."""
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     return "proposer" in inspect.signature(solve).parameters
 
@@ -373,7 +373,7 @@ def run_forkjoin(
 ) -> dict:
     """`reasoning.solve` with LLM (or mixed) workers under the item's token budget; `proposer`
     selects the constrained k-sample proposer (the "proposer" mode)."""
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     started = time.perf_counter()
     capped = BudgetBackend(backend, budget_tokens)

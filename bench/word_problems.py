@@ -1,7 +1,7 @@
 """Word problems by formalization (issue 16, item 4) on reasoning-gym's word-problem tasks,
 scored by reasoning-gym's own `score_answer`.
 
-Each item's question goes to `reasoning.engine.formalize.solve_word_problem` (the model writes the formal
+Each item's question goes to `reasoning.engine._formalize.solve_word_problem` (the model writes the formal
 task, the symbolic workers solve it, the verifier proves the answer against it); the value it
 reports (the asked unknown's) is scored. Per task: how many formalizations parsed, how many
 answers were verified against their formalization, the mean reasoning-gym score over all items
@@ -49,9 +49,9 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse, Response, StreamingResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from reasoning.engine.formalize import VERIFIED, solve_word_problem  # noqa: E402
-from reasoning.engine.solving import load_model  # noqa: E402
-from reasoning.service.background import serve_asgi  # noqa: E402
+from reasoning.engine._formalize import VERIFIED, solve_word_problem  # noqa: E402
+from reasoning.engine._solve import load_model  # noqa: E402
+from reasoning.service._background import serve_asgi  # noqa: E402
 
 TASKS = ("gsm_symbolic", "simple_equations", "leg_counting")
 _EQUATION = re.compile(

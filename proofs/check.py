@@ -193,9 +193,9 @@ _CHECKERS: dict[str, Callable[..., CheckReport]] = {
 #: `proofs.check` alone knows every kind; the module is imported by name when a certificate of its
 #: kind is first checked, so this layer has no import of the layers above it.
 EXTERNAL_KINDS: dict[str, str] = {
-    "equivalence": "reasoning.answers.equivalence:recheck_certificate",
-    "consistency": "reasoning.engine.causal_graph:recheck_consistency_certificate",
-    "domain": "reasoning.domains.certificates:recheck_domain_certificate",
+    "equivalence": "reasoning.answers._equivalence:recheck_certificate",
+    "consistency": "reasoning.engine._causal_graph:recheck_consistency_certificate",
+    "domain": "reasoning.domains._certificates:recheck_domain_certificate",
 }
 
 #: Checkers registered at run time by other code (`register_checker`); they must re-derive their

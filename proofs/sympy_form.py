@@ -42,7 +42,7 @@ MAX_SHOWN = 200
 _INTERVAL_DIGITS = 40
 
 
-class Unsupported(Exception):
+class SympyUnsupported(Exception):
     """The claim cannot be translated, or a partial operation cannot be shown defined."""
 
 
@@ -86,7 +86,7 @@ class Translator:
         self._ctx: MPIntervalContext | None = None
 
     def expr(self, node: Expr) -> sympy.Expr:
-        """The SymPy form of `node` (raises Unsupported or ShownUndefined)."""
+        """The SymPy form of `node` (raises SympyUnsupported or ShownUndefined)."""
         match node:
             case Num(value):
                 return sympy.Rational(value.numerator, value.denominator)
@@ -99,14 +99,14 @@ class Translator:
             case Const("e"):
                 return sympy.E
             case Const(name):
-                raise Unsupported(f"the constant {name} is not a real number")
+                raise SympyUnsupported(f"the constant {name} is not a real number")
             case Neg(arg):
                 return -self.expr(arg)
             case BinOp(op, left, right):
                 return self._binop(op, left, right)
             case Call(func, args):
                 return self._call(func, args)
-        raise Unsupported(f"cannot translate {type(node).__name__}")
+        raise SympyUnsupported(f"cannot translate {type(node).__name__}")
 
     # -- definedness
 
@@ -119,13 +119,13 @@ class Translator:
         where our semantics do not say, undecided.
         """
         if free_variables(node):
-            raise Unsupported(f"{what} of an expression with variables may be undefined")
+            raise SympyUnsupported(f"{what} of an expression with variables may be undefined")
         if value.is_Rational:
             if not _fits(value, need):
-                raise (ShownUndefined if else_undefined else Unsupported)(f"{what} of {value}")
+                raise (ShownUndefined if else_undefined else SympyUnsupported)(f"{what} of {value}")
             return
         if _sympy_fact(value, need) is not True or not self._interval_fits(node, need):
-            raise Unsupported(f"cannot show the argument of {what} is {need}: {_short(value)}")
+            raise SympyUnsupported(f"cannot show the argument of {what} is {need}: {_short(value)}")
 
     def _interval_fits(self, node: Expr, need: str) -> bool:
         if self._ctx is None:
@@ -140,12 +140,12 @@ class Translator:
     def _integer(self, node: Expr, value: sympy.Expr, what: str, *, strict: bool = True) -> int:
         """A constant exact integer argument; a non-integer rational is undefined if `strict`."""
         if free_variables(node):
-            raise Unsupported(f"{what} of an expression with variables")
+            raise SympyUnsupported(f"{what} of an expression with variables")
         if value.is_Integer:
             return int(value)
         if value.is_Rational and strict:
             raise ShownUndefined(f"{what} needs an integer, got {value}")
-        raise Unsupported(f"{what} needs an exact integer, got {_short(value)}")
+        raise SympyUnsupported(f"{what} needs an exact integer, got {_short(value)}")
 
     # -- operators and functions
 
@@ -169,12 +169,12 @@ class Translator:
             if n < 0:
                 self.require(base, a, "nonzero", "a negative power")
             if a.is_number and a not in (0, 1, -1) and abs(n) > MAX_BITS:
-                raise Unsupported(f"the exponent {n} is too large")
+                raise SympyUnsupported(f"the exponent {n} is too large")
             if a.is_Rational and a not in (0, 1, -1) and abs(n) * _bits(a) > MAX_BITS:
-                raise Unsupported(f"a power would exceed {MAX_BITS} bits")
+                raise SympyUnsupported(f"a power would exceed {MAX_BITS} bits")
         elif n.is_Rational:
             if a.is_Rational and a < 0 and n.q % 2 == 1:
-                raise Unsupported("odd roots of negative numbers (conventions differ)")
+                raise SympyUnsupported("odd roots of negative numbers (conventions differ)")
             self.require(base, a, "positive" if n < 0 else "nonnegative", "a fractional power")
         else:  # a real exponent: only positive bases are defined for all of them
             self.require(base, a, "positive", "a power with a non-rational exponent", else_undefined=False)
@@ -182,7 +182,7 @@ class Translator:
 
     def _mod(self, left: Expr, right: Expr, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
         if free_variables(left):
-            raise Unsupported("mod of an expression with variables")
+            raise SympyUnsupported("mod of an expression with variables")
         self.require(right, b, "nonzero", "mod")
         return sympy.Mod(a, b)
 
@@ -231,16 +231,16 @@ class Translator:
                 if n < 0:
                     raise ShownUndefined(f"factorial of {n}")
                 if n > MAX_FACTORIAL:
-                    raise Unsupported(f"{n}! is too large")
+                    raise SympyUnsupported(f"{n}! is too large")
                 return sympy.factorial(sympy.Integer(n))
             case "binomial":
                 n, k = (self._integer(arg, v, "binomial") for arg, v in zip(args, values))
                 if n < 0:
-                    raise Unsupported("binomial of a negative number")
+                    raise SympyUnsupported("binomial of a negative number")
                 if min(k, n - k) * max(1, n.bit_length()) > MAX_BITS:
-                    raise Unsupported(f"binomial({n}, {k}) is too large")
+                    raise SympyUnsupported(f"binomial({n}, {k}) is too large")
                 return sympy.binomial(sympy.Integer(n), sympy.Integer(k))
-        raise Unsupported(f"no SymPy form for {func}")
+        raise SympyUnsupported(f"no SymPy form for {func}")
 
     def _root(self, args: tuple[Expr, ...], values: list[sympy.Expr]) -> sympy.Expr:
         degree = self._integer(args[1], values[1], "a root degree")
@@ -248,7 +248,7 @@ class Translator:
             raise ShownUndefined(f"root degree {degree}")
         x = values[0]
         if x.is_Rational and x < 0 and degree % 2 == 1:
-            raise Unsupported("odd roots of negative numbers (conventions differ)")
+            raise SympyUnsupported("odd roots of negative numbers (conventions differ)")
         self.require(args[0], x, "nonnegative", "root")
         return sympy.root(x, degree)
 
@@ -305,7 +305,7 @@ def check_claim_text(text: str, methods: Sequence[str] = METHODS) -> dict[str, A
         return _outcome(
             "refuted", f"the claim is undefined: {exc}", holds=False, method="evaluate", difference=""
         )
-    except Unsupported as exc:
+    except SympyUnsupported as exc:
         return _outcome("unknown", str(exc))
     method, reduced = _reduce(lhs - rhs, methods)
     shown = _short(reduced)

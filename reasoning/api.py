@@ -19,7 +19,7 @@ from functools import partial
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.sandbox import Sandbox
 from proofs.verdict import Verdict, invalid, unknown
-from reasoning.engine import ray_pool
+from reasoning.engine import _ray_pool as ray_pool
 from reasoning.errors import InvalidArgument, ReasoningError
 from solvers.dispatch import decide
 
@@ -139,7 +139,7 @@ def verify_many(
     runs out of time, each claim of its chunk is re-checked alone in a fresh killable worker
     with the same budget (never in this process), and one that fails again is `unknown`; so a
     verdict is always returned for every claim, within a bounded time.
-    `executor="ray"`: the claims run on warm Ray actors (`reasoning.engine.ray_pool`; `workers` actors,
+    `executor="ray"`: the claims run on warm Ray actors (`reasoning.engine._ray_pool`; `workers` actors,
     default one per CPU of the cluster at `RAY_ADDRESS`, or of a local runtime); a claim whose
     actor hangs past its budget or dies twice comes back `unknown`.
     """

@@ -28,7 +28,7 @@ reference itself does not parse, or when the task is malformed. verl has no such
 
 1. the content of the last complete `<answer>...</answer>` pair (any case, so the fork/join
    protocol's `<ANSWER>` too);
-2. when the text has a `\\boxed{...}` / `\\fbox{...}`: the answer `reasoning.answers.extraction`'s
+2. when the text has a `\\boxed{...}` / `\\fbox{...}`: the answer `reasoning.answers._extraction`'s
    policy locates (boxes that are parts of one answer joined, `\\boxed{1}\\boxed{2}` gives
    `1, 2`; an answer marker after the last box wins over it), else the last balanced box;
 3. the text after the last GSM8K-style `####` marker, to the end of its line;
@@ -48,7 +48,7 @@ verl at it with `custom_reward_function.path=pkg://reasoning.rewards` and
 batch reward manager, `compute_score_batch(data_sources, solution_strs, ground_truths,
 extra_infos)` scores a whole batch (one float per item, in order); with `executor="ray"` (also
 `make_trl_reward(executor="ray")`) the batch runs on the shared pool of warm Ray actors
-(`reasoning.engine.ray_pool`), where an item whose worker hangs or dies scores 0.0 (unknown).
+(`reasoning.engine._ray_pool`), where an item whose worker hangs or dies scores 0.0 (unknown).
 
 **Safety.** No signals, no global mutable state: every function here can be called from many
 threads at once (verl runs `compute_score` in a thread pool), from Ray workers (the reward
@@ -75,11 +75,11 @@ from typing import Any
 import reasoning.domains as domains
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
-from reasoning.answers.equivalence import equivalent
-from reasoning.answers.extraction import find_answer
-from reasoning.answers.latex import parse_answer
+from reasoning.answers._equivalence import equivalent
+from reasoning.answers._extraction import find_answer
+from reasoning.answers._latex import parse_answer
 from reasoning.api import EXECUTORS
-from reasoning.engine.ray_pool import get_pool
+from reasoning.engine._ray_pool import get_pool
 from reasoning.errors import InvalidArgument
 
 #: Dataset columns read as the reference answer, in this order (the first present one is used).
@@ -479,7 +479,7 @@ def make_trl_reward(
     """A TRL reward function: `budget_s` seconds of verification per completion; `column` names
     the reference-answer column (default: the first of `REFERENCE_COLUMNS` the batch has);
     `task_column` the domain-task column (None: ignore tasks); `name` is what TRL logs;
-    `executor="ray"` scores each batch on the shared Ray pool (`reasoning.engine.ray_pool`).
+    `executor="ray"` scores each batch on the shared Ray pool (`reasoning.engine._ray_pool`).
 
     >>> reward = make_trl_reward(budget_s=2.0)
     >>> reward(["... so \\\\boxed{0.5}", "<answer>1/3</answer>"], solution=["1/2", "1/2"])

@@ -23,8 +23,8 @@ def every_certificate_rechecks():
     The dispatcher is wrapped wherever it was imported; a certificate that does not re-check
     fails the test that produced it.
     """
-    import reasoning.answers.equivalence  # noqa: F401  (so its binding of `decide` is wrapped too)
-    import reasoning.engine.task  # noqa: F401
+    import reasoning.answers._equivalence  # noqa: F401  (so its binding of `decide` is wrapped too)
+    import reasoning.engine._task  # noqa: F401
     import solvers.dispatch
     from proofs.check import check_certificate
     from proofs.verdict import Status

@@ -3,7 +3,7 @@
 - `free_port()`: a TCP port nothing listens on right now (also what a "dead server" is).
 - `serve_app(app)`: serve any ASGI app with uvicorn in a background thread; yields the root URL
   (`http://127.0.0.1:PORT`). An OpenAI-compatible base URL is that plus `/v1`.
-- `serve_model(backend, **options)`: `reasoning.llm.model_server.create_app(backend)` served the
+- `serve_model(backend, **options)`: `reasoning.llm._model_server.create_app(backend)` served the
   same way; yields the root URL. Use it with a `ScriptedBackend` (a test double) to get a real
   OpenAI-compatible server in milliseconds.
 - `fault_app(kind, ...)`: a small server that misbehaves in one way (see `FAULTS`);
@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from reasoning.service.background import serve_asgi
+from reasoning.service._background import serve_asgi
 
 #: What `fault_app` can do. Each ends, for a client, in one clear failure (or a retried success).
 FAULTS = {
@@ -67,9 +67,9 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", start_timeout_s: float = 30.
 
 @contextmanager
 def serve_model(backend: Any, **options: Any) -> Iterator[str]:
-    """`reasoning.llm.model_server.create_app(backend, **options)` on a real server; yields the
+    """`reasoning.llm._model_server.create_app(backend, **options)` on a real server; yields the
     root URL (the OpenAI base URL is that plus `/v1`)."""
-    from reasoning.llm.model_server import create_app
+    from reasoning.llm._model_server import create_app
 
     with serve_app(create_app(backend, **options)) as url:
         yield url

@@ -1,7 +1,7 @@
 """The import structure (issue 14): no import cycles among our packages, counting every import
 statement (module level, inside functions, inside `if TYPE_CHECKING:`); the core packages never
 import `reasoning`; function-level imports only for heavy optional dependencies; `import
-reasoning.llm.base` does not load the verification stack; `proofs.check` alone knows every
+reasoning.llm` (and its `_base`) does not load the verification stack; `proofs.check` alone knows every
 certificate kind."""
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ ALLOWED_FUNCTION_IMPORTS: frozenset[tuple[str, str]] = frozenset(
         # that a plain verify does not load it): only its fallbacks import it, when they run.
         ("proofs.check", "proofs.sympy_form"),
         ("solvers.dispatch", "solvers.sympy_backend"),
-        ("reasoning.domains.equations.root_answers", "sympy"),
-        ("reasoning.domains.equations.root_answers", "proofs.sympy_form"),
+        ("reasoning.domains.equations._root_answers", "sympy"),
+        ("reasoning.domains.equations._root_answers", "proofs.sympy_form"),
         # The MCP server module imports the optional `mcp` SDK at module level.
-        ("reasoning.cli.mcp", "reasoning.service.mcp"),
+        ("reasoning.cli._mcp", "reasoning.service._mcp"),
         # The local backend loads the grammar machinery (Lark, llguidance) that `reasoning.llm`
         # must not load for remote backends.
-        ("reasoning.llm.spec", "reasoning.llm.local"),
+        ("reasoning.llm._spec", "reasoning.llm._local"),
     }
 )
 
@@ -60,17 +60,17 @@ ALLOWED_FUNCTION_IMPORTS: frozenset[tuple[str, str]] = frozenset(
 #: Hoist their imports and drop them from here.
 PENDING_MODULES = frozenset(
     {
-        "reasoning.cli.solve",
-        "reasoning.service.http",
-        "reasoning.service.jobs",
-        "reasoning.service.mcp",
+        "reasoning.cli._solve",
+        "reasoning.service._http",
+        "reasoning.service._jobs",
+        "reasoning.service._mcp",
         # New function-level imports that arrived with the last merge of main (racing, router,
         # constrained decoding).
-        "reasoning.cli.serve_model",
-        "reasoning.engine.solving",
-        "reasoning.llm.batching",
-        "reasoning.llm.local",
-        "reasoning.llm.workers",
+        "reasoning.cli._serve_model",
+        "reasoning.engine._solve",
+        "reasoning.llm._batching",
+        "reasoning.llm._local",
+        "reasoning.llm._workers",
     }
 )
 
@@ -196,8 +196,8 @@ def _fresh(code: str) -> subprocess.CompletedProcess:
 
 def test_llm_base_does_not_load_the_verification_stack() -> None:
     done = _fresh(
-        "import sys, reasoning.llm.base\n"
-        # Lark is not listed: reasoning.llm.gbnf (GBNF grammars for remote backends) parses with it.
+        "import sys, reasoning.llm, reasoning.llm._base\n"
+        # Lark is not listed: reasoning.llm._gbnf (GBNF grammars for remote backends) parses with it.
         "loaded = [m for m in ('z3', 'mpmath', 'sympy', 'torch') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )

@@ -1,4 +1,5 @@
-"""The README's Layout section names every module of the packages it describes (issue 14)."""
+"""The README's Layout section names every package and every public module, and no private
+module of `reasoning` (issue 14: the README documents exactly the public modules)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,22 @@ def _layout_section() -> str:
     return text[start:] if end < 0 else text[start:end]
 
 
+def _private(path: Path) -> bool:
+    """A module of `reasoning` whose name (or a package's) starts with `_`, other than dunders."""
+    parts = path.relative_to(ROOT).parts
+    return parts[0] == "reasoning" and any(p.startswith("_") and not p.startswith("__") for p in parts)
+
+
+def test_no_private_module_is_named_in_the_readme_layout() -> None:
+    layout = _layout_section()
+    named = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "reasoning").rglob("*.py"))
+        if _private(path) and path.name in layout
+    ]
+    assert not named, f"README Layout names private modules: {named}"
+
+
 def test_every_module_is_named_in_the_readme_layout() -> None:
     layout = _layout_section()
     missing = [
@@ -24,6 +41,7 @@ def test_every_module_is_named_in_the_readme_layout() -> None:
         if path.suffix in {".py", ".lark"}
         and path.name != "__init__.py"
         and "__pycache__" not in path.parts
+        and not _private(path)
         and path.name not in layout
     ]
     assert not missing, f"README Layout does not name: {missing}"

@@ -1,1 +1,32 @@
-"""Reading answers and deciding their equivalence: extraction, LaTeX parsing, answer types, comparison."""
+"""Reading answers and deciding their equivalence: extraction, LaTeX parsing, answer types, comparison.
+
+Public names are re-exported here and imported on first use. Private modules: `_extraction`
+(where the final answer is), `_latex` (parse_answer), `_latex_text` / `_latex_grammar` (its two
+stages), `_answers` (the typed answers), `_equivalence` (equivalent), `_judge` (component
+claims), `_compare_sets`, `_compare_equations`, `_complex_values`, `_trig_identity`, `_units`.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "parse_answer": "reasoning.answers._latex",
+    "equivalent": "reasoning.answers._equivalence",
+    "EquivalenceResult": "reasoning.answers._equivalence",
+    "Extraction": "reasoning.answers._extraction",
+    "extract": "reasoning.answers._extraction",
+    "find_answer": "reasoning.answers._extraction",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module on first use, so importing this package stays light."""
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_EXPORTS)

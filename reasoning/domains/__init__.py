@@ -3,6 +3,12 @@
 `get(name)` returns a registered domain, `for_reasoning_gym(task)` the domain that reads a
 reasoning-gym task, `load(task_dict)` parses a task dict that names its `domain`. Unknown names
 and duplicate registrations are a clear `TaskError` / `ValueError`.
+
+Public here: the registry functions and the domain interface (`Domain`, `Problem`, `FieldSpec`,
+`DomainCheck`, `certificate`). Private modules: `_base` (the domain interface), `_certificates`
+(re-checking a task domain's certificate: the certificate kind "domain" means exactly that), and
+one package per domain or family (`arithmetic/`, `equations/`, `countdown/`, `grids/`, `logic/`,
+`knights_knaves/`, shared helpers in `common/`), whose modules are private too.
 """
 
 from __future__ import annotations
@@ -12,17 +18,17 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from reasoning.domains.base import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate
+from reasoning.domains._base import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate
 
 #: The modules that register the built-in domains, imported on first use.
 BUILTIN = (
-    "reasoning.domains.countdown.domain",
-    "reasoning.domains.grids.sudoku",
-    "reasoning.domains.grids.futoshiki",
-    "reasoning.domains.arithmetic.domain",
-    "reasoning.domains.equations.domain",
-    "reasoning.domains.logic.domain",
-    "reasoning.domains.knights_knaves.domain",
+    "reasoning.domains.countdown._domain",
+    "reasoning.domains.grids._sudoku",
+    "reasoning.domains.grids._futoshiki",
+    "reasoning.domains.arithmetic._domain",
+    "reasoning.domains.equations._domain",
+    "reasoning.domains.logic._domain",
+    "reasoning.domains.knights_knaves._domain",
 )
 
 _DOMAINS: dict[str, Domain] = {}

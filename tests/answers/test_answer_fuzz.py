@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoning.answers.equivalence import equivalent
+from reasoning.answers._equivalence import equivalent
 
 small = st.integers(-30, 30)
 positive = st.integers(1, 40)

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from reasoning.answers.equivalence import equivalent
-from reasoning.answers.latex import parse_answer
-from reasoning.answers.trig_identity import trig_identity
+from reasoning.answers._equivalence import equivalent
+from reasoning.answers._latex import parse_answer
+from reasoning.answers._trig_identity import trig_identity
 
 EQUIVALENT = [
     # several answers

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from reasoning.answers.equivalence import equivalent
+from reasoning.answers._equivalence import equivalent
 
 # A one-letter unit after a number and a space (`5 m`): a unit or the product 5*m. Against an
 # explicit unit it is the unit; against a bare number the two readings must agree.

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proofs.parsing import ParseFailure
-from reasoning.answers.equivalence import equivalent
-from reasoning.answers.latex import parse_answer
+from reasoning.answers._equivalence import equivalent
+from reasoning.answers._latex import parse_answer
 
 # Pairs that must never come back equivalent (refuted or undecided are both fine).
 NEVER_EQUIVALENT = [
@@ -170,7 +170,7 @@ def test_unknown_words_and_commands_never_vanish(text):
 
 
 def test_reversed_ends_are_not_an_interval():
-    from reasoning.answers.answers import Interval
+    from reasoning.answers._answers import Interval
 
     for text in ("(3,1)", "[5,2]", r"(\sqrt{5}, 1)"):
         answer = parse_answer(text)

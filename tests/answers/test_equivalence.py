@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from proofs.check import check_certificate
 from reasoning import InvalidArgument, Status
-from reasoning.answers.equivalence import EquivalenceResult, equivalent
+from reasoning.answers._equivalence import EquivalenceResult, equivalent
 
 
 def assert_certificate_rechecks(result: EquivalenceResult) -> None:

@@ -1,4 +1,4 @@
-"""reasoning.answers.extraction: the final answer is taken where the text marks it; ambiguity is undecided."""
+"""reasoning.answers._extraction: the final answer is taken where the text marks it; ambiguity is undecided."""
 
 import time
 
@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from proofs.parsing import ParseFailure
 from reasoning import Status, equivalent
-from reasoning.answers.extraction import find_answer
-from reasoning.answers.latex import extract
+from reasoning.answers._extraction import find_answer
+from reasoning.answers._latex import extract
 from reasoning.strategies import answer_pairs
 
 LOCATED = [

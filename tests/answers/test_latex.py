@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from proofs.claims import BinOp, Call, Const, Expr, Neg, Num, Var, walk
 from proofs.parsing import ParseFailure
-from reasoning.answers.answers import ends_in_order
-from reasoning.answers.latex import (
+from reasoning.answers._answers import ends_in_order
+from reasoning.answers._latex import (
     MAX_INPUT_CHARS,
     Assignment,
     Equation,
@@ -19,7 +19,7 @@ from reasoning.answers.latex import (
     IntervalUnion,
     Scalar,
     System,
-    Text,
+    TextAnswer,
     TupleAnswer,
     _fast_list,
     _fast_number,
@@ -186,7 +186,7 @@ FEATURES = [
     ("12 inches", s(n(12), unit="inches")),
     (r"x = 5\text{ m}", Assignment("x", s(n(5), unit="m"))),
     (r"\$5", s(n(5))),
-    (r"\text{no solution}", Text("no solution")),
+    (r"\text{no solution}", TextAnswer("no solution")),
     ("1{,}000", s(n(1000))),
     ("1,000", s(n(1000))),
     ("12,345,678", s(n(12345678))),

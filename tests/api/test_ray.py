@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reasoning import InvalidArgument, verify_many
-from reasoning.cli.main import app
+from reasoning.cli._main import app
 from reasoning.rewards import compute_score, compute_score_batch, make_trl_reward
 
 MIXED = [
@@ -48,7 +48,7 @@ def wire(verdicts) -> list[dict]:
 
 
 def test_importing_the_package_does_not_load_ray():
-    code = "import sys, reasoning, reasoning.rewards, reasoning.cli.main, reasoning.engine.ray_pool; print('ray' in sys.modules)"
+    code = "import sys, reasoning, reasoning.rewards, reasoning.cli._main, reasoning.engine._ray_pool; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -78,7 +78,7 @@ def cluster():
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 
-    from reasoning.engine import ray_pool
+    from reasoning.engine import _ray_pool as ray_pool
 
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     if ray.is_initialized():
@@ -96,7 +96,7 @@ def cluster():
 
 @pytest.mark.slow
 def test_ray_gives_the_same_verdicts_as_the_local_path_in_input_order(cluster):
-    from reasoning.engine.ray_pool import get_pool
+    from reasoning.engine._ray_pool import get_pool
 
     claims = MIXED * 10
     on_ray = verify_many(claims, budget_s=BUDGET_S, executor="ray")
@@ -157,7 +157,7 @@ def test_eval_solves_items_on_ray_and_scores_them_here(cluster):
 @pytest.fixture
 def own_pool(cluster):
     """Free the cluster's CPUs from the shared pool, for a test that makes its own pool."""
-    from reasoning.engine.ray_pool import shutdown_pool
+    from reasoning.engine._ray_pool import shutdown_pool
 
     shutdown_pool()
     return cluster
@@ -165,7 +165,7 @@ def own_pool(cluster):
 
 @pytest.mark.slow
 def test_back_pressure_bounds_the_items_taken_and_in_flight(own_pool):
-    from reasoning.engine.ray_pool import VerifierPool
+    from reasoning.engine._ray_pool import VerifierPool
 
     pool = VerifierPool(actors=2, depth=1, window=5, preload=())
     taken = []
@@ -190,7 +190,7 @@ def test_an_unfinished_iterator_does_not_lock_the_pool(own_pool):
     # A caller that stops reading a batch and keeps its iterator (a CLI run that exited with the
     # iterator's frame held by a traceback) used to hold the pool's lock forever: the next batch
     # on that thread hung.
-    from reasoning.engine.ray_pool import RayExecutorError, VerifierPool
+    from reasoning.engine._ray_pool import RayExecutorError, VerifierPool
 
     pool = VerifierPool(actors=2, depth=1, window=4, preload=())
     try:
@@ -213,7 +213,7 @@ def test_an_unfinished_iterator_does_not_lock_the_pool(own_pool):
 
 @pytest.mark.slow
 def test_a_call_that_hangs_its_actor_comes_back_unknown_in_about_its_budget(own_pool):
-    from reasoning.engine.ray_pool import VerifierPool
+    from reasoning.engine._ray_pool import VerifierPool
 
     pool = VerifierPool(actors=2, grace_s=0.5, preload=())
     try:
@@ -231,7 +231,7 @@ def test_a_call_that_hangs_its_actor_comes_back_unknown_in_about_its_budget(own_
 @pytest.mark.slow
 def test_the_hung_claim_is_an_unknown_verdict(own_pool):
     from reasoning.api import lost_verdict
-    from reasoning.engine.ray_pool import VerifierPool
+    from reasoning.engine._ray_pool import VerifierPool
 
     pool = VerifierPool(actors=1, grace_s=0.2, preload=())
     try:
@@ -250,7 +250,7 @@ def test_zz_a_node_removed_mid_batch_loses_no_item(own_pool):
 
     from reasoning import verify
     from reasoning.api import lost_verdict
-    from reasoning.engine.ray_pool import VerifierPool
+    from reasoning.engine._ray_pool import VerifierPool
 
     pool = VerifierPool(actors=2, ready_timeout_s=10.0)
     claims = MIXED * 12

@@ -4,7 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
-from reasoning.cli.main import app
+from reasoning.cli._main import app
 
 runner = CliRunner()
 JSON_KEYS = {"claim", "status", "backend", "elapsed_ms", "certificate", "counterexample", "message"}
@@ -95,7 +95,7 @@ def test_equiv_single_pair_human_output():
 
 
 def test_version_prints_the_package_version():
-    from reasoning.cli.main import package_version
+    from reasoning.cli._main import package_version
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == f"reason {package_version()}"

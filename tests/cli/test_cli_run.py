@@ -1,16 +1,17 @@
-"""`reason run` and the solver planner: real solver workers, a live ledger, a bundle that re-checks."""
+"""`reason run` and the symbolic planner: real symbolic workers, a live ledger, a bundle that re-checks."""
 
 import json
 
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.cli.main import app
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.engine import ForkJoinEngine
-from reasoning.engine.planner import SolverPlanner, verified_claims
-from reasoning.engine.solver_worker import SolverWorker
-from reasoning.engine.task import Task
+from reasoning.cli._main import app
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._engine import ForkJoinEngine
+from reasoning.engine._planner import SymbolicPlanner, verified_claims
+from reasoning.engine._symbolic_worker import SymbolicWorker
+from reasoning.engine._task import Task
+from reasoning.errors import InvalidArgument
 
 runner = CliRunner()
 
@@ -88,7 +89,31 @@ def test_the_planner_with_more_unknowns_than_workers_forks_in_waves():
         unknowns={"a": "Int", "b": "Int", "c": "Int"},
         constraints=("a + b + c = 6", "a = b", "b = c"),
     )
-    planner = SolverPlanner(task, capacity=2)
-    result = ForkJoinEngine(planner, SolverWorker()).run_sync(task)
+    planner = SymbolicPlanner(task, capacity=2)
+    result = ForkJoinEngine(planner, SymbolicWorker()).run_sync(task)
     assert result.verified and result.answer == "a = 2\nb = 2\nc = 2"
     assert result.metrics.forks == 3 and result.metrics.format_errors == 0
+
+
+def test_reason_run_takes_capacity_and_the_old_workers_spelling_with_a_notice(tmp_path):
+    """One meaning per word: `--workers` names worker kinds (`reason solve`); a count is `--capacity`."""
+    args = ["run", "--unknown", "x:Int", "--constraint", "x + 1 = 3", "--json"]
+    new = runner.invoke(app, [*args, "--capacity", "2", "--out", str(tmp_path / "new")])
+    assert new.exit_code == 0 and "deprecated" not in new.stderr, new.output
+    old = runner.invoke(app, [*args, "--workers", "2", "--out", str(tmp_path / "old")])
+    assert old.exit_code == 0 and json.loads(old.stdout)["answers"] == json.loads(new.stdout)["answers"]
+    assert "--workers N is deprecated; use --capacity N" in old.stderr
+    clash = runner.invoke(app, [*args, "--workers", "2", "--capacity", "3"])
+    assert clash.exit_code == 2 and "disagree" in clash.output
+    assert "--workers" not in runner.invoke(app, ["run", "--help"]).stdout
+
+
+def test_serve_counts_processes_and_keeps_the_old_workers_spelling_hidden(capsys):
+    from reasoning.cli._deprecated import capacity
+
+    help_text = runner.invoke(app, ["serve", "--help"]).stdout
+    assert "--processes" in help_text and "--workers" not in help_text
+    assert capacity(None, None) == 4 and capacity(3, None) == 3
+    assert capacity(None, 2) == 2 and "--workers N is deprecated; use --capacity N" in capsys.readouterr().err
+    with pytest.raises(InvalidArgument, match="disagree"):
+        capacity(3, 2)

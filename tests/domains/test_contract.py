@@ -24,8 +24,8 @@ import reasoning  # noqa: F401  (registers the `domain` certificate checker with
 from proofs.check import check_certificate
 from proofs.verdict import Status
 from reasoning.domains import get, names
-from reasoning.domains.base import DomainCheck, Problem
-from reasoning.engine.solving import solve
+from reasoning.domains._base import DomainCheck, Problem
+from reasoning.engine._solve import solve
 
 SEEDS = (3, 11)
 BUDGET_S = 10.0

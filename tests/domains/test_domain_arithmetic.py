@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.arithmetic.domain import (
+from reasoning.domains.arithmetic._domain import (
     ExpressionError,
     evaluate,
     parse_expression,
@@ -343,7 +343,7 @@ def _exact(v):
 
 def test_solve_end_to_end_with_a_bundle(tmp_path):
     from reasoning import solve
-    from reasoning.engine.bundle import check_bundle, load_bundle
+    from reasoning.engine._bundle import check_bundle, load_bundle
 
     result = solve(
         {"domain": "arithmetic", "expression": "859 + 467 - 914 + 807 + 961 + 857"}, workers=3, out=tmp_path

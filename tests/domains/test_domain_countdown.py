@@ -1,5 +1,5 @@
 """The Countdown domain: task parsing, rule checks, distinctness, hostile input, exhaustion,
-re-checking, the solver worker and planner, and reasoning-gym's countdown / puzzle24."""
+re-checking, the symbolic worker and planner, and reasoning-gym's countdown / puzzle24."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.countdown.domain import MAX_LISTED, CountdownPlanner, CountdownWorker, _rpn_tree
-from reasoning.domains.countdown.search import (
-    ExpressionError,
+from reasoning.domains.countdown._domain import MAX_LISTED, CountdownPlanner, CountdownWorker, _rpn_tree
+from reasoning.domains.countdown._search import (
+    ExpressionSyntaxError,
     canonical,
     combine,
     form_tree,
@@ -26,8 +26,8 @@ from reasoning.domains.countdown.search import (
     render_form,
     solve,
 )
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedWorker, WorkerRequest
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedWorker, WorkerRequest
 
 DOMAIN = get("countdown")
 BUDGET = 10.0
@@ -356,7 +356,7 @@ _ALPHABET = st.text(alphabet="123+-*/() =", max_size=24)
 def test_the_two_readers_accept_the_same_lines(text):
     try:
         first = parse_line(text)
-    except ExpressionError:
+    except ExpressionSyntaxError:
         first = None
     try:
         second = _rpn_tree(text)
@@ -490,7 +490,7 @@ def test_planner_forks_at_most_capacity_parts_at_once():
     assert "search part 2 of 3, want 4, skip 0" in turn
 
 
-solve_task = pytest.importorskip("reasoning.engine.solving").solve
+solve_task = pytest.importorskip("reasoning.engine._solve").solve
 
 
 @pytest.mark.parametrize("workers", [1, 4])
@@ -532,7 +532,7 @@ def test_end_to_end_many_solutions_need_several_rounds():
 
 
 def test_end_to_end_a_failing_worker_falls_back():
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
 
     p = problem([1, 2, 3], 6, solutions=2, rule="exactly-once")
     good = CountdownWorker()
@@ -553,7 +553,7 @@ def test_end_to_end_a_failing_worker_falls_back():
 
 
 def test_bundle_of_a_run_rechecks(tmp_path):
-    from reasoning.engine.bundle import check_bundle, load_bundle
+    from reasoning.engine._bundle import check_bundle, load_bundle
 
     result = solve_task(
         {"domain": "countdown", "numbers": [2, 3, 5], "target": 1, "solutions": 20}, out=tmp_path / "run"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.equations.domain import (
+from reasoning.domains.equations._domain import (
     Root,
     isolate,
     primitive,
@@ -320,7 +320,7 @@ def test_budget_overrun_is_unknown():
 
 def test_solve_end_to_end(tmp_path):
     from reasoning import solve
-    from reasoning.engine.bundle import check_bundle, load_bundle
+    from reasoning.engine._bundle import check_bundle, load_bundle
 
     result = solve(
         {"domain": "equations", "equation": "x^3 - 2x = 0", "decimals": 4}, workers=3, out=tmp_path

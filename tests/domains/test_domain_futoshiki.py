@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reasoning.domains.grids.futoshiki  # noqa: F401  (registers the domain)
+import reasoning.domains.grids._futoshiki  # noqa: F401  (registers the domain)
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.grids.futoshiki import (
+from reasoning.domains.grids._futoshiki import (
     EXAMPLE_CONSTRAINTS,
     EXAMPLE_GRID,
     ORGANIZER_PROMPT,
@@ -21,10 +21,10 @@ from reasoning.domains.grids.futoshiki import (
     read_question,
     render,
 )
-from reasoning.domains.grids.sudoku import GridError, parse_grid
-from reasoning.domains.grids.sudoku_solver import grid_text, latin_geometry, run_z3, search, smt_script
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.solving import solve
+from reasoning.domains.grids._grid_search import grid_text, latin_geometry, run_z3, search, smt_script
+from reasoning.domains.grids._sudoku import GridError, parse_grid
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._solve import solve
 
 DOMAIN = get("futoshiki")
 BUDGET = 10.0
@@ -34,7 +34,7 @@ TWO_SOLUTIONS = ("1234234134124123", "3214234114234132")
 @pytest.fixture(autouse=True)
 def every_certificate_rechecks(monkeypatch):
     """Every certificate a check makes in these tests is re-derived by `recheck` at once."""
-    from reasoning.domains.grids.sudoku import GridDomain
+    from reasoning.domains.grids._sudoku import GridDomain
 
     def rechecked(method):
         def wrapper(self, problem, text, *, budget_s):

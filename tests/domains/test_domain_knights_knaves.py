@@ -1,5 +1,5 @@
-"""reasoning.domains.knights_knaves.domain: puzzles, claims and answers with Z3 and a uniqueness check,
-certificates, reasoning-gym's English, the solver worker and planner."""
+"""reasoning.domains.knights_knaves._domain: puzzles, claims and answers with Z3 and a uniqueness check,
+certificates, reasoning-gym's English, the symbolic worker and planner."""
 
 import copy
 import itertools
@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.knights_knaves.domain import TEMPLATES, KnightsWorker, read_puzzle
-from reasoning.domains.logic.domain import And, Iff, Imp, Not, Or, Var, render
+from reasoning.domains.knights_knaves._domain import TEMPLATES, KnightsWorker, read_puzzle
+from reasoning.domains.logic._domain import And, Iff, Imp, Not, Or, Var, render
 
 DOMAIN = get("knights_knaves")
 
@@ -478,9 +478,9 @@ def test_reasoning_gym_eval_through_solve(seed):
 
 
 def test_planner_with_an_llm_like_worker_rejects_false_claims():
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedWorker
 
     task = puzzle(*TWO, knight="hero", knave="villain")
     worker = ScriptedWorker(

@@ -1,5 +1,5 @@
-"""reasoning.domains.logic.domain: formulas, entailment/validity/conclusions with Z3, certificates,
-the solver worker and planner, and reasoning-gym's propositional_logic."""
+"""reasoning.domains.logic._domain: formulas, entailment/validity/conclusions with Z3, certificates,
+the symbolic worker and planner, and reasoning-gym's propositional_logic."""
 
 import copy
 import itertools
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.logic.domain import (
+from reasoning.domains.logic._domain import (
     NOTHING,
     And,
     Const,
@@ -542,9 +542,9 @@ def test_reasoning_gym_eval_through_solve(seed):
 def test_planner_reads_claims_in_any_notation_and_false_claims_are_re_dispatched():
     """An LLM-like scripted worker: ASCII claims; its first reply to fork 1 is false, so the
     engine rejects it (re-dispatch with the claim as feedback) before the planner answers."""
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedWorker
 
     task = problem(["P -> Q", "P"], "Q")
     # a 2-way case split on P (the most frequent variable): fork 1 assumes P, fork 2 ¬P

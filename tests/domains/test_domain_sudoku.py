@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.grids.sudoku import (
+from reasoning.domains.grids._grid_search import (
+    CLOCK_EVERY,
+    grid_text,
+    most_constrained,
+    rule_violation,
+    run_z3,
+    search,
+    smt_script,
+)
+from reasoning.domains.grids._sudoku import (
     EXAMPLE_GRID,
     ORGANIZER_PROMPT,
     WORKER_PROMPT,
@@ -23,20 +32,11 @@ from reasoning.domains.grids.sudoku import (
     parse_grid,
     parse_line,
 )
-from reasoning.domains.grids.sudoku_solver import (
-    CLOCK_EVERY,
-    grid_text,
-    most_constrained,
-    rule_violation,
-    run_z3,
-    search,
-    smt_script,
-)
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.engine import ForkJoinEngine
-from reasoning.engine.solving import solve
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Steps, WorkerRequest
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._engine import ForkJoinEngine
+from reasoning.engine._solve import solve
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker, Steps, WorkerRequest
 
 DOMAIN = get("sudoku")
 BUDGET = 10.0
@@ -55,7 +55,7 @@ MINI = "1..4..1.2..3.3.."
 @pytest.fixture(autouse=True)
 def every_certificate_rechecks(monkeypatch):
     """Every certificate a check makes in these tests is re-derived by `recheck` at once."""
-    from reasoning.domains.grids.sudoku import GridDomain
+    from reasoning.domains.grids._sudoku import GridDomain
 
     def rechecked(method):
         def wrapper(self, problem, text, *, budget_s):
@@ -656,7 +656,7 @@ def test_run_z3_makes_no_new_context_but_a_fresh_solver(monkeypatch):
 
 
 def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     # Every check here is also re-checked (the autouse fixture), which runs Z3 but does not
     # decide lines: `_decide_line` runs once per line proved, so its calls count the proofs made.
@@ -676,7 +676,7 @@ def test_an_answer_repeating_a_verified_claim_reuses_its_proof(monkeypatch):
 
 
 def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monkeypatch):
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     calls, proofs = [], []
     monkeypatch.setattr(sudoku, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
@@ -759,7 +759,7 @@ def test_grid_reading_names_the_bad_character():
 def test_the_worker_answers_a_nine_by_nine_without_a_thread(monkeypatch):
     # Up to 9x9 the search first runs on the loop's thread with a small budget: a hop to a
     # thread costs more than the usual millisecond of search.
-    import reasoning.domains.grids.sudoku as sudoku
+    import reasoning.domains.grids._sudoku as sudoku
 
     def no_thread(*args, **kwargs):
         raise AssertionError("the quick search should have answered")
@@ -771,8 +771,8 @@ def test_the_worker_answers_a_nine_by_nine_without_a_thread(monkeypatch):
 def test_the_worker_hands_a_long_search_to_a_thread(monkeypatch):
     # When the quick search runs out of its budget, the search starts again, in a thread,
     # with the worker's whole budget.
-    import reasoning.domains.grids.sudoku as sudoku
-    from reasoning.domains.grids.sudoku_solver import SearchResult
+    import reasoning.domains.grids._sudoku as sudoku
+    from reasoning.domains.grids._grid_search import SearchResult
 
     threads, budgets = [], []
     real_thread, real_search = sudoku.asyncio.to_thread, sudoku.search

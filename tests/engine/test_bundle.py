@@ -6,11 +6,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.cli.main import app
-from reasoning.engine.bundle import build_bundle, check_bundle
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.cli._main import app
+from reasoning.engine._bundle import build_bundle, check_bundle
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
 TASK = Task(
     "Find integers x, y with x + y = 10.", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)
@@ -177,7 +177,7 @@ def test_reason_check_exits_1_when_its_timeout_runs_out(bundle, tmp_path):
 def test_the_join_replay_stops_at_the_budget_too(bundle, monkeypatch):
     # the replay re-checks every join's certificate before reporting any: with many joins it
     # ran past the budget; it now stops at the deadline like every other item.
-    import reasoning.engine.bundle_joins as joins
+    import reasoning.engine._bundle_joins as joins
 
     calls = []
     real = joins.check_report

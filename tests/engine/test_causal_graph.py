@@ -16,7 +16,7 @@ from proofs.check import check_certificate
 from proofs.exact import parse_fraction, truth
 from proofs.parsing import parse_claim
 from reasoning.api import InvalidArgument
-from reasoning.engine.causal_graph import (
+from reasoning.engine._causal_graph import (
     CausalGraph,
     Consistency,
     check_claims,
@@ -262,9 +262,9 @@ def test_consistent_iff_the_conjunction_is_satisfiable(claims, sort):
 def test_claim_formulas_is_a_public_read_only_view_the_engine_uses(monkeypatch):
     from types import MappingProxyType
 
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
     g = CausalGraph("t")
     a = g.add_fork(1, "q", after_joins=[])

@@ -8,12 +8,12 @@ import pytest
 
 from proofs.check import check_certificate
 from proofs.verdict import Status
-from reasoning.engine import claim_cache
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.claim_cache import ClaimCache
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.task import Task, check_claim
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine import _claim_cache as claim_cache
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._claim_cache import ClaimCache
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._task import Task, check_claim
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
 XY = Task(
     "Find integers x, y with x + y = 10.", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)
@@ -162,7 +162,7 @@ def test_a_domain_claim_is_keyed_by_its_exact_text(tmp_path):
 def test_reason_run_and_solve_take_a_cache_directory(tmp_path):
     from typer.testing import CliRunner
 
-    from reasoning.cli.main import app
+    from reasoning.cli._main import app
 
     runner = CliRunner()
     args = ["run", "--unknown", "x:Int", "--unknown", "y:Int", "--constraint", "x + y = 10"]
@@ -173,14 +173,14 @@ def test_reason_run_and_solve_take_a_cache_directory(tmp_path):
         assert result.exit_code == 0, result.output
         hits.append(json.loads(result.output)["metrics"]["claim_cache_hits"])
     assert hits[0] == 0 and hits[1] > 0
-    solve = ["solve", "countdown", "--numbers", "3", "8", "--target", "24", "--workers", "solver"]
+    solve = ["solve", "countdown", "--numbers", "3", "8", "--target", "24", "--workers", "symbolic"]
     solve += ["--cache", str(tmp_path / "cache"), "--json"]
     solved = [json.loads(runner.invoke(app, solve).output)["metrics"]["claim_cache_hits"] for _ in range(2)]
     assert solved[0] == 0 and solved[1] > 0
 
 
 def test_check_returned_through_the_cache_is_check_returned():
-    from reasoning.engine.task import MAX_CLAIMS, check_returned
+    from reasoning.engine._task import MAX_CLAIMS, check_returned
 
     cache = ClaimCache()
     bodies = [

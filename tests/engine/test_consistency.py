@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 from proofs.claims import free_variables
 from proofs.exact import NotExact, TooLarge, Undefined, parse_fraction, truth
 from proofs.parsing import parse_claim
-from reasoning.engine.causal_graph import (
+from reasoning.engine._causal_graph import (
     TASK,
     Consistency,
     check_claims,
     consistency_script,
     recheck_consistency_certificate,
 )
-from reasoning.engine.consistency import IncrementalConsistency
+from reasoning.engine._consistency import IncrementalConsistency
 
 UNKNOWNS = {"x": "Int", "y": "Real"}
 # satisfiable and not, linear and not, roots (auxiliary constants), free variables, undefined terms

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs.verdict import Status
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.causal_graph import CausalGraph, Consistency, ConsistencyReport
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._causal_graph import CausalGraph, Consistency, ConsistencyReport
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
 XY = Task(
     "Find integers x, y with x + y = 10.", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)

@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs.verdict import Status
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.protocol import Fork, parse_protocol
-from reasoning.engine.run_trace import RunTrace, compute_metrics
-from reasoning.engine.task import Task
-from reasoning.engine.workers import HANG, ScriptedOrganizer, ScriptedWorker, Tokens
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._protocol import Fork, parse_protocol
+from reasoning.engine._run_trace import RunTrace, compute_metrics
+from reasoning.engine._task import Task
+from reasoning.engine._workers import HANG, ScriptedOrganizer, ScriptedWorker, Tokens
 
 XY = Task(
     "Find integers x, y with x + y = 10.", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)

@@ -8,10 +8,10 @@ import threading
 
 import pytest
 
-import reasoning.engine.engine as engine_module
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.task import Task
-from reasoning.engine.workers import HANG, ScriptedOrganizer, ScriptedWorker
+import reasoning.engine._engine as engine_module
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._task import Task
+from reasoning.engine._workers import HANG, ScriptedOrganizer, ScriptedWorker
 
 
 @pytest.fixture

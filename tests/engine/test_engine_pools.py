@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from reasoning.engine.engine_pools import default_executor, lend_checker, run, take_back
+from reasoning.engine._engine_pools import default_executor, lend_checker, run, take_back
 
 
 def test_run_returns_the_result_without_formatting_it():

@@ -42,11 +42,11 @@ from hypothesis import strategies as st
 
 from proofs.check import check_certificate
 from proofs.verdict import Status
-from reasoning.engine.bundle import build_bundle, check_bundle
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine, RunResult
-from reasoning.engine.run_trace import ForkEvent, JoinEvent, RedispatchEvent, compute_metrics
-from reasoning.engine.task import Task
-from reasoning.engine.workers import HANG, ScriptedOrganizer, ScriptedWorker, Tokens
+from reasoning.engine._bundle import build_bundle, check_bundle
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine, RunResult
+from reasoning.engine._run_trace import ForkEvent, JoinEvent, RedispatchEvent, compute_metrics
+from reasoning.engine._task import Task
+from reasoning.engine._workers import HANG, ScriptedOrganizer, ScriptedWorker, Tokens
 
 TASK = Task(
     "Find integers x, y with x + y = 10", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10",)
@@ -505,7 +505,7 @@ def test_a_conflict_leaves_a_joined_fork_issued_after_an_earlier_join_alone():
 
 
 # ---------------------------------------------------------------- fixed bugs (answer check)
-# `reasoning.engine.task.answer_obligations` used to add the "solves" and "exists" obligations (now goal:find:pins/exists) only when
+# `reasoning.engine._task.answer_obligations` used to add the "solves" and "exists" obligations (now goal:find:pins/exists) only when
 # the answer had a claim mentioning an unknown, and "solves" is `forall U: (A -> C)`, which A = C
 # satisfies. So an answer that said nothing about the unknowns, or restated the constraints, was
 # `proved` although it found no x and y (and `check_bundle`, re-deriving the same obligations,

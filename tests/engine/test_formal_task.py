@@ -12,14 +12,20 @@ from llguidance.gbnf_to_lark import gbnf_to_lark
 
 from grammars import grammar_text
 from reasoning.api import InvalidArgument
-from reasoning.engine.formal_task import Formalization, Rejection, extract_block, grammar, parse_formalization
-from reasoning.engine.formalize import _decimal, solve_word_problem
-from reasoning.engine.solving import solve
-from reasoning.llm.gbnf import lark_to_gbnf
-from reasoning.llm.grammar_wire import grammar_body
-from reasoning.llm.openai_backend import OpenAIBackend
-from reasoning.llm.scripted import ScriptedBackend
-from reasoning.llm.spec import load_backend, parse_model_spec
+from reasoning.engine._formal_task import (
+    Formalization,
+    Rejection,
+    extract_block,
+    grammar,
+    parse_formalization,
+)
+from reasoning.engine._formalize import _decimal, solve_word_problem
+from reasoning.engine._solve import solve
+from reasoning.llm._gbnf import lark_to_gbnf
+from reasoning.llm._grammar_wire import grammar_body
+from reasoning.llm._openai_backend import OpenAIBackend
+from reasoning.llm._scripted import ScriptedBackend
+from reasoning.llm._spec import load_backend, parse_model_spec
 
 PROBLEM = "a word problem"
 

@@ -13,9 +13,9 @@ from llguidance.gbnf_to_lark import gbnf_to_lark
 from typer.testing import CliRunner
 
 from reasoning.cli import app
-from reasoning.engine.bundle import check_bundle
-from reasoning.engine.formal_task import grammar
-from reasoning.engine.formalize import DISAGREE, NO_FORMALIZATION, VERIFIED, solve_word_problem
+from reasoning.engine._bundle import check_bundle
+from reasoning.engine._formal_task import grammar
+from reasoning.engine._formalize import DISAGREE, NO_FORMALIZATION, VERIFIED, solve_word_problem
 from tests.llm_servers import openai_spec, recording_app, serve_app
 
 PROBLEM = (

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from proofs.exact import holds_at
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.goals import Goal
-from reasoning.engine.planner import verified_claims
-from reasoning.engine.task import Task, answer_obligations, check_answer
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._goals import Goal
+from reasoning.engine._planner import verified_claims
+from reasoning.engine._task import Task, answer_obligations, check_answer
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
 PAIR = Task("pair", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 SQUARE = ("x^2 = 4",)
@@ -60,7 +60,7 @@ def test_constraints_without_unknowns_ask_nothing_and_goals_must_fit_the_task():
 def test_reason_run_refuses_the_primes_question_instead_of_answering_n_equals_0():
     from typer.testing import CliRunner
 
-    from reasoning.cli.main import app
+    from reasoning.cli._main import app
 
     args = ["run", "--text", "How many primes are less than 100?", "--unknown", "n:Int"]
     result = CliRunner().invoke(app, args)
@@ -109,14 +109,14 @@ def test_reason_run_gives_no_proved_answer_for_a_tautological_constraint():
 
 
 def test_solve_refuses_a_task_whose_constraints_leave_an_unknown_free():
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     with pytest.raises(InvalidArgument, match="do not constrain n"):
         solve({"text": "primes below 100?", "unknowns": {"n": "Int"}, "constraints": ["n = n"]}, out=False)
 
 
 def test_solve_refuses_a_text_only_task():
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     with pytest.raises(InvalidArgument, match="no formal content"):
         solve({"text": "What is 3*8?"}, out=False)
@@ -278,7 +278,7 @@ def test_a_proved_answer_is_confirmed_by_brute_force(task, picks):
             assert solutions == {points[0]}
 
 
-# ---------------------------------------------------------------- the solver planner by goal
+# ---------------------------------------------------------------- the symbolic planner by goal
 
 
 @pytest.mark.parametrize(
@@ -292,22 +292,22 @@ def test_a_proved_answer_is_confirmed_by_brute_force(task, picks):
         (Task("d", {"x": "Real"}, ("x > 2",), goal=Goal.decide("x^2 > 4")), "x^2 > 4"),
     ],
 )
-def test_the_solver_planner_discharges_each_goal_kind(task, answer, tmp_path):
-    from reasoning.engine.planner import SolverPlanner
-    from reasoning.engine.solver_worker import SolverWorker
+def test_the_symbolic_planner_discharges_each_goal_kind(task, answer, tmp_path):
+    from reasoning.engine._planner import SymbolicPlanner
+    from reasoning.engine._symbolic_worker import SymbolicWorker
 
-    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task, run_dir=tmp_path)
+    result = ForkJoinEngine(SymbolicPlanner(task), SymbolicWorker()).run_sync(task, run_dir=tmp_path)
     assert result.verified and result.answer == answer, result.message
     report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
     assert report.ok, report.to_json()
 
 
 def test_a_unique_goal_with_two_solutions_is_never_proved():
-    from reasoning.engine.planner import SolverPlanner
-    from reasoning.engine.solver_worker import SolverWorker
+    from reasoning.engine._planner import SymbolicPlanner
+    from reasoning.engine._symbolic_worker import SymbolicWorker
 
     task = Task("u", {"x": "Int"}, SQUARE, goal=Goal.find(unique=True))
-    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task)
+    result = ForkJoinEngine(SymbolicPlanner(task), SymbolicWorker()).run_sync(task)
     assert not result.verified
 
 
@@ -316,8 +316,8 @@ def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
 
     from typer.testing import CliRunner
 
-    from reasoning.cli.main import app
-    from reasoning.engine.solving import solve
+    from reasoning.cli._main import app
+    from reasoning.engine._solve import solve
 
     runner = CliRunner()
     args = ["run", "--unknown", "x:Int", "--constraint", "x^2 = 9", "--all", "--json", "--out", str(tmp_path)]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reasoning.api import InvalidArgument
-from reasoning.engine.ledger import ItemStatus, Ledger
+from reasoning.engine._ledger import ItemStatus, Ledger
 
 
 def make_ledger(path=None):
@@ -129,7 +129,7 @@ def test_render_is_the_items_in_order_after_any_changes(steps):
 
 def test_changes_within_the_interval_are_written_together(tmp_path, monkeypatch):
     clock = [100.0]
-    monkeypatch.setattr("reasoning.engine.ledger.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("reasoning.engine._ledger.time.monotonic", lambda: clock[0])
     path = tmp_path / "ledger.md"
     seen = []
     ledger = Ledger(path, title="t", min_interval_s=0.5, on_change=seen.append)
@@ -161,10 +161,10 @@ def test_a_held_back_change_is_written_when_the_interval_is_up_under_an_event_lo
 
 
 def test_the_engine_writes_the_ledger_and_trace_once_at_the_end_unless_live(tmp_path, monkeypatch):
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.run_trace import RunTrace
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._run_trace import RunTrace
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
     writes = []
     real = Ledger._write_file

@@ -1,4 +1,4 @@
-"""Racing in mixed workers (`reasoning.engine.racing`, `reasoning.engine.mixed_worker`, `reasoning.llm.router`).
+"""Racing in mixed workers (`reasoning.engine._racing`, `reasoning.engine._mixed_worker`, `reasoning.llm._router`).
 
 The model and the solver run one attempt at once; the first verified result is joined and the
 other run is cancelled for real (its stream is closed, no more tokens come). The workers here
@@ -16,15 +16,15 @@ from typer.testing import CliRunner
 
 from reasoning.api import InvalidArgument
 from reasoning.cli import app
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.mixed_worker import MixedWorker
-from reasoning.engine.racing import ContestResult, first_to_win, worker_summary
-from reasoning.engine.run_trace import CancelEvent, ContestEvent, RejectionEvent, RouteEvent
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Tokens
-from reasoning.llm.base import Delta, StreamingBackend
-from reasoning.llm.router import YieldRouter, query_kind
-from reasoning.llm.workers import LLMWorker
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._mixed_worker import MixedWorker
+from reasoning.engine._racing import ContestResult, first_to_win, worker_summary
+from reasoning.engine._run_trace import CancelEvent, ContestEvent, RejectionEvent, RouteEvent
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker, Tokens
+from reasoning.llm._base import Delta, StreamingBackend
+from reasoning.llm._router import YieldRouter, query_kind
+from reasoning.llm._workers import LLMWorker
 
 RIGHT = "<RETURN>3*8 = 24</RETURN>"
 WRONG = "<RETURN>3*8 = 25</RETURN>"
@@ -309,13 +309,14 @@ def test_router_options_are_checked_at_the_door():
 def test_worker_timeout_and_the_per_worker_line_in_reason_solve():
     runner = CliRunner()
     ok = runner.invoke(
-        app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "solver", "--worker-timeout", "5"]
+        app,
+        ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic", "--worker-timeout", "5"],
     )
     assert ok.exit_code == 0, ok.output
     assert "by worker: solver 3 verified, 0 rejected, 0 cancelled (3 of 3 attempt(s) taken)" in ok.stdout
     data = json.loads(
         runner.invoke(
-            app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "solver", "--json"]
+            app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic", "--json"]
         ).stdout
     )
     assert data["by_worker"]["solver"]["verified"] == 3 and data["model_load_s"] == 0
@@ -351,7 +352,7 @@ class DelayedWorkerDouble:
 def test_the_local_model_stops_generating_when_the_solver_wins(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from reasoning.domains import get, load
-    from reasoning.llm.local import LocalBackend
+    from reasoning.llm._local import LocalBackend
 
     backend = LocalBackend()
     backend.load()
@@ -376,8 +377,8 @@ def test_the_local_model_stops_generating_when_the_solver_wins(monkeypatch):
 
 
 def test_solve_keeps_the_router_state_between_runs(tmp_path):
-    from reasoning.engine.solving import solve
-    from reasoning.llm.scripted import ScriptedBackend
+    from reasoning.engine._solve import solve
+    from reasoning.llm._scripted import ScriptedBackend
 
     path = tmp_path / "router.json"
     task = {"domain": "arithmetic", "expression": "3 * 8"}
@@ -392,8 +393,8 @@ def test_solve_keeps_the_router_state_between_runs(tmp_path):
 
 def test_the_router_keys_on_the_task_shape():
     from reasoning.domains import get
-    from reasoning.engine.workers import WorkerRequest
-    from reasoning.llm.router import problem_shape
+    from reasoning.engine._workers import WorkerRequest
+    from reasoning.llm._router import problem_shape
 
     countdown = get("countdown")
     three = Task.of_problem(countdown.parse({"numbers": [3, 5, 7], "target": 22}))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from reasoning.engine.protocol import (
+from reasoning.engine._protocol import (
     MAX_BLOCK_CHARS,
     MAX_ID_DIGITS,
     Answer,
@@ -14,8 +14,8 @@ from reasoning.engine.protocol import (
     FormatError,
     Join,
     ProtocolScanner,
+    ProtocolText,
     Return,
-    Text,
     _parser,
     is_plain_text,
     parse_protocol,
@@ -31,13 +31,13 @@ EXAMPLES = [
     ("<ANSWER>\\boxed{4}</ANSWER>", [Answer("\\boxed{4}")]),
     (
         "plan: <FORK-1>a</FORK-1> then <JOIN-1> done",
-        [Text("plan: "), Fork(1, "a"), Text(" then "), Join(1), Text(" done")],
+        [ProtocolText("plan: "), Fork(1, "a"), ProtocolText(" then "), Join(1), ProtocolText(" done")],
     ),
     # junk is kept as text: stray '<', unknown tags, keyword-prefixed words, lowercase tags
-    ("a < b and 3<4", [Text("a < b and 3<4")]),
-    ("<think>hmm</think><JOIN-2>", [Text("<think>hmm</think>"), Join(2)]),
-    ("<FORKED> <ANSWERS> <fork-1> <FOR", [Text("<FORKED> <ANSWERS> <fork-1> <FOR")]),
-    ("<<JOIN-1>>", [Text("<"), Join(1), Text(">")]),
+    ("a < b and 3<4", [ProtocolText("a < b and 3<4")]),
+    ("<think>hmm</think><JOIN-2>", [ProtocolText("<think>hmm</think>"), Join(2)]),
+    ("<FORKED> <ANSWERS> <fork-1> <FOR", [ProtocolText("<FORKED> <ANSWERS> <fork-1> <FOR")]),
+    ("<<JOIN-1>>", [ProtocolText("<"), Join(1), ProtocolText(">")]),
     ("<FORK-3>is x < 3? <think>yes</think></FORK-3>", [Fork(3, "is x < 3? <think>yes</think>")]),
     ("<FORK-1>line 1\nline 2</FORK-1>", [Fork(1, "line 1\nline 2")]),
 ]
@@ -51,23 +51,23 @@ def test_examples(text, events):
 ERRORS = [
     # (text, events other than the error, message fragment, error offset)
     ("<FORK-1>q</FORK-2>", [], "does not close <FORK-1>", 9),
-    ("x<FORK-1>q", [Text("x")], "<FORK-1> is never closed", 1),
+    ("x<FORK-1>q", [ProtocolText("x")], "<FORK-1> is never closed", 1),
     ("<RETURN>partial", [], "<RETURN> is never closed", 0),
     ("<ANSWER>4", [], "<ANSWER> is never closed", 0),
     ("<FORK-1>a<FORK-2>b</FORK-2>", [Fork(2, "b")], "blocks do not nest", 9),
     ("<FORK-1>a<JOIN-2>", [Join(2)], "blocks do not nest", 9),
-    ("<FORK-x>q", [Text("q")], "malformed tag '<FORK-x>'", 0),
-    ("ab<FORK->", [Text("ab")], "malformed tag '<FORK->'", 2),
-    ("<FORK>q", [Text("q")], "malformed tag '<FORK>'", 0),
+    ("<FORK-x>q", [ProtocolText("q")], "malformed tag '<FORK-x>'", 0),
+    ("ab<FORK->", [ProtocolText("ab")], "malformed tag '<FORK->'", 2),
+    ("<FORK>q", [ProtocolText("q")], "malformed tag '<FORK>'", 0),
     ("<JOIN-1234567890>", [], "has 10 digits", 0),
-    ("<FORK-9999999999>q", [Text("q")], "has 10 digits", 0),
+    ("<FORK-9999999999>q", [ProtocolText("q")], "has 10 digits", 0),
     ("</JOIN-1>", [], "JOIN has no closing tag", 0),
     ("<RETURN-1>", [], "expected exactly <RETURN>", 0),
-    ("<FORK-1 >q", [Text("q")], "malformed tag '<FORK-1 >'", 0),
+    ("<FORK-1 >q", [ProtocolText("q")], "malformed tag '<FORK-1 >'", 0),
     ("</ANSWER>", [], "closes nothing", 0),
-    ("hi <FORK-1", [Text("hi ")], "unterminated tag '<FORK-1' at end of stream", 3),
-    ("<JOIN-1\n>", [Text("\n>")], "unterminated tag '<JOIN-1'", 0),
-    ("<JOIN-" + "1" * 100 + ">", [Text("1" * 42 + ">")], "longer than 64 characters", 0),
+    ("hi <FORK-1", [ProtocolText("hi ")], "unterminated tag '<FORK-1' at end of stream", 3),
+    ("<JOIN-1\n>", [ProtocolText("\n>")], "unterminated tag '<JOIN-1'", 0),
+    ("<JOIN-" + "1" * 100 + ">", [ProtocolText("1" * 42 + ">")], "longer than 64 characters", 0),
 ]
 
 
@@ -97,15 +97,15 @@ def test_split_tag_across_chunks():
 def test_events_arrive_as_soon_as_complete():
     scanner = ProtocolScanner()
     assert scanner.feed("intro <JOIN-1") == []
-    assert scanner.feed("> more") == [Text("intro "), Join(1)]
-    assert scanner.close() == [Text(" more")]
+    assert scanner.feed("> more") == [ProtocolText("intro "), Join(1)]
+    assert scanner.close() == [ProtocolText(" more")]
 
 
 def test_close_resets_for_a_new_stream():
     scanner = ProtocolScanner()
     scanner.feed("<FORK-1>abc")
     assert scanner.close() == [FormatError("<FORK-1> is never closed", 0)]
-    assert scanner.feed("x<JOIN-2>") == [Text("x"), Join(2)]
+    assert scanner.feed("x<JOIN-2>") == [ProtocolText("x"), Join(2)]
 
 
 def test_block_size_is_capped():
@@ -116,7 +116,11 @@ def test_block_size_is_capped():
 
 
 def test_long_free_text_comes_in_capped_pieces():
-    assert parse_protocol("a" * 25, max_block_chars=10) == [Text("a" * 10), Text("a" * 10), Text("a" * 5)]
+    assert parse_protocol("a" * 25, max_block_chars=10) == [
+        ProtocolText("a" * 10),
+        ProtocolText("a" * 10),
+        ProtocolText("a" * 5),
+    ]
 
 
 def test_bad_cap_is_rejected():
@@ -125,7 +129,7 @@ def test_bad_cap_is_rejected():
 
 
 def test_render_skips_format_errors():
-    assert render([Text("a"), FormatError("x", 0), Join(1)]) == "a<JOIN-1>"
+    assert render([ProtocolText("a"), FormatError("x", 0), Join(1)]) == "a<JOIN-1>"
 
 
 # Free text drawn from characters that make tag-like junk likely; texts that would read as tags
@@ -138,7 +142,7 @@ events_lists = st.lists(
         st.builds(Join, ids),
         st.builds(Return, texts | st.just("")),
         st.builds(Answer, texts | st.just("")),
-        st.builds(Text, texts),
+        st.builds(ProtocolText, texts),
     ),
     max_size=8,
 )
@@ -153,8 +157,8 @@ junk = st.lists(
 def _merge_text(events):
     merged = []
     for event in events:
-        if isinstance(event, Text) and merged and isinstance(merged[-1], Text):
-            merged[-1] = Text(merged[-1].text + event.text)
+        if isinstance(event, ProtocolText) and merged and isinstance(merged[-1], ProtocolText):
+            merged[-1] = ProtocolText(merged[-1].text + event.text)
         else:
             merged.append(event)
     return merged
@@ -234,5 +238,5 @@ def test_the_text_up_to_an_event_reads_as_the_events_up_to_it(text, data):
     assert ends == sorted(ends) and all(0 <= end <= len(text) for end in ends)
     for k, (event, end) in enumerate(spans):
         if isinstance(event, (Fork, Join, Return, Answer)):
-            tags = [e for e in parse_protocol(text[:end]) if not isinstance(e, Text)]
-            assert tags == [e for e, _ in spans[: k + 1] if not isinstance(e, Text)]
+            tags = [e for e in parse_protocol(text[:end]) if not isinstance(e, ProtocolText)]
+            assert tags == [e for e, _ in spans[: k + 1] if not isinstance(e, ProtocolText)]

@@ -10,8 +10,8 @@ import pytest
 
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.engine.goals import Goal
-from reasoning.engine.task import Task, check_answer
+from reasoning.engine._goals import Goal
+from reasoning.engine._task import Task, check_answer
 
 # A 9x9 sudoku with one solution, and that solution.
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
@@ -58,7 +58,7 @@ def _entries(directory) -> dict[str, tuple]:
 def test_a_disk_entry_holding_another_claims_verdict_is_a_miss(tmp_path):
     import json
 
-    from reasoning.engine.claim_cache import ClaimCache
+    from reasoning.engine._claim_cache import ClaimCache
 
     task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
     first = ClaimCache(tmp_path)
@@ -76,7 +76,7 @@ def test_a_disk_entry_holding_another_claims_verdict_is_a_miss(tmp_path):
 def test_a_disk_entry_whose_status_its_certificate_contradicts_is_a_miss(tmp_path):
     import json
 
-    from reasoning.engine.claim_cache import ClaimCache
+    from reasoning.engine._claim_cache import ClaimCache
 
     task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
     ClaimCache(tmp_path).check_claim(task, "x = 4", budget_s=5)
@@ -94,13 +94,13 @@ def test_the_bundle_of_a_proved_no_solution_answer_re_checks(tmp_path):
     # The task's constraints alone are contradictory: the run proves `false` (no solution) and
     # reports it proved, as it may; its bundle failed `reason check` at the final consistency,
     # which is the task's own unsat core and can never be `consistent`.
-    from reasoning.engine.bundle import check_bundle, load_bundle
-    from reasoning.engine.engine import ForkJoinEngine
-    from reasoning.engine.planner import SolverPlanner
-    from reasoning.engine.solver_worker import SolverWorker
+    from reasoning.engine._bundle import check_bundle, load_bundle
+    from reasoning.engine._engine import ForkJoinEngine
+    from reasoning.engine._planner import SymbolicPlanner
+    from reasoning.engine._symbolic_worker import SymbolicWorker
 
     task = Task("none", {"x": "Int", "y": "Int"}, ("x - y = -2", "x*y = -4"), goal=Goal.all(["x"]))
-    result = ForkJoinEngine(SolverPlanner(task), SolverWorker()).run_sync(task, run_dir=tmp_path)
+    result = ForkJoinEngine(SymbolicPlanner(task), SymbolicWorker()).run_sync(task, run_dir=tmp_path)
     assert result.verified and result.answer == "false", result.message
     report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
     assert report.ok, report.to_json()["message"]
@@ -112,9 +112,9 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
     # re-checked and the proved run's own bundle failed `reason check`.
     import json
 
-    from reasoning.engine.bundle import build_bundle, check_bundle
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+    from reasoning.engine._bundle import build_bundle, check_bundle
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
     task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10", "y >= 0"), goal=Goal.find(["x"]))
     turns = ["<FORK-1>a</FORK-1><FORK-2>b</FORK-2><JOIN-1>", "<JOIN-2>", "<ANSWER>x = 3</ANSWER>"]
@@ -132,7 +132,7 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
     # Only the inexpressible claims may be left out: a certificate without an expressible claim
     # of its core (here `x < 0`, script rebuilt to match) still fails.
     from proofs.parsing import parse_claim
-    from reasoning.engine.causal_graph import consistency_script
+    from reasoning.engine._causal_graph import consistency_script
 
     cert = bundle["joins"][1]["consistency"]["certificate"]
     assert [c["claim"] for c in cert["claims"]] == ["x < 0", "x = 3"]
@@ -148,8 +148,8 @@ def test_a_conflict_with_a_claim_smt_cannot_express_re_checks():
 def test_reason_check_on_deeply_nested_json_is_unusable_input_not_a_crash(tmp_path):
     from typer.testing import CliRunner
 
-    from reasoning.cli.main import app
-    from reasoning.engine.bundle import load_bundle
+    from reasoning.cli._main import app
+    from reasoning.engine._bundle import load_bundle
 
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
@@ -164,9 +164,9 @@ def test_note_lines_of_an_answer_are_not_reported_as_proved():
     # it: the proved answer now holds only checked lines, and the notes are kept apart.
     import json
 
-    from reasoning.engine.bundle import build_bundle, check_bundle
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+    from reasoning.engine._bundle import build_bundle, check_bundle
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
     task = Task("t", {"x": "Int", "y": "Int"}, ("x + y = 10", "y >= 0"), goal=Goal.find(["x"]))
     turns = ["<ANSWER>x = 3\n# y = 8 as well</ANSWER>"]
@@ -312,8 +312,8 @@ def test_a_linear_system_rounded_value_says_it_is_rounded():
 def test_the_generic_prompts_name_the_goal_and_what_each_typed_sub_query_wants():
     # The model was never told the task's goal nor the answer form each typed sub-query
     # requires, so its answers were rejected (`2 + 2 = 4` for `evaluate: 12 * 7`, no `x = ...`).
-    from reasoning.llm.scripted import ScriptedBackend
-    from reasoning.llm.workers import LLMOrganizer, generic_worker_prompt
+    from reasoning.llm._scripted import ScriptedBackend
+    from reasoning.llm._workers import LLMOrganizer, generic_worker_prompt
 
     every = Task("roots", {"x": "Int"}, ("x^2 = 4",), goal=Goal.all())
     worker = generic_worker_prompt(every, "all: x^2 = 4 for x")
@@ -332,7 +332,7 @@ def test_the_generic_prompts_name_the_goal_and_what_each_typed_sub_query_wants()
 def test_the_mcp_solve_task_tool_describes_task_goals():
     import asyncio
 
-    from reasoning.service.mcp import build_server
+    from reasoning.service._mcp import build_server
 
     tools = {tool.name: tool for tool in asyncio.run(build_server().list_tools())}
     text = tools["solve_task"].description
@@ -344,10 +344,10 @@ def test_the_mcp_bundle_check_stops_at_the_call_budget(monkeypatch):
     # check_certificate on a bundle had no overall limit: a hostile bundle ran for ever.
     import json
 
-    import reasoning.service.mcp as mcp
-    from reasoning.engine.bundle import build_bundle
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+    import reasoning.service._mcp as mcp
+    from reasoning.engine._bundle import build_bundle
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
     task = Task("t", {"x": "Int"}, ("x + 1 = 4",))
     organizer = ScriptedOrganizer(["<FORK-1>x</FORK-1><JOIN-1>", "<ANSWER>x = 3</ANSWER>"])

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reasoning.api import InvalidArgument
-from reasoning.engine.run_trace import (
+from reasoning.engine._run_trace import (
     AnswerEvent,
     CancelEvent,
     ForkEvent,
@@ -362,7 +362,7 @@ def test_answered_only_when_an_answer_was_verified():
 
 
 def planner_with_a_model_worker_and_a_solver_worker():
-    """A planner (steps) forks a model worker (tokens) and a solver worker (steps)."""
+    """A planner (steps) forks a model worker (tokens) and a symbolic worker (steps)."""
     return [
         ForkEvent(t=0.0, fork_id=1, organizer_steps=1),
         ForkEvent(t=0.0, fork_id=2),
@@ -393,9 +393,9 @@ def test_old_trace_lines_without_steps_still_load():
 
 
 def test_a_run_whose_final_answer_failed_is_not_answered():
-    from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-    from reasoning.engine.task import Task
-    from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+    from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+    from reasoning.engine._task import Task
+    from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
     organizer = ScriptedOrganizer(["<ANSWER>v = 25</ANSWER>"])
     config = EngineConfig(max_answer_attempts=1, max_turns=2)
@@ -406,7 +406,7 @@ def test_a_run_whose_final_answer_failed_is_not_answered():
 
 
 def test_planners_and_solver_workers_count_steps_not_tokens():
-    from reasoning.engine.solving import solve
+    from reasoning.engine._solve import solve
 
     result = solve({"text": "x + 1 = 4", "unknowns": {"x": "Int"}, "constraints": ["x + 1 = 4"]}, out=False)
     metrics = result.metrics

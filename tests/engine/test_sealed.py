@@ -19,14 +19,14 @@ from typer.testing import CliRunner
 
 from proofs.check import check_verdict
 from reasoning import verify
-from reasoning.answers.equivalence import equivalent
-from reasoning.cli.main import app
-from reasoning.engine.bundle import REQUIRED_SECTIONS, build_bundle, check_bundle
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.planner import SolverPlanner
-from reasoning.engine.solver_worker import SolverWorker
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.answers._equivalence import equivalent
+from reasoning.cli._main import app
+from reasoning.engine._bundle import REQUIRED_SECTIONS, build_bundle, check_bundle
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._planner import SymbolicPlanner
+from reasoning.engine._symbolic_worker import SymbolicWorker
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
 runner = CliRunner()
 
@@ -69,11 +69,11 @@ def simple_bundle():
 
 @pytest.fixture(scope="module")
 def solver_bundle():
-    """A run of the solver planner with real solver workers."""
+    """A run of the symbolic planner with real symbolic workers."""
     task = Task(
         "x + y = 10, x - y = 2", unknowns={"x": "Int", "y": "Int"}, constraints=("x + y = 10", "x - y = 2")
     )
-    engine = ForkJoinEngine(SolverPlanner(task, capacity=2), SolverWorker(budget_s=2.0), EngineConfig())
+    engine = ForkJoinEngine(SymbolicPlanner(task, capacity=2), SymbolicWorker(budget_s=2.0), EngineConfig())
     result = engine.run_sync(task)
     assert result.verified
     return json.loads(json.dumps(build_bundle(result)))
@@ -378,7 +378,7 @@ def test_every_single_field_mutation_of_a_verdict_fails(case):
 
 
 def test_the_mcp_check_tool_seals_verdicts_too():
-    from reasoning.service.mcp import _check
+    from reasoning.service._mcp import _check
 
     verdict = json.loads(json.dumps(verify("2 + 2 = 5").to_json()))
     assert _check(verdict, False).ok
@@ -401,7 +401,7 @@ def cascade_bundle():
     """A run whose conflict withdraws a join another fork used (its query mentions y): the
     dependent fork is invalidated through a `depends_on` edge. `blame` is patched to pick the
     attempt with the most re-dispatches, as in tests/test_dependencies.py, to reach that path."""
-    from reasoning.engine.causal_graph import CausalGraph
+    from reasoning.engine._causal_graph import CausalGraph
 
     def most_work(self, report, *, prefer=None):
         core = [a for a in report.core if a in self.graph and a != "task"]

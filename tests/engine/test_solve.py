@@ -13,16 +13,16 @@ from typer.testing import CliRunner
 
 from proofs.verdict import Status
 from reasoning.api import InvalidArgument
-from reasoning.cli.main import app
-from reasoning.cli.solve import fields_from_args
+from reasoning.cli._main import app
+from reasoning.cli._solve import fields_from_args
 from reasoning.domains import Domain, DomainCheck, FieldSpec, Problem, TaskError, certificate, register
-from reasoning.domains.base import check_fields
-from reasoning.engine.bundle import check_bundle, load_bundle
-from reasoning.engine.engine import ForkJoinEngine
-from reasoning.engine.planner import verified_claims
-from reasoning.engine.solving import solve
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Tokens
+from reasoning.domains._base import check_fields
+from reasoning.engine._bundle import check_bundle, load_bundle
+from reasoning.engine._engine import ForkJoinEngine
+from reasoning.engine._planner import verified_claims
+from reasoning.engine._solve import solve
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker, Tokens
 
 
 def digit_sum(n: int) -> int:
@@ -232,14 +232,14 @@ def test_fields_from_cli_words():
 def test_cli_solve_json_and_errors(tmp_path):
     runner = CliRunner()
     result = runner.invoke(
-        app, ["solve", DOMAIN.name, "--n", "1234", "--json", "--workers", "solver", "--out", str(tmp_path)]
+        app, ["solve", DOMAIN.name, "--n", "1234", "--json", "--workers", "symbolic", "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"answers", "verified", "certificates", "metrics", "bundle"} <= set(data)
     assert data["answers"] == ["10"] and data["verified"] and (tmp_path / "bundle.json").exists()
     human = runner.invoke(
-        app, ["solve", DOMAIN.name, "--n", "1234", "--workers", "solver", "--out", str(tmp_path / "h")]
+        app, ["solve", DOMAIN.name, "--n", "1234", "--workers", "symbolic", "--out", str(tmp_path / "h")]
     )
     assert human.exit_code == 0 and "proof bundle:" in human.stdout and "10" in human.stdout
     bad = runner.invoke(app, ["solve", DOMAIN.name, "--n", "12a"])
@@ -247,7 +247,7 @@ def test_cli_solve_json_and_errors(tmp_path):
     task = tmp_path / "task.json"
     task.write_text(json.dumps({"domain": DOMAIN.name, "n": 99}))
     from_file = runner.invoke(
-        app, ["solve", "--task", str(task), "--json", "--workers", "solver", "--out", str(tmp_path / "f")]
+        app, ["solve", "--task", str(task), "--json", "--workers", "symbolic", "--out", str(tmp_path / "f")]
     )
     assert json.loads(from_file.stdout)["answers"] == ["18"]
     assert runner.invoke(app, ["solve"]).exit_code == 2

@@ -1,4 +1,4 @@
-"""SolverWorker: the symbolic worker behind the Worker interface (evaluate, prove, solve)."""
+"""SymbolicWorker: the symbolic worker behind the Worker interface (evaluate, prove, solve)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from proofs.claims import Compare, Connective, Not, Num, Var
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.api import InvalidArgument, verify
-from reasoning.engine.solver_worker import SolverWorker, exclusions
-from reasoning.engine.task import Task, check_answer, read_claims
-from reasoning.engine.workers import Steps, Worker, WorkerRequest
+from reasoning.engine._symbolic_worker import SymbolicWorker, exclusions
+from reasoning.engine._task import Task, check_answer, read_claims
+from reasoning.engine._workers import Steps, Worker, WorkerRequest
 
 PAIR = Task("x + y = 10 and x - y = 2", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 SPLITS = Task("split 10", {"x": "Int", "y": "Int"}, ("x + y = 10", "x >= 0", "y >= 0"))
@@ -24,7 +24,7 @@ def ask(query: str, task: Task = Task("1 = 1"), feedback: tuple[str, ...] = (), 
     """Run one request through `stream` and return the RETURN body (asserting the chunk shape)."""
 
     async def collect():
-        worker = SolverWorker(budget_s=budget_s)
+        worker = SymbolicWorker(budget_s=budget_s)
         request = WorkerRequest(
             fork_id=1, attempt=len(feedback) + 1, query=query, task=task, feedback=feedback
         )
@@ -74,9 +74,9 @@ def substituted(task: Task, assignment: dict[str, Fraction]) -> list[str]:
 
 
 def test_is_a_worker_and_rejects_a_bad_budget():
-    assert isinstance(SolverWorker(), Worker)
+    assert isinstance(SymbolicWorker(), Worker)
     with pytest.raises(InvalidArgument):
-        SolverWorker(budget_s=0)
+        SymbolicWorker(budget_s=0)
 
 
 # ---------------------------------------------------------------- evaluate
@@ -266,7 +266,7 @@ def test_large_but_stateable_values_are_exact():
 
 
 def test_all_lists_every_solution_as_one_entailed_claim():
-    from reasoning.engine.task import check_claim
+    from reasoning.engine._task import check_claim
 
     body = ask("all: for x, y", SPLITS)
     (line,) = read_claims(body)

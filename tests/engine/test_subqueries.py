@@ -3,10 +3,10 @@
 import pytest
 
 from proofs.parsing import parse_claim
-from reasoning.engine.engine import ForkJoinEngine
-from reasoning.engine.subqueries import parse_subquery, unanswered
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker
+from reasoning.engine._engine import ForkJoinEngine
+from reasoning.engine._subqueries import parse_subquery, unanswered
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
 PAIR = Task("pair", {"x": "Int", "y": "Int"}, ("x + y = 10", "x - y = 2"))
 

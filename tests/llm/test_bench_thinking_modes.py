@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reasoning.llm.base import BackendError
-from reasoning.llm.scripted import ScriptedBackend
+from reasoning.llm._base import BackendError
+from reasoning.llm._scripted import ScriptedBackend
 
 pytest.importorskip("reasoning_gym")
 

@@ -22,17 +22,17 @@ from hypothesis import strategies as st
 
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.domains import get, load
-from reasoning.domains.common.query_grammars import (
+from reasoning.domains.common._query_grammars import (
     MAX_EXACT_SPLITS,
     countdown_grammar,
     evaluate_grammar,
     split_count,
     sudoku_grammar,
 )
-from reasoning.domains.countdown.search import ExpressionError, leaves, parse_line
-from reasoning.llm.base import Generation, StreamingBackend
-from reasoning.llm.grammar_dialect import claim_grammar, organizer_grammar, return_grammar
-from reasoning.llm.proposer import Proposer
+from reasoning.domains.countdown._search import ExpressionSyntaxError, leaves, parse_line
+from reasoning.llm._base import Generation, StreamingBackend
+from reasoning.llm._grammar_dialect import claim_grammar, organizer_grammar, return_grammar
+from reasoning.llm._proposer import Proposer
 
 pytest.importorskip("llguidance")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -99,7 +99,7 @@ def test_domains_supply_query_grammars():
 
 
 def _tokenizer_dir():
-    from reasoning.llm import local_model
+    from reasoning.llm import _local_model as local_model
 
     gguf = local_model.default_model_file()
     key = local_model.cache_key(gguf)
@@ -123,7 +123,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def masks(tokenizer):
-    from reasoning.llm.constrained import GrammarMasks
+    from reasoning.llm._constrained import GrammarMasks
 
     return GrammarMasks(tokenizer)
 
@@ -196,7 +196,7 @@ def test_the_mask_forbids_exactly_the_disallowed_tokens(masks, tokenizer):
 
 
 def test_a_bad_grammar_is_a_grammar_error(masks):
-    from reasoning.llm.base import BackendError
+    from reasoning.llm._base import BackendError
 
     with pytest.raises(BackendError) as caught:
         masks.matcher("start: undefined_rule")
@@ -218,7 +218,7 @@ def test_every_countdown_sample_parses_and_uses_only_the_given_numbers(
     samples = short_samples(masks, tokenizer, short_tokens, grammar, 6, seed=seed, stop_p=0.5, max_tokens=60)
     assert samples
     for text in samples:
-        tree, stated = parse_line(text)  # ExpressionError would fail the test
+        tree, stated = parse_line(text)  # ExpressionSyntaxError would fail the test
         used = Counter(leaves(tree))
         assert not used - Counter(numbers), text
         if rule == "exactly-once":
@@ -228,13 +228,13 @@ def test_every_countdown_sample_parses_and_uses_only_the_given_numbers(
 
 
 def test_uniform_samples_of_countdown_grammars_parse(masks, tokenizer):
-    from reasoning.llm.constrained import uniform_samples
+    from reasoning.llm._constrained import uniform_samples
 
     for seed in range(3):
         for ids in uniform_samples(masks, countdown_grammar([2, 3, 7, 7], 17), 20, seed=seed):
             try:
                 tree, _ = parse_line(tokenizer.decode(ids))
-            except ExpressionError as exc:  # pragma: no cover - the failure message
+            except ExpressionSyntaxError as exc:  # pragma: no cover - the failure message
                 pytest.fail(f"{tokenizer.decode(ids)!r}: {exc}")
             assert not Counter(leaves(tree)) - Counter([2, 3, 7, 7])
 
@@ -272,7 +272,7 @@ def test_every_sudoku_sample_is_a_claim_line_the_domain_reads(masks, tokenizer, 
 
 
 def test_every_organizer_sample_parses_as_a_protocol_document(masks, tokenizer, short_tokens):
-    from reasoning.engine.protocol import FormatError, parse_protocol
+    from reasoning.engine._protocol import FormatError, parse_protocol
 
     samples = []
     for seed in range(10):
@@ -292,8 +292,8 @@ def tiny_backend(tokenizer):
     torch = pytest.importorskip("torch")
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from reasoning.llm.batching import DynamicBatcher
-    from reasoning.llm.local import LocalBackend
+    from reasoning.llm._batching import DynamicBatcher
+    from reasoning.llm._local import LocalBackend
 
     torch.manual_seed(0)
     config = LlamaConfig(
@@ -356,7 +356,7 @@ def test_a_stream_under_a_grammar_and_a_free_one_share_the_loop(tiny_backend):
 
 
 def test_an_unusable_grammar_fails_only_its_request(tiny_backend):
-    from reasoning.llm.base import BackendError
+    from reasoning.llm._base import BackendError
 
     with pytest.raises(BackendError):
         asyncio.run(tiny_backend.generate("x", grammar="start: nowhere", max_tokens=5))
@@ -435,7 +435,7 @@ def test_the_packaged_model_solves_3_5_7_to_22_as_proposer():
 
 @pytest.mark.slow
 def test_the_packaged_model_writes_only_grammar_lines_under_a_grammar():
-    from reasoning.llm.local import LocalBackend
+    from reasoning.llm._local import LocalBackend
 
     backend = LocalBackend()
     try:

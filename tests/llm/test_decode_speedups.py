@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reasoning.domains.common.query_grammars import countdown_grammar, evaluate_grammar
-from reasoning.domains.countdown.search import leaves, parse_line
+from reasoning.domains.common._query_grammars import countdown_grammar, evaluate_grammar
+from reasoning.domains.countdown._search import leaves, parse_line
 from tests.llm.test_constrained import _tokenizer_dir
 
 torch = pytest.importorskip("torch")
@@ -51,14 +51,14 @@ def tiny(tokenizer):
 
 @pytest.fixture(scope="module")
 def masks(tokenizer):
-    from reasoning.llm.constrained import GrammarMasks
+    from reasoning.llm._constrained import GrammarMasks
 
     return GrammarMasks(tokenizer)
 
 
 def backend_for(tiny, tokenizer, masks, **options):
-    from reasoning.llm.batching import DynamicBatcher
-    from reasoning.llm.local import LocalBackend
+    from reasoning.llm._batching import DynamicBatcher
+    from reasoning.llm._local import LocalBackend
 
     backend = LocalBackend(max_batch=16)
     backend._batcher = DynamicBatcher(tiny, tokenizer, max_batch=16, name="tiny", **options)

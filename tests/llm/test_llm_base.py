@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from reasoning.api import InvalidArgument
 from reasoning.llm import ModelBackend, generate_sync, parse_model_spec
-from reasoning.llm.base import StopScanner, check_params, check_prompt
-from reasoning.llm.scripted import ScriptedBackend
+from reasoning.llm._base import StopScanner, check_params, check_prompt
+from reasoning.llm._scripted import ScriptedBackend
 
 
 def test_check_prompt_accepts_text_and_messages() -> None:

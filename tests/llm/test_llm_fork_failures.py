@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from reasoning.engine.run_trace import RejectionEvent
-from reasoning.engine.solving import solve
-from reasoning.llm.openai_backend import OpenAIBackend
+from reasoning.engine._run_trace import RejectionEvent
+from reasoning.engine._solve import solve
+from reasoning.llm._openai_backend import OpenAIBackend
 from tests.llm_servers import fault_server
 
 TASK = {"domain": "arithmetic", "expression": "3 * 8 + 2"}  # one fork with capacity 1

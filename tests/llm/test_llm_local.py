@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reasoning.llm import local_model
-from reasoning.llm.base import BackendError, collect
-from reasoning.llm.local import LocalBackend
+from reasoning.llm import _local_model as local_model
+from reasoning.llm._base import BackendError, collect
+from reasoning.llm._local import LocalBackend
 
 # ---- pure parts ------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ def tiny_model():
 
 
 def batcher_for(model, max_batch=8):
-    from reasoning.llm.batching import DynamicBatcher
+    from reasoning.llm._batching import DynamicBatcher
 
     return DynamicBatcher(FlakyModel(model), CharTokenizer(), max_batch=max_batch, name="tiny")
 
@@ -323,7 +323,7 @@ def test_close_fails_waiting_requests(tiny_model):
 
 
 def test_multibyte_characters_are_emitted_whole():
-    from reasoning.llm.batching import IncrementalDetokenizer
+    from reasoning.llm._batching import IncrementalDetokenizer
 
     detok = IncrementalDetokenizer(CharTokenizer())
     pieces = [detok.add(b + 1) for b in "a→b".encode()]

@@ -1,6 +1,6 @@
 """The `openai` backend against real HTTP servers on loopback, and the OpenAI-compatible app.
 
-The good server is the real `reasoning.llm.model_server` app on a real uvicorn server, around
+The good server is the real `reasoning.llm._model_server` app on a real uvicorn server, around
 `ScriptedBackend` or small variants of it defined here: test doubles that replay fixed text (the
 real local model is exercised in test_serve_model.py). The faulty servers are real HTTP servers
 too (tests/llm_servers.py), or a closed port.
@@ -23,10 +23,10 @@ from starlette.routing import Route
 
 from reasoning.api import InvalidArgument
 from reasoning.llm import load_backend
-from reasoning.llm.base import BackendError, Delta, collect, generate_sync
-from reasoning.llm.model_server import create_app
-from reasoning.llm.openai_backend import OpenAIBackend, Slots, server_message
-from reasoning.llm.scripted import ScriptedBackend
+from reasoning.llm._base import BackendError, Delta, collect, generate_sync
+from reasoning.llm._model_server import create_app
+from reasoning.llm._openai_backend import OpenAIBackend, Slots, server_message
+from reasoning.llm._scripted import ScriptedBackend
 from tests.llm_servers import (
     fault_app,
     fault_server,
@@ -577,10 +577,8 @@ def test_a_grammar_gbnf_cannot_say_is_not_sent_to_llamacpp():
 
 def test_the_cli_and_solve_do_not_import_the_sdk_until_a_server_is_used():
     """The openai SDK takes about a second to import (several on a loaded machine): `reason
-    verify` and `import reasoning.engine.solving` must not pay it."""
-    code = (
-        "import sys, reasoning.cli, reasoning.engine.solving, reasoning.llm; print('openai' in sys.modules)"
-    )
+    verify` and `import reasoning.engine._solve` must not pay it."""
+    code = "import sys, reasoning.cli, reasoning.engine._solve, reasoning.llm; print('openai' in sys.modules)"
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )

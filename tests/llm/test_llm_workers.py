@@ -8,17 +8,17 @@ import pytest
 
 from reasoning.api import InvalidArgument
 from reasoning.domains import get, load
-from reasoning.domains.common.expressions import evaluate, parse_expression
-from reasoning.domains.common.numerals import write_exact
-from reasoning.engine.engine import EngineConfig, ForkJoinEngine
-from reasoning.engine.mixed_worker import MixedWorker
-from reasoning.engine.run_trace import FormatErrorEvent, RejectionEvent
-from reasoning.engine.solving import solve
-from reasoning.engine.task import Task
-from reasoning.engine.workers import ScriptedOrganizer, ScriptedWorker, Tokens, WorkerRequest
-from reasoning.llm.base import BackendError
-from reasoning.llm.scripted import ScriptedBackend
-from reasoning.llm.workers import LLMOrganizer, LLMWorker, prompt_messages
+from reasoning.domains.common._expressions import evaluate, parse_expression
+from reasoning.domains.common._numerals import write_exact
+from reasoning.engine._engine import EngineConfig, ForkJoinEngine
+from reasoning.engine._mixed_worker import MixedWorker
+from reasoning.engine._run_trace import FormatErrorEvent, RejectionEvent
+from reasoning.engine._solve import solve
+from reasoning.engine._task import Task
+from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker, Tokens, WorkerRequest
+from reasoning.llm._base import BackendError
+from reasoning.llm._scripted import ScriptedBackend
+from reasoning.llm._workers import LLMOrganizer, LLMWorker, prompt_messages
 
 ONE_FORK = ["<FORK-1>evaluate: 3*8</FORK-1><JOIN-1>", "<ANSWER>3*8 = 24</ANSWER>"]
 
@@ -289,7 +289,7 @@ def test_mixed_routing_odd_forks_to_the_llm_and_every_last_attempt_to_the_solver
 
 
 def test_a_weak_model_cannot_sink_a_mixed_run():
-    # mixed workers race the solver and the model on each fork (reasoning.engine.racing): the solver's
+    # mixed workers race the solver and the model on each fork (reasoning.engine._racing): the solver's
     # verified result is joined, the always-wrong model is rejected or cancelled, nothing waits
     problem = load({"domain": "arithmetic", "expression": "3 * 8 + 2 * 5"})
     backend = ScriptedBackend(["the answer is 12"])  # always wrong, never a RETURN

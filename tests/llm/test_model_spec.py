@@ -9,10 +9,10 @@ from starlette.routing import Route
 
 from reasoning import solve
 from reasoning.api import InvalidArgument
-from reasoning.engine.solving import ModelUnavailable, load_model
-from reasoning.llm.base import BackendError
-from reasoning.llm.scripted import ScriptedBackend
-from reasoning.llm.spec import load_backend, parse_model_spec
+from reasoning.engine._solve import ModelUnavailable, load_model
+from reasoning.llm._base import BackendError
+from reasoning.llm._scripted import ScriptedBackend
+from reasoning.llm._spec import load_backend, parse_model_spec
 from tests.llm_servers import fault_server, free_port, serve_app, serve_model
 
 COUNTDOWN = {"domain": "countdown", "numbers": [1, 2, 3, 4], "target": 10}
@@ -74,7 +74,7 @@ def test_a_wrong_path_says_it_is_not_the_base_url():
 def test_the_cli_refuses_an_unreachable_model_before_the_run_and_prints_the_spec_as_written():
     from typer.testing import CliRunner
 
-    from reasoning.cli.main import app
+    from reasoning.cli._main import app
 
     port = free_port()
     spec = f"openai:http://127.0.0.1:{port}/x:"

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from reasoning.api import InvalidArgument
-from reasoning.cli.main import app
-from reasoning.domains.common.expressions import evaluate, parse_expression
-from reasoning.engine.solving import ModelUnavailable, solve
-from reasoning.llm.base import BackendError
-from reasoning.llm.scripted import ScriptedBackend
+from reasoning.cli._main import app
+from reasoning.domains.common._expressions import evaluate, parse_expression
+from reasoning.engine._solve import ModelUnavailable, solve
+from reasoning.llm._base import BackendError
+from reasoning.llm._scripted import ScriptedBackend
 
 ARITHMETIC = {"domain": "arithmetic", "expression": "3 * 8 + 2 * 5"}
 COUNTDOWN = {"domain": "countdown", "numbers": [1, 2, 3, 4], "target": 10}
@@ -22,10 +22,10 @@ COUNTDOWN = {"domain": "countdown", "numbers": [1, 2, 3, 4], "target": 10}
 @pytest.fixture
 def fake_loader(monkeypatch):
     """Replace `load_backend` (what `--model` specs go through) by a function of the test's."""
-    import reasoning.llm.spec
+    import reasoning.llm._spec
 
     def install(function):
-        monkeypatch.setattr(reasoning.llm.spec, "load_backend", function)
+        monkeypatch.setattr(reasoning.llm._spec, "load_backend", function)
 
     return install
 
@@ -52,7 +52,7 @@ def test_mixed_falls_back_to_solver_workers_when_the_model_cannot_be_loaded(fake
     fake_loader(broken)
     result = solve(COUNTDOWN, worker_kind="mixed", out=False)
     assert result.verified and result.worker_kind == "solver"
-    assert len(result.warnings) == 1 and "fell back to solver workers" in result.warnings[0]
+    assert len(result.warnings) == 1 and "fell back to symbolic workers" in result.warnings[0]
     assert str(error) in result.warnings[0]
     with pytest.raises(ModelUnavailable, match="no weights|torch"):
         solve(COUNTDOWN, worker_kind="llm", out=False)
@@ -132,11 +132,17 @@ def test_cli_workers_kind_capacity_and_producers(fake_loader):
     old = runner.invoke(app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "2", "--json"])
     assert old.exit_code == 0, old.output
     assert json.loads(old.stdout)["metrics"]["capacity"] == 2
-    human = runner.invoke(app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "solver"])
+    human = runner.invoke(app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic"])
     assert human.exit_code == 0 and "verified claims" in human.stdout and "by solver" in human.stdout
-    assert "loading model" not in human.stderr
+    assert "loading model" not in human.stderr and "deprecated" not in human.stderr
+    # The old spelling `--workers solver` still works, with a one-line notice on stderr.
+    alias = runner.invoke(
+        app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "solver", "--json"]
+    )
+    assert alias.exit_code == 0 and json.loads(alias.stdout)["answers"] == ["24"]
+    assert "--workers solver is deprecated; use --workers symbolic" in alias.stderr
     bad = runner.invoke(app, ["solve", "arithmetic", "--expression", "3", "--workers", "gpu"])
-    assert bad.exit_code == 2 and "solver, llm, mixed" in bad.output
+    assert bad.exit_code == 2 and "symbolic, llm, mixed" in bad.output
     clash = runner.invoke(
         app, ["solve", "arithmetic", "--expression", "3", "--workers", "2", "--capacity", "3"]
     )
@@ -153,7 +159,7 @@ def test_cli_llm_workers_without_a_model_is_a_usage_error(fake_loader):
     result = CliRunner().invoke(app, ["solve", "arithmetic", "--expression", "3", "--workers", "llm"])
     assert result.exit_code == 2 and "llm extra" in result.output
     mixed = CliRunner().invoke(app, ["solve", "arithmetic", "--expression", "3"])
-    assert mixed.exit_code == 0 and "fell back to solver workers" in mixed.stdout
+    assert mixed.exit_code == 0 and "fell back to symbolic workers" in mixed.stdout
 
 
 # ---------------------------------------------------------------- the real local model
@@ -162,7 +168,7 @@ def test_cli_llm_workers_without_a_model_is_a_usage_error(fake_loader):
 @pytest.fixture(scope="module")
 def local_model():
     pytest.importorskip("transformers")
-    from reasoning.llm.local import LocalBackend
+    from reasoning.llm._local import LocalBackend
 
     backend = LocalBackend()
     backend.load()

@@ -1,6 +1,6 @@
-"""The MCP server (`reasoning.service.mcp`, `reason mcp`) through the SDK's own client.
+"""The MCP server (`reasoning.service._mcp`, `reason mcp`) through the SDK's own client.
 
-The stdio server runs as a real subprocess (`python -m reasoning.cli.mcp`), shared by the tests
+The stdio server runs as a real subprocess (`python -m reasoning.cli._mcp`), shared by the tests
 of this module through one client session held open in a background event loop; the streamable
 HTTP server runs as another subprocess on a free loopback port.
 """
@@ -26,9 +26,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from reasoning.service.auth import is_loopback
-from reasoning.service.limits import LIMITS
-from reasoning.service.mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI
+from reasoning.service._auth import is_loopback
+from reasoning.service._limits import LIMITS
+from reasoning.service._mcp import CLAIM_LANGUAGE, CLAIM_LANGUAGE_URI, DOMAINS_URI
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = {"verify_claims", "check_answer", "solve_task", "check_certificate"}
@@ -44,7 +44,7 @@ SLOW_CLAIM = (
 
 
 def _server_args(*extra: str) -> list[str]:
-    return ["-m", "reasoning.cli.mcp", *extra]
+    return ["-m", "reasoning.cli._mcp", *extra]
 
 
 class HeldSession:

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from reasoning.service.limits import LIMITS
-from reasoning.service.mcp import build_server
+from reasoning.service._limits import LIMITS
+from reasoning.service._mcp import build_server
 from tests.service.test_mcp import HeldSession
 
 SUDOKU = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"

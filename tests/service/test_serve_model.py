@@ -20,10 +20,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from reasoning.cli.main import app
-from reasoning.llm.base import generate_sync
-from reasoning.llm.openai_backend import OpenAIBackend
-from reasoning.llm.scripted import ScriptedBackend
+from reasoning.cli._main import app
+from reasoning.llm._base import generate_sync
+from reasoning.llm._openai_backend import OpenAIBackend
+from reasoning.llm._scripted import ScriptedBackend
 from tests.llm_servers import serve_model
 
 ROOT = Path(__file__).resolve().parents[2]

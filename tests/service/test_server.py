@@ -21,12 +21,12 @@ import typer
 from typer.testing import CliRunner
 
 import reasoning
-from reasoning.cli.serve import serve
-from reasoning.engine.bundle import check_bundle
-from reasoning.service.auth import is_loopback
-from reasoning.service.http import create_app, serve_in_background
-from reasoning.service.jobs import JobPool, unknown_verdict, verify_job
-from reasoning.service.limits import Settings
+from reasoning.cli._serve import serve
+from reasoning.engine._bundle import check_bundle
+from reasoning.service._auth import is_loopback
+from reasoning.service._http import create_app, serve_in_background
+from reasoning.service._jobs import JobPool, unknown_verdict, verify_job
+from reasoning.service._limits import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
@@ -295,14 +295,14 @@ def test_serve_runs_the_api_in_its_own_process_with_a_token_file(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("file-token-42\n")
     port = _free_port()
-    code = "import typer; from reasoning.cli.serve import serve; typer.run(serve)"
+    code = "import typer; from reasoning.cli._serve import serve; typer.run(serve)"
     command = [
         sys.executable,
         "-c",
         code,
         "--port",
         str(port),
-        "--workers",
+        "--processes",
         "1",
         "--token-file",
         str(token_file),

@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from reasoning.service.http import create_app, serve_in_background
-from reasoning.service.limits import Settings
+from reasoning.service._http import create_app, serve_in_background
+from reasoning.service._limits import Settings
 
 TOKEN = "schema-token-0123"
 
@@ -137,7 +137,7 @@ def test_the_task_schema_has_one_closed_schema_per_domain_and_the_plain_task_wit
 def test_the_readme_limits_table_is_the_limits_the_code_uses():
     from pathlib import Path
 
-    from reasoning.service.limits import LIMITS
+    from reasoning.service._limits import LIMITS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme.split("**Limits.**", 1)[1].split("\n\n", 2)[1]
@@ -160,7 +160,7 @@ def test_the_readme_limits_table_is_the_limits_the_code_uses():
 
 
 def test_a_claim_as_long_as_the_readme_allows_is_accepted_and_a_flag_changes_the_limit():
-    from reasoning.service.limits import LIMITS
+    from reasoning.service._limits import LIMITS
 
     claim = "1" * 14_000 + " = 1"
     app = create_app(Settings(port=0, workers=1))

@@ -1,4 +1,4 @@
-"""The one auth rule of every server (`reasoning.service.auth`): `reason serve`, `reason mcp` over
+"""The one auth rule of every server (`reasoning.service._auth`): `reason serve`, `reason mcp` over
 HTTP and `reason serve-model` read the token the same way, refuse an empty one the same way and
 answer a request without it with the same 401."""
 
@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reasoning.api import InvalidArgument
-from reasoning.cli.main import app as cli
-from reasoning.llm.model_server import create_app as model_app
-from reasoning.llm.scripted import ScriptedBackend
-from reasoning.service.auth import (
+from reasoning.cli._main import app as cli
+from reasoning.llm._model_server import create_app as model_app
+from reasoning.llm._scripted import ScriptedBackend
+from reasoning.service._auth import (
     TOKEN_ENV,
     BearerAuth,
     authorized,
@@ -26,9 +26,9 @@ from reasoning.service.auth import (
     read_token,
     require_token_off_loopback,
 )
-from reasoning.service.http import create_app as http_app_of
-from reasoning.service.limits import Settings
-from reasoning.service.mcp import build_server, http_app
+from reasoning.service._http import create_app as http_app_of
+from reasoning.service._limits import Settings
+from reasoning.service._mcp import build_server, http_app
 
 TOKEN = "t0ken-for-tests"
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,10 +179,10 @@ def test_only_the_token_authorizes(value):
 
 
 def test_no_service_module_has_its_own_auth():
-    """The token, address and 401 rules live in auth.py only (issue 14: no logic copied)."""
+    """The token, address and 401 rules live in `reasoning.service._auth` only (issue 14: no logic copied)."""
     pattern = re.compile(r"def is_loopback|compare_digest|REASONING_TOKEN\"|class BearerAuth|def read_token")
     sources = [*(ROOT / "reasoning").rglob("*.py")]
     owners = {
         p.relative_to(ROOT).as_posix() for p in sources if pattern.search(p.read_text(encoding="utf-8"))
     }
-    assert owners == {"reasoning/service/auth.py"}
+    assert owners == {"reasoning/service/_auth.py"}

@@ -1,1 +1,1 @@
-"""Domain `arithmetic`: the domain (`domain.py`) and its worker and planner (`solver.py`)."""
+"""Domain `arithmetic`: `_domain` (the domain) and `_symbolic` (its symbolic worker and planner)."""

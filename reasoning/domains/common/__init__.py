@@ -1,1 +1,2 @@
-"""Helpers several domains share: the expression language and exact numerals."""
+"""Helpers several domains share: `_expressions` (the expression language), `_numerals` (exact
+numerals), `_query_grammars` (per-query grammars the domains give the model)."""

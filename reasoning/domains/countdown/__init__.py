@@ -1,1 +1,1 @@
-"""Domain `countdown` (and the Game of 24): the domain and its expression search."""
+"""Domain `countdown` (and the Game of 24): `_domain` (the domain) and `_search` (its expression search)."""

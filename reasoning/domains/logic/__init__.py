@@ -1,1 +1,1 @@
-"""Domain `logic`: propositional formulas, entailment, validity and what follows."""
+"""Domain `logic`: propositional formulas, entailment, validity and what follows (`_domain`)."""

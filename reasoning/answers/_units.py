@@ -1,0 +1,209 @@
+"""Units of measure and number words in answers: what `5 cm`, `2 km^2`, `60 mph`, `5 million` mean.
+
+`read_unit(text)` reads a unit phrase (`cm`, `square feet`, `km/h`, `m^2`, `meters per second`)
+into a `Unit`: its dimension (base dimensions with integer powers) and the exact factor that
+converts one of it into the base unit of that dimension. A phrase with any word outside the
+known list is not a unit (None): such words are never dropped, the answer keeps them and
+compares only with the same words (`reasoning.answers._judge`).
+
+`NUMBER_WORDS` (thousand, million, dozen, ...) multiply the number before them; `OPERATION_WORDS`
+(squared, cubed, factorial) apply to the atom before them; `reasoning.answers._latex_text` rewrites both
+into the expression, so `5 million` is 5000000, never 5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+#: Words that multiply the number before them.
+NUMBER_WORDS: dict[str, int] = {
+    "dozen": 12,
+    "dozens": 12,
+    "score": 20,
+    "hundred": 100,
+    "hundreds": 100,
+    "thousand": 1000,
+    "thousands": 1000,
+    "million": 10**6,
+    "millions": 10**6,
+    "billion": 10**9,
+    "billions": 10**9,
+    "trillion": 10**12,
+    "trillions": 10**12,
+}
+
+#: Words that apply an operation to the atom before them, as grammar text.
+OPERATION_WORDS: dict[str, str] = {"squared": "^{2}", "cubed": "^{3}", "factorial": "!"}
+
+#: Prefix of a unit that may also be a variable: `5 m` is 5 metres or the product 5*m.
+#: `reasoning.answers._judge` compares such a value both ways and decides only when the readings agree.
+MAYBE_VARIABLE = "?"
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+
+
+def cardinal(text: str) -> int | None:
+    """The number a spelled-out cardinal names (`ten`, `twenty-one`, `Forty two`), else None.
+
+    Without it `ten` is read as the product t*e*n and a right answer is refuted."""
+    words = text.lower().replace("-", " ").split()
+    if len(words) == 1 and words[0] in _ONES:
+        return _ONES.index(words[0])
+    if words and words[0] in _TENS:
+        if len(words) == 1:
+            return _TENS[words[0]]
+        if len(words) == 2 and words[1] in _ONES[1:10]:
+            return _TENS[words[0]] + _ONES.index(words[1])
+    return None
+
+
+#: Words that mark the number before them.
+MARK_WORDS: dict[str, str] = {
+    "percent": "%",
+    "per cent": "%",
+    "pct": "%",
+    "degrees": "\u00b0",
+    "degree": "\u00b0",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit: `dimension` is sorted (base, power) pairs; `factor` converts to the base unit."""
+
+    dimension: tuple[tuple[str, int], ...]
+    factor: Fraction
+
+
+def _base(dimension: str, factor: Fraction | int, *names: str) -> dict[str, tuple[str, Fraction]]:
+    return {name: (dimension, Fraction(factor)) for name in names}
+
+
+#: Unit word -> (base dimension, factor to the base unit). Lengths in metres, masses in grams,
+#: times in seconds, volumes in litres, money in dollars; counted things count 1 each.
+_UNITS: dict[str, tuple[str, Fraction]] = {
+    **_base("length", 1, "m", "meter", "meters", "metre", "metres"),
+    **_base("length", Fraction(1, 100), "cm", "centimeter", "centimeters", "centimetre", "centimetres"),
+    **_base("length", Fraction(1, 1000), "mm", "millimeter", "millimeters", "millimetre", "millimetres"),
+    **_base("length", 1000, "km", "kilometer", "kilometers", "kilometre", "kilometres"),
+    **_base("length", Fraction(254, 10000), "in", "inch", "inches"),
+    **_base("length", Fraction(3048, 10000), "ft", "foot", "feet"),
+    **_base("length", Fraction(9144, 10000), "yd", "yard", "yards"),
+    **_base("length", Fraction(1609344, 1000), "mi", "mile", "miles"),
+    **_base("mass", 1, "g", "gram", "grams"),
+    **_base("mass", Fraction(1, 1000), "mg", "milligram", "milligrams"),
+    **_base("mass", 1000, "kg", "kilogram", "kilograms"),
+    **_base("mass", Fraction(45359237, 100000), "lb", "lbs", "pound", "pounds"),
+    **_base("mass", Fraction(45359237, 1600000), "oz", "ounce", "ounces"),
+    **_base("time", 1, "s", "sec", "secs", "second", "seconds"),
+    **_base("time", 60, "min", "mins", "minute", "minutes"),
+    **_base("time", 3600, "h", "hr", "hrs", "hour", "hours"),
+    **_base("time", 86400, "day", "days"),
+    **_base("time", 604800, "week", "weeks"),
+    **_base("volume", 1, "L", "l", "liter", "liters", "litre", "litres"),
+    **_base("volume", Fraction(1, 1000), "mL", "ml", "milliliter", "milliliters", "millilitre", "cc"),
+    **_base("money", 1, "dollar", "dollars", "USD"),
+    **_base("money", Fraction(1, 100), "cent", "cents"),
+    **_base("count", 1, "units", "unit"),
+}
+#: Speeds written as one word.
+_COMPOUND: dict[str, tuple[tuple[tuple[str, int], ...], Fraction]] = {
+    "mph": ((("length", 1), ("time", -1)), Fraction(1609344, 1000) / 3600),
+    "kph": ((("length", 1), ("time", -1)), Fraction(1000, 3600)),
+}
+_POWER_WORDS = {"square": 2, "sq": 2, "sq.": 2, "cubic": 3, "cu": 3}
+
+
+def _power(unit: Unit, n: int) -> Unit:
+    return Unit(tuple((d, p * n) for d, p in unit.dimension), unit.factor**n)
+
+
+def _times(a: Unit, b: Unit) -> Unit:
+    powers: dict[str, int] = dict(a.dimension)
+    for d, p in b.dimension:
+        powers[d] = powers.get(d, 0) + p
+    return Unit(tuple(sorted((d, p) for d, p in powers.items() if p)), a.factor * b.factor)
+
+
+def _word(word: str) -> Unit | None:
+    """One unit word with an optional integer power (`cm^2`, `m^{3}`, `m2` is not read)."""
+    base, caret, exponent = word.partition("^")
+    exponent = exponent.strip("{}")
+    n = 1
+    if caret:
+        if not exponent.lstrip("-").isdigit() or len(exponent) > 2:
+            return None
+        n = int(exponent)
+    if base in _COMPOUND:
+        dimension, factor = _COMPOUND[base]
+        return _power(Unit(dimension, factor), n)
+    if base not in _UNITS:
+        return None
+    dimension, factor = _UNITS[base]
+    return _power(Unit(((dimension, 1),), factor), n)
+
+
+def read_unit(text: str) -> Unit | None:
+    """A unit phrase -> its `Unit`, or None when any word is not a known unit word.
+
+    Accepts products of words (`N m`), one division (`km/h`, `meters per second`), powers
+    (`cm^2`, `square feet`, `cubic meters`).
+    """
+    text = " ".join(text.replace("\\cdot", " ").replace("*", " ").split())
+    if not text or len(text) > 80:
+        return None
+    numerator, slash, denominator = text.replace(" per ", "/").partition("/")
+    if slash and "/" in denominator:
+        return None
+    unit = Unit((), Fraction(1))
+    for part, sign in ((numerator, 1), (denominator, -1)):
+        if sign < 0 and not slash:
+            break
+        words = part.split()
+        if not words:
+            return None
+        pending = 1
+        for word in words:
+            if word in _POWER_WORDS:
+                pending = _POWER_WORDS[word]
+                continue
+            one = _word(word)
+            if one is None:
+                return None
+            unit = _times(unit, _power(one, pending * sign))
+            pending = 1
+        if pending != 1:
+            return None
+    return unit

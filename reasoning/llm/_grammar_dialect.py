@@ -1,0 +1,99 @@
+"""Our Lark grammars in llguidance's Lark dialect, for decoding under them.
+
+llguidance 1.9 reads Lark syntax (rules, `?rule` inlining, `-> alias`, `%import common.X`,
+`%ignore`, string literals and regexes) but its lexer is built from Rust regexes: no lookaround
+(`(?!...)`, `(?=...)`) and no terminal priorities (`NAME.2:`). The grammars here are therefore
+*subsets* of ours, written so that every string they generate is read the same by our own LALR
+parsers (`proofs.parsing`, `reasoning.engine._protocol`): the tests sample many strings from each
+grammar (uniformly at random, token by token) and parse every one of them with ours.
+
+- `claim_grammar()`: one claim line of `grammars/claims.lark` (keyword terminals written as
+  literals, the lookaheads dropped, NAME never a keyword (llguidance's `&` and `~` on lexemes),
+  only spaces and tabs between tokens, no comments).
+- `return_grammar(line)`: a `<RETURN>` body of claim lines (the worker adds the tags).
+- `organizer_grammar()`: one organizer turn of `grammars/protocol.lark`: text and complete forks
+  (`<FORK-i>query</FORK-i>`, i up to `MAX_FORK_ID`, the same i on both tags), ending with a join
+  or an answer. Text never holds '<' (a subset of the protocol's text).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from grammars import grammar_text
+
+#: Highest fork id the organizer grammar offers.
+MAX_FORK_ID = 16
+#: Longest free text in one organizer text run or sub-query, in characters.
+MAX_TEXT_CHARS = 400
+
+_PRIORITY = re.compile(r"^([A-Z_][A-Z_0-9]*)\.\d+:", re.M)
+#: Terminals of claims.lark whose regexes use lookahead, and their llguidance form.
+_CLAIM_TERMINALS = {
+    "QUANTIFIER": 'QUANTIFIER: "forall" | "exists"',
+    "SORT": 'SORT: "Int" | "Real"',
+    # A keyword is never a name: our LALR lexer prefers the keyword literal, so llguidance must not
+    # offer `not` or `and` as a NAME either (`4not` would be 4 * not there, a parse error here).
+    "NAME": "NAME: /[A-Za-z_][A-Za-z_0-9]*'*/ & ~/(and|or|not|in|true|false|mod|forall|exists)/",
+    "FUNCTION": (
+        'FUNCTION: "sqrt" | "root" | "abs" | "min" | "max" | "gcd" | "lcm" | "floor" | "ceil" '
+        '| "binomial" | "factorial" | "exp" | "ln" | "log" | "sin" | "cos" | "tan"'
+    ),
+}
+
+
+class DialectError(ValueError):
+    """A grammar uses a construct this converter does not know how to carry over."""
+
+
+def strip_priorities(text: str) -> str:
+    """`NAME.2:` -> `NAME:` (llguidance has no terminal priorities)."""
+    return _PRIORITY.sub(r"\1:", text)
+
+
+@lru_cache(maxsize=1)
+def claim_grammar() -> str:
+    """One claim line of `grammars/claims.lark`, in llguidance's dialect (see the module doc)."""
+    text = strip_priorities(grammar_text("claims"))
+    lines = []
+    for line in text.splitlines():
+        head = line.split(":", 1)[0].strip()
+        if head in _CLAIM_TERMINALS:
+            lines.append(_CLAIM_TERMINALS[head])
+        elif head == "COMMENT" or line.strip() in ("%ignore COMMENT", "%ignore WS", "%import common.WS"):
+            continue
+        else:
+            lines.append(line)
+    out = "\n".join(lines)
+    if "(?" in out:
+        raise DialectError("claims.lark has a lookaround this converter does not rewrite")
+    return out + "\n%import common.WS_INLINE\n%ignore WS_INLINE\n"
+
+
+def return_grammar(line_rule: str, *, max_lines: int = 8) -> str:
+    """A `<RETURN>` body of 1..`max_lines` lines, each in the grammar `line_rule` (whose start
+    rule is `start`); the lines are separated by newlines."""
+    if max_lines < 1:
+        raise DialectError("max_lines must be positive")
+    body, found = re.subn(r"^\??start:", "?line:", line_rule, count=1, flags=re.M)
+    if not found:
+        raise DialectError("the line grammar has no start rule")
+    more = " ".join(['("\\n" line)?'] * (max_lines - 1))
+    return f"start: line {more}\n{body}"
+
+
+@lru_cache(maxsize=1)
+def organizer_grammar() -> str:
+    """One organizer turn (see the module docstring)."""
+    forks = " | ".join(f'"<FORK-{i}>" QUERY "</FORK-{i}>"' for i in range(1, MAX_FORK_ID + 1))
+    joins = " | ".join(f'"<JOIN-{i}>"' for i in range(1, MAX_FORK_ID + 1))
+    return "\n".join(
+        [
+            "start: TEXT? (fork TEXT?)* end",
+            f"fork: {forks}",
+            f'end: {joins} | "<ANSWER>" TEXT "</ANSWER>"',
+            f"TEXT: /[^<]{{1,{MAX_TEXT_CHARS}}}/",
+            f"QUERY: /[^<\\n]{{1,{MAX_TEXT_CHARS}}}/",
+        ]
+    )

@@ -20,7 +20,10 @@ the rules). Reported per mode and size: instances, samples, parse rate (our own 
 per-sample accuracy (proved samples / samples), instances solved by the one batch, distinct
 candidates per batch, and seconds per batch (mean and median: the model's time includes its
 prefill and all decode steps; the uniform sampler's is pure mask work). Targets (3 numbers):
-solved >= 40% with <= 2 s per batch, and per-sample accuracy >= 2x uniform.
+solved >= 40% with <= 2 s per batch, and per-sample accuracy >= 2x uniform. `cpu_s_per_batch` is
+the process's CPU time per batch (all threads): on a shared machine it says what a batch costs
+whatever the load, and with `--threads 1` it is about the wall time the batch would take on one
+idle core.
 
 Run:
     .venv/bin/python bench/proposer.py [--items 50] [--numbers 3 4] [--k 16] [--temperature 1.0]
@@ -127,7 +130,7 @@ def run_instance(
     domain = get("countdown")
     query = "search all"
     grammar = domain.query_grammar(problem, query)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if mode == "model":
         prompt_problem = problem
         if shuffle:
@@ -149,13 +152,14 @@ def run_instance(
         ids = uniform_samples(masks, grammar, k, seed=seed, max_tokens=48)
         texts = [" ".join(backend._batcher.tokenizer.decode(i).split()) for i in ids]
         tokens = sum(len(i) for i in ids)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "mode": mode,
         "size": len(problem.fields["numbers"]),
         "numbers": problem.fields["numbers"],
         "target": problem.fields["target"],
         "seconds": round(seconds, 3),
+        "cpu_s": round(cpu, 3),
         "tokens": tokens,
         "examples": texts[:3],
         **_score(problem, texts),
@@ -186,6 +190,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     "tokens_per_batch": round(statistics.mean(r["tokens"] for r in mine), 1),
                     "s_per_batch": round(statistics.mean(seconds), 3),
                     "median_s": round(statistics.median(seconds), 3),
+                    "cpu_s_per_batch": round(statistics.mean(r.get("cpu_s", 0.0) for r in mine), 3),
                 }
             )
     for line in out:

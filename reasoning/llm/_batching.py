@@ -10,11 +10,23 @@ requests share forward passes instead of costing c times one.
 
 Each row samples with its own `torch.Generator` (seeded per request; temperature 0 is argmax) and
 detokenizes incrementally. A row with a grammar decodes under it: its own llguidance matcher
-(`reasoning.llm._constrained`) masks the row's logits before sampling, consumes the sampled token,
-and ends the row once the grammar allows nothing but the end. Requests submitted together as a
-group (`submit_group`: k samples of one prompt) are admitted together, and rows with the same
-prompt are prefilled once (their KV cache is repeated), so k samples cost one prefill. Results go back to the caller's event loop through
-`loop.call_soon_threadsafe` into an `asyncio.Queue`: `Delta`s, then possibly a `BackendError`.
+(`reasoning.llm._constrained`) gives the allowed tokens, the row's next token is drawn among them,
+the matcher consumes it, and the row ends once the grammar allows nothing but the end. Requests
+submitted together as a group (`submit_group`: k samples of one prompt) are admitted together.
+
+What makes a batch of k constrained samples cheap (each keeps the sampled distribution; see the
+modules and `tests/llm/test_decode_speedups.py`):
+- shared cache rows: requests whose tokens so far are the same (k samples of one prompt, until
+  their draws differ) share one KV-cache row, so the forward pass runs once for them; a row is
+  copied when its requests draw different tokens (`_drop_finished` regroups after every step);
+- the output layer over allowed ids only (`_sparse_head`): grammar rows get logits for the ids
+  their grammar allows, not for the whole vocabulary, and sample from the softmax over those;
+- reused prompt prefixes (`_prefix_cache`): a prompt that starts like a recent one prefills only
+  the rest (the proposer's prompts differ only in their last turn);
+- in-place KV appends (`_growing_cache`) instead of a copy of the whole cache at every step.
+
+Results go back to the caller's event loop through `loop.call_soon_threadsafe` into an
+`asyncio.Queue`: `Delta`s, then possibly a `BackendError`.
 An exception inside the loop fails the requests in flight with a `BackendError` and the loop goes
 on with the next ones; it never leaves a caller waiting.
 """

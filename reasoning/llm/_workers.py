@@ -431,6 +431,7 @@ class LLMOrganizer:
                 generation = await self.backend.generate(
                     self.messages(context),
                     max_tokens=self.max_tokens,
+                    stop=(ANSWER_CLOSE,),  # a server that ignored the grammar stops where it would
                     temperature=self.temperature,
                     seed=seed,
                     grammar=self.grammar,

@@ -138,3 +138,24 @@ def test_every_turn_of_the_packaged_model_as_organizer_parses():
         assert all(parses(text) for text in texts), texts
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("mode", ["vllm", "llamacpp", "none"])
+def test_an_openai_compatible_server_gets_the_grammar_in_its_dialect(mode):
+    from reasoning.llm._openai_backend import OpenAIBackend
+    from tests.llm_servers import recording_app, serve_app
+
+    app = recording_app("<FORK-1>evaluate: 3*8</FORK-1><JOIN-1>")
+    with serve_app(app) as root:
+        backend = OpenAIBackend(root + "/v1", "test-model", grammar_mode=mode, backoff_s=0.01)
+        organizer = LLMOrganizer(backend, Task("3*8 = 24"))
+        text = asyncio.run(turn(organizer))
+    assert parses(text)
+    (request,) = app.state.requests
+    grammar = bounded_organizer_grammar(256, max_forks=2)
+    if mode == "vllm":
+        assert request["structured_outputs"] == {"grammar": grammar}
+    elif mode == "llamacpp":
+        assert request["grammar"].startswith("root ::= ")
+    else:  # nothing sent: free text, parsed and rejected by the engine
+        assert organizer.grammar is None and not {"structured_outputs", "grammar"} & set(request)

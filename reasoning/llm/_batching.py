@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reasoning.llm._base import BackendError, Delta, StopScanner
+from reasoning.llm._constrained import GrammarMasks
+from reasoning.llm._growing_cache import make_growing
 from reasoning.llm._prefix_cache import PrefixCache
 from reasoning.llm._sparse_head import SparseHead, pick
 
@@ -254,8 +256,6 @@ class DynamicBatcher:
     def masks(self) -> Any:
         """The llguidance state for this tokenizer (made on first use, ~0.5 s)."""
         if self._masks is None:
-            from reasoning.llm._constrained import GrammarMasks
-
             self._masks = GrammarMasks(self.tokenizer, vocab_size=self.vocab_size)
         return self._masks
 
@@ -449,8 +449,6 @@ class DynamicBatcher:
         """`cache` appending in place (`reasoning.llm._growing_cache`) unless turned off."""
         if not self.grow_in_place or cache is None:
             return cache
-        from reasoning.llm._growing_cache import make_growing
-
         return make_growing(cache)
 
     def _mask(self, rows: list[Request], logits: Any) -> Any:

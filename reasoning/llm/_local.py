@@ -32,7 +32,7 @@ from reasoning.llm._base import (
     check_sampling,
     merge_samples,
 )
-from reasoning.llm._batching import DynamicBatcher
+from reasoning.llm._batching import DynamicBatcher, Request
 from reasoning.llm._local_model import LoadInfo, default_model_file, load, model_name
 
 
@@ -161,8 +161,6 @@ class LocalBackend(StreamingBackend):
         stop = check_params(max_tokens, stop, temperature, seed)
         check_sampling(grammar, n)
         batcher = await self._ready()
-        from reasoning.llm._batching import Request
-
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         requests = [

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from reasoning.domains import Problem, get
 from reasoning.domains._base import feedback_lines
+from reasoning.domains.common._query_grammars import evaluate_grammar
 from reasoning.engine._task import Task
 from reasoning.engine._workers import Chunk, Tokens, WorkerRequest
 from reasoning.errors import InvalidArgument
@@ -237,13 +238,9 @@ class LLMWorker:
         """The grammar of one claim line answering this request's sub-query, or None."""
         problem = request.task.problem
         if problem is not None:
-            from reasoning.domains import get
-
             return get(problem.domain).query_grammar(problem, request.query)
         match = re.fullmatch(r"\s*evaluate:\s*([^\n]+?)\s*", request.query)
         if match is not None and len(match.group(1)) <= 2_000:
-            from reasoning.domains.common._query_grammars import evaluate_grammar
-
             return evaluate_grammar(match.group(1))
         return claim_grammar()
 
@@ -280,8 +277,6 @@ class LLMWorker:
         constrained generation of a `<RETURN>` block of grammar lines."""
         problem = request.task.problem
         if problem is not None:
-            from reasoning.domains import get
-
             domain = get(problem.domain)
             messages = domain.proposer_prompt(problem, request.query)
             if messages is not None:

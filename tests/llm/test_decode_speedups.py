@@ -242,7 +242,7 @@ def test_free_and_constrained_requests_decode_together_on_the_sparse_path(tiny, 
 
 
 def test_growing_cache_layers_read_what_concatenation_reads(tiny):
-    from reasoning.llm._growing_cache import GrowingLayer, make_growing
+    from reasoning.llm._growing_cache import growing_layer, make_growing
 
     with torch.inference_mode():
         ids = torch.randint(0, 1000, (3, 5))
@@ -258,4 +258,4 @@ def test_growing_cache_layers_read_what_concatenation_reads(tiny):
             a = tiny(input_ids=token, cache=cat, use_cache=True)
             b = tiny(input_ids=token, cache=grow, use_cache=True)
             assert torch.allclose(a.logits, b.logits, atol=1e-5)
-        assert all(isinstance(layer, GrowingLayer) for layer in grow.layers)
+        assert all(isinstance(layer, growing_layer()) for layer in grow.layers)

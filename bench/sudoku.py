@@ -14,10 +14,12 @@ Columns (milliseconds, median and max over the reasoning-gym puzzles; one run fo
   it against the rules alone and builds its `domain` certificate (re-checkable by the rule
   check). The Z3 uniqueness certificate is NOT in this path.
 - `ours: + uniqueness cert` - the same with `unique: true`: search for two solutions, then
-  `check_answer` of `GRID unique` (rule check, a search for a second solution, and the SMT-LIB
-  script whose `unsat` in a fresh Z3 solver proves there is no other solution). For Norvig's
+  `check_answer` of `GRID unique` (rule check, then a deduction that the replay re-checks, or,
+  where no deduction is made, the SMT-LIB script whose `unsat` in a fresh Z3 solver proves
+  there is no other solution). For Norvig's
   puzzle, which has two solutions or more, the answer is the two grids, each rule-checked.
-- `ours: recheck` - `SudokuDomain.recheck` of that certificate (rebuild the script, fresh Z3).
+- `ours: recheck` - `SudokuDomain.recheck` of that certificate (replay the deduction, or
+  rebuild the script and run a fresh Z3).
 - `ours: engine end-to-end` - `reasoning.solve` (planner, symbolic workers, every claim and the
   answer checked, unique: true), no files written.
 - `plain Z3 Distinct` - one Int per cell in 1..9, `Distinct` per row, column and box, the givens

@@ -44,6 +44,9 @@ MAX_DEPTH = 400
 _UNKNOWN_CALL = re.compile(r"(?<![A-Za-z_0-9])([A-Za-z_][A-Za-z_0-9]+)\(")
 #: Names that mean constants rather than variables in the claim language.
 CLAIM_CONSTANTS = {"pi": "pi", "e": "e"}
+#: `1e3`, `2.5E-4`: scientific notation, or 1*e3 (a variable), or 2.5*e - 4? Read one way it
+#: refuted `1e3 = 1000`; the claim is refused as ambiguous instead.
+_SCIENTIFIC = re.compile(r"(?<![A-Za-z_0-9.])\d+(?:\.\d+)?[eE][+-]?\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ class _ToClaims(Transformer):
         text = str(items[0])
         if text in CLAIM_CONSTANTS:
             return Const(CLAIM_CONSTANTS[text])
+        if text in FUNCTIONS:
+            raise _FunctionNameError(text, items[0])
         return Var(text)
 
     def call(self, items):
@@ -126,6 +131,8 @@ class _ToClaims(Transformer):
         for n in names:
             if n in CLAIM_CONSTANTS:
                 raise _BindConstantError(n, kind)
+            if n in FUNCTIONS:
+                raise _FunctionNameError(n, kind)
         return Quantified(str(kind), names, str(sort), body)
 
     def true(self, _):
@@ -155,6 +162,14 @@ class _ArityError(Exception):
         allowed = FUNCTIONS[func]
         want = " or ".join(map(str, allowed)) if len(allowed) < 4 else f"1 to {allowed[-1]}"
         super().__init__(f"{func} takes {want} argument(s), got {count}")
+        self.token = token
+
+
+class _FunctionNameError(Exception):
+    """A function name used as a variable: `cos 0 = 0` read as the product cos*0 was proved."""
+
+    def __init__(self, name: str, token: Token):
+        super().__init__(f"{name} is a function: write {name}(...) with parentheses, it is not a variable")
         self.token = token
 
 
@@ -236,6 +251,14 @@ def parse_claim(text: str) -> Formula | ParseFailure:
     stripped = text.split("#", 1)[0].strip()
     if not stripped:
         return ParseFailure("empty claim", found="")
+    if (scientific := _SCIENTIFIC.search(stripped)) is not None:
+        column = scientific.start() + 1
+        return ParseFailure(
+            "scientific notation is ambiguous here (1e3 could be 1*e3): write 1*10^3 or 1000",
+            column=column,
+            found=scientific.group(0),
+            context=_caret(text, column),
+        )
     unknown = _UNKNOWN_CALL.search(text)
     if unknown is not None and unknown.group(1) not in FUNCTIONS:
         column = unknown.start(1) + 1
@@ -275,6 +298,9 @@ def parse_claim(text: str) -> Formula | ParseFailure:
         return ParseFailure(str(exc), column=column, context=_caret(text, column))
     except _BindConstantError as exc:
         return ParseFailure(str(exc))
+    except _FunctionNameError as exc:
+        column = getattr(exc.token, "column", 1) or 1
+        return ParseFailure(str(exc), column=column, found=str(exc.token), context=_caret(text, column))
     except LarkError as exc:  # anything else Lark raises is still a parse failure
         orig = getattr(exc, "orig_exc", exc)
         return ParseFailure(str(orig))

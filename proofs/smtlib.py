@@ -5,8 +5,10 @@ re-derives it from the claim and re-runs it in a fresh Z3 (and cvc5 where instal
 
 Semantics: a claim is true when it is well defined and holds. `T(f)` below says "f is defined
 and true", `F(f)` "f is defined and false"; connectives are read left to right, so the guard in
-`x != 0 -> 1/x > 0` protects the division. Quantified formulas are always defined: `forall`
-holds when its body is defined and true for every value. All arithmetic is over the reals;
+`x != 0 -> 1/x > 0` protects the division. `forall` holds when its body is defined and true
+for every value and is false when it is defined and false for some value (so `not (forall x:
+1/x > 0 -> x > 0)` is not proved by the undefined point 0); `exists` holds when its body is
+defined and true for some value and is false otherwise. All arithmetic is over the reals;
 integer variables are declared `Int` and converted with `to_real`, which keeps the script
 well-sorted for strict solvers such as cvc5.
 """
@@ -280,6 +282,10 @@ class _Translator:
                     return _conj([tl, fr])
                 tr = self.true(right)
                 return _disj([_conj([tl, fr]), _conj([fl, tr])])
+            case Quantified("forall", names, sort, body):
+                # false only at a value where the body is defined and false: a body undefined
+                # somewhere (`forall x: 1/x > 0 -> x > 0` at 0) does not make its negation true
+                return self._quantified("exists", names, sort, body, polarity=False)
             case Quantified():
                 return f"(not {self.true(formula)})"
         raise Unsupported(f"cannot translate {formula!r}")
@@ -303,14 +309,17 @@ class _Translator:
             links.append(f"(not (= {a} {b}))" if op == "!=" else f"({op} {a} {b})")
         return _conj(links), list(dict.fromkeys(wd))
 
-    def _quantified(self, kind: str, names: tuple[str, ...], sort: str, body: Formula) -> str:
+    def _quantified(
+        self, kind: str, names: tuple[str, ...], sort: str, body: Formula, *, polarity: bool = True
+    ) -> str:
+        """`(kind (binders) T(body))`, or F(body) when `polarity` is False."""
         saved = {n: self.sorts.get(n) for n in names}
         saved_bound = set(self.bound)
         for n in names:
             self.sorts[n] = sort
             self.bound.add(n)
         try:
-            inner = self.true(body)
+            inner = self.true(body) if polarity else self.false(body)
         finally:
             for n, s in saved.items():
                 if s is None:

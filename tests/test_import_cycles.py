@@ -52,27 +52,16 @@ ALLOWED_FUNCTION_IMPORTS: frozenset[tuple[str, str]] = frozenset(
         # The local backend loads the grammar machinery (Lark, llguidance) that `reasoning.llm`
         # must not load for remote backends.
         ("reasoning.llm._spec", "reasoning.llm._local"),
+        # Lark only when a grammar is converted to GBNF (llama.cpp's grammar mode): every remote
+        # backend imports the converter through the grammar wire module, and the other modes must
+        # not load Lark.
+        ("reasoning.llm._gbnf", "lark"),
     }
 )
 
-#: Modules whose function-level imports are not yet hoisted because they were being rewritten in
-#: parallel when this test landed (issue 14: the service's shared auth, the `solve` command).
-#: Hoist their imports and drop them from here.
-PENDING_MODULES = frozenset(
-    {
-        "reasoning.cli._solve",
-        "reasoning.service._http",
-        "reasoning.service._jobs",
-        "reasoning.service._mcp",
-        # New function-level imports that arrived with the last merge of main (racing, router,
-        # constrained decoding).
-        "reasoning.cli._serve_model",
-        "reasoning.engine._solve",
-        "reasoning.llm._batching",
-        "reasoning.llm._local",
-        "reasoning.llm._workers",
-    }
-)
+#: Modules whose function-level imports are not yet hoisted. Empty: every pending module of issue
+#: 14 now imports at module level; keep it empty.
+PENDING_MODULES: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -197,9 +186,23 @@ def _fresh(code: str) -> subprocess.CompletedProcess:
 def test_llm_base_does_not_load_the_verification_stack() -> None:
     done = _fresh(
         "import sys, reasoning.llm, reasoning.llm._base\n"
-        # Lark is not listed: reasoning.llm._gbnf (GBNF grammars for remote backends) parses with it.
-        "loaded = [m for m in ('z3', 'mpmath', 'sympy', 'torch') if m in sys.modules]\n"
+        "loaded = [m for m in ('z3', 'mpmath', 'sympy', 'torch', 'lark') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_remote_backend_loads_lark_only_to_convert_a_grammar_to_gbnf() -> None:
+    done = _fresh(
+        "import sys\n"
+        "from reasoning.llm._openai_backend import OpenAIBackend\n"
+        "from reasoning.llm._grammar_wire import grammar_body\n"
+        "backend = OpenAIBackend('http://127.0.0.1:9/v1', 'm', grammar_mode='vllm')\n"
+        "assert grammar_body('vllm', 'start: \"a\"') is not None\n"
+        "assert 'lark' not in sys.modules, 'lark loaded without a GBNF conversion'\n"
+        "gbnf = grammar_body('llamacpp', 'start: \"a\"')\n"
+        "assert gbnf == {'grammar': 'root ::= r-start\\nr-start ::= ( t-a )\\nt-a ::= \"a\"\\n'}, gbnf\n"
+        "assert 'lark' in sys.modules\n"
     )
     assert done.returncode == 0, done.stderr
 

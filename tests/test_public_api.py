@@ -33,11 +33,6 @@ SUBPACKAGES = ("answers", "cli", "domains", "engine", "llm", "service")
 #: Class names defined in two modules, allowed for now.
 DUPLICATE_CLASSES_ALLOWED = frozenset(
     {
-        # renamed by the logic split (domains/logic and domains/knights_knaves are being split)
-        "Var",
-        "Const",
-        "Not",
-        "Query",
         # the MCP and HTTP wire models: the class name is the schema's `$defs` key clients see
         "VerdictOut",
     }

@@ -28,10 +28,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from proofs.check import CheckReport, check_certificate
-from proofs.claims import free_variables
+from proofs.claims import BinOp, Call, Compare, Neg, Num, free_variables, to_text
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
 from reasoning.answers._answers import (
@@ -67,6 +68,7 @@ from reasoning.answers._judge import (
     unknown_outcome,
 )
 from reasoning.answers._latex import parse_answer
+from reasoning.answers._latex_text import SCIENTIFIC
 from reasoning.answers._units import read_unit
 from reasoning.errors import InvalidArgument
 
@@ -368,6 +370,10 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
             outcome = _refutation_in_every_reading(judge, gold, prediction, outcome)
     except Exception as exc:  # a bug here must cost one unknown verdict, not the caller's run
         outcome = unknown_outcome(f"internal error: {type(exc).__name__}: {exc}")
+    if outcome.status is Status.REFUTED and (
+        rounding := _rounded_gold(judge, gold, gold_answer, prediction_answer)
+    ):
+        outcome = unknown_outcome(rounding)
     if outcome.status is Status.REFUTED and any(
         _APPROXIMATE in t or "\u2248" in t for t in (gold, prediction)
     ):
@@ -378,24 +384,61 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
 
 _APPROXIMATE = "\\approx"
 
+#: One decimal literal with a fractional part, the whole gold answer (`1.414`, `x = -0.33`).
+_DECIMAL_GOLD = re.compile(r"[^\d.]*?-?\d*\.(\d+)[^\d.]*")
+
+
+def _single_value(answer: Answer) -> Scalar | None:
+    if isinstance(answer, Assignment):
+        answer = answer.value
+    return answer if isinstance(answer, Scalar) and not answer.mark and not answer.unit else None
+
+
+def _rounded_gold(judge: Judge, gold: str, gold_answer: Answer, prediction_answer: Answer) -> str | None:
+    """Why a refutation must not stand: the gold answer is a decimal (`1.414`, maybe a rounding of
+    sqrt(2)) and the prediction provably rounds to it at the gold's precision. A rounded gold
+    does not say the exact value differs; None when that is not shown."""
+    match = _DECIMAL_GOLD.fullmatch(gold)
+    g, p = _single_value(gold_answer), _single_value(prediction_answer)
+    if match is None or g is None or p is None or free_variables(g.expr) or free_variables(p.expr):
+        return None
+    if not isinstance(g.expr, (Num, Neg)):
+        return None
+    half_unit = Num(Fraction(1, 2 * 10 ** len(match.group(1))))
+    claim = Compare(("<=",), (Call("abs", (BinOp("-", p.expr, g.expr),)), half_unit))
+    if judge.decide(claim).status is not Status.PROVED:
+        return None
+    return f"the gold answer {gold.strip()} may be a rounding: the prediction rounds to it (|difference| <= {to_text(half_unit)})"
+
+
 #: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead).
 _DECIMAL_COMMA = re.compile(r"\$?\s*(-?\d+),(\d{1,2})\s*\$?")
+#: `0,111`: never thousands (a leading 0), so the list {0, 111} or 0.111 with a decimal comma.
+_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?")
 #: A number, a space and one letter inside a list (`3 m, 4 m`): a unit or a product.
 _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
 
 def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
-    """The readings a refutation must also hold in: `2,5` as the decimal 2.5, and a list whose
-    items carry one-letter units (`3 m, 4 m`) read with the units dropped."""
+    """The readings a refutation must also hold in: `2,5` as the decimal 2.5, a list whose
+    items carry one-letter units (`3 m, 4 m`) read with the units dropped, and `2e-1` as 2e - 1."""
     readings = []
-    decimal = [_DECIMAL_COMMA.fullmatch(t) for t in (gold, prediction)]
+    decimal = [_DECIMAL_COMMA.fullmatch(t) or _ZERO_COMMA.fullmatch(t) for t in (gold, prediction)]
     if any(decimal):
         readings.append(
             tuple(f"{m.group(1)}.{m.group(2)}" if m else t for m, t in zip(decimal, (gold, prediction)))
         )
     if "," in gold + prediction and any(_ITEM_LETTER.search(t) for t in (gold, prediction)):
         readings.append((_units_dropped(gold), _units_dropped(prediction)))
+    if any(m.group(3)[0] in "+-" for t in (gold, prediction) for m in SCIENTIFIC.finditer(t)):
+        readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     return readings
+
+
+def _constant_e(match: re.Match) -> str:
+    """`2e-1` -> `2\\cdot e-1`: the reading of a tight `e` (with a signed exponent) as the constant."""
+    mantissa, letter, exponent = match.groups()
+    return f"{mantissa}\\cdot {letter}{exponent}" if exponent[0] in "+-" else match.group(0)
 
 
 def _units_dropped(text: str) -> str:

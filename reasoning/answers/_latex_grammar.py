@@ -221,6 +221,40 @@ def _apply(token: Token, arg: Expr, base: Expr | None = None) -> Expr:
     raise _Unsupported(f"the function \\{name} is not supported", token)
 
 
+_TRIG = frozenset({"sin", "cos", "tan"})
+
+
+def _has_function(expr: Expr) -> bool:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call) and node.func in _FUNC_NAMES:
+            return True
+        stack.extend(children(node))
+    return False
+
+
+def _degrees_in_argument(expr: Expr) -> Expr | None:
+    """`\\cos 60^\\circ`, `2\\sin 30^\\circ`: the degree sign ends the argument of the last function,
+    so that argument is in degrees (cos(60 pi/180)); None when no function precedes the sign (`90^\\circ`
+    is an angle). A function elsewhere (`\\sin 30 \\cos 60^\\circ`, `\\ln 5^\\circ`) is unsupported:
+    reading the sign as a mark on the whole value would compare cos(60 radians) (issue 12)."""
+    match expr:
+        case Call(func, (arg,)) if func in _TRIG and not _has_function(arg):
+            return Call(func, (BinOp("/", BinOp("*", arg, Const("pi")), Num(Fraction(180))),))
+        case BinOp("/", Num() as one, Call() as call) if one == _ONE and (
+            inside := _degrees_in_argument(call)
+        ):
+            return BinOp("/", one, inside)
+        case BinOp("*", left, right) if not _has_function(left) and (inside := _degrees_in_argument(right)):
+            return BinOp("*", left, inside)
+        case Neg(arg) if (inside := _degrees_in_argument(arg)) is not None:
+            return Neg(inside)
+    if _has_function(expr):
+        raise _Unsupported("a degree sign after a function: write the argument as \\cos(60^\\circ)")
+    return None
+
+
 class _ToAnswer(Transformer):
     """Callbacks named after grammar rules; each builds one expression or answer piece."""
 
@@ -307,6 +341,10 @@ class _ToAnswer(Transformer):
     def paren_arg(self, items):
         return items[0]
 
+    def degree_arg(self, items):
+        """`\\sin(30^\\circ)`: an argument in degrees."""
+        return BinOp("/", BinOp("*", items[0], Const("pi")), Num(Fraction(180)))
+
     def func(self, items):
         return _apply(items[0], items[1])
 
@@ -327,7 +365,8 @@ class _ToAnswer(Transformer):
         return Scalar(items[0], "%")
 
     def degrees(self, items):
-        return Scalar(items[0], "\u00b0")
+        inside = _degrees_in_argument(items[0])
+        return Scalar(items[0], "\u00b0") if inside is None else Scalar(inside)
 
     def set_(self, items):
         values = [v for v in items[1:-1] if v is not None]

@@ -80,6 +80,10 @@ _TEXT_FUNCTIONS = frozenset(
 #: Left in the text where a word cannot be read, so the grammar rejects the answer (never drops it).
 UNREADABLE = " \\unreadable "
 _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
+#: Scientific notation `1e-3`, `2.5E+4` (digits tight around the `e`): the number 1 \\times 10^{-3}.
+#: With a sign the text also reads as `1 \\cdot e - 3`; `reasoning.answers._equivalence` refutes only
+#: when that reading refutes too.
+SCIENTIFIC = re.compile(r"(?<![\w.\\^_])(\d+(?:\.\d+)?|\.\d+)([eE])([+-]?\d+)(?![\w.])")
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![a-zA-Z])|\\circ(?![a-zA-Z])")
 _WORD_SEPARATORS = re.compile(r"\s+(?:or|and)\s+")
 _BARE_NAMES = ("sqrt", "pi", "infty", "infinity", "inf", "sin", "cos", "tan", "ln", "log", "exp")
@@ -211,7 +215,10 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return UNREADABLE
     before = match.string[: match.start()]
     after = match.string[match.end() :]
-    after_number = before.rstrip()[-1:].isdigit()
+    # `5\text{ m}`, `10^{3}\text{ m}`, `(2+3)\text{ m}`: after a number or a closed group the
+    # text is a unit (read as the variable m, `10^{3} m` vs `1 km` was refuted)
+    last = before.rstrip()[-1:]
+    after_number = last.isdigit() or (last != "" and last in "})]")
     as_text = command in ("text", "mbox") or read_unit(content) is not None  # `5\mathrm{m}` is 5 metres
     if letters == 1 and content.isalpha() and as_text and after_number:
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit
@@ -370,6 +377,7 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = answer.translate(_UNICODE)
     if "\\begin" in text:
         text = _MATRIX.sub(_matrix, text)
+    text = SCIENTIFIC.sub(lambda m: f"({m.group(1)} \\times 10^{{{m.group(3)}}})", text)
     for ascii_op, command in _ASCII_RELATIONS:
         if ascii_op in text:
             text = text.replace(ascii_op, command)

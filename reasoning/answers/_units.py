@@ -112,7 +112,7 @@ def _base(dimension: str, factor: Fraction | int, *names: str) -> dict[str, tupl
 
 
 #: Unit word -> (base dimension, factor to the base unit). Lengths in metres, masses in grams,
-#: times in seconds, volumes in litres, money in dollars; counted things count 1 each.
+#: times in seconds, money in dollars (volumes: `_VOLUMES`); counted things count 1 each.
 _UNITS: dict[str, tuple[str, Fraction]] = {
     **_base("length", 1, "m", "meter", "meters", "metre", "metres"),
     **_base("length", Fraction(1, 100), "cm", "centimeter", "centimeters", "centimetre", "centimetres"),
@@ -132,8 +132,6 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
     **_base("time", 3600, "h", "hr", "hrs", "hour", "hours"),
     **_base("time", 86400, "day", "days"),
     **_base("time", 604800, "week", "weeks"),
-    **_base("volume", 1, "L", "l", "liter", "liters", "litre", "litres"),
-    **_base("volume", Fraction(1, 1000), "mL", "ml", "milliliter", "milliliters", "millilitre", "cc"),
     **_base("money", 1, "dollar", "dollars", "USD"),
     **_base("money", Fraction(1, 100), "cent", "cents"),
     **_base("count", 1, "units", "unit"),
@@ -142,6 +140,14 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
 _COMPOUND: dict[str, tuple[tuple[tuple[str, int], ...], Fraction]] = {
     "mph": ((("length", 1), ("time", -1)), Fraction(1609344, 1000) / 3600),
     "kph": ((("length", 1), ("time", -1)), Fraction(1000, 3600)),
+}
+#: Volumes are cubic lengths (1 L = 1/1000 m^3, 1 mL = 1 cm^3): with a dimension of their own,
+#: `5 cm^3` vs `5 mL` and `1 m^3` vs `1000 L` were refuted as different dimensions.
+_VOLUMES: dict[str, Fraction] = {
+    **dict.fromkeys(("L", "l", "liter", "liters", "litre", "litres"), Fraction(1, 1000)),
+    **dict.fromkeys(
+        ("mL", "ml", "milliliter", "milliliters", "millilitre", "millilitres", "cc"), Fraction(1, 10**6)
+    ),
 }
 _POWER_WORDS = {"square": 2, "sq": 2, "sq.": 2, "cubic": 3, "cu": 3}
 
@@ -169,6 +175,8 @@ def _word(word: str) -> Unit | None:
     if base in _COMPOUND:
         dimension, factor = _COMPOUND[base]
         return _power(Unit(dimension, factor), n)
+    if base in _VOLUMES:
+        return _power(Unit((("length", 3),), _VOLUMES[base]), n)
     if base not in _UNITS:
         return None
     dimension, factor = _UNITS[base]

@@ -21,6 +21,7 @@ from reasoning.cli._serve import bind_socket, url_of
 from reasoning.errors import InvalidArgument
 from reasoning.llm._base import BackendError, ModelBackend
 from reasoning.llm._model_server import create_app
+from reasoning.llm._spec import load_backend, parse_model_spec
 from reasoning.service._auth import TOKEN_ENV, read_token, require_token_off_loopback
 
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -65,8 +66,6 @@ def serve_model(
     try:
         token = read_token(token_file)
         require_token_off_loopback(host, token)
-        from reasoning.llm._spec import load_backend, parse_model_spec
-
         spec = parse_model_spec(model)
         sock = bind_socket(host, port)
     except InvalidArgument as exc:

@@ -27,6 +27,9 @@ from rich.text import Text
 from reasoning.cli._deprecated import capacity as worker_capacity
 from reasoning.cli._deprecated import deprecated
 from reasoning.cli._solve_math import MATH_HELP, solve_math
+from reasoning.domains import for_reasoning_gym, get, names
+from reasoning.engine._ray_pool import RayExecutorError, get_pool
+from reasoning.engine._solve import solve as run_solve
 from reasoning.errors import InvalidArgument
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -193,9 +196,6 @@ def solve(
     `reason solve math` (a word problem, formalized by the model) exits 3 when its answer is
     verified against the model's formalization, never 0.
     """
-    from reasoning.domains import get
-    from reasoning.engine._solve import solve as run_solve
-
     if domain == "math":  # a word problem: reasoning.cli._solve_math
         if "--help" in ctx.args:
             typer.echo(MATH_HELP)
@@ -372,8 +372,6 @@ def worker_line(by_worker: dict[str, dict[str, int]]) -> str:
 
 def domains(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """List the task domains, their fields and the reasoning-gym tasks each reads."""
-    from reasoning.domains import get, names
-
     listing = []
     for name in names():
         domain = get(name)
@@ -436,8 +434,6 @@ def eval_reasoning_gym(
     Prints the mean score, items scoring 1.0, median and p95 seconds per item and the failures.
     Exit 0 when every item scored 1.0, 1 otherwise, 2 for usage errors.
     """
-    from reasoning.domains import for_reasoning_gym
-
     try:
         import reasoning_gym
     except ImportError as exc:
@@ -458,8 +454,6 @@ def eval_reasoning_gym(
         raise typer.Exit(2)
     solved = None
     if executor.lower() == "ray":
-        from reasoning.engine._ray_pool import RayExecutorError, get_pool
-
         try:
             pool = get_pool()
         except RayExecutorError as exc:
@@ -496,8 +490,6 @@ def _eval_item(domain, task, dataset, entry, index, seed, workers, budget, out_d
 
 def _solve_on_worker(payload: tuple[int, Any], *, task, seed, workers, budget, out_dir) -> dict[str, Any]:
     """One item solved (not scored) where it runs: what a Ray actor runs for `--executor ray`."""
-    from reasoning.domains import for_reasoning_gym
-
     index, entry = payload
     return _solved(for_reasoning_gym(task), task, entry, index, seed, workers, budget, out_dir)
 
@@ -515,8 +507,6 @@ def _lost_item(payload: tuple[int, Any], why: str) -> dict[str, Any]:
 
 
 def _solved(domain, task, entry, index, seed, workers, budget, out_dir) -> dict[str, Any]:
-    from reasoning.engine._solve import solve as run_solve
-
     started = time.perf_counter()
     item: dict[str, Any] = {"index": index, "answer": "", "score": 0.0, "verified": False, "status": "error"}
     try:

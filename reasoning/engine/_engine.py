@@ -62,7 +62,7 @@ from reasoning.engine._protocol import (
     Return,
     parse_protocol,
 )
-from reasoning.engine._racing import Contender, ContestResult, Entrant, RacingWorker, first_to_win, race_note
+from reasoning.engine._racing import Contender, ContestResult, Entrant, first_to_win, race_note
 from reasoning.engine._run_trace import (
     AnswerEvent,
     CancelEvent,
@@ -81,7 +81,7 @@ from reasoning.engine._run_trace import (
 )
 from reasoning.engine._subqueries import unanswered
 from reasoning.engine._task import AnswerCheck, ClaimCheck, Task, check_answer
-from reasoning.engine._workers import Organizer, Worker, WorkerRequest, chunk_work
+from reasoning.engine._workers import Organizer, Worker, WorkerRequest, chunk_work, has_methods
 from reasoning.errors import InvalidArgument
 
 #: Longest sub-query and RETURN body the engine accepts, in characters.
@@ -289,9 +289,9 @@ class ForkJoinEngine:
     """
 
     def __init__(self, organizer: Organizer, worker: Worker, config: EngineConfig | None = None) -> None:
-        if not isinstance(organizer, Organizer):
+        if not has_methods(organizer, "stream"):  # the Organizer Protocol, checked cheaply
             raise InvalidArgument("organizer must have a stream(context, seed=...) method")
-        if not isinstance(worker, Worker):
+        if not has_methods(worker, "stream"):  # the Worker Protocol
             raise InvalidArgument("worker must have a stream(request) method")
         self.organizer = organizer
         self.worker = worker
@@ -389,7 +389,7 @@ class _Run:
         self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
         self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
         # read once per run: isinstance against a runtime_checkable Protocol is slow per attempt
-        self.racing = isinstance(engine.worker, RacingWorker)
+        self.racing = has_methods(engine.worker, "lineup", "settled")  # the RacingWorker Protocol
         self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
         self.settling: _Fork | None = None  # the fork whose attempt the organizer waits for
         self.runners: set[asyncio.Task] = set()  # forks' background attempts not yet finished

@@ -20,6 +20,9 @@ A goal is one of:
   constraints the claim and its negation would both hold vacuously).
 - `domain`: a domain problem's own goal (`reasoning.domains`); its rules check the answer.
 
+As an antecedent (`C -> ...`) the constraints are guarded by their definedness (`total`): a
+point where they are undefined (`sqrt(x)` at x = -1) is no solution, not a counterexample.
+
 Answer lines that are not about the goal must be closed claims, proved as written (`closed`).
 The functions here take the task's parts (unknowns, constraint formulas), not the `Task`, so
 `reasoning.engine._task` can use them without an import cycle.
@@ -33,7 +36,18 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from proofs.claims import BoolConst, Compare, Connective, Formula, Not, Quantified, Var, free_variables
+from proofs.claims import (
+    BoolConst,
+    Compare,
+    Connective,
+    Formula,
+    Member,
+    Not,
+    Quantified,
+    Var,
+    free_variables,
+)
+from proofs.definedness import definedness_conditions
 from proofs.parsing import ParseFailure, parse_claim
 from reasoning.errors import InvalidArgument
 
@@ -157,6 +171,22 @@ def quantify(kind: str, unknowns: dict[str, str], body: Formula) -> Formula:
     return body
 
 
+def total(formula: Formula) -> Formula:
+    """`formula` with its atoms guarded by their definedness conditions (`x != 0 and 1/x = 2`):
+    true exactly where `formula` is, and false (never undefined) elsewhere, as far as its
+    top-level `and`s reach. As an antecedent (`forall U: C -> A`) a point where C is undefined
+    is no solution of the task; unguarded it refuted right answers (`sqrt(x) = 2`: x = 4 "not
+    the only solution" at x = -1)."""
+    match formula:
+        case Connective("and", left, right):
+            return Connective("and", total(left), total(right))
+        case Compare() | Member():
+            terms = formula.terms if isinstance(formula, Compare) else (formula.elem, *formula.options)
+            conditions = definedness_conditions(*terms, closed=True)
+            return formula if not conditions else conjunction([*conditions, formula])
+    return formula
+
+
 def pinned(formulas: Iterable[Formula], unknowns: set[str]) -> set[str]:
     """Unknowns given a value by a top-level conjunct `u = closed expression` (either side)."""
     names: set[str] = set()
@@ -212,7 +242,7 @@ def goal_obligations(
     out.append(("goal:find:pins", quantify("forall", outer, Connective("->", answer, extends))))
     out.append(("goal:find:exists", quantify("exists", unknowns, Connective("and", answer, task_holds))))
     if goal.unique:
-        out.append(("goal:unique", quantify("forall", unknowns, Connective("->", task_holds, answer))))
+        out.append(("goal:unique", quantify("forall", unknowns, Connective("->", total(task_holds), answer))))
     else:  # (unique already rules out an unknown every value of which fits)
         out += constrained_obligations(goal, unknowns, constraints)  # of the question, not the answer
     return out
@@ -248,7 +278,7 @@ def _constrained(name: str, outer: dict[str, str], extends: Formula) -> Formula:
 
 def _all(asked: list[str], unknowns: dict[str, str], task_holds: Formula, formulas: list[Formula]):
     if formulas == [BoolConst(False)]:
-        return [("goal:all:complete", quantify("forall", unknowns, Not(task_holds)))]
+        return [("goal:all:complete", quantify("forall", unknowns, Not(total(task_holds))))]
     out: Obligations = []
     for formula in formulas:
         missing = [n for n in asked if n not in pinned([formula], set(unknowns))]
@@ -258,7 +288,7 @@ def _all(asked: list[str], unknowns: dict[str, str], task_holds: Formula, formul
                 f"{', '.join(asked)} (or the single line `false` for none)"
             )
         out.append(("goal:all:member", quantify("exists", unknowns, Connective("and", formula, task_holds))))
-    every = Connective("->", task_holds, disjunction(formulas))
+    every = Connective("->", total(task_holds), disjunction(formulas))
     out.append(("goal:all:complete", quantify("forall", unknowns, every)))
     return out
 
@@ -277,7 +307,7 @@ def _decide(goal: Goal, unknowns: dict[str, str], constraints: list[Formula], fo
                 if constraints:  # else `C -> claim` and `C -> not claim` both hold vacuously
                     task_holds = conjunction(constraints)
                     out.append(("goal:decide:consistent", quantify("exists", unknowns, task_holds)))
-                    formula = Connective("->", task_holds, formula)
+                    formula = Connective("->", total(task_holds), formula)
                 formula = quantify("forall", unknowns, formula)
             out.append(("goal:decide", formula))
         elif about:

@@ -39,7 +39,8 @@ from reasoning.engine._task import Task, refuse_free_unknowns
 from reasoning.errors import InvalidArgument
 from reasoning.llm import _spec as llm_spec
 from reasoning.llm._base import BackendError
-from reasoning.llm._workers import LLMOrganizer
+from reasoning.llm._router import YieldRouter
+from reasoning.llm._workers import LLMOrganizer, LLMWorker
 
 #: Default seconds for one check of a claim or an answer in a solve run.
 VERIFY_BUDGET_S = 10.0
@@ -303,13 +304,9 @@ def _parts(
         organizer = SymbolicPlanner(engine_task, capacity=workers)
     if worker_kind == "solver":
         return organizer, LabelledWorker(solver, SOLVER_LABEL)
-    from reasoning.llm._workers import LLMWorker
-
     llm = LLMWorker(backend, max_tokens=max_tokens, constrain=proposer)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)
-    from reasoning.llm._router import YieldRouter
-
     mixed = MixedWorker(
         llm,
         solver,

@@ -50,7 +50,14 @@ from proofs.parsing import ParseFailure, parse_claim
 from proofs.verdict import Status, Verdict, invalid
 from reasoning.domains import get as domain_named
 from reasoning.domains import load as load_problem
-from reasoning.engine._goals import Goal, conjunction, constrained_obligations, goal_obligations, quantify
+from reasoning.engine._goals import (
+    Goal,
+    conjunction,
+    constrained_obligations,
+    goal_obligations,
+    quantify,
+    total,
+)
 from reasoning.errors import InvalidArgument
 from solvers.dispatch import decide
 
@@ -231,7 +238,8 @@ def obligations(task: Task, formula: Formula) -> list[tuple[str, Formula]]:
     if not mentioned:
         return [("closed", formula)]
     constraints = task.constraint_formulas
-    premise = Connective("->", conjunction(constraints), formula) if constraints else formula
+    # a point where the constraints are undefined is no solution (`total`), not a counterexample
+    premise = Connective("->", total(conjunction(constraints)), formula) if constraints else formula
     out = [("entailed", quantify("forall", task.unknowns, premise))]
     if free_variables(formula) <= set(task.unknowns):
         body = conjunction([*constraints, formula])

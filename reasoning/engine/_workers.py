@@ -83,6 +83,13 @@ class Worker(Protocol):
     def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]: ...
 
 
+def has_methods(obj: object, *names: str) -> bool:
+    """Does `obj` have a callable attribute of each name? What `isinstance` against these
+    runtime-checkable Protocols tests, at a fraction of its cost (typing walks the Protocol's
+    members on every call: about 0.1 ms a run, where the engine's own budget is 0.5 ms a cycle)."""
+    return all(callable(getattr(obj, name, None)) for name in names)
+
+
 @runtime_checkable
 class Organizer(Protocol):
     """Anything with `stream(context, seed=...)` yielding protocol text that continues `context`.

@@ -11,6 +11,10 @@ of every rule.
 GBNF is character-level while Lark lexes first, so a GBNF string may still fail to lex the way
 the grammar meant (two names with no space between them, say): every answer is parsed by Lark
 anyway, and one that fails is rejected, never trusted.
+
+Lark is imported when a grammar is converted, not with this module: a remote backend imports
+this module (through `_grammar_wire`) whatever its grammar mode, and only the `llamacpp` mode
+converts, so the other modes never load Lark.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import json
 import re
 from re import _constants as sre_c  # noqa: PLC2701 - the stdlib's regex parser, read-only
 from re import _parser as sre_parse  # noqa: PLC2701
+from typing import TYPE_CHECKING
 
-import lark
+if TYPE_CHECKING:
+    import lark
 
 _CATEGORIES = {
     sre_c.CATEGORY_DIGIT: "0-9",
@@ -35,6 +41,8 @@ class GbnfUnsupported(Exception):
 
 def lark_to_gbnf(grammar: str, *, start: str = "start") -> str | None:
     """The GBNF text of the Lark `grammar` (root = `start`), or None when it cannot be said."""
+    import lark  # only here: see the module docstring
+
     try:
         parser = lark.Lark(grammar, start=start, parser="earley", lexer="basic")
     except lark.exceptions.LarkError:
@@ -83,7 +91,7 @@ def _name(name: str, terminal: bool) -> str:
 def _pattern(pattern: lark.lexer.Pattern) -> str:
     if pattern.flags:
         raise GbnfUnsupported(f"regex flags {pattern.flags}")
-    if isinstance(pattern, lark.lexer.PatternStr):
+    if pattern.type == "str":  # a `PatternStr`; otherwise a `PatternRE`
         return _literal(pattern.value)
     parsed = sre_parse.parse(pattern.value)
     if parsed.state.flags & ~(re.UNICODE | re.ASCII):  # an inline (?i), (?s), (?x) ...

@@ -34,18 +34,19 @@ from starlette.exceptions import HTTPException
 
 from reasoning.engine._task_schema import task_dict
 from reasoning.service._auth import BearerAuth
+from reasoning.service._background import serve_asgi
 from reasoning.service._jobs import (
     JobPool,
     check_bundle_job,
     check_certificate_job,
     equiv_job,
-    solve_job,
     unknown_equivalence,
     unknown_verdict,
     verify_job,
     why_failed,
 )
 from reasoning.service._limits import GUARDED_PREFIX, RequestGate, RequestGuard, Settings, error_body
+from reasoning.service._solve_job import solve_job
 from reasoning.service._wire import (
     CheckRequest,
     CheckResponse,
@@ -322,8 +323,6 @@ def serve_in_background(app: FastAPI | None = None, *, start_timeout_s: float = 
     >>> with serve_in_background() as url:  # doctest: +SKIP
     ...     httpx.post(url + "/v1/verify", json={"claims": ["2^10 = 1024"]}).json()
     """
-    from reasoning.service._background import serve_asgi
-
     app = app or create_app(Settings(port=0))
     settings: Settings = app.state.settings
     with serve_asgi(app, host=settings.host, port=settings.port, start_timeout_s=start_timeout_s) as url:

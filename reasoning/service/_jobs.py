@@ -21,7 +21,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from proofs.check import check_certificate
 from proofs.sandbox import Sandbox, SandboxResult
+from reasoning.answers._equivalence import equivalent
+from reasoning.api import verify
+from reasoning.engine._bundle import check_bundle
 
 #: Modules each worker imports at start-up, so the first job does not pay for them.
 PRELOAD = (
@@ -34,56 +38,24 @@ PRELOAD = (
 
 
 # ------------------------------------------------------------------------------- in the workers
+# (the solve job is `reasoning.service._solve_job`: it needs the engine and the LLM stack, which
+# a worker then imports on its first solve job, not at start-up)
 
 
 def verify_job(text: str, budget_s: float) -> dict[str, Any]:
-    from reasoning.api import verify
-
     return verify(text, budget_s=budget_s).to_json()
 
 
 def equiv_job(gold: str, prediction: str, budget_s: float) -> dict[str, Any]:
-    from reasoning.answers._equivalence import equivalent
-
     return equivalent(gold, prediction, budget_s=budget_s).to_json()
 
 
 def check_certificate_job(certificate: dict[str, Any]) -> dict[str, Any]:
-    import reasoning  # noqa: F401 - registers the equivalence, consistency and domain checkers
-    from proofs.check import check_certificate
-
     return check_certificate(certificate).to_json()
 
 
 def check_bundle_job(bundle: dict[str, Any]) -> dict[str, Any]:
-    from reasoning.engine._bundle import check_bundle
-
     return check_bundle(bundle).to_json()
-
-
-def solve_job(
-    task: dict[str, Any], budget_s: float, seed: int, workers: int, include_bundle: bool
-) -> dict[str, Any]:
-    """`solve(task, out=False)` as JSON; a malformed task is `{"error": "invalid_task", ...}`."""
-    from reasoning.api import InvalidArgument
-    from reasoning.engine._bundle import build_bundle
-    from reasoning.engine._solve import solve
-
-    try:
-        result = solve(
-            task,
-            out=False,
-            budget_s=budget_s,
-            verify_budget_s=min(10.0, budget_s),
-            seed=seed,
-            workers=workers,
-        )
-    except InvalidArgument as exc:  # TaskError included
-        return {"error": "invalid_task", "message": str(exc)}
-    out = result.to_json()
-    out.pop("run_dir", None)
-    out["bundle"] = build_bundle(result.run) if include_bundle and result.run is not None else None
-    return out
 
 
 # ------------------------------------------------------------------------------- fallbacks

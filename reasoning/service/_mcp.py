@@ -38,6 +38,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
@@ -45,7 +46,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from reasoning.api import ReasoningError
+from proofs.check import check_certificate, check_verdict
+from proofs.verdict import unknown
+from reasoning.answers._equivalence import equivalent
+from reasoning.api import ReasoningError, verify
+from reasoning.domains import get, names
+from reasoning.engine._bundle import build_bundle, check_bundle, is_bundle
+from reasoning.engine._solve import VERIFY_BUDGET_S, solve
 from reasoning.engine._task_schema import task_dict, task_model
 from reasoning.service._auth import BearerAuth, require_token_off_loopback, validate_token
 from reasoning.service._limits import LIMITS
@@ -80,11 +87,17 @@ read the `claim` field of certificates. One claim per string (or per line); `#` 
   `-2^2 = -4`), unary minus, parentheses, implicit multiplication (`2x`, `3(x+1)`), `n!`,
   `mod` and `%` (the sign follows the divisor).
 - Functions: `sqrt root(x, n) abs min max gcd lcm floor ceil mod binomial factorial exp ln
-  log(x) log(x, b) sin cos tan`. Constants: `pi`, `e`.
+  log(x) log(x, b) sin cos tan`, always with parentheses: a function name is never a variable
+  (`cos 0 = 0` is invalid, not the product cos·0). Constants: `pi`, `e`. Scientific notation
+  (`1e3`) is invalid (1·e3?): write `10^3`. Implicit multiplication binds like `*`, left to
+  right: `1/2x` is x/2.
 - Relations `= != < <= > >=`, chains (`0 < x < 1`), membership `x in {1, 2, 3}`.
 - Connectives `not and or -> <->` (loosest last), `true`, `false`.
 - Quantifiers: `forall x in Int: ...`, `exists x, y in Real: ...` (the body extends to the end).
-  Free variables are universally quantified over the reals.
+  Free variables are universally quantified over the reals. A claim is true only where it is
+  defined (`1/0 != 1` and `not (1/0 = 1)` are refuted); a `forall` is false only at a value where
+  its body is defined and false, so `not (forall x in Real: 1/x > 0 -> x > 0)` is not proved.
+  One-argument `log(x)` is the natural logarithm (`log(x, 10)` is base 10).
 - Limits: 20,000 characters, bracket nesting 200, tree depth 400; exact values up to 100,000
   bits. Beyond the size limits a claim is `unknown` at once (`2^2^2^2^2^100 = 5`, `1000000! = 1`).
 
@@ -280,9 +293,6 @@ AnswerText = Annotated[
 
 def _verify_claims(claims: list[str], budget_s: float, detail: Detail = "full") -> VerifyClaimsResult:
     """Verify claims one after another; past MAX_CALL_S the rest are `unknown`."""
-    from proofs.verdict import unknown
-    from reasoning.api import verify
-
     started = time.perf_counter()
     verdicts: list[VerdictOut] = []
     for claim in claims:
@@ -308,8 +318,6 @@ def _verify_claims(claims: list[str], budget_s: float, detail: Detail = "full") 
 
 
 def _check_answer(gold: str, prediction: str, budget_s: float, detail: Detail = "full") -> CheckAnswerResult:
-    from reasoning.answers._equivalence import equivalent
-
     data = equivalent(gold, prediction, budget_s=budget_s).to_json()
     if detail == "summary":
         data["certificate"] = None
@@ -324,8 +332,6 @@ def _solve_task(
     include_bundle: bool,
     detail: Detail = "full",
 ) -> SolveTaskResult:
-    from reasoning.engine._solve import VERIFY_BUDGET_S, solve
-
     result = solve(
         task,
         workers=workers,
@@ -338,8 +344,6 @@ def _solve_task(
     bundle = None
     full = detail == "full"
     if (include_bundle or full) and result.run is not None:
-        from reasoning.engine._bundle import build_bundle
-
         bundle = build_bundle(result.run)
     return SolveTaskResult(
         task=data["task"],
@@ -357,9 +361,6 @@ def _solve_task(
 
 
 def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
-    from proofs.check import check_certificate, check_verdict
-    from reasoning.engine._bundle import check_bundle, is_bundle
-
     if is_bundle(data):
         report = check_bundle(data, use_cvc5=use_cvc5, budget_s=MAX_CALL_S).to_json()
         return CertificateCheckResult(
@@ -392,8 +393,6 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
 
 def _domains() -> str:
     """The registered domains and their task fields, as JSON text."""
-    from reasoning.domains import get, names
-
     listing = []
     for name in names():
         domain = get(name)
@@ -428,8 +427,6 @@ _T = TypeVar("_T")
 
 
 def _package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("reasoning")
     except PackageNotFoundError:

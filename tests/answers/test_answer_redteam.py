@@ -108,3 +108,104 @@ def test_units_on_list_items_are_not_refuted(gold: str, prediction: str) -> None
 @pytest.mark.parametrize(("gold", "prediction"), [("3 m, 4 m", "3, 5"), ("(3 m, 4 m)", "(3, 5)")])
 def test_units_on_list_items_still_refute_other_numbers(gold: str, prediction: str) -> None:
     assert equivalent(gold, prediction).equivalent is False
+
+
+# A degree sign after a trigonometric function marks its argument: `\cos 60^\circ` is 1/2, not
+# cos(60 radians) in degrees (which refuted right answers). A function elsewhere is unsupported.
+DEGREES_IN_ARGUMENTS = [
+    (r"\cos 60^\circ", r"\frac{1}{2}", True),
+    (r"\sin 30^\circ", "0.5", True),
+    (r"2\cos 60^\circ", "1", True),
+    (r"\sin(30^\circ)", "1/2", True),
+    (r"\tan 45^\circ", "1", True),
+    (r"\sec 60^\circ", "2", True),
+    (r"-\sin 30^\circ", r"-\frac12", True),
+    (r"\cos 60^\circ", "1", False),
+    (r"\ln 5^\circ", "1", None),
+    (r"\sin^2 30^\circ", r"\frac14", None),
+    (r"90^\circ", r"\frac{\pi}{2}", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), DEGREES_IN_ARGUMENTS)
+def test_degree_sign_after_a_trig_function_marks_its_argument(gold, prediction, expected):
+    # special values of cos go to SymPy's worker process, whose cold start may take seconds
+    assert equivalent(gold, prediction, budget_s=20).equivalent is expected
+    assert equivalent(prediction, gold, budget_s=20).equivalent is expected
+
+
+# Scientific notation `1e-3` is 10^-3 (it was read as 1*e - 3 and refuted right answers); with a
+# signed exponent the reading as the constant e must refute too before the answer is refuted.
+SCIENTIFIC_NOTATION = [
+    ("0.001", "1e-3", True),
+    (r"10^{-20}", "1e-20", True),
+    ("2500", "2.5e3", True),
+    ("1500", "1.5E+3", True),
+    ("(0.001, 2)", "(1e-3, 2)", True),
+    ("1e-20", "0", False),
+    ("2e-1", "0.3", False),
+    ("2e-1", "2e - 1", None),
+    ("3e", "3 e", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), SCIENTIFIC_NOTATION)
+def test_scientific_notation_is_a_power_of_ten(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# A decimal gold answer may be a rounding: a prediction proved to round to it is not refuted
+# (was: `1.414` vs `\sqrt{2}` refuted with certainty). The other way round stays refuted.
+ROUNDED_GOLD = [
+    ("1.414", r"\sqrt{2}", None),
+    ("0.33", r"\frac{1}{3}", None),
+    ("0.3333333333333333", "1/3", None),
+    ("3.14", r"\pi", None),
+    ("x = -1.414", r"-\sqrt{2}", None),
+    (r"\sqrt{2}", "1.414", False),
+    ("1.42", r"\sqrt{2}", False),
+    ("3.15", r"\pi", False),
+    ("1.414", r"-\sqrt{2}", False),
+    ("0.5", "0.6", False),
+    ("1.5", "3/2", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), ROUNDED_GOLD)
+def test_a_rounded_gold_does_not_refute_what_rounds_to_it(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# Volumes are cubic lengths, and `\text{ m}` after a closed group is a unit (both were refuted).
+UNIT_CASES = [
+    (r"5 \text{ cm}^3", r"5 \text{ mL}", True),
+    (r"1 \text{ m}^3", r"1000 \text{ L}", True),
+    (r"2 \text{ L}", r"2000 \text{ cm}^3", True),
+    (r"3 \text{ cubic meters}", r"3000 \text{ L}", True),
+    (r"2 \text{ L}", r"2 \text{ m}", False),
+    (r"2 \text{ L}", r"2 \text{ kg}", False),
+    (r"10^{3} \text{ m}", r"1 \text{ km}", True),
+    (r"\frac{1}{2} \text{ km}", r"500 \text{ m}", True),
+    (r"(2+3) \text{ m}", r"6 \text{ m}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), UNIT_CASES)
+def test_volumes_and_units_after_groups(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# `0,111` is never thousands (a leading 0): the list {0, 111} or 0.111 with a decimal comma, so
+# it is not refuted against 0.111 (was refuted as the list). A list still matches a list.
+@pytest.mark.parametrize(
+    ("gold", "prediction", "expected"),
+    [
+        ("0,111", "0.111", None),
+        ("0.111", "0,111", None),
+        ("-0,125", "-0.125", None),
+        ("0,111", "0.5", False),
+        ("-2,1", "1, -2", True),
+    ],
+)
+def test_zero_comma_is_a_decimal_comma_reading(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -414,3 +414,12 @@ def test_boxes_follow_the_shared_extraction_policy():
     assert extract_answer(r"\boxed{1}\boxed{2}") == "1, 2"
     assert extract_answer("We get \\boxed{12} for the tank, so the final answer is 6.") == "6"
     assert compute_score("x", "so \\boxed{1} \\quad\\text{and}\\quad \\boxed{2}", "\\{1, 2\\}") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("reference", "answer"),
+    [(1e-05, "0.00001"), (1e20, "100000000000000000000"), (2.5e-07, "2.5 \\times 10^{-7}")],
+)
+def test_float_reference_in_scientific_notation_scores_right_answers(reference, answer):
+    # repr(1e-05) is '1e-05', which was read as 1*e - 5: a right answer scored 0
+    assert compute_score("x", f"The answer is {answer}.", reference) == 1.0

@@ -1,5 +1,5 @@
 """reasoning.domains.knights_knaves._domain: puzzles, claims and answers with Z3 and a uniqueness check,
-certificates, reasoning-gym's English, the symbolic worker and planner."""
+certificates, reasoning-gym's English, the solver worker and planner."""
 
 import copy
 import itertools
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
 from reasoning.domains.knights_knaves._domain import TEMPLATES, KnightsWorker, read_puzzle
-from reasoning.domains.logic._domain import And, Iff, Imp, Not, Or, Var, render
+from reasoning.domains.logic._formulas import PropAnd, PropIff, PropImp, PropNot, PropOr, PropVar, render
 
 DOMAIN = get("knights_knaves")
 
@@ -28,17 +28,17 @@ LIAR = (["A", "B"], ["A: ~A"])  # "I am a knave": no solution
 def truth(node, env):
     """The tests' own evaluator (independent of the module's)."""
     match node:
-        case Var(name):
+        case PropVar(name):
             return env[name]
-        case Not(arg):
+        case PropNot(arg):
             return not truth(arg, env)
-        case And(args):
+        case PropAnd(args):
             return all(truth(a, env) for a in args)
-        case Or(args):
+        case PropOr(args):
             return any(truth(a, env) for a in args)
-        case Imp(left, right):
+        case PropImp(left, right):
             return not truth(left, env) or truth(right, env)
-        case Iff(left, right):
+        case PropIff(left, right):
             return truth(left, env) == truth(right, env)
     raise AssertionError(node)
 
@@ -90,8 +90,8 @@ def test_statement_forms_and_text():
         ["Amelia", "Elizabeth"], ["Amelia says: Elizabeth and not Amelia", "Elizabeth: Amelia <-> Elizabeth"]
     )
     assert task.data.statements == (
-        ("Amelia", And((Var("Elizabeth"), Not(Var("Amelia"))))),
-        ("Elizabeth", Iff(Var("Amelia"), Var("Elizabeth"))),
+        ("Amelia", PropAnd((PropVar("Elizabeth"), PropNot(PropVar("Amelia"))))),
+        ("Elizabeth", PropIff(PropVar("Amelia"), PropVar("Elizabeth"))),
     )
     assert "Amelia says: (Elizabeth ∧ ¬Amelia)" in task.text
     english = puzzle(
@@ -104,8 +104,8 @@ def test_statement_forms_and_text():
         knave="villain",
     )
     assert english.data.statements == (
-        ("Amelia", And((Var("Elizabeth"), Not(Var("Amelia"))))),
-        ("Elizabeth", Imp(Var("Amelia"), Not(Var("Elizabeth")))),
+        ("Amelia", PropAnd((PropVar("Elizabeth"), PropNot(PropVar("Amelia"))))),
+        ("Elizabeth", PropImp(PropVar("Amelia"), PropNot(PropVar("Elizabeth")))),
     )
     with pytest.raises(TaskError, match=r"statements\[1\]: .*read as English: expected a role"):
         puzzle(["Amelia"], ["Amelia: Amelia is a saint"])
@@ -312,17 +312,17 @@ def puzzles(draw):
     people = draw(st.lists(st.sampled_from(["Ann", "Bob", "Cy", "Di"]), min_size=1, max_size=4, unique=True))
 
     def formulas(depth):
-        atom = st.sampled_from(people).map(Var)
+        atom = st.sampled_from(people).map(PropVar)
         if depth == 0:
-            return st.one_of(atom, atom.map(Not))
+            return st.one_of(atom, atom.map(PropNot))
         sub = formulas(depth - 1)
         return st.one_of(
             atom,
-            sub.map(Not),
-            st.lists(sub, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
-            st.lists(sub, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
-            st.tuples(sub, sub).map(lambda ab: Imp(*ab)),
-            st.tuples(sub, sub).map(lambda ab: Iff(*ab)),
+            sub.map(PropNot),
+            st.lists(sub, min_size=2, max_size=3).map(lambda xs: PropAnd(tuple(xs))),
+            st.lists(sub, min_size=2, max_size=3).map(lambda xs: PropOr(tuple(xs))),
+            st.tuples(sub, sub).map(lambda ab: PropImp(*ab)),
+            st.tuples(sub, sub).map(lambda ab: PropIff(*ab)),
         )
 
     speakers = draw(st.lists(st.sampled_from(people), max_size=len(people) + 1))

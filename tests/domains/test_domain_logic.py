@@ -1,5 +1,5 @@
-"""reasoning.domains.logic._domain: formulas, entailment/validity/conclusions with Z3, certificates,
-the symbolic worker and planner, and reasoning-gym's propositional_logic."""
+"""reasoning.domains.logic: formulas, entailment/validity/conclusions with Z3, certificates,
+the solver worker and planner, and reasoning-gym's propositional_logic."""
 
 import copy
 import itertools
@@ -11,22 +11,21 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
-from reasoning.domains.logic._domain import (
-    NOTHING,
-    And,
-    Const,
+from reasoning.domains.logic._formulas import (
     FormulaError,
-    Iff,
-    Imp,
-    LogicWorker,
-    Not,
-    Or,
-    Var,
-    choose_conclusion,
-    parse_formula,
-    prime_implicates,
+    PropAnd,
+    PropConst,
+    PropIff,
+    PropImp,
+    PropNot,
+    PropOr,
+    PropVar,
     render,
 )
+from reasoning.domains.logic._implicates import choose_conclusion, prime_implicates
+from reasoning.domains.logic._parser import parse_formula
+from reasoning.domains.logic._task import NOTHING
+from reasoning.domains.logic._worker import LogicWorker
 
 DOMAIN = get("logic")
 
@@ -38,19 +37,19 @@ def problem(premises, conclusion=None, **extra):
 def truth(node, env):
     """The tests' own evaluator (independent of the module's)."""
     match node:
-        case Var(name):
+        case PropVar(name):
             return env[name]
-        case Const(value):
+        case PropConst(value):
             return value
-        case Not(arg):
+        case PropNot(arg):
             return not truth(arg, env)
-        case And(args):
+        case PropAnd(args):
             return all(truth(a, env) for a in args)
-        case Or(args):
+        case PropOr(args):
             return any(truth(a, env) for a in args)
-        case Imp(left, right):
+        case PropImp(left, right):
             return not truth(left, env) or truth(right, env)
-        case Iff(left, right):
+        case PropIff(left, right):
             return truth(left, env) == truth(right, env)
     raise AssertionError(node)
 
@@ -66,15 +65,15 @@ def entailed_by_table(premises, formula):
 
 def _names(node):
     match node:
-        case Var(name):
+        case PropVar(name):
             return {name}
-        case Const():
+        case PropConst():
             return set()
-        case Not(arg):
+        case PropNot(arg):
             return _names(arg)
-        case And(args) | Or(args):
+        case PropAnd(args) | PropOr(args):
             return set().union(*map(_names, args))
-        case Imp(left, right) | Iff(left, right):
+        case PropImp(left, right) | PropIff(left, right):
             return _names(left) | _names(right)
 
 
@@ -84,21 +83,26 @@ def _names(node):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("P ∧ Q", And((Var("P"), Var("Q")))),
-        ("P & Q", And((Var("P"), Var("Q")))),
-        ("P and Q", And((Var("P"), Var("Q")))),
-        ("P /\\ Q && R", And((Var("P"), Var("Q"), Var("R")))),
-        ("¬P ∧ Q", And((Not(Var("P")), Var("Q")))),
-        ("~(P | Q)", Not(Or((Var("P"), Var("Q"))))),
-        ("!P or not Q", Or((Not(Var("P")), Not(Var("Q"))))),
-        ("P ∨ Q ∧ R", Or((Var("P"), And((Var("Q"), Var("R")))))),
-        ("P -> Q -> R", Imp(Var("P"), Imp(Var("Q"), Var("R")))),
-        ("P implies Q", Imp(Var("P"), Var("Q"))),
-        ("P → Q ↔ ¬Q → ¬P", Iff(Imp(Var("P"), Var("Q")), Imp(Not(Var("Q")), Not(Var("P"))))),
-        ("P <-> Q iff R", Iff(Iff(Var("P"), Var("Q")), Var("R"))),
-        ("P <=> Q => R", Iff(Var("P"), Imp(Var("Q"), Var("R")))),
-        ("⊤ ∨ false", Or((Const(True), Const(False)))),
-        ("((rain_1))", Var("rain_1")),
+        ("P ∧ Q", PropAnd((PropVar("P"), PropVar("Q")))),
+        ("P & Q", PropAnd((PropVar("P"), PropVar("Q")))),
+        ("P and Q", PropAnd((PropVar("P"), PropVar("Q")))),
+        ("P /\\ Q && R", PropAnd((PropVar("P"), PropVar("Q"), PropVar("R")))),
+        ("¬P ∧ Q", PropAnd((PropNot(PropVar("P")), PropVar("Q")))),
+        ("~(P | Q)", PropNot(PropOr((PropVar("P"), PropVar("Q"))))),
+        ("!P or not Q", PropOr((PropNot(PropVar("P")), PropNot(PropVar("Q"))))),
+        ("P ∨ Q ∧ R", PropOr((PropVar("P"), PropAnd((PropVar("Q"), PropVar("R")))))),
+        ("P -> Q -> R", PropImp(PropVar("P"), PropImp(PropVar("Q"), PropVar("R")))),
+        ("P implies Q", PropImp(PropVar("P"), PropVar("Q"))),
+        (
+            "P → Q ↔ ¬Q → ¬P",
+            PropIff(
+                PropImp(PropVar("P"), PropVar("Q")), PropImp(PropNot(PropVar("Q")), PropNot(PropVar("P")))
+            ),
+        ),
+        ("P <-> Q iff R", PropIff(PropIff(PropVar("P"), PropVar("Q")), PropVar("R"))),
+        ("P <=> Q => R", PropIff(PropVar("P"), PropImp(PropVar("Q"), PropVar("R")))),
+        ("⊤ ∨ false", PropOr((PropConst(True), PropConst(False)))),
+        ("((rain_1))", PropVar("rain_1")),
     ],
 )
 def test_formulas_parse_with_the_usual_precedence(text, expected):
@@ -147,8 +151,10 @@ def test_hostile_formulas_fail_fast(text):
 def test_a_long_flat_conjunction_is_fine():
     started = time.perf_counter()
     node = parse_formula(" ∧ ".join(f"P{i}" for i in range(10_000)))
-    assert isinstance(node, And) and len(node.args) == 10_000
-    assert parse_formula("(P ∧ Q) ∧ (R ∧ S) ∨ T") == Or((And(tuple(map(Var, "PQRS"))), Var("T")))
+    assert isinstance(node, PropAnd) and len(node.args) == 10_000
+    assert parse_formula("(P ∧ Q) ∧ (R ∧ S) ∨ T") == PropOr(
+        (PropAnd(tuple(map(PropVar, "PQRS"))), PropVar("T"))
+    )
     assert time.perf_counter() - started < 5
 
 
@@ -159,14 +165,14 @@ def test_render_is_reasoning_gym_notation():
 @st.composite
 def formulas(draw, depth=3, names=("P", "Q", "R")):
     if depth == 0 or draw(st.integers(0, 3)) == 0:
-        return draw(st.sampled_from([Var(n) for n in names] + [Const(True), Const(False)]))
+        return draw(st.sampled_from([PropVar(n) for n in names] + [PropConst(True), PropConst(False)]))
     kind = draw(st.sampled_from(["not", "and", "or", "imp", "iff"]))
     sub = formulas(depth - 1, names)
     if kind == "not":
-        return Not(draw(sub))
+        return PropNot(draw(sub))
     if kind in ("and", "or"):
-        return (And if kind == "and" else Or)(tuple(draw(st.lists(sub, min_size=2, max_size=3))))
-    return (Imp if kind == "imp" else Iff)(draw(sub), draw(sub))
+        return (PropAnd if kind == "and" else PropOr)(tuple(draw(st.lists(sub, min_size=2, max_size=3))))
+    return (PropImp if kind == "imp" else PropIff)(draw(sub), draw(sub))
 
 
 @given(formulas(depth=4))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from proofs.verdict import Status
 from reasoning.domains import TaskError, get
+from reasoning.domains.grids._deduction_check import deduction_leaves
 from reasoning.domains.grids._grid_search import (
     CLOCK_EVERY,
     grid_text,
@@ -201,7 +202,25 @@ def test_solution_claims_are_proved_by_the_rule_check():
     assert result.certificate["holds"] is True and recheck(result.certificate)[0]
 
 
-def test_unique_claims_carry_an_unsat_script():
+@pytest.fixture
+def no_deductions(monkeypatch):
+    """Lines are proved by Z3 alone (as when a deduction would need too many splits)."""
+    import reasoning.domains.grids._sudoku as sudoku
+
+    monkeypatch.setattr(sudoku, "deduce", lambda *a, **k: None)
+
+
+def test_unique_claims_carry_a_deduction_that_replays():
+    result = check(f"{SOLUTION} unique")
+    assert result.proved and "deduction" in result.message, result.message
+    evidence = result.certificate["evidence"]
+    assert "script" not in evidence and "z3" not in evidence
+    leaves = deduction_leaves(parse_grid(PUZZLE)[1], 9, {}, evidence["deduction"])
+    assert leaves == [parse_grid(SOLUTION)[1]]
+    assert recheck(result.certificate)[0]
+
+
+def test_unique_claims_carry_an_unsat_script(no_deductions):
     result = check(f"{SOLUTION} unique")
     assert result.proved, result.message
     evidence = result.certificate["evidence"]
@@ -232,7 +251,11 @@ def test_non_unique_puzzles_refute_uniqueness_with_a_witness():
 def test_contradictory_puzzles_have_a_proved_no_solution(grid):
     assert search(parse_grid(grid)[1], 4).solutions == ()
     result = answer("no solution", grid)
-    assert result.proved and result.certificate["evidence"]["lines"][0]["z3"] == "unsat"
+    evidence = result.certificate["evidence"]["lines"][0]
+    # clashing givens: Z3; the others: a deduction ending in a contradiction
+    assert result.proved and (
+        evidence.get("z3") == "unsat" if grid.startswith("11") else "deduction" in evidence
+    )
     assert recheck(result.certificate)[0]
     run = solve({"domain": "sudoku", "grid": grid}, out=False)
     assert run.verified and run.answers == ["no solution"]
@@ -321,9 +344,15 @@ def _tampered(cert: dict, change) -> tuple[bool, str]:
     return recheck(forged)
 
 
-def test_recheck_rejects_tampered_certificates():
+@pytest.mark.parametrize("prover", ["deduction", "z3"])
+def test_recheck_rejects_tampered_certificates(prover, monkeypatch):
+    if prover == "z3":
+        import reasoning.domains.grids._sudoku as sudoku
+
+        monkeypatch.setattr(sudoku, "deduce", lambda *a, **k: None)
     unique = answer(f"{SOLUTION} unique").certificate
     assert recheck(unique)[0]
+    assert ("deduction" if prover == "deduction" else "script") in unique["evidence"]["lines"][0]
 
     def changed_cell(c):
         c["claim"] = c["claim"].replace(SOLUTION, SOLUTION[:-1] + "8")
@@ -335,7 +364,11 @@ def test_recheck_rejects_tampered_certificates():
         c["task"]["grid"] = c["task"]["grid"].replace(".", "1", 1)
 
     def loosened_script(c):
-        c["evidence"]["lines"][0]["script"] = "(check-sat)\n"
+        evidence = c["evidence"]["lines"][0]
+        if "deduction" in evidence:
+            evidence["deduction"] = {"steps": [], "then": "solved"}
+        else:
+            evidence["script"] = "(check-sat)\n"
 
     def dropped_uniqueness(c):
         c["claim"] = SOLUTION
@@ -691,7 +724,7 @@ def test_solve_on_a_nine_by_nine_forks_one_solve_and_proves_uniqueness_once(monk
     assert most_constrained(parse_grid(grid)[1], 9) is not None  # propagation leaves a choice
     result = solve({"domain": "sudoku", "grid": grid}, out=False)
     assert result.verified and result.run.answer == f"{SOLUTION} unique"
-    # the worker's search, then one proof (Z3 alone: a proved line needs no second search)
+    # the worker's search, then one proof (a deduction: a proved line needs no second search)
     assert queries == ["solve"] and len(calls) == 1 and len(proofs) == 1
 
 

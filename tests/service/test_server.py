@@ -321,9 +321,11 @@ def test_serve_runs_the_api_in_its_own_process_with_a_token_file(tmp_path):
 
         wait_until(up, timeout_s=60)
         claim = {"claims": ["2^10 = 1024"]}
-        assert httpx.post(base + "/v1/verify", json=claim).status_code == 401
+        assert httpx.post(base + "/v1/verify", json=claim, timeout=60).status_code == 401
+        # The first verify starts the pool's worker process: on a loaded machine that takes
+        # longer than httpx's 5 s default.
         answer = httpx.post(
-            base + "/v1/verify", json=claim, headers={"Authorization": "Bearer file-token-42"}
+            base + "/v1/verify", json=claim, headers={"Authorization": "Bearer file-token-42"}, timeout=60
         )
         assert answer.json()["verdicts"][0]["status"] == "proved"
     finally:
@@ -570,3 +572,19 @@ def test_a_shortened_load_test_has_no_errors(url):
     assert stats.errors == 0, stats.error_samples
     assert len(stats.latencies_s) >= 50
     assert stats.agreed >= 0.95 * len(stats.latencies_s)
+
+
+def test_pool_workers_start_without_the_solve_stack():
+    """A sandbox worker imports PRELOAD at start-up; the solve job's engine and LLM stack (about
+    140 modules, a second or two more per worker start) come with its own module, on the first
+    solve job only, so hoisting the job functions' imports did not make every worker heavier."""
+    code = (
+        "import importlib, sys\n"
+        "from reasoning.service._jobs import PRELOAD\n"
+        "for name in PRELOAD: importlib.import_module(name)\n"
+        "assert 'reasoning.engine._solve' not in sys.modules\n"
+        "import reasoning.service._solve_job\n"
+        "assert 'reasoning.engine._solve' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -63,6 +63,7 @@ from reasoning.domains._base import (
     check_fields,
     feedback_lines,
 )
+from reasoning.domains.common._claim_lines import unreadable
 from reasoning.domains.common._expressions import ExpressionError, parse_equation, variables
 from reasoning.domains.common._numerals import ROUNDINGS, read_number, write_decimal, write_exact
 from reasoning.domains.equations._linear_systems import linear_judge, recheck_linear
@@ -100,6 +101,8 @@ from reasoning.domains.equations._task import (
 MAX_EQUATIONS = 12
 #: Most decimal places a task may ask for.
 MAX_DECIMALS = 50
+#: Longest claim read, in characters.
+MAX_CLAIM_CHARS = 20_000
 #: Places an irrational root is written with when the task gives no `decimals`.
 DEFAULT_PLACES = 6
 #: Seconds `parse` may spend on the square-free part of a single equation's polynomial.
@@ -262,10 +265,8 @@ class Equations(Domain):
     # ------------------------------------------------------------ answers and claims
 
     def check_answer(self, problem: Problem, text: str, *, budget_s: float) -> DomainCheck:
-        if not isinstance(text, str) or not text.strip():
-            return DomainCheck(
-                Status.INVALID, "the answer is empty: list the solutions, or say 'no solution'"
-            )
+        if why := unreadable(text, what="answer"):
+            return DomainCheck(Status.INVALID, f"{why}: list the solutions, or say 'no solution'")
         deadline = time.monotonic() + budget_s
         try:
             if len(problem.data.names) == 1:
@@ -275,10 +276,8 @@ class Equations(Domain):
             return DomainCheck(Status.UNKNOWN, f"the time budget of {budget_s:g} s ran out")
 
     def check_claim(self, problem: Problem, text: str, *, budget_s: float) -> DomainCheck:
-        if not isinstance(text, str) or not text.strip():
-            return DomainCheck(Status.INVALID, "an empty claim")
-        if len(text) > 20_000:
-            return DomainCheck(Status.INVALID, "the claim is longer than 20,000 characters")
+        if why := unreadable(text, what="claim", limit=MAX_CLAIM_CHARS):
+            return DomainCheck(Status.INVALID, why)
         deadline = time.monotonic() + budget_s
         line = text.strip()
         try:

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from proofs.verdict import Status
+from reasoning.domains.common._claim_lines import content_lines
 from reasoning.domains.common._expressions import (
     ExpressionTooLarge,
     ExpressionUndefined,
@@ -87,7 +88,7 @@ def _read_value(text: str, op: str, decimals: int | None) -> tuple[Fraction, int
 def read_lines(text: str, names: Sequence[str], decimals: int | None) -> list[SolutionLine] | str:
     """Solution lines of an answer (or one claim); a string says why the text is not one."""
     out: list[SolutionLine] = []
-    raw = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    raw = content_lines(text)
     if len(names) == 1:  # one unknown: commas separate roots
         raw = [part.strip() for line in raw for part in line.split(",") if part.strip()]
     for line in raw:

@@ -4,7 +4,7 @@ uniqueness check.
 Every person is a knight (always tells the truth) or a knave (always lies); `knight` and
 `knave` name the two kinds (hero/villain, angel/devil, ...). A task has `people` (names) and
 `statements`, each `Speaker: formula` (also `Speaker says: formula`) in the formula language of
-`reasoning.domains.logic._domain`, where a person's name stands for "that person is a knight":
+the logic domain (`reasoning.domains.logic`), where a person's name stands for "that person is a knight":
 `Amelia: Elizabeth ∧ ¬Amelia` says "Elizabeth is a knight and I am a knave". The English of
 reasoning-gym's puzzles is read too: `Amelia says: Elizabeth is a knight and Amelia is a knave`.
 A statement holds exactly when its speaker is a knight: `speaker ↔ formula`.
@@ -31,9 +31,8 @@ statement per template sentence (every template of reasoning-gym's generator), e
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,30 +44,26 @@ from reasoning.domains._base import (
     check_fields,
     feedback_lines,
 )
-from reasoning.domains.logic._domain import (
-    MAX_CLAIM_CHARS,
-    MAX_PREMISES,
-    RECHECK_BUDGET_S,
-    And,
+from reasoning.domains.common._claim_lines import content_lines, unreadable
+from reasoning.domains.common._threaded_worker import ThreadedDomainWorker, note
+from reasoning.domains.logic._formulas import (
     FormulaError,
-    Iff,
-    Imp,
     Node,
-    Not,
-    Or,
-    QueryDomain,
-    Var,
+    PropAnd,
+    PropIff,
+    PropImp,
+    PropNot,
+    PropOr,
+    PropVar,
     evaluate,
-    is_name,
-    parse_formula,
     render,
-    smt,
-    smt_script,
-    solve_smt,
     variables,
 )
+from reasoning.domains.logic._parser import is_name, parse_formula
+from reasoning.domains.logic._query_domain import QueryDomain
+from reasoning.domains.logic._smt import smt, smt_script, solve_smt
+from reasoning.domains.logic._task import MAX_CLAIM_CHARS, MAX_PREMISES, RECHECK_BUDGET_S
 from reasoning.engine._planner import TurnPlanner, verified_claims
-from reasoning.engine._workers import Chunk, Steps, WorkerRequest
 
 #: Most people a puzzle may have.
 MAX_PEOPLE = 500
@@ -122,7 +117,7 @@ Literals = tuple[tuple[str, bool], ...]
 
 
 @dataclass(frozen=True)
-class Query:
+class KnightsQuery:
     """What a claim or an answer says: `roles` (every solution gives these roles, and one
     exists), `possible` (some solution does), `undetermined` (solutions disagree about a
     person), `none` (no solution) or `several` (at least two)."""
@@ -160,7 +155,9 @@ def _shown(task: KnightsTask, model: Mapping[str, bool]) -> str:
     return ", ".join(f"{p}: {task.knight if model[p] else task.knave}" for p in task.people)
 
 
-def decide(task: KnightsTask, query: Query, budget_s: float) -> tuple[bool | None, dict[str, Any], str]:
+def decide(
+    task: KnightsTask, query: KnightsQuery, budget_s: float
+) -> tuple[bool | None, dict[str, Any], str]:
     """(truth of the query or None when unknown, evidence, message)."""
     base, result, first, why = _solve(task, (), budget_s)
     if result == "unknown":
@@ -233,7 +230,9 @@ def _unsat_again(task: KnightsTask, given: Any, extra: Sequence[str]) -> tuple[b
     return True, "the rebuilt script is unsat in a fresh z3"
 
 
-def verify(task: KnightsTask, query: Query, truth: bool, evidence: Mapping[str, Any]) -> tuple[bool, str]:
+def verify(
+    task: KnightsTask, query: KnightsQuery, truth: bool, evidence: Mapping[str, Any]
+) -> tuple[bool, str]:
     """(ok, why): does `evidence` establish that `query` is `truth`? Scripts are rebuilt and
     re-solved in a fresh Z3 context; solutions are re-evaluated directly."""
     agrees = lambda m: all(m[n] == v for n, v in query.literals)  # noqa: E731
@@ -344,44 +343,36 @@ def parse_roles(task: KnightsTask, text: str, *, once: bool = False) -> Literals
     return tuple(sorted(out.items(), key=lambda item: task.people.index(item[0])))
 
 
-def _limit(text: Any) -> str:
-    if not isinstance(text, str):
-        raise FormulaError("the claim is not text")
-    if len(text) > MAX_CLAIM_CHARS:
-        raise FormulaError(f"the text has {len(text)} characters; at most {MAX_CLAIM_CHARS} are read")
-    if not text.strip():
-        raise FormulaError("the claim is empty")
-    return text
-
-
-def parse_claim(task: KnightsTask, text: str) -> Query:
+def parse_claim(task: KnightsTask, text: str) -> KnightsQuery:
     """The query of one claim line (see the module docstring); FormulaError otherwise."""
-    text = _limit(text)
+    if why := unreadable(text, what="claim", limit=MAX_CLAIM_CHARS):
+        raise FormulaError(why)
     if _NONE.match(text):
-        return Query("none")
+        return KnightsQuery("none")
     if _SEVERAL.match(text):
-        return Query("several")
+        return KnightsQuery("several")
     if match := _UNDETERMINED.match(text):
-        return Query("undetermined", person=_person(task, match.group(1)))
+        return KnightsQuery("undetermined", person=_person(task, match.group(1)))
     if match := _POSSIBLE.match(text):
-        return Query("possible", parse_roles(task, match.group(1)))
-    return Query("roles", parse_roles(task, text))
+        return KnightsQuery("possible", parse_roles(task, match.group(1)))
+    return KnightsQuery("roles", parse_roles(task, text))
 
 
-def parse_answer(task: KnightsTask, text: str) -> Query:
+def parse_answer(task: KnightsTask, text: str) -> KnightsQuery:
     """The final answer: `no solution`, `several solutions`, or everyone's role (then: this is
     the unique solution); FormulaError otherwise."""
-    text = _limit(text)
-    body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
+    if why := unreadable(text, what="answer", limit=MAX_CLAIM_CHARS):
+        raise FormulaError(why)
+    body = "\n".join(content_lines(text))
     if _NONE.match(body):
-        return Query("none")
+        return KnightsQuery("none")
     if _SEVERAL.match(body):
-        return Query("several")
+        return KnightsQuery("several")
     literals = parse_roles(task, body, once=True)
     missing = [p for p in task.people if p not in dict(literals)]
     if missing:
         raise FormulaError(f"the answer gives no role for {', '.join(missing)}")
-    return Query("roles", literals)
+    return KnightsQuery("roles", literals)
 
 
 # ---------------------------------------------------------------- reasoning-gym's English
@@ -428,12 +419,12 @@ class _English:
                 self.take("if")
                 left = self.unit()
                 self.take("then")
-                return Imp(left, self.unit())
+                return PropImp(left, self.unit())
             first = self.unit()
             if self.at("if", "and", "only", "if"):
                 self.take("if", "and", "only", "if")
-                return Iff(first, self.unit())
-            for word, cls in (("and", And), ("or", Or)):
+                return PropIff(first, self.unit())
+            for word, cls in (("and", PropAnd), ("or", PropOr)):
                 if self.at(word):
                     items = [first]
                     while self.at(word):
@@ -456,7 +447,7 @@ class _English:
             try:
                 if self.depth > MAX_ENGLISH_DEPTH:
                     raise FormulaError(f"a statement nested deeper than {MAX_ENGLISH_DEPTH}")
-                return Not(self.unit())
+                return PropNot(self.unit())
             finally:
                 self.depth -= 1
         if self.pos >= len(self.tokens) or self.tokens[self.pos] not in self.people:
@@ -475,7 +466,7 @@ class _English:
             raise FormulaError(f"expected a role ({', '.join(self.roles)}), found {role or 'the end'!r}")
         self.pos += 1
         knight = self.roles[role] != negated
-        return Var(name) if knight else Not(Var(name))
+        return PropVar(name) if knight else PropNot(PropVar(name))
 
 
 def _template_patterns(people: Sequence[str]) -> list[re.Pattern[str]]:
@@ -706,11 +697,7 @@ _WHO = re.compile(r"\s*who\s+is\s+([A-Za-z_][A-Za-z0-9_]*)\s*\??\s*\Z", re.IGNOR
 _SOLVE = re.compile(r"\s*solve\s*:?\s*\Z", re.IGNORECASE)
 
 
-def _note(*lines: str) -> str:
-    return "\n".join("# " + " ".join(line.split()).replace("<", "< ")[:300] for line in lines)
-
-
-class KnightsWorker:
+class KnightsWorker(ThreadedDomainWorker):
     """A symbolic worker for knights_knaves sub-queries (Z3 in a thread):
 
     - `who is NAME?`: `NAME is a knight` / `... a knave` (true in every solution),
@@ -719,37 +706,25 @@ class KnightsWorker:
       with two `possible:` lines; or `no solution`.
     """
 
-    def __init__(self, *, budget_s: float = 10.0) -> None:
-        self.budget_s = float(budget_s)
-
-    async def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
-        text = await asyncio.to_thread(self.reply, request)
-        yield Steps(text)  # one solver call: symbolic work is steps, not tokens
-
-    def reply(self, request: WorkerRequest) -> str:
-        problem = request.task.problem
-        if problem is None or not isinstance(problem.data, KnightsTask):
-            return (
-                "<RETURN>\n" + _note("knights worker: the task is not a knights_knaves task") + "\n</RETURN>"
-            )
-        return f"<RETURN>\n{self.answer(problem.data, request.query)}\n</RETURN>"
+    task_type = KnightsTask
+    refusal = "knights worker: the task is not a knights_knaves task"
 
     def answer(self, task: KnightsTask, query: str) -> str:
         """The RETURN body for `query`."""
         query = query if isinstance(query, str) and len(query) <= MAX_CLAIM_CHARS else ""
         base, result, first, why = _solve(task, (), self.budget_s)
         if result == "unknown":
-            return _note(f"knights worker: {why}")
+            return note(f"knights worker: {why}")
         if (who := _WHO.match(query)) is not None:
             try:
                 person = _person(task, who.group(1))
             except FormulaError as exc:
-                return _note(f"who is: {exc}")
+                return note(f"who is: {exc}")
             if first is None:
                 return "no solution"
             _, result, _, why = _solve(task, [_term((person, not first[person]))], self.budget_s)
             if result == "unknown":
-                return _note(f"who is: {why}")
+                return note(f"who is: {why}")
             return (
                 f"{person} is {task.role(first[person])}"
                 if result == "unsat"
@@ -761,13 +736,13 @@ class KnightsWorker:
             literals = tuple((p, first[p]) for p in task.people)
             _, result, other, why = _solve(task, [_not_all(literals)], self.budget_s)
             if result == "unknown":
-                return _note(f"solve: {why}")
+                return note(f"solve: {why}")
             everyone = ", ".join(f"{p} is {task.role(first[p])}" for p in task.people)
             if result == "unsat":
                 return everyone
             second = ", ".join(f"{p} is {task.role(other[p])}" for p in task.people)
             return f"several solutions\npossible: {everyone}\npossible: {second}"
-        return _note(f"knights worker: unrecognised query {query[:80]!r}", "queries: 'who is NAME?', 'solve'")
+        return note(f"knights worker: unrecognised query {query[:80]!r}", "queries: 'who is NAME?', 'solve'")
 
 
 # ---------------------------------------------------------------- the planner

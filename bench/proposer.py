@@ -20,7 +20,10 @@ the rules). Reported per mode and size: instances, samples, parse rate (our own 
 per-sample accuracy (proved samples / samples), instances solved by the one batch, distinct
 candidates per batch, and seconds per batch (mean and median: the model's time includes its
 prefill and all decode steps; the uniform sampler's is pure mask work). Targets (3 numbers):
-solved >= 40% with <= 2 s per batch, and per-sample accuracy >= 2x uniform.
+solved >= 40% with <= 2 s per batch, and per-sample accuracy >= 2x uniform. `cpu_s_per_batch` is
+the process's CPU time per batch (all threads): on a shared machine it says what a batch costs
+whatever the load, and with `--threads 1` it is about the wall time the batch would take on one
+idle core.
 
 Run:
     .venv/bin/python bench/proposer.py [--items 50] [--numbers 3 4] [--k 16] [--temperature 1.0]
@@ -77,6 +80,28 @@ def make_instances(size: int, n: int, *, seed: int = 0, rule: str = "at-most-onc
     return out
 
 
+#: Prompt variants (`--prompt`): the domain's own ("domain"), or worked examples that use all
+#: three numbers, do not start with the first one and use parentheses ("varied"), against the
+#: model's habits of copying the first number and stopping after two.
+PROMPTS = ("domain", "varied")
+_VARIED_EXAMPLES = (
+    ("Numbers: 3, 7, 5. Target: 26", "7 * 3 + 5"),
+    ("Numbers: 2, 8, 5. Target: 30", "(8 - 2) * 5"),
+    ("Numbers: 9, 4, 6. Target: 15", "9 + 6"),
+)
+
+
+def prompt_messages(problem: Problem, query: str, variant: str) -> list[dict[str, str]]:
+    """The proposer prompt of `problem` in prompt `variant` (see `PROMPTS`)."""
+    messages = get("countdown").proposer_prompt(problem, query)
+    if variant == "domain":
+        return messages
+    turns = [messages[0]]
+    for user, assistant in _VARIED_EXAMPLES:
+        turns += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return [*turns, messages[-1]]
+
+
 def _score(problem: Problem, texts: Sequence[str]) -> dict[str, Any]:
     domain = get("countdown")
     parsed = proved = 0
@@ -91,20 +116,28 @@ def _score(problem: Problem, texts: Sequence[str]) -> dict[str, Any]:
 
 
 def run_instance(
-    problem: Problem, backend: Any, mode: str, *, k: int, temperature: float, seed: int, shuffle: bool
+    problem: Problem,
+    backend: Any,
+    mode: str,
+    *,
+    k: int,
+    temperature: float,
+    seed: int,
+    shuffle: bool,
+    prompt: str = "domain",
 ) -> dict:
     """One batch of `k` samples for `problem` in `mode`; its scores and seconds."""
     domain = get("countdown")
     query = "search all"
     grammar = domain.query_grammar(problem, query)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if mode == "model":
         prompt_problem = problem
         if shuffle:
             numbers = list(problem.fields["numbers"])
             random.Random(seed).shuffle(numbers)
             prompt_problem = domain.parse({**problem.fields, "numbers": numbers})
-        messages = domain.proposer_prompt(prompt_problem, query)
+        messages = prompt_messages(prompt_problem, query, prompt)
         generation = asyncio.run(
             backend.generate(
                 messages, grammar=grammar, n=k, temperature=temperature, seed=seed, max_tokens=48
@@ -119,13 +152,14 @@ def run_instance(
         ids = uniform_samples(masks, grammar, k, seed=seed, max_tokens=48)
         texts = [" ".join(backend._batcher.tokenizer.decode(i).split()) for i in ids]
         tokens = sum(len(i) for i in ids)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "mode": mode,
         "size": len(problem.fields["numbers"]),
         "numbers": problem.fields["numbers"],
         "target": problem.fields["target"],
         "seconds": round(seconds, 3),
+        "cpu_s": round(cpu, 3),
         "tokens": tokens,
         "examples": texts[:3],
         **_score(problem, texts),
@@ -156,6 +190,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     "tokens_per_batch": round(statistics.mean(r["tokens"] for r in mine), 1),
                     "s_per_batch": round(statistics.mean(seconds), 3),
                     "median_s": round(statistics.median(seconds), 3),
+                    "cpu_s_per_batch": round(statistics.mean(r.get("cpu_s", 0.0) for r in mine), 3),
                 }
             )
     for line in out:
@@ -183,6 +218,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, default=16, help="samples per batch (default 16)")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--shuffle", action="store_true", help="shuffle the numbers' order in the prompt")
+    parser.add_argument("--prompt", default="domain", choices=PROMPTS, help="prompt variant")
+    parser.add_argument("--threads", type=int, help="torch threads of the decode loop (default: torch's)")
     parser.add_argument("--rule", default="at-most-once", choices=["at-most-once", "exactly-once"])
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--seed", type=int, default=0)
@@ -195,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     from reasoning.llm._local import LocalBackend
 
     load = os.getloadavg()[0]
-    backend = LocalBackend(max_batch=max(8, args.k))
+    backend = LocalBackend(max_batch=max(8, args.k), threads=args.threads)
     info = backend.load()
     backend._batcher.masks()  # the llguidance tokenizer: made once, not inside the first batch
     asyncio.run(backend.generate("hi", max_tokens=2))  # warm-up
@@ -212,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
                     temperature=args.temperature,
                     seed=args.seed * 1000 + index,
                     shuffle=args.shuffle,
+                    prompt=args.prompt,
                 )
                 rows.append(row)
                 print(
@@ -222,11 +260,14 @@ def run(args: argparse.Namespace) -> int:
                 )
             if args.out is not None:
                 args.out.write_text(json.dumps({"rows": rows, "summary": summarize(rows)}, indent=1))
+    stats = backend.stats()
     backend.close()
     summary = summarize(rows)
     result = {
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "load_average_1m": load,
+        "load_average_end_1m": os.getloadavg()[0],
+        "decode_loop": stats,
         "model_load_s": round(info.seconds, 2),
         "wall_s": round(time.perf_counter() - started, 1),
         "summary": summary,
@@ -239,8 +280,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(
         f"Proposer: model-guided vs uniform sampling from the same grammar; k = {args.k}, temperature "
-        f"{args.temperature}, rule {args.rule}, shuffle {args.shuffle}, seed {args.seed}; load average "
-        f"{load:.2f} at start; model load {info.seconds:.1f} s (apart)"
+        f"{args.temperature}, rule {args.rule}, shuffle {args.shuffle}, prompt {args.prompt}, seed "
+        f"{args.seed}; load average "
+        f"{load:.2f} at start, {result['load_average_end_1m']:.2f} at the end; model load {info.seconds:.1f} s (apart)"
     )
     print(table(summary))
     return 0

@@ -13,19 +13,31 @@ same total budget of T completion tokens per item:
 - parallel: k independent samples (temperature 0.7, different seeds) of T/k tokens each, run
   concurrently (the local backend batches them), majority vote over normalised answers
   (AsyncThink's "parallel thinking" baseline).
-- forkjoin: `reasoning.solve(problem, worker_kind="llm", model=..., workers=k, max_tokens=T/k)`:
-  the domain's planner forks, LLM workers answer, every claim is verified before the join and a
-  rejected fork is re-dispatched with the counterexample. The backend is wrapped in
-  `BudgetBackend`, which stops the item (BackendError kind "budget") once T tokens are spent.
-- proposer: fork/join with the constrained k-sample proposer (issue 16: the model samples k
-  candidates under the sub-query's grammar in one batched call, the verifier keeps the proved
-  ones), selected by the `proposer=True` option of `reasoning.solve`. Until that option exists
-  (the constrained-decoding work), every row says "not available" and the table shows it.
-- mixed: the same with `worker_kind="mixed"`: the solver and the model race on each attempt
-  (`reasoning.engine._racing`; the router gives the solver a head start and bounds the model's share),
-  the first verified result is joined and the other run cancelled. Strong by construction: it
-  measures the engine, not the model; the "LLM claims" column says how many joined claims the
-  model produced. Its LLM tokens are still capped at T (a cancelled run's tokens count).
+- forkjoin: `reasoning.solve(problem, worker_kind="llm", model=..., workers=k, max_tokens=T/k,
+  proposer=False)`: the domain's planner forks, LLM workers answer in free text, every claim is
+  verified before the join and a rejected fork is re-dispatched with the counterexample. The
+  backend is wrapped in `BudgetBackend`, which stops the item (BackendError kind "budget") once T
+  tokens are spent.
+- proposer: the same with `proposer=True` (solve's default): worker replies are decoded under the
+  sub-query's grammar, and a search-shaped sub-query (Countdown) gets the k-sample proposer
+  (`reasoning.llm._proposer`: candidates sampled in one batched call, the verifier keeps the proved
+  ones). Under the budget a batch is cut to fewer samples of at least `PROPOSER_SAMPLE_TOKENS`
+  (16) tokens, never to shorter ones, so T = 80 lets its first batch draw 5 samples. (Should
+  `solve` lose the option, the rows say "not available".)
+- mixed: `worker_kind="mixed"` (with the proposer, as `reason solve` runs it): the solver and
+  the model race on each attempt (`reasoning.engine._racing`; the router gives the solver a head
+  start and bounds the model's share), the first verified result is joined and the other run
+  cancelled. Strong by construction: it measures the engine, not the model; the "LLM claims"
+  column says how many joined claims the model produced. Its LLM tokens are still capped at T (a
+  cancelled run's tokens count).
+
+The committed table (README, bench/results/thinking_modes_n50.*) used T = 80 and k = 2: the
+whole N = 50 run (2 tasks x 5 modes) had to fit in about an hour on a 2-core machine shared with
+five other jobs (load average 6-9), where the model decoded 3-8 tokens/s. T = 80 holds the
+direct prompt's worked-example answer (37-38 tokens greedy for Countdown) in sequential mode and,
+with k = 2, in each parallel sample (40 tokens); k = 4 at T = 128 cut every parallel sample at
+32 tokens (no answer tag) and cost about 80 s per Countdown item. `--torch-threads 1` (default):
+under that load one torch thread decoded 4-6x faster than two.
 
 Reported per mode and task: accuracy by reasoning-gym's scorer (mean score, fraction == 1.0),
 answered items, the fraction of returned answers that were verified (our own domain check of the
@@ -41,10 +53,13 @@ the same grammar, `bench/proposer.py`.
 Run:
     .venv/bin/python bench/thinking_modes.py [--items N] [--tasks countdown basic_arithmetic]
         [--budget-tokens T] [--k K] [--modes sequential parallel forkjoin proposer mixed]
-        [--model SPEC] [--seed S] [--no-throughput] [--json] [--out FILE]
+        [--model SPEC] [--seed S] [--no-throughput] [--torch-threads N] [--json] [--out FILE]
+    the committed run: nice -n 5 .venv/bin/python bench/thinking_modes.py --items 50
+        --budget-tokens 80 --k 2 --no-throughput --out bench/results/thinking_modes_n50.json
 
 Progress goes to stderr. `--out FILE` writes the JSON (summary and every item's row) after each
-item, so a long run leaves its partial results. The exit status is 0 whatever the numbers are.
+item, so a long run leaves its partial results; `--from-json FILE` (alone) prints the table of
+such a file. The exit status is 0 whatever the numbers are.
 """
 
 from __future__ import annotations
@@ -112,6 +127,9 @@ SHOTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 VERIFY_BUDGET_S = 5.0
+#: The least a proposer sample is granted under the budget (a constrained Countdown expression is
+#: ~10 tokens, issue 16): a batch the budget cannot hold at this length draws fewer samples.
+PROPOSER_SAMPLE_TOKENS = 16
 TEMPERATURE = 0.7
 
 
@@ -155,12 +173,17 @@ class BudgetBackend(StreamingBackend):
     tokens. Each call reserves min(max_tokens, what is left) before it starts and gives back what
     it did not use; a call with nothing left raises BackendError(kind="budget")."""
 
-    def __init__(self, inner: ModelBackend, budget_tokens: int) -> None:
+    def __init__(self, inner: ModelBackend, budget_tokens: int, *, sample_tokens: int | None = None) -> None:
         if not isinstance(budget_tokens, int) or budget_tokens < 1:
             raise ValueError(f"budget_tokens must be a positive int, got {budget_tokens!r}")
+        if sample_tokens is not None and not 1 <= sample_tokens <= budget_tokens:
+            raise ValueError(f"sample_tokens must be in [1, budget_tokens], got {sample_tokens!r}")
         self.inner = inner
         self.name = inner.name
         self.budget_tokens = budget_tokens
+        #: The least a sample of a k-sample call is granted (the bench's T/k): a batch that the
+        #: budget cannot hold at that length is cut to fewer samples, not to shorter ones.
+        self.sample_tokens = sample_tokens or 1
         self.spent = 0
         self.reserved = 0
         self.calls = 0
@@ -204,11 +227,15 @@ class BudgetBackend(StreamingBackend):
         return bool(getattr(self.inner, "supports_grammar", False))
 
     async def generate(self, prompt: Prompt, *, grammar=None, n: int = 1, max_tokens: int = 256, **params):
-        """k samples (under `grammar`) through the inner backend, reserving k * max_tokens."""
+        """k samples (under `grammar`) through the inner backend, reserving n * max_tokens. When
+        the budget cannot hold n samples of max_tokens, each sample gets max(left // n,
+        sample_tokens) tokens (at most max_tokens) and n shrinks to what the budget holds at that
+        length (a 10-token Countdown expression is not cut to 8 tokens; fewer samples are drawn)."""
         if grammar is None and n == 1:
             return await super().generate(prompt, max_tokens=max_tokens, **params)
-        grant = min(max_tokens, self.left // n)
-        if grant < 1:
+        grant = min(max_tokens, max(self.left // n, self.sample_tokens))
+        n = min(n, self.left // grant) if grant > 0 else 0
+        if grant < 1 or n < 1:
             self.refused += 1
             raise BackendError(
                 f"the item's budget of {self.budget_tokens} completion tokens is spent", kind="budget"
@@ -376,8 +403,10 @@ def run_forkjoin(
     from reasoning.engine._solve import solve
 
     started = time.perf_counter()
-    capped = BudgetBackend(backend, budget_tokens)
-    options = {"proposer": True} if proposer else {}
+    capped = BudgetBackend(backend, budget_tokens, sample_tokens=min(budget_tokens, PROPOSER_SAMPLE_TOKENS))
+    # Explicit both ways: `solve` constrains and proposes by default, and "forkjoin" is the
+    # free-text fork/join that the proposer mode is compared with.
+    options = {"proposer": proposer} if proposer_available() else {}
     result = solve(
         item.problem,
         workers=k,
@@ -391,7 +420,7 @@ def run_forkjoin(
     text = "\n".join(result.answers)
     metrics = result.metrics or {}
     producers = list(getattr(result, "producers", []) or [])
-    mode = "proposer" if proposer else "forkjoin" if kind == "llm" else kind
+    mode = kind if kind != "llm" else "proposer" if proposer else "forkjoin"
     return _row(
         item,
         mode,
@@ -429,7 +458,7 @@ def run_mode(
         if mode in ("forkjoin", "proposer", "mixed"):
             kind = "mixed" if mode == "mixed" else "llm"
             return run_forkjoin(
-                item, backend, budget_tokens, k, kind=kind, seed=seed, proposer=mode == "proposer"
+                item, backend, budget_tokens, k, kind=kind, seed=seed, proposer=mode != "forkjoin"
             )
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     except Exception as exc:  # noqa: BLE001 - one failed item must not end an hour-long run
@@ -597,9 +626,26 @@ NOTE = (
     "(at most the budget T in every mode); LLM claims = joined claims the model produced (fork/join "
     "modes); wall s = total over the items. mixed: the solver and the model race on every attempt "
     "(first verified result joined, the other run cancelled), so it is strong by construction: it "
-    "measures the engine, not the model. proposer: fork/join with the constrained k-sample proposer "
-    "(n/a: not available until reasoning.solve has its proposer option)."
+    "measures the engine, not the model. forkjoin: free-text LLM workers (proposer=False); proposer: "
+    "fork/join with grammar-constrained replies and the k-sample proposer (proposer=True)."
 )
+
+
+def render_saved(saved: dict[str, Any]) -> str:
+    """The modes table of a saved `--out` JSON, recomputed from its rows (a run cut short has
+    items only for the tasks it reached: the n column says how many)."""
+    config = saved.get("config", {})
+    rows = saved.get("rows", [])
+    modes = config.get("modes", list(MODES))
+    tasks = config.get("tasks", list(TASKS))
+    done = {task: len({r["index"] for r in rows if r["task"] == task}) for task in tasks}
+    head = (
+        f"Thinking modes: items per task {', '.join(f'{t} {n}' for t, n in done.items())} "
+        f"(asked {config.get('items_per_task', '?')}), seed {config.get('seed', '?')}, model "
+        f"{config.get('backend', '?')}, budget T = {config.get('budget_tokens', '?')} completion tokens "
+        f"per item, k = {config.get('k', '?')}"
+    )
+    return "\n".join([head, modes_table(summarize(rows, modes, tasks)), NOTE])
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -616,6 +662,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", default="local", help="backend spec (default: the packaged local model)")
     parser.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     parser.add_argument("--no-throughput", action="store_true", help="skip the tokens/s table")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch CPU threads for the local model (default 1: on a loaded 2-core machine 2 threads "
+        "decoded 4-6x slower than 1, measured 2026-12-06); 0 keeps torch's default",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     parser.add_argument("--out", type=Path, help="write the JSON here (after every item)")
     args = parser.parse_args(argv)
@@ -634,8 +687,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         section = argparse.ArgumentParser(description="thinking modes, section: the model as proposer")
         proposer.add_arguments(section)
         return proposer.run(section.parse_args(argv[2:]))
+    if argv[:1] == ["--from-json"] and len(argv) == 2:  # the table of a saved (maybe partial) run
+        print(render_saved(json.loads(Path(argv[1]).read_text())))
+        return 0
     args = _parse_args(argv)
     from reasoning.llm import load_backend
+
+    if args.torch_threads > 0:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -669,6 +730,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model": args.model,
         "backend": backend.name,
         "seed": args.seed,
+        "torch_threads": args.torch_threads,
+        "load_average": os.getloadavg(),
         "task_configs": {t: TASK_CONFIGS.get(t, {}) for t in args.tasks},
         "skipped": skipped,
     }

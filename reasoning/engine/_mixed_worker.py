@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Sequence
 from reasoning.engine._racing import ContestResult, Entrant, Lineup
 from reasoning.engine._workers import Chunk, Worker, WorkerRequest
 from reasoning.errors import InvalidArgument
-from reasoning.llm._router import YieldRouter
+from reasoning.llm._router import YieldRouter, problem_shape
 
 SHARES = ("race", "alternate", "llm-first")
 SOLVER_LABEL = "solver"
@@ -93,7 +93,7 @@ class MixedWorker:
             self.producers[attempt] = llm.label if kind == "llm" else SOLVER_LABEL
             last = " (the last attempt)" if request.attempt >= self.max_attempts else ""
             return Lineup((llm if kind == "llm" else solver,), f"{self.share} policy: {kind}{last}")
-        key = self.router.key(_domain(request), request.query)
+        key = _router_key(self.router, request)
         race, why = self.router.decide(key, model_busy=len(self._model_runs), capacity=self.capacity)
         self.producers[attempt] = SOLVER_LABEL
         if not race:
@@ -111,7 +111,7 @@ class MixedWorker:
         if taken is not None:
             self.producers[attempt] = taken.label
         if self.share == "race":
-            self.router.record(self.router.key(_domain(request), request.query), results)
+            self.router.record(_router_key(self.router, request), results)
 
     def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         """Run the attempt on one worker (`route`), without a race (the engine races `lineup`)."""
@@ -119,6 +119,11 @@ class MixedWorker:
         label = self.llm_label if kind == "llm" else SOLVER_LABEL
         self.producers[(request.fork_id, request.attempt)] = label
         return (self.llm if kind == "llm" else self.solver).stream(request)
+
+
+def _router_key(router: YieldRouter, request: WorkerRequest) -> str:
+    """The router's key of this attempt: domain, sub-query kind and task shape."""
+    return router.key(_domain(request), request.query, problem_shape(request.task.problem))
 
 
 def _domain(request: WorkerRequest) -> str | None:

@@ -15,6 +15,7 @@ Private modules: `_base` (the backend interface), `_spec` (--model strings), `_l
 `_local_model` / `_batching` (the local backend), `_constrained` / `_grammar_dialect` (decoding
 under a grammar), `_openai_backend`, `_grammar_wire` / `_gbnf` (grammars for remote servers),
 `_model_server` (`reason serve-model`), `_scripted` (ScriptedBackend, a test double),
+`_sparse_head` / `_prefix_cache` / `_growing_cache` (decode-loop speed-ups),
 `_workers` (LLMWorker, LLMOrganizer), `_proposer` (k verified samples), `_router` (YieldRouter).
 """
 

@@ -14,6 +14,8 @@ grammar (uniformly at random, token by token) and parse every one of them with o
 - `organizer_grammar()`: one organizer turn of `grammars/protocol.lark`: text and complete forks
   (`<FORK-i>query</FORK-i>`, i up to `MAX_FORK_ID`, the same i on both tags), ending with a join
   or an answer. Text never holds '<' (a subset of the protocol's text).
+- `bounded_organizer_grammar(max_chars)`: the same turn in at most `max_chars` ASCII characters,
+  so that decoding it within a token budget always ends complete (what `LLMOrganizer` decodes).
 """
 
 from __future__ import annotations
@@ -95,5 +97,45 @@ def organizer_grammar() -> str:
             f'end: {joins} | "<ANSWER>" TEXT "</ANSWER>"',
             f"TEXT: /[^<]{{1,{MAX_TEXT_CHARS}}}/",
             f"QUERY: /[^<\\n]{{1,{MAX_TEXT_CHARS}}}/",
+        ]
+    )
+
+
+#: Characters of free text between two tags in a bounded organizer turn.
+BETWEEN_TAGS_CHARS = 16
+#: The longest tag pair of a fork (`<FORK-16>` + `</FORK-16>`) and the answer tags, in characters.
+_FORK_TAGS, _ANSWER_TAGS = 19, 17
+#: ASCII text without '<': a token of it is at least one character, so characters bound tokens.
+_ASCII_TEXT = r"[\n\t -;=-~]"
+
+
+@lru_cache(maxsize=32)
+def bounded_organizer_grammar(max_chars: int, *, max_forks: int = 2) -> str | None:
+    """One organizer turn of at most `max_chars` characters (see `organizer_grammar`): ASCII text,
+    at most `max_forks` forks, short text between tags, and the rest of the budget split evenly
+    between the fork queries and the answer. Every token of such text is at least one character,
+    so a turn decoded under it with `max_tokens >= max_chars` always ends complete (it parses).
+    None when `max_chars` leaves no room for one fork or an answer of 8 characters."""
+    for forks in range(max_forks, -1, -1):
+        room = max_chars - BETWEEN_TAGS_CHARS - _ANSWER_TAGS - forks * (_FORK_TAGS + BETWEEN_TAGS_CHARS)
+        each = room // (forks + 1)
+        if each >= 8:
+            break
+    else:
+        return None
+    text = f"/{_ASCII_TEXT}{{1,{BETWEEN_TAGS_CHARS}}}/"
+    fork = " | ".join(f'"<FORK-{i}>" QUERY "</FORK-{i}>"' for i in range(1, MAX_FORK_ID + 1))
+    joins = " | ".join(f'"<JOIN-{i}>"' for i in range(1, MAX_FORK_ID + 1))
+    body = "end"
+    for _ in range(forks):
+        body = f"(fork TEXT? {body} | end)" if body != "end" else "(fork TEXT? end | end)"
+    return "\n".join(
+        [
+            f"start: TEXT? {body}",
+            *([f"fork: {fork}"] if forks else []),
+            f'end: {joins} | "<ANSWER>" ANSWER_TEXT "</ANSWER>"',
+            f"TEXT: {text}",
+            rf"QUERY: /[\t -;=-~]{{1,{each}}}/",
+            f"ANSWER_TEXT: /{_ASCII_TEXT}{{1,{each}}}/",
         ]
     )

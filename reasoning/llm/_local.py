@@ -41,7 +41,8 @@ class LocalBackend(StreamingBackend):
     (converted once into `cache_dir`) or a local HF model directory.
 
     `batching=False` serves one request at a time (max_batch 1); otherwise up to `max_batch`
-    concurrent requests share each forward pass.
+    concurrent requests share each forward pass. `threads` sets torch's intra-op threads for the
+    decode loop (None: torch's default, one per core).
     """
 
     supports_grammar = True
@@ -53,13 +54,17 @@ class LocalBackend(StreamingBackend):
         cache_dir: str | os.PathLike | None = None,
         batching: bool = True,
         max_batch: int = 8,
+        threads: int | None = None,
     ) -> None:
         if not isinstance(max_batch, int) or isinstance(max_batch, bool) or max_batch < 1:
             raise BackendError(f"max_batch must be a positive int, got {max_batch!r}")
+        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+            raise BackendError(f"threads must be None or a positive int, got {threads!r}")
         self.path = None if path is None else os.fspath(path)
         self.cache_dir = cache_dir
         self.max_batch = max_batch if batching else 1
         self.batching = batching
+        self.threads = threads
         self.name = f"local:{self._guess_name()}"
         self.load_info: LoadInfo | None = None
         self._batcher = None
@@ -82,7 +87,9 @@ class LocalBackend(StreamingBackend):
             if self._batcher is None:
                 model, tokenizer, info = load(self.path, self.cache_dir)
                 self.name = f"local:{info.name}"
-                self._batcher = DynamicBatcher(model, tokenizer, max_batch=self.max_batch, name=info.name)
+                self._batcher = DynamicBatcher(
+                    model, tokenizer, max_batch=self.max_batch, name=info.name, threads=self.threads
+                )
                 started = time.perf_counter()
                 # The grammar masks' tokenizer (~0.5 s) belongs to the load, not to the first run;
                 # without llguidance or a fast tokenizer there are no grammars (requests say so).

@@ -1,5 +1,10 @@
-"""`YieldRouter`: learns which kind of worker yields verified claims per second, per domain and
-sub-query kind, and decides whether the model races the solver on the next attempt.
+"""`YieldRouter`: learns which kind of worker yields verified claims per second, per domain,
+sub-query kind and task shape, and decides whether the model races the solver on the next attempt.
+
+The key is "DOMAIN/KIND" plus, when the task has a size that changes who wins, "/SHAPE"
+(`problem_shape`): "countdown/search/3 numbers" and "countdown/search/4 numbers" are learned
+apart (the packaged model proposes verified 3-number answers often and 4-number ones almost
+never), as are "sudoku/search/4x4" and "sudoku/search/9x9".
 
 The estimate for a (domain, query kind, worker kind) is the verified claims it returned divided
 by the seconds it ran (a run cancelled because the other entrant won counts its seconds and no
@@ -44,6 +49,19 @@ def query_kind(query: str) -> str:
     """The first word of a sub-query ("search part 1 of 4" -> "search"), or "query"."""
     match = _WORD.search(query.lower()[:200]) if isinstance(query, str) else None
     return match.group(0) if match else "query"
+
+
+def problem_shape(problem: Any) -> str | None:
+    """The size of a domain task that the router keys on: "N numbers" for a task with a list of
+    `numbers` (Countdown, 24), "NxN" for a grid of side `n` (Sudoku, Futoshiki), else None."""
+    fields = getattr(problem, "fields", None)
+    numbers = fields.get("numbers") if isinstance(fields, dict) else None
+    if isinstance(numbers, (list, tuple)):
+        return f"{len(numbers)} numbers"
+    side = getattr(getattr(problem, "data", None), "n", None)
+    if isinstance(side, int) and not isinstance(side, bool) and side > 0:
+        return f"{side}x{side}"
+    return None
 
 
 @dataclass
@@ -105,9 +123,11 @@ class YieldRouter:
             self.load(self.state_path)
 
     @staticmethod
-    def key(domain: str | None, query: str) -> str:
-        """The key statistics are kept under: "DOMAIN/KIND" ("plain/KIND" without a domain)."""
-        return f"{domain or 'plain'}/{query_kind(query)}"
+    def key(domain: str | None, query: str, shape: str | None = None) -> str:
+        """The key statistics are kept under: "DOMAIN/KIND" ("plain/KIND" without a domain), then
+        "/SHAPE" when a task shape is given (`problem_shape`)."""
+        base = f"{domain or 'plain'}/{query_kind(query)}"
+        return f"{base}/{shape}" if shape else base
 
     def of(self, key: str, kind: str) -> KindStats:
         return self.stats.setdefault(key, {}).setdefault(kind, KindStats())

@@ -32,7 +32,7 @@ from reasoning.engine._task import Task
 from reasoning.engine._workers import Chunk, Tokens, WorkerRequest
 from reasoning.errors import InvalidArgument
 from reasoning.llm._base import BackendError, Delta, Message, ModelBackend, check_params
-from reasoning.llm._grammar_dialect import claim_grammar, return_grammar
+from reasoning.llm._grammar_dialect import bounded_organizer_grammar, claim_grammar, return_grammar
 from reasoning.llm._proposer import Proposer
 
 RETURN_OPEN, RETURN_CLOSE = "<RETURN>", "</RETURN>"
@@ -354,6 +354,13 @@ class LLMOrganizer:
     (the engine stops reading at the first join, answer or format error). A reply that opens
     `<ANSWER>` and stops is closed with `</ANSWER>`. After `max_turns` turns it writes nothing,
     and the engine ends the run without an answer.
+
+    When the backend can constrain (`supports_grammar`: the local backend through llguidance, an
+    OpenAI-compatible server that takes grammars) and `constrain` is on, each turn is decoded
+    under `bounded_organizer_grammar(max_tokens)`: text, at most `max_forks` complete forks, then
+    a join or an answer, short enough to finish within `max_tokens`, so every turn parses as
+    protocol. Elsewhere the turn is free text and the engine reports what does not parse as a
+    format error (parse and reject).
     """
 
     def __init__(
@@ -364,10 +371,14 @@ class LLMOrganizer:
         max_tokens: int = 256,
         max_turns: int = 8,
         temperature: float = 0.0,
+        constrain: bool = True,
+        max_forks: int = 2,
     ) -> None:
         if not callable(getattr(backend, "stream", None)):
             raise InvalidArgument("backend must be a ModelBackend (with a stream method)")
         _check_common(max_tokens, temperature)
+        if not isinstance(max_forks, int) or isinstance(max_forks, bool) or not 0 <= max_forks <= 16:
+            raise InvalidArgument(f"max_forks must be an int in [0, 16], got {max_forks!r}")
         if not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1:
             raise InvalidArgument(f"max_turns must be a positive int, got {max_turns!r}")
         if isinstance(problem_or_task, Task):
@@ -383,6 +394,12 @@ class LLMOrganizer:
         self.max_turns = max_turns
         self.temperature = temperature
         self.turns = 0
+        #: The grammar each turn is decoded under (None: free text, parsed and rejected).
+        self.grammar = (
+            bounded_organizer_grammar(max_tokens, max_forks=max_forks)
+            if constrain and getattr(backend, "supports_grammar", False)
+            else None
+        )
 
     def system_prompt(self) -> str:
         """The organizer's instructions: the domain's prompt, or the generic one with the task."""
@@ -404,16 +421,33 @@ class LLMOrganizer:
             return
         self.turns += 1
         parts: list[str] = []
-        stream = self.backend.stream(
-            self.messages(context),
-            max_tokens=self.max_tokens,
-            stop=(ANSWER_CLOSE,),
-            temperature=self.temperature,
-            seed=seed,
-        )
-        async with contextlib.aclosing(_relay(stream, parts)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        if self.grammar is not None:
+            try:
+                generation = await self.backend.generate(
+                    self.messages(context),
+                    max_tokens=self.max_tokens,
+                    stop=(ANSWER_CLOSE,),  # a server that ignored the grammar stops where it would
+                    temperature=self.temperature,
+                    seed=seed,
+                    grammar=self.grammar,
+                )
+            except BackendError as exc:
+                raise BackendError(
+                    f"model backend failed ({exc.kind}): {exc}", kind=exc.kind, retryable=exc.retryable
+                ) from exc
+            parts.append(generation.text)
+            yield Tokens(generation.text, generation.completion_tokens)
+        else:
+            stream = self.backend.stream(
+                self.messages(context),
+                max_tokens=self.max_tokens,
+                stop=(ANSWER_CLOSE,),
+                temperature=self.temperature,
+                seed=seed,
+            )
+            async with contextlib.aclosing(_relay(stream, parts)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         text = "".join(parts)
         opened = text.rfind(ANSWER_OPEN)
         if opened >= 0 and ANSWER_CLOSE not in text[opened:]:

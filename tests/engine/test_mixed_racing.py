@@ -389,3 +389,29 @@ def test_solve_keeps_the_router_state_between_runs(tmp_path):
         task, worker_kind="mixed", model=ScriptedBackend(["no idea"]), out=False, router_state=path
     )
     assert second.routing["arithmetic/evaluate"]["solver"]["runs"] == 2 * runs
+
+
+def test_the_router_keys_on_the_task_shape():
+    from reasoning.domains import get
+    from reasoning.engine._workers import WorkerRequest
+    from reasoning.llm._router import problem_shape
+
+    countdown = get("countdown")
+    three = Task.of_problem(countdown.parse({"numbers": [3, 5, 7], "target": 22}))
+    four = Task.of_problem(countdown.parse({"numbers": [3, 5, 7, 2], "target": 29}))
+    assert problem_shape(three.problem) == "3 numbers"
+    assert problem_shape(get("sudoku").parse({"grid": "0034341221434321"})) == "4x4"
+    assert problem_shape(None) is None
+    assert YieldRouter.key("countdown", "search all", "3 numbers") == "countdown/search/3 numbers"
+
+    router = YieldRouter(min_trials=1)
+    mixed = MixedWorker(ScriptedWorker({1: [RIGHT]}), ScriptedWorker({1: [RIGHT]}), router=router)
+    for fork, task in ((1, three), (2, four)):
+        request = WorkerRequest(fork, 1, "search part 1 of 2, want 1", task)
+        mixed.lineup(request)
+        winner = result("llm", "won", 0.5, 2) if fork == 1 else result("solver", "won", 0.01, 2)
+        mixed.settled(request, [winner, result("solver" if fork == 1 else "llm", "cancelled", 0.5)])
+    stats = router.summary()
+    assert set(stats) == {"countdown/search/3 numbers", "countdown/search/4 numbers"}
+    assert stats["countdown/search/3 numbers"]["llm"]["verified"] == 2
+    assert stats["countdown/search/4 numbers"]["llm"]["verified"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import re
 import sys
@@ -117,3 +118,60 @@ def test_the_budget_wrapper_caps_every_call_and_then_refuses():
 )
 def test_answers_are_extracted_from_the_tag_or_the_last_line(text, answer):
     assert bench.extract_answer(text) == answer
+
+
+class _RecordingSampler(ScriptedBackend):
+    """Test double: records the n and max_tokens of every k-sample call, answers 'word' * 10."""
+
+    def __init__(self):
+        super().__init__([" ".join(["word"] * 10)])
+        self.calls = []
+
+    async def generate(self, prompt, *, grammar=None, n=1, **params):
+        self.calls.append((n, params.get("max_tokens")))
+        return await super().generate(prompt, n=n, **params)
+
+
+def test_a_k_sample_call_the_budget_cannot_hold_draws_fewer_samples_not_shorter_ones():
+    inner = _RecordingSampler()
+    capped = bench.BudgetBackend(inner, 64, sample_tokens=16)
+    first = asyncio.run(capped.generate("hi", n=16, max_tokens=48, grammar='start: "x"'))
+    # 64 tokens hold 4 samples of 16 (before the fix: 16 samples of 64 // 16 = 4 tokens)
+    assert inner.calls == [(4, 16)] and len(first.samples) == 4
+    assert capped.spent == 40
+    with pytest.raises(BackendError) as caught:  # 24 left: one sample of 16 fits, then nothing
+        asyncio.run(capped.generate("hi", n=16, max_tokens=48, grammar='start: "x"'))
+        asyncio.run(capped.generate("hi", n=16, max_tokens=48, grammar='start: "x"'))
+    assert caught.value.kind == "budget" and inner.calls[1] == (1, 16)
+    assert capped.spent <= 64
+
+
+def test_forkjoin_is_the_free_text_path_and_the_proposer_mode_asks_for_the_proposer(items, monkeypatch):
+    seen = []
+    import reasoning.engine._solve as solving
+
+    real = solving.solve
+
+    @functools.wraps(real)  # the bench reads solve's signature
+    def spy(problem, **options):
+        seen.append(options.get("proposer"))
+        return real(problem, **options)
+
+    monkeypatch.setattr(solving, "solve", spy)
+    backend = ScriptedBackend(_oracle_replies(items))
+    bench.run_bench(items[:1], backend, modes=("forkjoin", "proposer", "mixed"), budget_tokens=32, k=2)
+    # solve's default is proposer=True: forkjoin must switch it off to be the free-text peer
+    assert seen == [False, True, True]
+
+
+def test_a_saved_partial_run_renders_its_table_with_the_items_it_reached(items, tmp_path, capsys):
+    rows = bench.run_bench(items[:1], ScriptedBackend(["x"]), modes=("sequential",), budget_tokens=16, k=2)
+    saved = {
+        "config": {"modes": ["sequential"], "tasks": list(bench.TASKS), "items_per_task": 50, "k": 2},
+        "rows": rows,
+    }
+    path = tmp_path / "partial.json"
+    path.write_text(bench.json.dumps(saved))
+    assert bench.main(["--from-json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "countdown 1, basic_arithmetic 0 (asked 50)" in out and "sequential" in out

@@ -66,7 +66,8 @@ def test_a_9x9_sudoku_summary_is_small_and_full_has_the_certificates_and_bundle(
     )
     assert full["certificates"][0]["certificate"] and full["bundle"]
     small, large = len(json.dumps(summary)), len(json.dumps(full))
-    assert small < 4000 < 30_000 < large, (small, large)
+    # A 9x9 uniqueness proof is a deduction tree (about 1.5 KB), no longer a 30 KB Z3 script.
+    assert small < 4000 and large > 5 * small, (small, large)
 
 
 def test_verify_claims_summary_keeps_counterexamples_and_drops_certificates(session):

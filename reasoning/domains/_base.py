@@ -178,7 +178,7 @@ class Domain(ABC):
         """
 
     @abstractmethod
-    def solver_worker(self) -> DomainWorker:
+    def symbolic_worker(self) -> DomainWorker:
         """A complete symbolic worker for this domain's sub-queries."""
 
     @abstractmethod

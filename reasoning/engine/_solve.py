@@ -291,7 +291,7 @@ def _parts(
     """(organizer, worker with `producers`) for a run."""
     if problem is not None:
         domain = get(problem.domain)
-        solver = domain.solver_worker()
+        solver = domain.symbolic_worker()
     else:
         domain, solver = None, SymbolicWorker(budget_s=verify_budget_s)
     if organizer_kind == "llm":

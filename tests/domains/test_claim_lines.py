@@ -74,7 +74,7 @@ def test_notes_in_an_answer_are_not_read(name):
 def test_a_symbolic_worker_notes_a_task_of_another_domain(mine, other):
     """The shared worker shape (`common._threaded_worker`): a task of another domain gets one
     `#` note inside the RETURN block, never an exception."""
-    worker = get(mine).solver_worker()
+    worker = get(mine).symbolic_worker()
     foreign = Task.of_problem(get(other).parse(PROBLEMS[other]))
     reply = worker.reply(WorkerRequest(task=foreign, query="solve", fork_id=1, attempt=1))
     assert reply.startswith("<RETURN>\n# ") and reply.endswith("\n</RETURN>")

@@ -252,7 +252,7 @@ def test_recheck_rejects_tampered_certificates():
 
 
 def test_worker_replies():
-    worker = DOMAIN.solver_worker()
+    worker = DOMAIN.symbolic_worker()
     assert worker.answer("evaluate: 1/(3-3) + 2") == "1 / (3 - 3) + 2 = undefined"
     assert worker.answer("evaluate: 2^-2 * 3") == "2^(-2) * 3 = 3/4"
     assert worker.answer("evaluate: x + 1").startswith("# evaluate: not an arithmetic expression")
@@ -309,7 +309,7 @@ def test_random_expressions_answer_their_fraction_value(item, parts):
         assert "too large" in str(exc)
         return
     assert p.data.value == expected
-    worker = DOMAIN.solver_worker()
+    worker = DOMAIN.symbolic_worker()
     split = split_chain(p.data.tree, parts)
     if split is not None:  # the parts combine to the whole
         kind, pieces = split

@@ -40,7 +40,7 @@ def claim(p, text):
 
 
 def solved(p):
-    return DOMAIN.solver_worker().answer(p, "solve")
+    return DOMAIN.symbolic_worker().answer(p, "solve")
 
 
 # ---------------------------------------------------------------- tasks

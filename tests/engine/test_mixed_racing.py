@@ -359,7 +359,7 @@ def test_the_local_model_stops_generating_when_the_solver_wins(monkeypatch):
     try:
         problem = load({"domain": "countdown", "numbers": [25, 50, 75, 100, 3, 6], "target": 952})
         domain = get("countdown")
-        solver = DelayedWorkerDouble(domain.solver_worker(), 3.0)  # the model is mid-generation by then
+        solver = DelayedWorkerDouble(domain.symbolic_worker(), 3.0)  # the model is mid-generation by then
         mixed = MixedWorker(LLMWorker(backend, max_tokens=256), solver, capacity=1, router=no_head_start())
         engine = ForkJoinEngine(domain.planner(problem, capacity=1), mixed, EngineConfig(capacity=1))
         result = engine.run_sync(Task.of_problem(problem))

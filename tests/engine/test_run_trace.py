@@ -361,7 +361,7 @@ def test_answered_only_when_an_answer_was_verified():
     assert not compute_metrics([], 1).answered
 
 
-def planner_with_a_model_worker_and_a_solver_worker():
+def planner_with_a_model_worker_and_a_symbolic_worker():
     """A planner (steps) forks a model worker (tokens) and a symbolic worker (steps)."""
     return [
         ForkEvent(t=0.0, fork_id=1, organizer_steps=1),
@@ -378,7 +378,7 @@ def test_the_critical_path_in_tokens_and_in_steps_are_separate_measures():
     # tokens: only the model worker's 40 are tokens. steps: planner 1 -> solver 3 = 4 at join 2
     # (the planner's own chain is 2 there), then the answer's 1 step = 5; the model's chain
     # carries only the planner's first step.
-    events = sorted(planner_with_a_model_worker_and_a_solver_worker(), key=lambda e: e.t)
+    events = sorted(planner_with_a_model_worker_and_a_symbolic_worker(), key=lambda e: e.t)
     metrics = compute_metrics(events, 2)
     assert (metrics.critical_path_tokens, metrics.critical_path_steps) == (40, 5)
     assert (metrics.total_tokens, metrics.organizer_tokens, metrics.worker_tokens) == (40, 0, 40)
@@ -405,7 +405,7 @@ def test_a_run_whose_final_answer_failed_is_not_answered():
     assert result.metrics.answer_attempts == 1 and not result.metrics.answered
 
 
-def test_planners_and_solver_workers_count_steps_not_tokens():
+def test_planners_and_symbolic_workers_count_steps_not_tokens():
     from reasoning.engine._solve import solve
 
     result = solve({"text": "x + 1 = 4", "unknowns": {"x": "Int"}, "constraints": ["x + 1 = 4"]}, out=False)

@@ -81,7 +81,7 @@ class DigitSum(Domain):
         holds = text.strip().isdigit() and int(text) == digit_sum(problem.fields["n"])
         return holds == cert["holds"], f"{text} {'is' if holds else 'is not'} the digit sum"
 
-    def solver_worker(self):
+    def symbolic_worker(self):
         return _Worker()
 
     def planner(self, problem, *, capacity):

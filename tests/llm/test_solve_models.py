@@ -30,7 +30,7 @@ def fake_loader(monkeypatch):
     return install
 
 
-def test_the_python_api_defaults_to_solver_workers_and_never_loads_a_model(fake_loader):
+def test_the_python_api_defaults_to_symbolic_workers_and_never_loads_a_model(fake_loader):
     def refuse(spec=None, **options):
         raise AssertionError("a model was loaded")
 
@@ -45,7 +45,7 @@ def test_the_python_api_defaults_to_solver_workers_and_never_loads_a_model(fake_
 @pytest.mark.parametrize(
     "error", [ImportError("No module named 'torch'"), BackendError("no weights", kind="model")]
 )
-def test_mixed_falls_back_to_solver_workers_when_the_model_cannot_be_loaded(fake_loader, error):
+def test_mixed_falls_back_to_symbolic_workers_when_the_model_cannot_be_loaded(fake_loader, error):
     def broken(spec=None, **options):
         raise error
 

@@ -378,7 +378,7 @@ class Arithmetic(Domain):
 
     # ------------------------------------------------------------ workers and planner
 
-    def solver_worker(self) -> ArithmeticWorker:
+    def symbolic_worker(self) -> ArithmeticWorker:
         return ArithmeticWorker()
 
     def planner(self, problem: Problem, *, capacity: int) -> ArithmeticPlanner:

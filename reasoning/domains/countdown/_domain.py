@@ -366,7 +366,7 @@ class CountdownDomain(Domain):
 
     # ------------------------------------------------------------ workers, answers, prompts
 
-    def solver_worker(self) -> CountdownWorker:
+    def symbolic_worker(self) -> CountdownWorker:
         return CountdownWorker()
 
     def planner(self, problem: Problem, *, capacity: int) -> CountdownPlanner:

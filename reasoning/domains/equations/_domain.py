@@ -473,7 +473,7 @@ class Equations(Domain):
             "<ANSWER>one solution per line</ANSWER>, or 'no real solution' / 'every value'."
         )
 
-    def solver_worker(self) -> EquationsWorker:
+    def symbolic_worker(self) -> EquationsWorker:
         return EquationsWorker(self)
 
     def planner(self, problem: Problem, *, capacity: int) -> EquationsPlanner:

@@ -492,7 +492,7 @@ class GridDomain(Domain):
 
     # ------------------------------------------------------------ workers and planners
 
-    def solver_worker(self) -> SudokuWorker:
+    def symbolic_worker(self) -> SudokuWorker:
         return SudokuWorker()
 
     def planner(self, problem: Problem, *, capacity: int) -> SudokuPlanner:

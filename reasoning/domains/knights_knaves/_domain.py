@@ -635,7 +635,7 @@ class KnightsKnavesDomain(QueryDomain):
             return answers[0] if answers[0] in ("no solution", "several solutions") else answers[0] + "."
         return ", ".join(answers[:-1]) + ", and " + answers[-1] + "."
 
-    def solver_worker(self) -> KnightsWorker:
+    def symbolic_worker(self) -> KnightsWorker:
         return KnightsWorker()
 
     def planner(self, problem: Problem, *, capacity: int) -> KnightsPlanner:

@@ -184,7 +184,7 @@ class LogicDomain(QueryDomain):
             return answers[0]
         return render(_without_constants(node, first))
 
-    def solver_worker(self) -> LogicWorker:
+    def symbolic_worker(self) -> LogicWorker:
         return LogicWorker()
 
     def planner(self, problem: Problem, *, capacity: int) -> LogicPlanner:

@@ -219,11 +219,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", response_model=HealthResponse, tags=["service"])
     async def healthz() -> dict[str, Any]:
         """Liveness and load; needs no token."""
+        running = pool.running()
         return {
             "status": "ok",
             "version": app.version,
-            "workers": pool.workers,
-            "workers_running": pool.running(),
+            "processes": pool.workers,
+            "processes_running": running,
+            "workers": pool.workers,  # deprecated spelling of processes, kept for older clients
+            "workers_running": running,
             "active_requests": gate.active,
             "queued_requests": gate.waiting,
             "auth": settings.token is not None,
@@ -292,7 +295,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request.budget_s, settings.default_solve_budget_s, settings.max_solve_budget_s, "per run"
         )
         task = task_dict(request.task)
-        args = (task, seconds, request.seed, request.workers, request.include_bundle)
+        args = (task, seconds, request.seed, request.capacity, request.include_bundle)
         [result] = await pool.run_batch(solve_job, [args], budget_s=seconds)
         if result.ok and isinstance(result.value, dict) and "error" not in result.value:
             return result.value

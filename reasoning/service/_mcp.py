@@ -6,7 +6,7 @@ Tools, each with a typed input schema (bounds and descriptions) and a structured
   counterexample / unknown / invalid with a position), with its certificate when `detail` is
   `full`.
 - `check_answer(gold, prediction, budget_s, detail)`: answer equivalence (`reasoning.equivalent`).
-- `solve_task(task, budget_s, workers, seed, include_bundle, detail)`: a task solved by the
+- `solve_task(task, budget_s, capacity, seed, include_bundle, detail)`: a task solved by the
   fork/join engine (`reasoning.solve`); answers, whether they are verified, their obligations.
   The task's input schema is a union over the domain registry (`reasoning.engine._task_schema`): one
   closed schema per domain with its own fields, or the plain task with its goal.
@@ -327,14 +327,14 @@ def _check_answer(gold: str, prediction: str, budget_s: float, detail: Detail = 
 def _solve_task(
     task: dict[str, Any],
     budget_s: float,
-    workers: int,
+    capacity: int,
     seed: int,
     include_bundle: bool,
     detail: Detail = "full",
 ) -> SolveTaskResult:
     result = solve(
         task,
-        workers=workers,
+        workers=capacity,
         seed=seed,
         out=False,
         budget_s=budget_s,
@@ -508,7 +508,9 @@ def build_server(
             float,
             Field(gt=0, le=MAX_SOLVE_S, description=f"Seconds for the whole run, in (0, {MAX_SOLVE_S:g}]."),
         ] = LIMITS.default_solve_budget_s,
-        workers: Annotated[int, Field(ge=1, le=16, description="Workers running at once (capacity).")] = 4,
+        capacity: Annotated[
+            int, Field(ge=1, le=16, description="Engine capacity: forks running at once.")
+        ] = 4,
         seed: Annotated[
             int, Field(ge=0, le=2**32 - 1, description="Seed of the run (same seed, same trace).")
         ] = 0,
@@ -516,6 +518,10 @@ def build_server(
             bool, Field(description="Also return the proof bundle (re-checkable with check_certificate).")
         ] = False,
         detail: DetailArg = "summary",
+        workers: Annotated[
+            int | None,
+            Field(ge=1, le=16, description="Deprecated: use capacity (if given, it is the capacity)."),
+        ] = None,
     ) -> SolveTaskResult:
         """Solve a task with the fork/join engine; every answer is verified against the task.
 
@@ -531,7 +537,9 @@ def build_server(
         message say so).
         """
         data = task_dict(task)
-        return await offload(_solve_task, data, budget_s, workers, seed, include_bundle, detail)
+        if workers is not None:  # the deprecated spelling of capacity, kept for older clients
+            capacity = workers
+        return await offload(_solve_task, data, budget_s, capacity, seed, include_bundle, detail)
 
     @tool
     async def check_certificate(

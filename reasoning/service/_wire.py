@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from reasoning.engine._task_schema import task_model
 from reasoning.service._limits import LIMITS, Settings
@@ -260,7 +260,13 @@ class SolveRequest(_Request):
         default=None, gt=0, le=LIMITS.budget_ceiling_s, description="Seconds for the whole run."
     )
     seed: int = Field(default=0, ge=0, le=2**32)
-    workers: int = Field(default=4, ge=1, le=16, description="Engine capacity: forks running at once.")
+    capacity: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        validation_alias=AliasChoices("capacity", "workers"),
+        description="Engine capacity: forks running at once (`workers` is its deprecated spelling).",
+    )
     include_bundle: bool = Field(default=False, description="Return the run's proof bundle too.")
 
 
@@ -284,8 +290,10 @@ class SolveResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     version: str
-    workers: int = Field(description="Size of the verification process pool.")
-    workers_running: int = Field(description="Pool processes alive now (they start lazily).")
+    processes: int = Field(description="Size of the verification process pool.")
+    processes_running: int = Field(description="Pool processes alive now (they start lazily).")
+    workers: int = Field(description="Deprecated: use `processes` (the same number).")
+    workers_running: int = Field(description="Deprecated: use `processes_running` (the same number).")
     active_requests: int
     queued_requests: int
     auth: bool = Field(description="Whether /v1/ routes need a bearer token.")

@@ -257,6 +257,12 @@ def test_solve_task_returns_verified_answers_and_a_bundle_that_rechecks(session)
     assert _ok(session.call("solve_task", {"task": PLAIN_TASK}))["bundle"] is None
 
 
+@pytest.mark.parametrize("spelling", ["capacity", "workers"])  # workers: the deprecated spelling
+def test_solve_task_takes_its_capacity_under_either_spelling(session, spelling):
+    out = _ok(session.call("solve_task", {"task": PLAIN_TASK, spelling: 2, "budget_s": 30}))
+    assert out["verified"] is True and out["answers"] == ["x = 6\ny = 4"]
+
+
 #: Small tasks with a known outcome, for whichever domains are registered.
 DOMAIN_EXAMPLES = {
     "countdown": {"numbers": [1, 2, 3], "target": 6},
@@ -298,6 +304,7 @@ BAD_ARGUMENTS = [
     ),
     ("solve_task", {"task": {}}, "text"),
     ("solve_task", {"task": PLAIN_TASK, "workers": 0}, "greater than or equal to 1"),
+    ("solve_task", {"task": PLAIN_TASK, "capacity": 0}, "greater than or equal to 1"),
     ("check_certificate", {"certificate": {"no": "kind"}}, "no certificate found"),
     ("check_certificate", {"certificate": "smt"}, "valid dictionary"),
     ("no_such_tool", {}, "Unknown tool"),

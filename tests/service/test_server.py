@@ -27,6 +27,7 @@ from reasoning.service._auth import is_loopback
 from reasoning.service._http import create_app, serve_in_background
 from reasoning.service._jobs import JobPool, unknown_verdict, verify_job
 from reasoning.service._limits import Settings
+from reasoning.service._wire import SolveRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
@@ -99,7 +100,8 @@ def test_healthz_needs_no_token_and_reports_the_pool(url):
     body = httpx.get(url + "/healthz").json()
     assert body["status"] == "ok"
     assert body["auth"] is True
-    assert body["workers"] == 2
+    assert body["processes"] == 2 and body["processes_running"] == 2
+    assert body["workers"] == 2 and body["workers_running"] == 2  # deprecated spellings, still sent
     assert body["active_requests"] == 0 and body["queued_requests"] == 0
 
 
@@ -171,6 +173,15 @@ def test_solve_answers_with_certificates_and_a_bundle_that_rechecks(client):
     tampered["answer"]["text"] = "x = 7\ny = 3"
     refused = client.post("/v1/check", json={"bundle": tampered}).json()
     assert refused["ok"] is False and refused["bundle"]["failed"]
+
+
+@pytest.mark.parametrize("spelling", ["capacity", "workers"])  # workers: the deprecated spelling
+def test_solve_takes_its_capacity_under_either_spelling(client, spelling):
+    assert SolveRequest.model_validate({"task": TASK, spelling: 3}).capacity == 3
+    assert_error(client.post("/v1/solve", json={"task": TASK, spelling: 0}), 422, "invalid_request")
+    response = client.post("/v1/solve", json={"task": TASK, spelling: 2, "budget_s": 20})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "proved"
 
 
 def test_a_task_outside_the_schema_is_422_naming_the_field(client):

@@ -111,4 +111,4 @@ def test_solve_takes_the_symbolic_worker_kind() -> None:
     from reasoning.engine import solve
 
     result = solve({"domain": "arithmetic", "expression": "3 * 8"}, worker_kind="symbolic", budget_s=30.0)
-    assert result.verified and result.answers == ["24"] and result.worker_kind == "solver"
+    assert result.verified and result.answers == ["24"] and result.worker_kind == "symbolic"

@@ -270,7 +270,7 @@ def solve(
 
 
 #: `--workers` kinds as the command line spells them -> the engine's `worker_kind`.
-CLI_WORKER_KINDS = {"symbolic": "solver", "llm": "llm", "mixed": "mixed"}
+CLI_WORKER_KINDS = {"symbolic": "symbolic", "llm": "llm", "mixed": "mixed"}
 
 
 def _worker_options(workers: str, capacity: int | None) -> tuple[str, int]:
@@ -359,7 +359,7 @@ def _print_result(result) -> None:
 
 def worker_line(by_worker: dict[str, dict[str, int]]) -> str:
     """One line: per worker, claims verified / rejected and runs cancelled (solver first)."""
-    order = sorted(by_worker, key=lambda label: (label != "solver", label))
+    order = sorted(by_worker, key=lambda label: (label != "symbolic", label))
     parts = []
     for label in order:
         item = by_worker[label]

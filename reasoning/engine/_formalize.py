@@ -4,7 +4,7 @@
 (`reasoning.engine._formal_task`: unknowns with sorts, constraints, a goal), with distinct seeds (and
 temperature 0.7 when K > 1), decoded under the formalization grammar where the backend can
 (`supports_grammar`) and parsed and rejected otherwise. Each formalization that parses becomes an
-engine task that the symbolic workers solve (`reasoning.engine._solve.solve`, workers "solver"); the
+engine task that the symbolic workers solve (`reasoning.engine._solve.solve`, workers "symbolic"); the
 verifier proves the answer against that task. The answers of the verified samples are compared.
 
 What the result may say (`WordProblemResult.status`):
@@ -279,7 +279,7 @@ def _solve(outcome: Sample, out: Path | bool, budget_s: float) -> None:
     """Solve the sample's formal task with the symbolic workers and record what came of it."""
     task = outcome.formalization.task
     try:
-        run = solve(task.to_json(), worker_kind="solver", out=out, budget_s=budget_s)
+        run = solve(task.to_json(), worker_kind="symbolic", out=out, budget_s=budget_s)
     except InvalidArgument as exc:
         outcome.status, outcome.message = "invalid", str(exc)
         return

@@ -31,7 +31,7 @@ from reasoning.errors import InvalidArgument
 from reasoning.llm._router import YieldRouter, problem_shape
 
 SHARES = ("race", "alternate", "llm-first")
-SOLVER_LABEL = "solver"
+SYMBOLIC_LABEL = "symbolic"
 
 
 class MixedWorker:
@@ -39,7 +39,7 @@ class MixedWorker:
 
     `max_attempts` must be the engine's `max_attempts`, so that the last attempt is known.
     `llm_label` names the LLM in `producers` (default: `llm:<backend name>` when `llm` has a
-    `label`, else "llm"); the solver is "solver". With `share="race"`, `capacity` (the engine's)
+    `label`, else "llm"); the solver is "symbolic". With `share="race"`, `capacity` (the engine's)
     bounds the model's share and `router` decides (default: a fresh `YieldRouter`).
     """
 
@@ -76,26 +76,26 @@ class MixedWorker:
         self._model_runs: set[tuple[int, int]] = set()  # attempts with a model entrant running
 
     def route(self, fork_id: int, attempt: int) -> str:
-        """ "llm" or "solver": who runs this attempt without a race (the solver under "race")."""
+        """ "llm" or "symbolic": who runs this attempt without a race (the solver under "race")."""
         if self.share == "race" or attempt >= self.max_attempts:
-            return "solver"
+            return "symbolic"
         if self.share == "alternate" and fork_id % 2 == 0:
-            return "solver"
+            return "symbolic"
         return "llm"
 
     def lineup(self, request: WorkerRequest) -> Lineup:
         """Who runs this attempt (the engine races two entrants), and why."""
-        solver = Entrant(SOLVER_LABEL, "solver", self.solver)
+        solver = Entrant(SYMBOLIC_LABEL, "symbolic", self.solver)
         llm = Entrant(self.llm_label, "llm", self.llm)
         attempt = (request.fork_id, request.attempt)
         if self.share != "race":
             kind = self.route(*attempt)
-            self.producers[attempt] = llm.label if kind == "llm" else SOLVER_LABEL
+            self.producers[attempt] = llm.label if kind == "llm" else SYMBOLIC_LABEL
             last = " (the last attempt)" if request.attempt >= self.max_attempts else ""
             return Lineup((llm if kind == "llm" else solver,), f"{self.share} policy: {kind}{last}")
         key = _router_key(self.router, request)
         race, why = self.router.decide(key, model_busy=len(self._model_runs), capacity=self.capacity)
-        self.producers[attempt] = SOLVER_LABEL
+        self.producers[attempt] = SYMBOLIC_LABEL
         if not race:
             return Lineup((solver,), why)
         self._model_runs.add(attempt)
@@ -116,7 +116,7 @@ class MixedWorker:
     def stream(self, request: WorkerRequest) -> AsyncIterator[Chunk]:
         """Run the attempt on one worker (`route`), without a race (the engine races `lineup`)."""
         kind = self.route(request.fork_id, request.attempt)
-        label = self.llm_label if kind == "llm" else SOLVER_LABEL
+        label = self.llm_label if kind == "llm" else SYMBOLIC_LABEL
         self.producers[(request.fork_id, request.attempt)] = label
         return (self.llm if kind == "llm" else self.solver).stream(request)
 

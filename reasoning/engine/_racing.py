@@ -29,7 +29,7 @@ from reasoning.engine._task import ClaimCheck, Task
 from reasoning.engine._workers import Worker, WorkerRequest
 
 #: The kinds of worker an entrant may be.
-KINDS = ("llm", "solver")
+KINDS = ("llm", "symbolic")
 #: How an entrant's run ended.
 OUTCOMES = ("won", "accepted", "rejected", "cancelled", "lost")
 
@@ -38,8 +38,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Entrant:
-    """One worker in a race: `label` names it in producers ("solver", "llm:local:..."), `kind`
-    is "llm" or "solver". It starts `delay_s` after the race does (a head start for the others:
+    """One worker in a race: `label` names it in producers ("symbolic", "llm:local:..."), `kind`
+    is "llm" or "symbolic". It starts `delay_s` after the race does (a head start for the others:
     an entrant cancelled before it starts costs nothing, not even a model's prefill)."""
 
     label: str

@@ -8,7 +8,7 @@ with InvalidArgument before anything runs, never answered. The domain's planner 
 symbolic workers answer the forks, the engine checks every claim by the domain's rules before
 joining it and checks the final answer the same way, and the run's proof bundle is written.
 
-Workers (`worker_kind`): "solver" (the domain's complete symbolic worker; the default of the
+Workers (`worker_kind`): "symbolic" (the domain's complete symbolic worker; the default of the
 Python API, so library users and services never load a model unasked), "llm" (a model answers
 every fork: `reasoning.llm._workers.LLMWorker`) or "mixed" (the solver and, when the router
 says so, the model race on each attempt; the first verified result is joined and the other run
@@ -44,9 +44,9 @@ from reasoning.llm._workers import LLMOrganizer, LLMWorker
 
 #: Default seconds for one check of a claim or an answer in a solve run.
 VERIFY_BUDGET_S = 10.0
-WORKER_KINDS = ("solver", "llm", "mixed")
+WORKER_KINDS = ("symbolic", "llm", "mixed")
 ORGANIZERS = ("planner", "llm")
-SOLVER_LABEL = "solver"
+SYMBOLIC_LABEL = "symbolic"
 
 
 class ModelUnavailable(InvalidArgument):
@@ -63,7 +63,7 @@ class SolveResult:
     `metrics`: the run's metrics (JSON); `bundle`: the proof bundle's path (None with `out=False`).
     `run` is the engine's full `RunResult`; `problem` the parsed task (None for a plain task).
     `producers`: one dict per verified claim the answer may rest on, `{"fork", "attempt", "claim",
-    "worker"}` with worker "solver" or "llm:<backend name>". `worker_kind`, `organizer` and `model`
+    "worker"}` with worker "symbolic" or "llm:<backend name>". `worker_kind`, `organizer` and `model`
     (the backend's name, None without one) say what ran; `warnings` what was changed on the way
     (e.g. mixed workers fell back to symbolic workers because the model could not be loaded).
     `by_worker`: per worker label, attempts run and won, verified and rejected claims, runs
@@ -83,7 +83,7 @@ class SolveResult:
     problem: Problem | None = None
     run: Any = field(default=None, repr=False)
     producers: list[dict[str, Any]] = field(default_factory=list)
-    worker_kind: str = "solver"
+    worker_kind: str = "symbolic"
     organizer: str = "planner"
     model: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -181,7 +181,7 @@ def solve(
     budget_s: float = 600.0,
     verify_budget_s: float = VERIFY_BUDGET_S,
     progress: Callable[[str], None] | None = None,
-    worker_kind: str = "solver",
+    worker_kind: str = "symbolic",
     model: str | Any | None = None,
     organizer: str = "planner",
     max_tokens: int = 256,
@@ -193,7 +193,7 @@ def solve(
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
-    `workers`: capacity c (forks running at once). `worker_kind`: "solver" (default), "llm" or
+    `workers`: capacity c (forks running at once). `worker_kind`: "symbolic" (default), "llm" or
     "mixed" (see the module docstring); `organizer`: "planner" (default) or "llm". `model`: a
     `--model` spec string (`local`, a path, `openai:URL/MODEL`), a `ModelBackend` (not closed
     here), or None for the packaged local model; loaded only when an LLM is needed. `max_tokens`
@@ -222,8 +222,8 @@ def solve(
     refuse_free_unknowns(engine_task, budget_s=verify_budget_s)
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
         raise InvalidArgument(f"workers must be an int in [1, 64], got {workers!r}")
-    if worker_kind == "symbolic":  # the command line's spelling of the engine's "solver" kind
-        worker_kind = "solver"
+    if worker_kind == "solver":  # the old spelling (one meaning per word: solvers/ decides claims)
+        worker_kind = "symbolic"
     _check_choice("worker_kind", worker_kind, WORKER_KINDS)
     _check_choice("organizer", organizer, ORGANIZERS)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 32_768:
@@ -237,7 +237,7 @@ def solve(
     warnings: list[str] = []
     backend, owned = None, False
     load_s = 0.0
-    if worker_kind != "solver" or organizer == "llm":
+    if worker_kind != "symbolic" or organizer == "llm":
         loading = time.perf_counter()
         try:
             backend, owned = load_model(model, notify=notify)
@@ -245,7 +245,7 @@ def solve(
             if worker_kind != "mixed" or organizer == "llm":
                 raise
             warnings.append(f"mixed workers fell back to symbolic workers: {exc}")
-            worker_kind = "solver"
+            worker_kind = "symbolic"
         load_s = time.perf_counter() - loading
     try:
         result = _run(
@@ -302,8 +302,8 @@ def _parts(
         organizer = domain.planner(problem, capacity=workers)
     else:
         organizer = SymbolicPlanner(engine_task, capacity=workers)
-    if worker_kind == "solver":
-        return organizer, LabelledWorker(solver, SOLVER_LABEL)
+    if worker_kind == "symbolic":
+        return organizer, LabelledWorker(solver, SYMBOLIC_LABEL)
     llm = LLMWorker(backend, max_tokens=max_tokens, constrain=proposer)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)

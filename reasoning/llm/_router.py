@@ -143,24 +143,24 @@ class YieldRouter:
         slots = self.model_slots(capacity)
         if model_busy >= slots:
             return False, (
-                f"solver alone: the model's share is full ({model_busy} of {slots} model slot(s), "
+                f"symbolic alone: the model's share is full ({model_busy} of {slots} model slot(s), "
                 f"{self.model_share:.0%} of capacity {capacity}, busy)"
             )
-        llm, solver = self.of(key, "llm"), self.of(key, "solver")
+        llm, symbolic = self.of(key, "llm"), self.of(key, "symbolic")
         if llm.runs < self.min_trials:
             return True, f"race: exploring the model on {key} ({llm.runs} of {self.min_trials} trial runs)"
-        llm_rate, solver_rate = llm.rate(), solver.rate()
-        rates = f"model {_rate(llm_rate)} vs solver {_rate(solver_rate)} verified claims/s on {key}"
-        if solver.runs == 0 or llm_rate * self.factor >= solver_rate:
+        llm_rate, symbolic_rate = llm.rate(), symbolic.rate()
+        rates = f"model {_rate(llm_rate)} vs symbolic {_rate(symbolic_rate)} verified claims/s on {key}"
+        if symbolic.runs == 0 or llm_rate * self.factor >= symbolic_rate:
             return True, f"race: {rates} (within 1/{self.factor:g})"
         self.skips[key] = self.skips.get(key, 0) + 1
         if self.explore_every and self.skips[key] % self.explore_every == 0:
             return True, f"race: re-probing the model after {self.skips[key]} skips; {rates}"
-        return False, f"solver alone: {rates} (below 1/{self.factor:g})"
+        return False, f"symbolic alone: {rates} (below 1/{self.factor:g})"
 
     def head_start(self, key: str) -> float:
         """Seconds the solver runs before the model joins the race on `key`."""
-        solver = self.of(key, "solver")
+        solver = self.of(key, "symbolic")
         if solver.runs == 0:
             return self.max_head_start_s
         mean = solver.seconds / solver.runs
@@ -204,12 +204,19 @@ class YieldRouter:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             stats = {
-                str(key): {str(kind): KindStats(**values) for kind, values in kinds.items()}
+                str(key): {
+                    _KIND_RENAMES.get(str(kind), str(kind)): KindStats(**values)
+                    for kind, values in kinds.items()
+                }
                 for key, kinds in data["stats"].items()
             }
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return
         self.stats = stats
+
+
+#: Worker kinds renamed since a state file may have been saved: "solver" is now "symbolic".
+_KIND_RENAMES = {"solver": "symbolic"}
 
 
 def _rate(value: float) -> str:

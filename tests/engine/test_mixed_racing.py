@@ -2,7 +2,7 @@
 
 The model and the solver run one attempt at once; the first verified result is joined and the
 other run is cancelled for real (its stream is closed, no more tokens come). The workers here
-are test doubles (named so): a scripted "model" and a scripted "solver" with chosen latencies.
+are test doubles (named so): a scripted "model" and a scripted "symbolic" with chosen latencies.
 """
 
 from __future__ import annotations
@@ -87,13 +87,13 @@ def test_a_fast_solver_beats_a_slow_model_whose_generation_really_stops():
     result, mixed = race(model, solver)
     assert result.verified
     ended = contests(result)
-    assert ended["solver"].outcome == "won" and ended["solver"].taken
+    assert ended["symbolic"].outcome == "won" and ended["symbolic"].taken
     assert ended[MODEL].outcome == "cancelled" and not ended[MODEL].taken
     assert model.closed and model.cancelled
     sent = model.sent
     time.sleep(0.3)  # a generation that kept going would send three more chunks by now
     assert model.sent == sent < 7
-    assert mixed.producers[(1, 1)] == "solver"
+    assert mixed.producers[(1, 1)] == "symbolic"
     assert not [e for e in result.events if isinstance(e, (RejectionEvent, CancelEvent))]
     m = result.metrics
     assert m.raced_attempts == 1 and m.race_cancelled == 1 and m.rejected_attempts == 0
@@ -108,12 +108,12 @@ def test_a_fast_model_beats_a_slow_solver_and_is_named_as_the_producer():
     result, mixed = race(model, solver)
     assert result.verified
     ended = contests(result)
-    assert ended[MODEL].outcome == "won" and ended["solver"].outcome == "cancelled"
+    assert ended[MODEL].outcome == "won" and ended["symbolic"].outcome == "cancelled"
     assert solver.closed and solver.sent < 7
     assert mixed.producers[(1, 1)] == MODEL
     summary = worker_summary(result.events, mixed.producers)
     assert summary[MODEL]["won"] == 1 and summary[MODEL]["verified"] == 1
-    assert summary["solver"]["cancelled"] == 1 and summary["solver"]["verified"] == 0
+    assert summary["symbolic"]["cancelled"] == 1 and summary["symbolic"]["verified"] == 0
 
 
 def test_a_wrong_fast_model_loses_to_a_right_slower_solver_without_rejecting_the_attempt():
@@ -124,11 +124,11 @@ def test_a_wrong_fast_model_loses_to_a_right_slower_solver_without_rejecting_the
     ended = contests(result)
     assert ended[MODEL].outcome == "rejected" and ended[MODEL].rejected == 1
     assert "3*8 = 25: refuted" in ended[MODEL].reason
-    assert ended["solver"].outcome == "won"
+    assert ended["symbolic"].outcome == "won"
     assert not [e for e in result.events if isinstance(e, RejectionEvent)]
     # the joined attempt holds the solver's claims only
     assert [c["text"] for c in result.accepted_claims()] == ["3*8 = 24"]
-    assert mixed.producers[(1, 1)] == "solver"
+    assert mixed.producers[(1, 1)] == "symbolic"
 
 
 def test_when_every_entrant_is_rejected_the_attempt_is_rejected_with_each_reason():
@@ -138,7 +138,7 @@ def test_when_every_entrant_is_rejected_the_attempt_is_rejected_with_each_reason
     assert result.verified
     (rejection,) = [e for e in result.events if isinstance(e, RejectionEvent)]
     assert rejection.attempt == 1 and f"{MODEL}: 3*8 = 25" in rejection.reason
-    assert "solver: 3*8 = 23" in rejection.reason
+    assert "symbolic: 3*8 = 23" in rejection.reason
     # the re-dispatch tells each worker about every rejected claim
     feedback = "\n".join(model.requests[1].feedback)
     assert "3*8 = 25" in feedback and "3*8 = 23" in feedback
@@ -155,7 +155,7 @@ def test_a_solver_verified_within_its_head_start_never_starts_the_model():
     assert ended[MODEL].outcome == "cancelled" and ended[MODEL].elapsed_s == 0
     assert "head start" in ended[MODEL].reason
     (route,) = [e for e in result.events if isinstance(e, RouteEvent)]
-    assert route.workers == f"solver,{MODEL}" and "head start 0.5 s" in route.why
+    assert route.workers == f"symbolic,{MODEL}" and "head start 0.5 s" in route.why
 
 
 class TickingBackendDouble(StreamingBackend):
@@ -203,7 +203,7 @@ def test_a_final_answer_cancels_a_race_and_frees_the_model_slot():
     assert [e.fork_id for e in result.events if isinstance(e, CancelEvent)] == [1]
     assert mixed._model_runs == set()
     stats = mixed.router.summary()["plain/query"]
-    assert stats["llm"]["cancelled"] == 1 and stats["solver"]["cancelled"] == 1
+    assert stats["llm"]["cancelled"] == 1 and stats["symbolic"]["cancelled"] == 1
 
 
 def test_first_to_win_takes_simultaneous_results_in_entrant_order():
@@ -235,20 +235,20 @@ def test_the_router_explores_then_skips_a_model_that_never_yields():
     for _ in range(2):
         race_it, why = router.decide(key, model_busy=0, capacity=4)
         assert race_it and "exploring" in why
-        router.record(key, [result("solver", "won", 0.05, 2), result("llm", "cancelled", 0.05)])
+        router.record(key, [result("symbolic", "won", 0.05, 2), result("llm", "cancelled", 0.05)])
     decisions = [router.decide(key, model_busy=0, capacity=4) for _ in range(6)]
     assert [d[0] for d in decisions] == [False, False, True, False, False, True]
     assert "below 1/10" in decisions[0][1] and "re-probing" in decisions[2][1]
-    assert "model 0 vs solver 40 verified claims/s" in decisions[0][1]
+    assert "model 0 vs symbolic 40 verified claims/s" in decisions[0][1]
 
 
 def test_the_router_races_a_model_whose_yield_is_within_the_factor():
     router = YieldRouter(min_trials=1, factor=10)
     key = "sudoku/solve"
-    router.record(key, [result("solver", "won", 1.0, 1), result("llm", "lost", 2.0, 1)])
+    router.record(key, [result("symbolic", "won", 1.0, 1), result("llm", "lost", 2.0, 1)])
     race_it, why = router.decide(key, model_busy=0, capacity=4)
     assert race_it and "within 1/10" in why
-    router.record(key, [result("solver", "won", 1.0, 100)])
+    router.record(key, [result("symbolic", "won", 1.0, 100)])
     assert not router.decide(key, model_busy=0, capacity=4)[0]
 
 
@@ -270,7 +270,7 @@ def test_mixed_workers_race_the_model_only_within_its_share():
     )
     result, _ = race(model, solver, turns=turns, capacity=3)  # share 0.5 of 3: one model slot
     routes = [e for e in result.events if isinstance(e, RouteEvent)]
-    assert [r.workers for r in routes] == [f"solver,{MODEL}", "solver", "solver"]
+    assert [r.workers for r in routes] == [f"symbolic,{MODEL}", "symbolic", "symbolic"]
     assert "share is full" in routes[1].why
     assert result.verified and result.metrics.raced_attempts == 1
 
@@ -278,18 +278,18 @@ def test_mixed_workers_race_the_model_only_within_its_share():
 def test_the_head_start_follows_the_solver_speed_within_bounds():
     router = YieldRouter(min_head_start_s=0.05, max_head_start_s=0.25)
     assert router.head_start("k/q") == 0.25
-    router.record("k/q", [result("solver", "won", 0.01, 1)])
+    router.record("k/q", [result("symbolic", "won", 0.01, 1)])
     assert router.head_start("k/q") == 0.05
-    router.record("k/q", [result("solver", "won", 0.09, 1)])
+    router.record("k/q", [result("symbolic", "won", 0.09, 1)])
     assert router.head_start("k/q") == pytest.approx(0.1)
 
 
 def test_the_router_keeps_its_yields_in_a_file_between_runs(tmp_path):
     path = tmp_path / "router.json"
     first = YieldRouter(state_path=path)
-    first.record("countdown/search", [result("solver", "won", 0.5, 3), result("llm", "cancelled", 0.5)])
+    first.record("countdown/search", [result("symbolic", "won", 0.5, 3), result("llm", "cancelled", 0.5)])
     data = json.loads(path.read_text())
-    assert data["stats"]["countdown/search"]["solver"]["verified"] == 3
+    assert data["stats"]["countdown/search"]["symbolic"]["verified"] == 3
     second = YieldRouter(state_path=path)
     assert second.summary() == first.summary()
     path.write_text("not json")
@@ -313,13 +313,13 @@ def test_worker_timeout_and_the_per_worker_line_in_reason_solve():
         ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic", "--worker-timeout", "5"],
     )
     assert ok.exit_code == 0, ok.output
-    assert "by worker: solver 3 verified, 0 rejected, 0 cancelled (3 of 3 attempt(s) taken)" in ok.stdout
+    assert "by worker: symbolic 3 verified, 0 rejected, 0 cancelled (3 of 3 attempt(s) taken)" in ok.stdout
     data = json.loads(
         runner.invoke(
             app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic", "--json"]
         ).stdout
     )
-    assert data["by_worker"]["solver"]["verified"] == 3 and data["model_load_s"] == 0
+    assert data["by_worker"]["symbolic"]["verified"] == 3 and data["model_load_s"] == 0
     bad = runner.invoke(app, ["solve", "arithmetic", "--expression", "3", "--worker-timeout", "0"])
     assert bad.exit_code == 2
 
@@ -384,11 +384,11 @@ def test_solve_keeps_the_router_state_between_runs(tmp_path):
     task = {"domain": "arithmetic", "expression": "3 * 8"}
     first = solve(task, worker_kind="mixed", model=ScriptedBackend(["no idea"]), out=False, router_state=path)
     assert first.verified and first.routing and path.exists()
-    runs = first.routing["arithmetic/evaluate"]["solver"]["runs"]
+    runs = first.routing["arithmetic/evaluate"]["symbolic"]["runs"]
     second = solve(
         task, worker_kind="mixed", model=ScriptedBackend(["no idea"]), out=False, router_state=path
     )
-    assert second.routing["arithmetic/evaluate"]["solver"]["runs"] == 2 * runs
+    assert second.routing["arithmetic/evaluate"]["symbolic"]["runs"] == 2 * runs
 
 
 def test_the_router_keys_on_the_task_shape():
@@ -409,9 +409,28 @@ def test_the_router_keys_on_the_task_shape():
     for fork, task in ((1, three), (2, four)):
         request = WorkerRequest(fork, 1, "search part 1 of 2, want 1", task)
         mixed.lineup(request)
-        winner = result("llm", "won", 0.5, 2) if fork == 1 else result("solver", "won", 0.01, 2)
-        mixed.settled(request, [winner, result("solver" if fork == 1 else "llm", "cancelled", 0.5)])
+        winner = result("llm", "won", 0.5, 2) if fork == 1 else result("symbolic", "won", 0.01, 2)
+        mixed.settled(request, [winner, result("symbolic" if fork == 1 else "llm", "cancelled", 0.5)])
     stats = router.summary()
     assert set(stats) == {"countdown/search/3 numbers", "countdown/search/4 numbers"}
     assert stats["countdown/search/3 numbers"]["llm"]["verified"] == 2
     assert stats["countdown/search/4 numbers"]["llm"]["verified"] == 0
+
+
+def test_router_state_saved_under_the_old_solver_label_loads_as_symbolic(tmp_path):
+    """One meaning per word: a state file from before the rename names the symbolic kind "solver"."""
+    path = tmp_path / "router.json"
+    old = {"runs": 4, "won": 4, "cancelled": 0, "verified": 8, "seconds": 2.0}
+    path.write_text(json.dumps({"version": 1, "stats": {"arithmetic/evaluate": {"solver": old}}}))
+    router = YieldRouter()
+    router.load(path)
+    assert set(router.stats["arithmetic/evaluate"]) == {"symbolic"}
+    assert router.of("arithmetic/evaluate", "symbolic").verified == 8
+
+
+def test_solve_still_takes_the_old_solver_worker_kind():
+    from reasoning.engine import solve
+
+    result = solve({"domain": "arithmetic", "expression": "3 * 8"}, worker_kind="solver", budget_s=30.0)
+    assert result.verified and result.worker_kind == "symbolic"
+    assert {p["worker"] for p in result.producers} == {"symbolic"}

@@ -74,7 +74,7 @@ def test_every_mode_runs_on_two_items_per_task_within_the_budget(items):
     # mixed races the model against the solver: every joined claim names its producer
     mixed = [r for r in rows if r["mode"] == "mixed"]
     assert all(sum(r["producers"].values()) >= r["llm_claims"] for r in mixed)
-    assert all("solver" in r["by_worker"] for r in mixed)
+    assert all("symbolic" in r["by_worker"] for r in mixed)
 
 
 def test_the_proposer_mode_says_not_available_until_solve_has_the_option(items, monkeypatch):

@@ -42,7 +42,7 @@ def test_a_failing_model_fails_its_fork_not_the_run(fault, kind):
     # once and the failing model never costs the fork an attempt
     assert mixed.verified and mixed.answers == ["26"], mixed.message
     assert rejections(mixed) == []
-    assert mixed.producers == [{"fork": 1, "attempt": 1, "claim": "3 * 8 + 2 = 26", "worker": "solver"}]
+    assert mixed.producers == [{"fork": 1, "attempt": 1, "claim": "3 * 8 + 2 = 26", "worker": "symbolic"}]
     # llm only: every attempt fails with the reason; the run ends, unverified, and says why
     assert not only_llm.verified and only_llm.status != "proved"
     assert len(rejections(only_llm)) == 3 and all(reason in e.reason for e in rejections(only_llm))

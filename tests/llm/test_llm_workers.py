@@ -223,13 +223,13 @@ def plan(turns: list[str], worker_reply: str = "<RETURN> 3*8 = 24 </RETURN>"):
 
 def test_an_llm_organizer_drives_a_run_to_a_verified_answer():
     backend = plan(["<FORK-1>evaluate: 3*8</FORK-1> <JOIN-1>", "<ANSWER> 3*8 = 24 </ANSWER>"])
-    result = solve({"text": "3*8 = 24"}, organizer="llm", worker_kind="solver", model=backend, out=False)
+    result = solve({"text": "3*8 = 24"}, organizer="llm", worker_kind="symbolic", model=backend, out=False)
     assert result.verified and result.answers == ["3*8 = 24"] and result.organizer == "llm"
     organizer_prompts = [p for p in backend.prompts if system(p).startswith("You organize")]
     assert len(organizer_prompts) == 2
     # the second turn sees the engine's reply to the join: the verified claim
     assert "[fork 1, attempt 1: verified]" in user(organizer_prompts[1])
-    assert result.metrics["organizer_tokens"] > 0 and result.producers[0]["worker"] == "solver"
+    assert result.metrics["organizer_tokens"] > 0 and result.producers[0]["worker"] == "symbolic"
 
 
 def test_an_answer_left_open_is_closed():
@@ -279,11 +279,11 @@ def test_mixed_routing_odd_forks_to_the_llm_and_every_last_attempt_to_the_solver
     mixed = MixedWorker(
         ScriptedWorker({}), ScriptedWorker({}), max_attempts=3, llm_label="llm:m", share="alternate"
     )
-    assert [mixed.route(1, a) for a in (1, 2, 3)] == ["llm", "llm", "solver"]
-    assert [mixed.route(2, a) for a in (1, 2, 3)] == ["solver", "solver", "solver"]
-    assert mixed.route(3, 1) == "llm" and mixed.route(5, 4) == "solver"
+    assert [mixed.route(1, a) for a in (1, 2, 3)] == ["llm", "llm", "symbolic"]
+    assert [mixed.route(2, a) for a in (1, 2, 3)] == ["symbolic", "symbolic", "symbolic"]
+    assert mixed.route(3, 1) == "llm" and mixed.route(5, 4) == "symbolic"
     first = MixedWorker(ScriptedWorker({}), ScriptedWorker({}), max_attempts=2, share="llm-first")
-    assert [first.route(2, a) for a in (1, 2)] == ["llm", "solver"]
+    assert [first.route(2, a) for a in (1, 2)] == ["llm", "symbolic"]
     with pytest.raises(InvalidArgument):
         MixedWorker(ScriptedWorker({}), ScriptedWorker({}), share="random")
 
@@ -295,11 +295,11 @@ def test_a_weak_model_cannot_sink_a_mixed_run():
     backend = ScriptedBackend(["the answer is 12"])  # always wrong, never a RETURN
     result = solve(problem, worker_kind="mixed", model=backend, out=False)
     assert result.verified and result.answers == ["34"]
-    assert {p["worker"] for p in result.producers} == {"solver"}
+    assert {p["worker"] for p in result.producers} == {"symbolic"}
     assert all(p["attempt"] == 1 for p in result.producers) and result.metrics["redispatches"] == 0
     llm = result.by_worker["llm:scripted"]
     assert llm["verified"] == 0 and llm["won"] == 0 and llm["attempts"] >= 1
-    assert result.by_worker["solver"]["won"] == result.metrics["forks"]
+    assert result.by_worker["symbolic"]["won"] == result.metrics["forks"]
 
 
 def test_a_good_model_shares_a_mixed_run():
@@ -308,7 +308,7 @@ def test_a_good_model_shares_a_mixed_run():
     assert result.verified and result.answers == ["34"]
     # whoever is verified first on a fork produced it; the answer names that worker
     workers = {p["fork"]: p["worker"] for p in result.producers}
-    assert set(workers.values()) <= {"llm:scripted", "solver"} and len(workers) == 3
+    assert set(workers.values()) <= {"llm:scripted", "symbolic"} and len(workers) == 3
     taken = sum(item["won"] for item in result.by_worker.values())
     assert taken == result.metrics["forks"] == 3
     assert result.worker_kind == "mixed" and result.model == "scripted"

@@ -36,8 +36,8 @@ def test_the_python_api_defaults_to_symbolic_workers_and_never_loads_a_model(fak
 
     fake_loader(refuse)
     result = solve(ARITHMETIC, out=False, model="local")
-    assert result.verified and result.worker_kind == "solver" and result.model is None
-    assert result.producers and {p["worker"] for p in result.producers} == {"solver"}
+    assert result.verified and result.worker_kind == "symbolic" and result.model is None
+    assert result.producers and {p["worker"] for p in result.producers} == {"symbolic"}
     data = result.to_json()
     assert {"producers", "worker_kind", "organizer", "model", "warnings"} <= set(data)
 
@@ -51,7 +51,7 @@ def test_mixed_falls_back_to_symbolic_workers_when_the_model_cannot_be_loaded(fa
 
     fake_loader(broken)
     result = solve(COUNTDOWN, worker_kind="mixed", out=False)
-    assert result.verified and result.worker_kind == "solver"
+    assert result.verified and result.worker_kind == "symbolic"
     assert len(result.warnings) == 1 and "fell back to symbolic workers" in result.warnings[0]
     assert str(error) in result.warnings[0]
     with pytest.raises(ModelUnavailable, match="no weights|torch"):
@@ -127,13 +127,13 @@ def test_cli_workers_kind_capacity_and_producers(fake_loader):
     assert mixed.exit_code == 0, mixed.output
     data = json.loads(mixed.stdout)
     assert data["worker_kind"] == "mixed" and data["model"] == "fake" and data["answers"] == ["34"]
-    assert {p["worker"] for p in data["producers"]} == {"solver"}  # the model never got one right
+    assert {p["worker"] for p in data["producers"]} == {"symbolic"}  # the model never got one right
     assert "loading model local" in mixed.stderr
     old = runner.invoke(app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "2", "--json"])
     assert old.exit_code == 0, old.output
     assert json.loads(old.stdout)["metrics"]["capacity"] == 2
     human = runner.invoke(app, ["solve", "arithmetic", "--expression", "3 * 8", "--workers", "symbolic"])
-    assert human.exit_code == 0 and "verified claims" in human.stdout and "by solver" in human.stdout
+    assert human.exit_code == 0 and "verified claims" in human.stdout and "by symbolic" in human.stdout
     assert "loading model" not in human.stderr and "deprecated" not in human.stderr
     # The old spelling `--workers solver` still works, with a one-line notice on stderr.
     alias = runner.invoke(

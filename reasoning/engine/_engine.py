@@ -155,7 +155,7 @@ class AttemptOutcome:
     checks: list[ClaimCheck] = field(default_factory=list)
     #: The rejection cannot be mended by re-dispatching (a domain check said so).
     final: bool = False
-    #: How a raced attempt went ("solver won in 0.05 s; llm:... cancelled"), for the ledger.
+    #: How a raced attempt went ("symbolic won in 0.05 s; llm:... cancelled"), for the ledger.
     race: str = ""
 
 

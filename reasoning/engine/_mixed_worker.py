@@ -1,7 +1,7 @@
 """`MixedWorker`: LLM workers and symbolic workers share the forks of one run.
 
 The default policy, `share="race"` (what `reason solve --workers mixed` runs): every attempt goes
-to the solver, and also to the model when the router (`reasoning.llm._router.YieldRouter`) says
+to the symbolic worker, and also to the model when the router (`reasoning.llm._router.YieldRouter`) says
 so; the engine races them (`reasoning.engine._racing`): the first verified result is joined and the other
 run is cancelled. The router bounds the model's share of the capacity and learns, per domain
 and sub-query kind, which worker kind yields verified claims per second; its reason for each
@@ -11,12 +11,12 @@ The older policies (one worker per attempt, no race):
 
 `share="alternate"`:
 
-- odd fork ids go to the LLM, even fork ids to the solver;
+- odd fork ids go to the LLM, even fork ids to the symbolic worker;
 - an LLM fork's re-dispatch goes back to the LLM, with the rejection as feedback;
-- the last attempt of any fork (`attempt >= max_attempts`) goes to the solver, so a weak model
+- the last attempt of any fork (`attempt >= max_attempts`) goes to the symbolic worker, so a weak model
   cannot sink the run: a fork the model keeps getting wrong is still answered.
 
-With `share="llm-first"` every fork starts on the LLM (the last attempt still goes to the solver).
+With `share="llm-first"` every fork starts on the LLM (the last attempt still goes to the symbolic worker).
 Every (fork, attempt) records the label of the worker that ran it in `producers`, so the answer
 can say which worker produced each verified claim.
 """
@@ -39,7 +39,7 @@ class MixedWorker:
 
     `max_attempts` must be the engine's `max_attempts`, so that the last attempt is known.
     `llm_label` names the LLM in `producers` (default: `llm:<backend name>` when `llm` has a
-    `label`, else "llm"); the solver is "symbolic". With `share="race"`, `capacity` (the engine's)
+    `label`, else "llm"); the symbolic worker is "symbolic". With `share="race"`, `capacity` (the engine's)
     bounds the model's share and `router` decides (default: a fresh `YieldRouter`).
     """
 
@@ -76,7 +76,7 @@ class MixedWorker:
         self._model_runs: set[tuple[int, int]] = set()  # attempts with a model entrant running
 
     def route(self, fork_id: int, attempt: int) -> str:
-        """ "llm" or "symbolic": who runs this attempt without a race (the solver under "race")."""
+        """ "llm" or "symbolic": who runs this attempt without a race (the symbolic worker under "race")."""
         if self.share == "race" or attempt >= self.max_attempts:
             return "symbolic"
         if self.share == "alternate" and fork_id % 2 == 0:
@@ -101,7 +101,7 @@ class MixedWorker:
         self._model_runs.add(attempt)
         head_start = self.router.head_start(key)
         llm = Entrant(llm.label, "llm", self.llm, delay_s=head_start)
-        return Lineup((solver, llm), f"{why}; the solver's head start {head_start:.2g} s")
+        return Lineup((solver, llm), f"{why}; the symbolic worker's head start {head_start:.2g} s")
 
     def settled(self, request: WorkerRequest, results: Sequence[ContestResult]) -> None:
         """The attempt ended: free its model slot, note who produced it, teach the router."""

@@ -134,7 +134,7 @@ class Contender:
 
 
 def race_note(results: list[ContestResult]) -> str:
-    """ "race: solver won in 0.05 s; llm:x cancelled" for the ledger."""
+    """ "race: symbolic won in 0.05 s; llm:x cancelled" for the ledger."""
     parts = []
     for r in results:
         part = f"{r.label} {r.outcome}"

@@ -172,7 +172,7 @@ class RouteEvent(_Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ContestEvent(_Event):
-    """One entrant (`worker`, of `worker_kind` llm / solver) of a raced (fork_id, attempt) ended
+    """One entrant (`worker`, of `worker_kind` llm / symbolic) of a raced (fork_id, attempt) ended
     with `outcome` (won / accepted / rejected / cancelled / lost) after `elapsed_s`."""
 
     kind: ClassVar[str] = "contest"

@@ -10,7 +10,7 @@ joining it and checks the final answer the same way, and the run's proof bundle 
 
 Workers (`worker_kind`): "symbolic" (the domain's complete symbolic worker; the default of the
 Python API, so library users and services never load a model unasked), "llm" (a model answers
-every fork: `reasoning.llm._workers.LLMWorker`) or "mixed" (the solver and, when the router
+every fork: `reasoning.llm._workers.LLMWorker`) or "mixed" (the symbolic worker and, when the router
 says so, the model race on each attempt; the first verified result is joined and the other run
 cancelled: `reasoning.engine._mixed_worker.MixedWorker`, `reasoning.engine._racing`). The organizer is the domain's
 planner (`SymbolicPlanner` for a plain task) or, with `organizer="llm"`, the model

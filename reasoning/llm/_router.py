@@ -1,5 +1,5 @@
 """`YieldRouter`: learns which kind of worker yields verified claims per second, per domain,
-sub-query kind and task shape, and decides whether the model races the solver on the next attempt.
+sub-query kind and task shape, and decides whether the model races the symbolic worker on the next attempt.
 
 The key is "DOMAIN/KIND" plus, when the task has a size that changes who wins, "/SHAPE"
 (`problem_shape`): "countdown/search/3 numbers" and "countdown/search/4 numbers" are learned
@@ -11,17 +11,17 @@ by the seconds it ran (a run cancelled because the other entrant won counts its 
 claims: it was beaten). The decision for one attempt, in order:
 
 1. the model's share of capacity is bounded: at most `max(1, floor(model_share * capacity))`
-   model runs at once; past that the solver runs alone ("model share full");
+   model runs at once; past that the symbolic worker runs alone ("model share full");
 2. with fewer than `min_trials` model runs on this key, the model races (exploring);
-3. the model races when its yield per second is at least 1/`factor` of the solver's;
-4. otherwise the solver runs alone, except every `explore_every`-th skip on the key, when the
+3. the model races when its yield per second is at least 1/`factor` of the symbolic worker's;
+4. otherwise the symbolic worker runs alone, except every `explore_every`-th skip on the key, when the
    model races once more (the estimate may have been unlucky).
 
-In a race the solver gets a head start (`head_start`): the model starts only if the solver has
-not been verified by then (twice the solver's mean seconds per run on the key, within
-[`min_head_start_s`, `max_head_start_s`]; `max_head_start_s` before any solver run). A solver
-that answers in milliseconds so never pays for a model's prefill on two shared cores, and a
-model that is never needed costs nothing; on a slow solver the model races almost at once.
+In a race the symbolic worker gets a head start (`head_start`): the model starts only if the
+symbolic worker has not been verified by then (twice its mean seconds per run on the key, within
+[`min_head_start_s`, `max_head_start_s`]; `max_head_start_s` before any symbolic run). A symbolic
+worker that answers in milliseconds so never pays for a model's prefill on two shared cores, and a
+model that is never needed costs nothing; on a slow symbolic worker the model races almost at once.
 
 Every decision comes with a one-line reason, which the engine writes to the trace. The
 statistics live as long as the router (one run, by default); `state_path` keeps them in a small
@@ -80,7 +80,7 @@ class KindStats:
 
 
 class YieldRouter:
-    """Decides, per attempt, whether the model races the solver (see the module docstring)."""
+    """Decides, per attempt, whether the model races the symbolic worker (see the module docstring)."""
 
     def __init__(
         self,
@@ -159,7 +159,7 @@ class YieldRouter:
         return False, f"symbolic alone: {rates} (below 1/{self.factor:g})"
 
     def head_start(self, key: str) -> float:
-        """Seconds the solver runs before the model joins the race on `key`."""
+        """Seconds the symbolic worker runs before the model joins the race on `key`."""
         solver = self.of(key, "symbolic")
         if solver.runs == 0:
             return self.max_head_start_s

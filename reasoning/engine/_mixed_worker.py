@@ -35,7 +35,7 @@ SYMBOLIC_LABEL = "symbolic"
 
 
 class MixedWorker:
-    """Races `solver` and `llm` on each attempt, or routes it to one (see the module docstring).
+    """Races `symbolic` and `llm` on each attempt, or routes it to one (see the module docstring).
 
     `max_attempts` must be the engine's `max_attempts`, so that the last attempt is known.
     `llm_label` names the LLM in `producers` (default: `llm:<backend name>` when `llm` has a
@@ -46,7 +46,7 @@ class MixedWorker:
     def __init__(
         self,
         llm: Worker,
-        solver: Worker,
+        symbolic: Worker,
         *,
         max_attempts: int = 3,
         llm_label: str | None = None,
@@ -54,14 +54,14 @@ class MixedWorker:
         capacity: int = 4,
         router: YieldRouter | None = None,
     ) -> None:
-        if not isinstance(llm, Worker) or not isinstance(solver, Worker):
-            raise InvalidArgument("llm and solver must be workers (with a stream(request) method)")
+        if not isinstance(llm, Worker) or not isinstance(symbolic, Worker):
+            raise InvalidArgument("llm and symbolic must be workers (with a stream(request) method)")
         if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
             raise InvalidArgument(f"max_attempts must be a positive int, got {max_attempts!r}")
         if share not in SHARES:
             raise InvalidArgument(f"share must be one of {', '.join(SHARES)}, got {share!r}")
         self.llm = llm
-        self.solver = solver
+        self.symbolic = symbolic
         self.max_attempts = max_attempts
         self.llm_label = llm_label or getattr(llm, "label", None) or "llm"
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
@@ -85,23 +85,23 @@ class MixedWorker:
 
     def lineup(self, request: WorkerRequest) -> Lineup:
         """Who runs this attempt (the engine races two entrants), and why."""
-        solver = Entrant(SYMBOLIC_LABEL, "symbolic", self.solver)
+        symbolic = Entrant(SYMBOLIC_LABEL, "symbolic", self.symbolic)
         llm = Entrant(self.llm_label, "llm", self.llm)
         attempt = (request.fork_id, request.attempt)
         if self.share != "race":
             kind = self.route(*attempt)
             self.producers[attempt] = llm.label if kind == "llm" else SYMBOLIC_LABEL
             last = " (the last attempt)" if request.attempt >= self.max_attempts else ""
-            return Lineup((llm if kind == "llm" else solver,), f"{self.share} policy: {kind}{last}")
+            return Lineup((llm if kind == "llm" else symbolic,), f"{self.share} policy: {kind}{last}")
         key = _router_key(self.router, request)
         race, why = self.router.decide(key, model_busy=len(self._model_runs), capacity=self.capacity)
         self.producers[attempt] = SYMBOLIC_LABEL
         if not race:
-            return Lineup((solver,), why)
+            return Lineup((symbolic,), why)
         self._model_runs.add(attempt)
         head_start = self.router.head_start(key)
         llm = Entrant(llm.label, "llm", self.llm, delay_s=head_start)
-        return Lineup((solver, llm), f"{why}; the symbolic worker's head start {head_start:.2g} s")
+        return Lineup((symbolic, llm), f"{why}; the symbolic worker's head start {head_start:.2g} s")
 
     def settled(self, request: WorkerRequest, results: Sequence[ContestResult]) -> None:
         """The attempt ended: free its model slot, note who produced it, teach the router."""
@@ -118,7 +118,7 @@ class MixedWorker:
         kind = self.route(request.fork_id, request.attempt)
         label = self.llm_label if kind == "llm" else SYMBOLIC_LABEL
         self.producers[(request.fork_id, request.attempt)] = label
-        return (self.llm if kind == "llm" else self.solver).stream(request)
+        return (self.llm if kind == "llm" else self.symbolic).stream(request)
 
 
 def _router_key(router: YieldRouter, request: WorkerRequest) -> str:

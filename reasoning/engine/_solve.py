@@ -291,9 +291,9 @@ def _parts(
     """(organizer, worker with `producers`) for a run."""
     if problem is not None:
         domain = get(problem.domain)
-        solver = domain.symbolic_worker()
+        symbolic = domain.symbolic_worker()
     else:
-        domain, solver = None, SymbolicWorker(budget_s=verify_budget_s)
+        domain, symbolic = None, SymbolicWorker(budget_s=verify_budget_s)
     if organizer_kind == "llm":
         organizer = LLMOrganizer(
             backend, problem if problem is not None else engine_task, max_tokens=max_tokens
@@ -303,13 +303,13 @@ def _parts(
     else:
         organizer = SymbolicPlanner(engine_task, capacity=workers)
     if worker_kind == "symbolic":
-        return organizer, LabelledWorker(solver, SYMBOLIC_LABEL)
+        return organizer, LabelledWorker(symbolic, SYMBOLIC_LABEL)
     llm = LLMWorker(backend, max_tokens=max_tokens, constrain=proposer)
     if worker_kind == "llm":
         return organizer, LabelledWorker(llm, llm.label)
     mixed = MixedWorker(
         llm,
-        solver,
+        symbolic,
         max_attempts=max_attempts,
         llm_label=llm.label,
         capacity=workers,

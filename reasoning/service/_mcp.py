@@ -89,8 +89,8 @@ read the `claim` field of certificates. One claim per string (or per line); `#` 
 - Functions: `sqrt root(x, n) abs min max gcd lcm floor ceil mod binomial factorial exp ln
   log(x) log(x, b) sin cos tan`, always with parentheses: a function name is never a variable
   (`cos 0 = 0` is invalid, not the product cos·0). Constants: `pi`, `e`. Scientific notation
-  (`1e3`) is invalid (1·e3?): write `10^3`. Implicit multiplication binds like `*`, left to
-  right: `1/2x` is x/2.
+  (`1e3`, `.5e3`) and `0x10`, `0b10`, `0o7` are invalid (1·e3? 0·x10?): write `10^3`, `16`.
+  Implicit multiplication binds like `*`, left to right: `1/2x` is x/2.
 - Relations `= != < <= > >=`, chains (`0 < x < 1`), membership `x in {1, 2, 3}`.
 - Connectives `not and or -> <->` (loosest last), `true`, `false`.
 - Quantifiers: `forall x in Int: ...`, `exists x, y in Real: ...` (the body extends to the end).
@@ -99,7 +99,8 @@ read the `claim` field of certificates. One claim per string (or per line); `#` 
   its body is defined and false, so `not (forall x in Real: 1/x > 0 -> x > 0)` is not proved.
   One-argument `log(x)` is the natural logarithm (`log(x, 10)` is base 10).
 - Limits: 20,000 characters, bracket nesting 200, tree depth 400; exact values up to 100,000
-  bits. Beyond the size limits a claim is `unknown` at once (`2^2^2^2^2^100 = 5`, `1000000! = 1`).
+  bits. Beyond the size limits a claim is `unknown` at once (`2^2^2^2^2^100 = 5`, `1000000! = 1`),
+  as is one whose SMT-LIB text passes 1,000,000 characters (long `<->` chains).
 
 ## Examples
 

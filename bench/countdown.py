@@ -85,7 +85,7 @@ def _run(integer_only: bool, repeat: int, skip_plain: bool) -> dict[str, Any]:
         "integer_only": integer_only,
     }
     started = time.perf_counter()
-    result = solve_task(task, workers=4, out=False)
+    result = solve_task(task, capacity=4, out=False)
     row |= {
         "solve_s": round(time.perf_counter() - started, 6),
         "solve_verified": result.verified,

@@ -90,7 +90,7 @@ def recheck(givens: Sequence[int], cert: dict) -> None:
 def engine(givens: Sequence[int], out: object = False) -> None:
     from reasoning.engine._solve import solve
 
-    result = solve({"domain": "sudoku", "grid": grid_text(givens)}, out=out, workers=4)
+    result = solve({"domain": "sudoku", "grid": grid_text(givens)}, out=out, capacity=4)
     if not result.verified:
         raise SystemExit(f"engine: not verified: {result.message}")
 

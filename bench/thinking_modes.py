@@ -13,7 +13,7 @@ same total budget of T completion tokens per item:
 - parallel: k independent samples (temperature 0.7, different seeds) of T/k tokens each, run
   concurrently (the local backend batches them), majority vote over normalised answers
   (AsyncThink's "parallel thinking" baseline).
-- forkjoin: `reasoning.solve(problem, worker_kind="llm", model=..., workers=k, max_tokens=T/k,
+- forkjoin: `reasoning.solve(problem, worker_kind="llm", model=..., capacity=k, max_tokens=T/k,
   proposer=False)`: the domain's planner forks, LLM workers answer in free text, every claim is
   verified before the join and a rejected fork is re-dispatched with the counterexample. The
   backend is wrapped in `BudgetBackend`, which stops the item (BackendError kind "budget") once T
@@ -409,7 +409,7 @@ def run_forkjoin(
     options = {"proposer": proposer} if proposer_available() else {}
     result = solve(
         item.problem,
-        workers=k,
+        capacity=k,
         seed=seed,
         out=False,
         worker_kind=kind,

@@ -243,7 +243,7 @@ def solve(
 
             result = run_solve(
                 task,
-                workers=capacity,
+                capacity=capacity,
                 seed=seed,
                 out=directory,
                 budget_s=budget,
@@ -512,7 +512,7 @@ def _solved(domain, task, entry, index, seed, workers, budget, out_dir) -> dict[
     try:
         problem = domain.from_reasoning_gym(task, entry)
         out: Path | bool = False if out_dir is None else out_dir / f"{task}-{seed}-{index}"
-        result = run_solve(problem, workers=workers, seed=seed, out=out, budget_s=budget)
+        result = run_solve(problem, capacity=workers, seed=seed, out=out, budget_s=budget)
         item["answer"] = domain.to_reasoning_gym(problem, result.answers)
         item["verified"], item["status"], item["message"] = result.verified, result.status, result.message
     except InvalidArgument as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
+import warnings as _warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +176,7 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 def solve(
     task: Mapping[str, Any] | Problem,
     *,
-    workers: int = 4,
+    capacity: int = 4,
     seed: int = 0,
     out: str | Path | None | bool = None,
     budget_s: float = 600.0,
@@ -190,10 +191,12 @@ def solve(
     worker_timeout_s: float | None = None,
     router_state: str | Path | None = None,
     proposer: bool = True,
+    workers: int | None = None,
 ) -> SolveResult:
     """Solve `task`; every answer is verified against the task's rules.
 
-    `workers`: capacity c (forks running at once). `worker_kind`: "symbolic" (default), "llm" or
+    `capacity`: c, the forks running at once (`workers` is its old name, still accepted with a
+    DeprecationWarning: "workers" now names a worker kind, as on the command line). `worker_kind`: "symbolic" (default), "llm" or
     "mixed" (see the module docstring); `organizer`: "planner" (default) or "llm". `model`: a
     `--model` spec string (`local`, a path, `openai:URL/MODEL`), a `ModelBackend` (not closed
     here), or None for the packaged local model; loaded only when an LLM is needed. `max_tokens`
@@ -218,10 +221,16 @@ def solve(
     >>> solve({"domain": "countdown", "numbers": [1, 2, 3], "target": 6}).answers  # doctest: +SKIP
     ['1 + 2 + 3']
     """
+    if workers is not None:  # the old name of capacity (one meaning per word)
+        if capacity != 4 and capacity != workers:
+            raise InvalidArgument(f"give capacity only (workers={workers!r} is its old name)")
+        _warnings.warn("solve(workers=N) is deprecated: use capacity=N", DeprecationWarning, stacklevel=2)
+        capacity = workers
     engine_task, problem = parse_task(task)
     refuse_free_unknowns(engine_task, budget_s=verify_budget_s)
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
-        raise InvalidArgument(f"workers must be an int in [1, 64], got {workers!r}")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 64:
+        raise InvalidArgument(f"capacity must be an int in [1, 64], got {capacity!r}")
+    workers = capacity
     if worker_kind == "solver":  # the old spelling (one meaning per word: solvers/ decides claims)
         worker_kind = "symbolic"
     _check_choice("worker_kind", worker_kind, WORKER_KINDS)

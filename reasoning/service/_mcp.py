@@ -335,7 +335,7 @@ def _solve_task(
 ) -> SolveTaskResult:
     result = solve(
         task,
-        workers=capacity,
+        capacity=capacity,
         seed=seed,
         out=False,
         budget_s=budget_s,

@@ -25,7 +25,7 @@ def solve_job(
             budget_s=budget_s,
             verify_budget_s=min(10.0, budget_s),
             seed=seed,
-            workers=workers,
+            capacity=workers,
         )
     except InvalidArgument as exc:  # TaskError included
         return {"error": "invalid_task", "message": str(exc)}

@@ -503,7 +503,7 @@ def test_end_to_end_multi_solution(workers):
             "solutions": 3,
             "rule": "exactly-once",
         },
-        workers=workers,
+        capacity=workers,
         out=False,
     )
     assert result.verified and len(result.answers) == 3

@@ -323,7 +323,7 @@ def test_solve_end_to_end(tmp_path):
     from reasoning.engine._bundle import check_bundle, load_bundle
 
     result = solve(
-        {"domain": "equations", "equation": "x^3 - 2x = 0", "decimals": 4}, workers=3, out=tmp_path
+        {"domain": "equations", "equation": "x^3 - 2x = 0", "decimals": 4}, capacity=3, out=tmp_path
     )
     assert result.answers == ["x ≈ -1.4142", "x = 0.0000", "x ≈ 1.4142"] and result.verified
     assert result.metrics["forks"] == 3  # one `roots in` fork per part of the root bound

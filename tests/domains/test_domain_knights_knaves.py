@@ -471,7 +471,7 @@ def test_reasoning_gym_eval_through_solve(seed):
     full = 0
     for entry in dataset:
         task = DOMAIN.from_reasoning_gym("knights_knaves", entry)
-        result = solve(task, workers=4, out=False)
+        result = solve(task, capacity=4, out=False)
         assert result.verified, result.message
         full += dataset.score_answer(DOMAIN.to_reasoning_gym(task, result.answers), entry) == 1.0
     assert full >= 198

@@ -455,7 +455,7 @@ def test_worker_notes_bad_queries(query):
 def test_solve_end_to_end(task, answer):
     from reasoning import solve
 
-    result = solve({"domain": "logic", **task}, workers=4, out=False)
+    result = solve({"domain": "logic", **task}, capacity=4, out=False)
     assert result.answers == [answer]
     assert result.verified, result.message
     assert result.metrics["forks"] >= 1
@@ -539,7 +539,7 @@ def test_reasoning_gym_eval_through_solve(seed):
     full = 0
     for entry in dataset:
         task = DOMAIN.from_reasoning_gym("propositional_logic", entry)
-        result = solve(task, workers=4, out=False)
+        result = solve(task, capacity=4, out=False)
         assert result.verified, result.message
         full += dataset.score_answer(DOMAIN.to_reasoning_gym(task, result.answers), entry) == 1.0
     assert full >= 198

@@ -161,7 +161,7 @@ def test_worker_timeout_fails_a_slow_models_fork_in_time():
     slow = ScriptedBackend(["x = 26"], delay_s=2.0)
     task = {"domain": "arithmetic", "expression": "3 * 8 + 2"}
     result = solve(
-        task, workers=1, worker_kind="llm", model=slow, out=False, budget_s=60, worker_timeout_s=0.2
+        task, capacity=1, worker_kind="llm", model=slow, out=False, budget_s=60, worker_timeout_s=0.2
     )
     assert not result.verified
     assert "within 0.2 s" in result.message or any("0.2 s" in str(e.to_json()) for e in result.run.events)

@@ -268,3 +268,16 @@ def test_cli_eval_refuses_unknown_tasks():
 def test_registry_rejects_duplicates():
     with pytest.raises(ValueError, match="already registered"):
         register(DigitSum())
+
+
+def test_capacity_is_the_count_and_workers_its_deprecated_name():
+    """One meaning per word (issue 14): `solve(workers=N)` was the capacity while `--workers`
+    names a worker kind; `capacity=N` is the name now and `workers=N` still works, warning."""
+    task = {"domain": "countdown", "numbers": [1, 2, 3], "target": 6}
+    assert solve(task, capacity=2, out=False).verified
+    with pytest.warns(DeprecationWarning, match="capacity"):
+        assert solve(task, workers=2, out=False).verified
+    with pytest.raises(InvalidArgument, match="capacity"):
+        solve(task, capacity=0, out=False)
+    with pytest.raises(InvalidArgument, match="capacity only"):
+        solve(task, capacity=3, workers=2, out=False)

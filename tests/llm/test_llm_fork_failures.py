@@ -33,8 +33,8 @@ def test_a_failing_model_fails_its_fork_not_the_run(fault, kind):
     with fault_server(fault, stall_s=30.0) as url:
         model = backend(url)
         try:
-            mixed = solve(TASK, workers=1, worker_kind="mixed", model=model, out=False, budget_s=60)
-            only_llm = solve(TASK, workers=1, worker_kind="llm", model=model, out=False, budget_s=60)
+            mixed = solve(TASK, capacity=1, worker_kind="mixed", model=model, out=False, budget_s=60)
+            only_llm = solve(TASK, capacity=1, worker_kind="llm", model=model, out=False, budget_s=60)
         finally:
             model.close()
     reason = f"model backend failed ({kind})"

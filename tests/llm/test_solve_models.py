@@ -180,7 +180,7 @@ def local_model():
 def test_llm_workers_on_the_packaged_model_terminate_and_are_never_wrong_when_verified(local_model):
     task = {"domain": "arithmetic", "expression": "7 + 5"}
     result = solve(
-        task, workers=1, worker_kind="llm", model=local_model, max_tokens=48, budget_s=240, out=False
+        task, capacity=1, worker_kind="llm", model=local_model, max_tokens=48, budget_s=240, out=False
     )
     assert result.metrics["worker_tokens"] > 0 and result.metrics["critical_path_tokens"] > 0
     assert result.model and result.model.startswith("local:")

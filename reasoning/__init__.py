@@ -10,7 +10,7 @@ The public/private line is drawn by name: public are this package, `api`, `error
 whose name starts with `_` is private: importable, but it may change without notice.
 """
 
-import importlib
+from reasoning._lazy import lazy_exports
 
 # Every name is imported on first use: `import reasoning.llm` (or any other subpackage) must
 # not load Z3, Lark and mpmath. Certificate kinds defined here ("equivalence", "consistency",
@@ -43,11 +43,7 @@ _ENGINE = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name) or _ENGINE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reasoning' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _LAZY | _ENGINE)
 
 
 __all__ = [

@@ -6,7 +6,7 @@ stages), `_answers` (the typed answers), `_equivalence` (equivalent), `_judge` (
 claims), `_compare_sets`, `_compare_equations`, `_complex_values`, `_trig_identity`, `_units`.
 """
 
-import importlib
+from reasoning._lazy import lazy_exports
 
 _EXPORTS = {
     "parse_answer": "reasoning.answers._latex",
@@ -18,15 +18,6 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's module on first use, so importing this package stays light."""
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted(_EXPORTS)

@@ -7,7 +7,7 @@
 (`reason mcp`), `_time_limit` (a wall-clock limit for a whole command).
 """
 
-import importlib
+from reasoning._lazy import lazy_exports
 
 _EXPORTS = {
     "app": "reasoning.cli._main",
@@ -15,15 +15,6 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's module on first use, so importing this package stays light."""
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted(_EXPORTS)

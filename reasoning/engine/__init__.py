@@ -12,8 +12,7 @@ causal graph), `_claim_cache`, `_run_trace`, `_ledger`, `_bundle` / `_bundle_joi
 `_bundle_edges` (proof bundles), `_ray_pool` (verifier actors on Ray).
 """
 
-import importlib
-import warnings
+from reasoning._lazy import lazy_exports
 
 _EXPORTS = {
     "ForkJoinEngine": "reasoning.engine._engine",
@@ -43,18 +42,6 @@ _EXPORTS = {
 _RENAMED = {"SolverWorker": "SymbolicWorker", "SolverPlanner": "SymbolicPlanner"}
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name's module on first use, so importing this package stays light."""
-    if name in _RENAMED:  # the old "solver" names (one meaning per word: solvers/ decides claims)
-        warnings.warn(f"{name} is now {_RENAMED[name]}", DeprecationWarning, stacklevel=2)
-        name = _RENAMED[name]
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _EXPORTS, _RENAMED)
 
 __all__ = sorted(_EXPORTS)

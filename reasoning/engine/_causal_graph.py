@@ -42,11 +42,12 @@ from typing import Any
 import networkx as nx
 import z3
 
+from proofs.assignment import pin_assignment, read_assignment
 from proofs.check import RECHECK_BUDGET_S, CheckReport, solve_with_cvc5
 from proofs.claims import Formula, Var, free_variables, to_text, walk
-from proofs.exact import holds_at, parse_fraction
+from proofs.exact import holds_at
 from proofs.parsing import ParseFailure, parse_claim
-from proofs.smtlib import constraint_terms, real_literal, symbol
+from proofs.smtlib import constraint_terms, symbol
 from proofs.verdict import Verdict
 from reasoning.engine._graph_svg import render
 from reasoning.errors import InvalidArgument
@@ -344,7 +345,7 @@ def _recheck_witness(
 ) -> CheckReport:
     """Does the witness satisfy every claim (so the script is `sat`)? See
     `recheck_consistency_certificate`."""
-    values, bounds, problem = witness_values(unknowns, witness)
+    values, bounds, problem = read_assignment(unknowns, witness)
     if problem:
         return CheckReport(False, f"the witness is malformed: {problem}")
     count = len(formulas)
@@ -354,7 +355,7 @@ def _recheck_witness(
         return CheckReport(
             False, f"the witness does not satisfy {exact!r} (exact evaluation)", {"exact": "fails"}
         )
-    pinned = _pin_values(script, unknowns, values, bounds)
+    pinned = pin_assignment(script, unknowns, values, bounds)
     if exact:
         checks["exact"] = "holds"
         message = f"{count} claim(s) are consistent: the witness satisfies each one by exact evaluation"
@@ -372,73 +373,6 @@ def _recheck_witness(
     if use_cvc5 and not _cvc5_agrees(pinned, "sat", checks):
         return CheckReport(False, f"with the witness pinned, cvc5 answers {checks['cvc5']}", checks)
     return CheckReport(True, message, checks)
-
-
-#: How close `solvers.z3_backend.model_value`'s approximation of an algebraic value is to it.
-APPROXIMATION_DIGITS = 20
-#: Longer approximations are not read (a witness is hostile input).
-MAX_APPROXIMATION_CHARS = 200
-_ALGEBRAIC = re.compile(r"(-?\d+(?:/\d+)?|-?\d+\.\d*\?) \(algebraic: .*\)", re.DOTALL)
-_TRUNCATED = re.compile(r"-?\d+(?:\.(\d*))?\?")
-
-
-def _approximation(text: str) -> tuple[Fraction, Fraction] | None:
-    """The interval a Real value written as an approximation lies in: Z3's algebraic text
-    (`<approximation> (algebraic: (root-obj ...))`, within 10^-20 of the value), or a decimal
-    with '?' (the value truncated after its last digit); None for any other text."""
-    match = _ALGEBRAIC.fullmatch(text)
-    if match:
-        text = match.group(1)
-        if not text.endswith("?"):
-            if len(text) > MAX_APPROXIMATION_CHARS:
-                return None
-            width = Fraction(1, 10**APPROXIMATION_DIGITS)
-            value = parse_fraction(text)
-            return value - width, value + width
-    match = _TRUNCATED.fullmatch(text)
-    if not match or len(text) > MAX_APPROXIMATION_CHARS:
-        return None
-    width = Fraction(1, 10 ** len(match.group(1) or ""))
-    value = Fraction(text[:-1])
-    return value - width, value + width
-
-
-def witness_values(
-    unknowns: dict[str, str], witness: Any
-) -> tuple[dict[str, Fraction], dict[str, tuple[Fraction, Fraction]], str]:
-    """A witness (name -> value text) read: (exact values, intervals of the values written as
-    approximations, what is wrong with it or ""). It names every unknown and nothing else, each
-    value a string; an Int's is an integer. A Real may be an approximation of an algebraic
-    number (see `_approximation`): it is never rounded, only bounded."""
-    if not isinstance(witness, dict):
-        return {}, {}, "a witness is an object mapping each unknown to a value"
-    missing, extra = set(unknowns) - set(witness), set(witness) - set(unknowns)
-    if missing or extra:
-        named = ", ".join(
-            f"{what} {sorted(names)}"
-            for what, names in (("no value for", missing), ("unknowns not in the task:", extra))
-            if names
-        )
-        return {}, {}, f"it must give every unknown a value and nothing else ({named})"
-    values: dict[str, Fraction] = {}
-    bounds: dict[str, tuple[Fraction, Fraction]] = {}
-    for name, sort in unknowns.items():
-        text = witness[name]
-        if not isinstance(text, str):
-            return {}, {}, f"the value of {name} is not a string"
-        try:
-            value = parse_fraction(text)
-        except (ValueError, ZeroDivisionError):
-            interval = None if sort == "Int" else _approximation(text)
-            if interval is None:
-                kind = "an integer" if sort == "Int" else "a number"
-                return {}, {}, f"{name} is an {sort}, its value {text[:80]!r} is not {kind}"
-            bounds[name] = interval
-            continue
-        if sort == "Int" and value.denominator != 1:
-            return {}, {}, f"{name} is an Int, its value {text[:80]!r} is not an integer"
-        values[name] = value
-    return values, bounds, ""
 
 
 def _holds_exactly(formulas: list[Formula], values: dict[str, Fraction]) -> bool | str | None:
@@ -462,28 +396,6 @@ def _fresh_z3(script: str) -> str:
     solver.set("timeout", int(RECHECK_BUDGET_S * 1000))
     solver.from_string(script)
     return str(solver.check())
-
-
-def _pin_values(
-    script: str,
-    unknowns: dict[str, str],
-    values: dict[str, Fraction],
-    bounds: dict[str, tuple[Fraction, Fraction]],
-) -> str:
-    """The script (ending in `(check-sat)`) with `unknown = value` asserted for each of
-    `values` (written in the unknown's sort) and `lo <= unknown <= hi` for each of `bounds`.
-    Extra assertions only: if this is `sat`, so is the script."""
-    pins = []
-    for name, value in values.items():
-        if unknowns[name] == "Int":
-            n = value.numerator
-            pins.append(f"(assert (= {symbol(name)} {n if n >= 0 else f'(- {-n})'}))\n")
-        else:
-            pins.append(f"(assert (= {symbol(name)} {real_literal(value)}))\n")
-    for name, (lo, hi) in bounds.items():
-        pins.append(f"(assert (<= {real_literal(lo)} {symbol(name)} {real_literal(hi)}))\n")
-    body = script[: -len("(check-sat)\n")] if script.endswith("(check-sat)\n") else script
-    return body + "".join(pins) + "(check-sat)\n"
 
 
 # ---------------------------------------------------------------- the graph

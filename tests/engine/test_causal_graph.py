@@ -346,7 +346,7 @@ def test_an_integrality_conflict_is_found_and_its_certificate_rechecks_old_and_n
         ({"x": "abc", "y": "0"}, "not an integer"),
         ({"x": 0, "y": "0"}, "not a string"),
         ({"x": "0"}, "no value for ['y']"),
-        ({"x": "0", "y": "0", "z": "0"}, "not in the task: ['z']"),
+        ({"x": "0", "y": "0", "z": "0"}, "a value for ['z']"),
         ([["x", "0"], ["y", "0"]], "is an object"),
     ],
 )

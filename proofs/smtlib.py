@@ -444,13 +444,13 @@ def constraint_term(translator: _Translator, formula: Formula, variables: dict[s
     `translator` (shared by the constraints of one script). Raises Unsupported.
 
     Free variables outside `variables` are universally closed (as Reals), which is how the
-    formula would be read if it were verified on its own. A formula over Int constants only
-    whose every operation stays in the integers (`_integer_only`) is written in integer
-    arithmetic, without `to_real`: the same truth value at every point (all its terms are
-    integers), but Z3 decides `x != y`-style integer constraints far better that way (read
-    through `to_real`, two Int disequations can leave it without an answer for seconds).
-    `integer=False` on the translator's caller side (`constraint_terms(..., integer=False)`)
-    gives the encoding used before, which checkers still accept.
+    formula would be read if it were verified on its own. When the translator's
+    `integer_claims` is set, a formula over Int constants only whose every operation stays in
+    the integers (`_integer_only`) is written in integer arithmetic, without `to_real`: the same
+    truth value at every point (all its terms are integers), but Z3 decides integer constraints
+    far better that way (read through `to_real`, `2*x - y != -5 and -2*x + y != 6` left a fresh
+    Z3 without an answer for 10 s). Without it, every formula goes through `to_real`: the
+    encoding of certificates written before, which checkers still accept.
     """
     extra = tuple(sorted(free_variables(formula) - set(variables)))
     if extra:

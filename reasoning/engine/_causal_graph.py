@@ -24,7 +24,8 @@ that caused it, so the bundle shows what was rejected and why.
 
 `check_consistency` asks Z3 whether every accepted claim can hold at once, with the task's
 unknowns as shared constants and one tracked assumption per attempt. Its certificate is an
-SMT-LIB script re-derived and re-solved by `recheck_consistency_certificate`.
+SMT-LIB script re-derived by `recheck_consistency_certificate`, which re-solves an `unsat` one and
+decides a `sat` one from its witness (a satisfying assignment proves `sat`).
 """
 
 from __future__ import annotations

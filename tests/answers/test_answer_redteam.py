@@ -168,6 +168,21 @@ ROUNDED_GOLD = [
     ("1.414", r"-\sqrt{2}", False),
     ("0.5", "0.6", False),
     ("1.5", "3/2", True),
+    # inside tuples, lists, sets, intervals, matrices and systems (issue 12: these were refuted)
+    (r"[1.414, 2]", r"[\sqrt2, 2]", None),
+    (r"(1.41, 3)", r"(\sqrt{2}, 3)", None),
+    (r"\{2, 0.33\}", r"\{\frac13, 2\}", None),
+    (r"(0.33, 1]", r"(\frac{1}{3}, 1]", None),
+    (r"\begin{pmatrix} 1.41 & 0 \end{pmatrix}", r"\begin{pmatrix} \sqrt2 & 0 \end{pmatrix}", None),
+    (r"x = 1.41, y = 2", r"x = \sqrt2, y = 2", None),
+    (r"(1.414, 1.732)", r"(\sqrt2, \sqrt3)", None),
+    # any component definitely different still refutes
+    (r"[1.414, 3]", r"[\sqrt2, 2]", False),
+    (r"(1.41, 3)", r"(\sqrt{2}, 4)", False),
+    (r"\{0.33, 2\}", r"\{\frac13, 5\}", False),
+    (r"(\sqrt{2}, 3)", r"(1.41, 3)", False),
+    (r"(1.42, 3)", r"(\sqrt{2}, 3)", False),
+    (r"x = 1.41, y = 2", r"x = \sqrt2, y = 3", False),
 ]
 
 

@@ -52,7 +52,7 @@ from proofs.verdict import Status, Verdict
 from reasoning.answers._answers import Scalar
 from reasoning.answers._complex_values import compare_complex, mentions_i
 from reasoning.answers._trig_identity import trig_identity
-from reasoning.answers._units import MAYBE_VARIABLE, read_unit
+from reasoning.answers._units import MAYBE_VARIABLE, read_unit, same_quantity_unit
 from solvers import dispatch
 
 #: Operations that are total on their domain: identical trees built only from these are equal.
@@ -207,6 +207,7 @@ class Judge:
         converted = _in_common_units(gold, prediction, label)
         if isinstance(converted, Outcome):
             return converted
+        written = (gold, prediction)
         gold, prediction = converted
         readings = [(gold.expr, prediction.expr)]
         marks = {gold.mark, prediction.mark}
@@ -225,6 +226,8 @@ class Judge:
                 return outcome
             outcomes.append(outcome)
         if all(o.status is Status.REFUTED for o in outcomes):
+            if (word := _bare_in_another_unit(*written)) is not None:
+                return _undecided(outcomes, f"{label}: the bare number may be in {word}, the same quantity")
             return merge_outcomes(Status.REFUTED, outcomes, outcomes[0].counterexample, outcomes[0].message)
         return _undecided(outcomes, "; ".join(o.message for o in outcomes if o.message))
 
@@ -294,6 +297,22 @@ def _in_common_units(gold: Scalar, prediction: Scalar, label: str) -> tuple[Scal
         Scalar(BinOp("*", gold.expr, _exact_number(g_unit.factor)), gold.mark),
         Scalar(BinOp("*", prediction.expr, _exact_number(p_unit.factor)), prediction.mark),
     )
+
+
+def _bare_in_another_unit(gold: Scalar, prediction: Scalar) -> str | None:
+    """The unit word in which a bare number (one side has a known unit, the other none) is the
+    same quantity as the other side (`0.5` vs `50 cents`: dollars), else None. Such a pair is
+    undecided: the bare answer does not say its unit."""
+    if bool(gold.unit) == bool(prediction.unit) or gold.mark or prediction.mark:
+        return None
+    bare, written = (gold, prediction) if prediction.unit else (prediction, gold)
+    unit = read_unit(written.unit.removeprefix(MAYBE_VARIABLE))
+    if unit is None or free_variables(bare.expr) or free_variables(written.expr):
+        return None
+    try:
+        return same_quantity_unit(evaluate(bare.expr), evaluate(written.expr), unit)
+    except (NotExact, TooLarge, Undefined):
+        return None
 
 
 def _exact_number(value: Fraction) -> Expr:

@@ -224,3 +224,34 @@ def test_volumes_and_units_after_groups(gold, prediction, expected):
 )
 def test_zero_comma_is_a_decimal_comma_reading(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# Money (issue 12): `\$` and a lone `$` before an amount are the unit dollars, `¢` is cents, so
+# amounts compare exactly across the two; `\$50` was equal to `50 cents` (the sign was dropped)
+# and `\$0.50` vs `50 cents` was refuted. A bare number is the same quantity when the other side
+# is in some unit of its dimension (`0.5` vs `50 cents`): undecided, not refuted.
+MONEY = [
+    (r"\$0.50", "50 cents", True),
+    (r"\$0.50", "50¢", True),
+    (r"\$0.50", "$0.5", True),
+    ("50¢", r"\$0.50", True),
+    (r"\$1.25", r"125\text{ cents}", True),
+    ("The total is $15.50.", "1550 cents", True),
+    (r"\$5\text{ dollars}", "5", True),
+    (r"\$3, \$4", "3, 4", True),
+    (r"\$50", "50", True),
+    (r"\$50", "50 cents", False),
+    ("50 cents", r"\$50", False),
+    (r"\$5", "5¢", False),
+    (r"\$5", "6", False),
+    ("0.5", "50 cents", None),
+    ("50 cents", "0.5", None),
+    ("2", "120 minutes", None),
+    ("5", "500 cm", None),
+    ("2", "121 minutes", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), MONEY)
+def test_money_in_dollars_and_cents_compares_exactly(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

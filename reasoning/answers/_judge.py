@@ -6,8 +6,11 @@ and counterexample before it becomes an `EquivalenceResult`; `merge_outcomes` co
 the components. The set, interval and equation comparisons build on it
 (`reasoning.answers._compare_sets`, `reasoning.answers._compare_equations`).
 
-Percent rule: `50\\%` matches `0.5` (the value 50/100) and also `50` (the same number written
-without the sign), as math-verify does; `50\\%` vs `50\\%` compares 50 with 50. Degrees:
+Percent rule (issue 12): a gold `50\\%` is its value and takes `50\\%`, `50 percent`, `0.5`
+and `\\frac12`; a gold `50` (unmarked: datasets drop the sign, GSM8K's "what percent" golds)
+takes `50` and `50\\%`. The other reading (`50` for a gold `50\\%`, `50\\%` for a gold `0.5`)
+makes the pair undecided, never proved: one prediction must not take two different golds, or a
+policy could hedge between `50` and `0.5` by writing `50\\%` (math-verify accepts all four). Degrees:
 `90^\\circ` matches `90` and `\\frac{\\pi}{2}`. Units: see `_in_common_units`.
 
 Expressions with variables are equivalent when the prediction is defined wherever the gold
@@ -211,6 +214,8 @@ class Judge:
         gold, prediction = converted
         readings = [(gold.expr, prediction.expr)]
         marks = {gold.mark, prediction.mark}
+        if marks == {"%", ""}:
+            return self._percent(gold, prediction, label)
         if gold.mark != prediction.mark and "" in marks:
             marked_is_gold = bool(gold.mark)
             marked = gold.expr if marked_is_gold else prediction.expr
@@ -230,6 +235,27 @@ class Judge:
                 return _undecided(outcomes, f"{label}: the bare number may be in {word}, the same quantity")
             return merge_outcomes(Status.REFUTED, outcomes, outcomes[0].counterexample, outcomes[0].message)
         return _undecided(outcomes, "; ".join(o.message for o in outcomes if o.message))
+
+    def _percent(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
+        """One side has a percent sign (the percent rule in the module docstring): a marked gold
+        is its value (`5\\%` takes `0.05`), an unmarked gold counts percent (`5` takes `5\\%`).
+        The other reading only makes the pair undecided, never proved, so one prediction cannot
+        take two different golds (`5\\%` takes `5` but not `0.05`)."""
+        hundred = Num(Fraction(100))
+        if gold.mark:
+            meant = (BinOp("/", gold.expr, hundred), prediction.expr)
+            other, why = (gold.expr, prediction.expr), "the prediction drops the gold's percent sign"
+        else:
+            meant = (gold.expr, prediction.expr)
+            other = (gold.expr, BinOp("/", prediction.expr, hundred))
+            why = "the gold may be the percent's value"
+        outcome = self.expressions(*meant, label)
+        if outcome.status is not Status.REFUTED:
+            return outcome
+        second = self.expressions(*other, label)
+        if second.status is Status.REFUTED:
+            return outcome
+        return _undecided([outcome, second], f"{label}: {why} ({second.status.value} in that reading)")
 
     def _unit_or_variable(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
         """`5 m` is 5 metres or 5*m. With a unit on both sides it is the unit; against a value

@@ -255,3 +255,46 @@ MONEY = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), MONEY)
 def test_money_in_dollars_and_cents_compares_exactly(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# Percent (issue 12): a marked gold is its value, an unmarked gold counts percent; the other
+# reading is undecided, so one prediction never takes two different golds (`5\%` took both
+# `5` and `0.05`, a hedge for a policy).
+PERCENT = [
+    (r"5\%", r"5\%", True),
+    (r"5\%", "5 %", True),
+    (r"5\%", "5 percent", True),
+    (r"5\%", "0.05", True),
+    (r"5\%", r"\frac{1}{20}", True),
+    ("5", r"5\%", True),
+    ("5", "5 percent", True),
+    (r"x = 12.5", r"12.5\%", True),
+    (r"5\%", "5", None),
+    ("0.05", r"5\%", None),
+    (r"\frac{1}{20}", r"5\%", None),
+    (r"5\%", "0.5", False),
+    (r"5\%", "6", False),
+    ("5", r"6\%", False),
+    ("0.05", r"6\%", False),
+    (r"\{5\%, 10\%\}", r"\{0.1, 0.05\}", True),
+    (r"(5, 10)", r"(5\%, 10\%)", True),
+    (r"(0.05, 10)", r"(5\%, 10\%)", None),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), PERCENT)
+def test_percent_rule_in_both_directions(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+#: Golds that name different answers under every reading: no prediction may take both.
+DIFFERENT_GOLDS = [("5", "0.05"), (r"5\%", r"0.05\%"), ("5", r"0.05\%"), (r"5\%", "5.05")]
+
+
+@pytest.mark.parametrize(
+    "prediction", [r"5\%", "5", "0.05", "5 percent", r"\frac{5}{100}", r"500\%", r"0.05\%", "0.0005"]
+)
+def test_no_prediction_takes_two_different_percent_golds(prediction):
+    for first, second in DIFFERENT_GOLDS:
+        taken = [g for g in (first, second) if equivalent(g, prediction).equivalent is True]
+        assert len(taken) <= 1, (prediction, taken)

@@ -650,7 +650,8 @@ def answer_pairs(*, equivalent: bool | None = None) -> st.SearchStrategy[AnswerP
     differently, factored against expanded quadratics, `\\frac{1}{2^{n}}` against `\\frac{2}{2^{n+1}}`.
     Inequivalent pairs differ by a small amount, one element, one endpoint's closedness or one
     coefficient; their decimals are precise enough that neither could be a rounding of the other
-    value (no `0.0` against `\\frac{1}{100}`: a checker rightly leaves that undecided). `equivalent`: only equivalent (True) or inequivalent (False) pairs; None: both."""
+    value (no `0.0` against `\\frac{1}{100}`: a checker rightly leaves that undecided).
+    `equivalent`: only equivalent (True) or inequivalent (False) pairs; None: both."""
     _optional_bool("equivalent", equivalent)
     return _answer_pair(equivalent)
 

@@ -216,6 +216,8 @@ class Judge:
         marks = {gold.mark, prediction.mark}
         if marks == {"%", ""}:
             return self._percent(gold, prediction, label)
+        if len(marks) == 2 and "" not in marks:  # `5\\%` vs `5^\\circ` compared 5 with 5 (proved)
+            return unknown_outcome(f"{label}: a percent is compared only with a number or a percent")
         if gold.mark != prediction.mark and "" in marks:
             marked_is_gold = bool(gold.mark)
             marked = gold.expr if marked_is_gold else prediction.expr

@@ -279,6 +279,8 @@ PERCENT = [
     (r"\{5\%, 10\%\}", r"\{0.1, 0.05\}", True),
     (r"(5, 10)", r"(5\%, 10\%)", True),
     (r"(0.05, 10)", r"(5\%, 10\%)", None),
+    (r"5\%", r"5^\circ", None),  # was proved: the two marks compared 5 with 5
+    (r"90^\circ", r"90\%", None),
 ]
 
 

@@ -34,7 +34,10 @@ from reasoning.answers._answers import (
     TupleAnswer,
 )
 from reasoning.answers._judge import Judge, Outcome
+from reasoning.answers._latex_text import extract
 
+#: Longest decimal literal read as a possible rounding.
+MAX_DECIMAL_CHARS = 200
 #: A decimal literal with a fractional part, as written (`1.414`, `.5`, `0.0`).
 _DECIMAL = re.compile(r"(?<![\d.])(\d*)\.(\d+)(?![\d.])")
 
@@ -45,6 +48,8 @@ def gold_decimals(gold: str) -> dict[Fraction, Fraction]:
     rounding is never ruled out by a more precise copy elsewhere."""
     found: dict[Fraction, Fraction] = {}
     for match in _DECIMAL.finditer(gold):
+        if len(match.group(0)) > MAX_DECIMAL_CHARS:
+            continue  # never a realistic rounding, and too long to convert cheaply
         value = Fraction(f"{match.group(1) or '0'}.{match.group(2)}")
         half = Fraction(1, 2 * 10 ** len(match.group(2)))
         found[value] = max(half, found.get(value, Fraction(0)))
@@ -172,7 +177,8 @@ def rounding_reading(
     """Why a refutation of `prediction_answer` by `gold_answer` must not stand: with the gold's
     decimals read as roundings of the prediction's matching components, the answers are no
     longer refuted. None when no decimal was replaced or the refutation holds regardless."""
-    decimals = gold_decimals(gold)
+    located = extract(gold)  # the gold's answer, not the prose around it
+    decimals = gold_decimals(located if isinstance(located, str) else gold)
     if not decimals:
         return None
     reader = _Reader(judge, decimals)
@@ -184,6 +190,6 @@ def rounding_reading(
         return None
     shown = ", ".join(to_text(Num(v)) for v in sorted(decimals)[:3])
     return (
-        f"the gold answer {gold.strip()[:80]} may be a rounding: the prediction rounds to its "
+        f"the gold answer {(located if isinstance(located, str) else gold).strip()[:80]} may be a rounding: the prediction rounds to its "
         f"decimal(s) ({shown}) at their written precision"
     )

@@ -300,3 +300,10 @@ def test_no_prediction_takes_two_different_percent_golds(prediction):
     for first, second in DIFFERENT_GOLDS:
         taken = [g for g in (first, second) if equivalent(g, prediction).equivalent is True]
         assert len(taken) <= 1, (prediction, taken)
+
+
+def test_rounding_reads_only_the_gold_answer_not_its_prose():
+    # a 5000-digit decimal in the prose would overflow int parsing (ValueError) if it were read
+    gold = "In 1." + "1" * 5000 + r" hours we get \boxed{(1.41, 3)}"
+    assert equivalent(gold, r"(\sqrt2, 3)").equivalent is None
+    assert equivalent(gold, r"(\sqrt2, 4)").equivalent is False

@@ -384,12 +384,17 @@ def _bars(text: str) -> str:
 
 def _currency_units(text: str, units: list[str]) -> str:
     """`\\textdollar 5` -> `5` with the unit dollars, `50¢` -> `50` with the unit cents (one unit
-    per amount, so `\\$3, \\$4` is a list of amounts in dollars). A sign elsewhere is dropped."""
+    per amount, so `\\$3, \\$4` is a list of amounts in dollars). A sign elsewhere (`5\\$`,
+    `\\$\\,5`, `\\${5}`, `\\$\\frac12`) still says dollars: dropped, it left a bare number that
+    matched `5 cents`."""
     text = _DOLLAR_AND_WORD.sub(" ", text)
     for pattern, unit in ((_DOLLAR_AMOUNT, DOLLARS), (_CENT_AMOUNT, CENTS)):
         text, count = pattern.subn(" ", text)
         units.extend([unit] * count)
-    return _DOLLAR_SIGN.sub(" ", text)
+    text, count = _DOLLAR_SIGN.subn(" ", text)
+    if count and DOLLARS not in units:
+        units.append(DOLLARS)
+    return text
 
 
 def normalise(answer: str) -> tuple[str, tuple[str, ...]]:

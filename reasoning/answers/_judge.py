@@ -211,6 +211,9 @@ class Judge:
         if isinstance(converted, Outcome):
             return converted
         written = (gold, prediction)
+        if gold.mark != prediction.mark and bool(gold.unit) != bool(prediction.unit):
+            # `\\$5` vs `5\\%`, `5 hours` vs `5^\\circ`: the bare-number rule compared 5 with 5 (proved)
+            return unknown_outcome(f"{label}: a percent or an angle is not compared with an amount in units")
         gold, prediction = converted
         readings = [(gold.expr, prediction.expr)]
         marks = {gold.mark, prediction.mark}

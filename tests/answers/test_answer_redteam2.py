@@ -24,3 +24,28 @@ MISPLACED_DOLLAR_SIGNS = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), MISPLACED_DOLLAR_SIGNS)
 def test_a_dollar_sign_anywhere_is_dollars(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# A percent or an angle against an amount in units: the bare-number rule (`5 cm` matches `5`)
+# compared the numbers, so `\$5` took `5\%` and `5 hours` took `5^\circ`.
+MARK_AGAINST_UNIT = [
+    (r"\$5", r"5\%"),
+    (r"\$5", r"5^\circ"),
+    (r"5^\circ", r"\$5"),
+    ("5 cents", r"5\%"),
+    ("5 cm", "5 percent"),
+    ("5 hours", "5 degrees"),
+    (r"(\$5, \$6)", r"(5\%, 6\%)"),
+    (r"x = \$5", r"x = 5\%"),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction"), MARK_AGAINST_UNIT)
+def test_a_percent_or_angle_is_never_an_amount_in_units(gold, prediction):
+    assert equivalent(gold, prediction).equivalent is not True
+
+
+def test_marks_still_match_bare_numbers():
+    assert equivalent("5", r"5\%").equivalent is True
+    assert equivalent(r"90^\circ", "90").equivalent is True
+    assert equivalent(r"\$5", "5").equivalent is True

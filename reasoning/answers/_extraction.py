@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass
 
 from proofs.parsing import ParseFailure
+from reasoning.answers._units import MARK_WORDS, NUMBER_WORDS, POWER_WORDS, read_unit
 
 #: Most boxes or math segments joined into one answer.
 MAX_PARTS = 32
@@ -145,6 +146,51 @@ def _math(text: str) -> list[_Part]:
     ]
 
 
+#: What may follow a located value and still belong to it: a sign, or words (bare or in
+#: `\\text{}`) checked by `_is_unit_phrase`.
+_SUFFIX = re.compile(
+    r"[ \t]*(?:\\%|%|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
+    r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}){1,4}))"
+    r"(\s*\^\s*(?:\{\s*[23]\s*\}|[23]))?"
+)
+#: Unit words that are mostly prose after a value (`\\boxed{5} in total`).
+_PROSE_UNITS = frozenset({"in"})
+
+
+def _is_unit_phrase(words: list[str]) -> bool:
+    """Number words, then a mark word (`percent`, `degrees`) or one unit (`dollars`, `square
+    feet`, `km per hour`); a product of unit words (`dollars in`) is prose, not a unit."""
+    lowered = [w.lower() for w in words]
+    count = next((i for i, w in enumerate(lowered) if w not in NUMBER_WORDS), len(words))
+    words, lowered = words[count:], lowered[count:]
+    if not words:
+        return count > 0
+    rest = " ".join(lowered)
+    if rest in MARK_WORDS:
+        return True
+    if lowered[0] in _PROSE_UNITS or read_unit(" ".join(words)) is None:
+        return False
+    return (len(words) == 1 and len(words[0]) > 1) or "per" in lowered or lowered[0] in POWER_WORDS
+
+
+def _suffix(text: str, end: int) -> str:
+    """The sign or unit words right after a located value (`\\boxed{5}\\%`, `$10$ dollars`,
+    `\\boxed{3}\\text{ cm}`, `$5$ million`), to keep with it; '' when none. Dropped, they left a
+    bare number that matched `10 cents` for `$10$ dollars` and `0.05` for `\\boxed{0.05}\\%`."""
+    match = _SUFFIX.match(text, end)
+    if match is None:
+        return ""
+    words = match.group(1) if match.group(1) is not None else match.group(2)
+    if words is None:
+        return match.group(0).strip()
+    found = words.split()
+    power = match.group(3) or ""
+    for size in range(len(found), 0, -1):
+        if _is_unit_phrase(found[:size]):
+            return " " + " ".join(found[:size]) + (power.strip() if size == len(found) else "")
+    return ""
+
+
 def _last_run(text: str, parts: list[_Part]) -> str | None:
     """The last part joined with the parts before it that only joiners separate; None when
     several parts sit inside brackets (`($3$, $4$)`: joining them would turn a tuple into a set)."""
@@ -156,7 +202,7 @@ def _last_run(text: str, parts: list[_Part]) -> str | None:
     if len(run) > 1 and text[: run[-1].start].rstrip()[-1:] in ("(", "[", "{"):
         return None
     contents = [p.content.strip() for p in reversed(run)]
-    return ", ".join(c for c in contents if c)
+    return ", ".join(c for c in contents if c) + _suffix(text, parts[-1].end)
 
 
 def _is_prose(text: str, words: int = PROSE_WORDS) -> bool:
@@ -213,7 +259,8 @@ def _phrase(text: str) -> str | None | object:
                 break
             run.append(part)
         if not _VERB.search(_masked(text[run[-1].end :])):  # `$x$ is 2`: the math is a subject
-            return ", ".join(c for c in (p.content.strip() for p in run) if c) or None
+            found = ", ".join(c for c in (p.content.strip() for p in run) if c)
+            return found + _suffix(text, run[-1].end) if found else None
     verbs = list(_VERB.finditer(_masked(text)))
     if len(verbs) > 1:
         return _SEVERAL

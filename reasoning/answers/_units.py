@@ -149,7 +149,8 @@ _VOLUMES: dict[str, Fraction] = {
         ("mL", "ml", "milliliter", "milliliters", "millilitre", "millilitres", "cc"), Fraction(1, 10**6)
     ),
 }
-_POWER_WORDS = {"square": 2, "sq": 2, "sq.": 2, "cubic": 3, "cu": 3}
+#: Words that raise the unit after them to a power (`square feet`).
+POWER_WORDS = {"square": 2, "sq": 2, "sq.": 2, "cubic": 3, "cu": 3}
 
 
 def _power(unit: Unit, n: int) -> Unit:
@@ -204,8 +205,8 @@ def read_unit(text: str) -> Unit | None:
             return None
         pending = 1
         for word in words:
-            if word in _POWER_WORDS:
-                pending = _POWER_WORDS[word]
+            if word in POWER_WORDS:
+                pending = POWER_WORDS[word]
                 continue
             one = _word(word)
             if one is None:

@@ -49,3 +49,27 @@ def test_marks_still_match_bare_numbers():
     assert equivalent("5", r"5\%").equivalent is True
     assert equivalent(r"90^\circ", "90").equivalent is True
     assert equivalent(r"\$5", "5").equivalent is True
+
+
+# The unit or sign right after a located box or math segment belongs to the value: dropped, it
+# left a bare number, so `$10$ dollars` matched `10 cents` and `\boxed{0.05}\%` matched `5\%`.
+SUFFIX_AFTER_LOCATED_VALUE = [
+    ("10 cents", r"\boxed{10} dollars", False),
+    ("10 cents", r"\boxed{10}\text{ dollars}", False),
+    ("10 cents", "So it costs $10$ dollars.", False),
+    ("10 cents", "Thus $x=10$ dollars", False),
+    ("10 km", r"So it is \(10\) meters.", False),
+    ("2 hours", "It takes $2$ minutes.", False),
+    (r"5\%", r"\boxed{0.05}\%", False),
+    ("0.05", r"\boxed{5}\%", None),
+    (r"5\%", r"\boxed{5}\%", True),
+    ("5000000", r"\boxed{5} million", True),
+    (r"5\text{ cm}^2", r"\boxed{5} \text{ cm}^2", True),
+    ("5", r"\boxed{5} in total", True),
+    ("10", "The answer is $10$ meters.", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), SUFFIX_AFTER_LOCATED_VALUE)
+def test_a_unit_after_the_located_value_is_kept(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -132,6 +132,16 @@ def _points(answer: Answer) -> tuple[Interval, ...] | None:
     return None
 
 
+def _marked_pair(answer: Answer) -> bool:
+    """A bracketed pair whose items carry % or units (`[5\\%, 10\\%]`, `(2 cm, 5 cm)`)."""
+    return (
+        isinstance(answer, TupleAnswer)
+        and len(answer.items) == 2
+        and all(isinstance(i, Scalar) for i in answer.items)
+        and any(i.mark or i.unit for i in answer.items)
+    )
+
+
 def _plain_values(items: tuple) -> bool:
     return bool(items) and all(isinstance(i, Scalar) and not (i.mark or i.unit) for i in items)
 
@@ -241,6 +251,10 @@ def _compare(judge: Judge, gold: Answer, prediction: Answer) -> Outcome:
         if isinstance(one, FiniteSet) and _tuples(one) is not None and _intervals(other) is not None:
             # `(0, 1), (2, 3)` may list two open intervals: not refuted by its shape alone
             return unknown_outcome(f"{_kind(one)} of tuples is compared with {_kind(other)}")
+        if _marked_pair(one) and isinstance(other, Interval):
+            # `[5\\%, 10\\%]`: interval ends cannot carry % or units, so it reads as a list, but it
+            # may be the interval from 5% to 10%: not refuted by its shape alone
+            return unknown_outcome(f"a pair with % or units is compared with {_kind(other)}")
     return structural_outcome(f"the gold answer is {_kind(gold)}, the prediction is {_kind(prediction)}")
 
 

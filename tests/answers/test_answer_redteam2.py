@@ -73,3 +73,12 @@ SUFFIX_AFTER_LOCATED_VALUE = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), SUFFIX_AFTER_LOCATED_VALUE)
 def test_a_unit_after_the_located_value_is_kept(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# `[5\%, 10\%]` reads as a list (interval ends cannot carry %), and a list against an interval
+# was refuted by shape: a right answer `[0.05, 0.1]` was judged wrong.
+@pytest.mark.parametrize(
+    ("gold", "prediction"), [(r"[5\%, 10\%]", "[0.05, 0.1]"), ("[0.05, 0.1]", r"[5\%, 10\%]")]
+)
+def test_a_pair_of_percents_is_not_refuted_by_an_interval(gold, prediction):
+    assert equivalent(gold, prediction).equivalent is None

@@ -84,6 +84,11 @@ class _Reader:
 
     def scalar(self, gold: Scalar, prediction: Answer) -> Scalar:
         if isinstance(prediction, Scalar):
+            if gold.mark == "%" and not prediction.mark:
+                # `33.3\\%` is 0.333: `\\frac13` rounds to it as 100/3 rounds to 33.3 (it was refuted)
+                return replace(
+                    gold, expr=self.expr(gold.expr, BinOp("*", prediction.expr, Num(Fraction(100))))
+                )
             return replace(gold, expr=self.expr(gold.expr, prediction.expr))
         return gold
 

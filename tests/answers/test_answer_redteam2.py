@@ -82,3 +82,19 @@ def test_a_unit_after_the_located_value_is_kept(gold, prediction, expected):
 )
 def test_a_pair_of_percents_is_not_refuted_by_an_interval(gold, prediction):
     assert equivalent(gold, prediction).equivalent is None
+
+
+# A percent gold's decimal rounds its value times 100: `33.3\%` may be 1/3 rounded, so the
+# prediction `\frac13` (which was refuted, compared as 1/3 with 33.3) is undecided.
+@pytest.mark.parametrize(
+    ("gold", "prediction", "expected"),
+    [
+        (r"33.3\%", r"\frac{1}{3}", None),
+        (r"66.7\%", r"\frac23", None),
+        (r"(33.3\%, 2)", r"(\frac13, 2)", None),
+        (r"33.4\%", r"\frac{1}{3}", False),
+        (r"(33.3\%, 2)", r"(\frac13, 3)", False),
+    ],
+)
+def test_a_percent_decimal_is_a_rounding_of_its_value(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -46,7 +46,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from proofs.check import check_certificate, check_verdict
+from proofs.check import check_certificate, check_verdict, states_a_verdict
 from proofs.verdict import unknown
 from reasoning.answers._equivalence import equivalent
 from reasoning.api import ReasoningError, verify
@@ -379,7 +379,7 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
             "(format reasoning.bundle/1)"
         )
     # a verdict or result: its recorded status must be the one its certificate establishes
-    sealed = "kind" not in data and "status" in data
+    sealed = states_a_verdict(data)
     report = check_verdict(data, use_cvc5=use_cvc5) if sealed else check_certificate(cert, use_cvc5=use_cvc5)
     claim = cert.get("claim")
     return CertificateCheckResult(

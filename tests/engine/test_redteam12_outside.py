@@ -1,0 +1,66 @@
+"""Issue 12, third red team (from the outside): wrong verdicts and unsealed checks found by
+hostile edits and inputs. Each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from proofs.check import check_verdict, states_a_verdict
+from reasoning import verify
+from reasoning.cli._main import app
+
+runner = CliRunner()
+
+
+def _refuted_line() -> dict:
+    verdict = json.loads(runner.invoke(app, ["verify", "--json", "2 + 2 = 5"]).stdout)
+    assert verdict["status"] == "refuted"
+    return verdict
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda v: v.pop("claim"),  # no claim: it was re-checked as its bare certificate
+        lambda v: v.update(kind="counterexample", assignment={}),  # a `kind`: the same
+    ],
+)
+def test_a_verdict_edited_to_proved_stays_a_verdict_without_its_claim_or_with_a_kind(tmp_path, edit):
+    verdict = _refuted_line()
+    verdict["status"] = "proved"
+    verdict["counterexample"] = None
+    edit(verdict)
+    assert states_a_verdict(verdict)
+    path = tmp_path / "verdict.json"
+    path.write_text(json.dumps(verdict))
+    result = runner.invoke(app, ["check", str(path), "--no-cvc5"])
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.output
+
+
+def test_bare_certificates_still_check_as_certificates(tmp_path):
+    cert = _refuted_line()["certificate"]
+    assert not states_a_verdict(cert)
+    path = tmp_path / "cert.json"
+    path.write_text(json.dumps(cert))
+    assert runner.invoke(app, ["check", str(path), "--no-cvc5"]).exit_code == 0
+
+
+def test_a_proved_verdict_showing_another_witness_fails():
+    verdict = verify("exists x in Int: x^2 = 4").to_json()
+    assert check_verdict(verdict, use_cvc5=False).ok
+    verdict["details"]["witness"] = {"x": "3"}  # not a witness at all; it passed
+    report = check_verdict(verdict, use_cvc5=False)
+    assert not report.ok and "witness" in report.message
+
+
+def test_the_mcp_check_holds_a_verdict_with_a_kind_to_its_status():
+    pytest.importorskip("mcp")
+    from reasoning.service._mcp import _check
+
+    verdict = _refuted_line()
+    verdict.update(status="proved", counterexample=None, kind="counterexample", assignment={})
+    assert not _check(verdict, use_cvc5=False).ok

@@ -64,3 +64,18 @@ def test_the_mcp_check_holds_a_verdict_with_a_kind_to_its_status():
     verdict = _refuted_line()
     verdict.update(status="proved", counterexample=None, kind="counterexample", assignment={})
     assert not _check(verdict, use_cvc5=False).ok
+
+
+@pytest.mark.parametrize(
+    ("gold", "prediction"),
+    [
+        ("0.333...", "0.333"),  # was equivalent: the ellipsis was stripped as a full stop
+        ("1.5", "1.5..."),  # was equivalent
+        ("1/3", "0.333..."),  # was refuted: a right answer, written with an ellipsis
+    ],
+)
+def test_a_trailing_ellipsis_is_not_a_full_stop(gold, prediction):
+    from reasoning import equivalent
+
+    assert equivalent(gold, prediction).equivalent is None
+    assert equivalent("5", "5.").equivalent is True

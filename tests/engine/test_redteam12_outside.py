@@ -79,3 +79,54 @@ def test_a_trailing_ellipsis_is_not_a_full_stop(gold, prediction):
 
     assert equivalent(gold, prediction).equivalent is None
     assert equivalent("5", "5.").equivalent is True
+
+
+# ---------------------------------------------------------------- bundles
+
+
+def _bundle(task: dict, tmp_path) -> dict:
+    from reasoning.engine._solve import solve
+
+    result = solve(task, out=tmp_path / "run", budget_s=60)
+    assert result.verified, result.message
+    return json.loads((tmp_path / "run" / "bundle.json").read_text())
+
+
+def _check(bundle: dict):
+    from reasoning.engine._bundle import check_bundle
+
+    return check_bundle(bundle, use_cvc5=False)
+
+
+def test_a_join_whose_claims_do_not_answer_its_recorded_query_fails(tmp_path):
+    bundle = _bundle(
+        {
+            "text": "d",
+            "unknowns": {"x": "Real"},
+            "constraints": ["x > 2"],
+            "goal": {"kind": "decide", "claim": "x^2 > 4"},
+        },
+        tmp_path,
+    )
+    assert _check(bundle).ok
+    for edit in ("prove: x^3 > 4", None):  # another question, or none: the join stood
+        data = json.loads(json.dumps(bundle))
+        for node in data["graph"]["nodes"]:
+            if node.get("kind") == "attempt":
+                if edit is None:
+                    del node["query"]
+                else:
+                    node["query"] = edit
+        report = _check(data)
+        assert not report.ok and report.first_failure.name.startswith("join"), report.first_failure
+
+
+def test_a_domain_bundle_keeps_its_claims_obligations_and_its_answer_proof_shape(tmp_path):
+    bundle = _bundle({"domain": "countdown", "numbers": [1, 2, 3, 4], "target": 10}, tmp_path)
+    assert _check(bundle).ok
+    data = json.loads(json.dumps(bundle))
+    data["claims"][0]["obligation"] = "3 * 3 + 4"  # an obligation that is not the claim passed
+    assert not _check(data).ok
+    data = json.loads(json.dumps(bundle))
+    data["answer"]["obligations"][0]["verdict"]["counterexample"] = {"assignment": {}}
+    assert not _check(data).ok  # a proof that shows a counterexample passed

@@ -130,3 +130,19 @@ def test_a_domain_bundle_keeps_its_claims_obligations_and_its_answer_proof_shape
     data = json.loads(json.dumps(bundle))
     data["answer"]["obligations"][0]["verdict"]["counterexample"] = {"assignment": {}}
     assert not _check(data).ok  # a proof that shows a counterexample passed
+
+
+@pytest.mark.parametrize(
+    ("domain", "fields", "answer"),
+    [
+        ("sudoku", {"grid": "1..4....2......1"}, "1234341221434321 unique\n1234341221434321"),
+        ("futoshiki", {"grid": "....", "constraints": ["r1c1<r1c2"]}, "1221 unique\n1221"),
+    ],
+)
+def test_a_grid_answer_repeating_its_grid_without_unique_is_rejected(domain, fields, answer):
+    # `GRID unique` then `GRID` was proved: only identical lines counted as a repeat
+    from reasoning.domains import get
+
+    problem = get(domain).parse(fields)
+    check = get(domain).check_answer(problem, answer, budget_s=5)
+    assert check.status.value == "invalid" and "twice" in check.message

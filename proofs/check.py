@@ -439,8 +439,11 @@ def _certificate_subject(verdict: dict, cert: dict, equivalence: bool) -> CheckR
             ):
                 return _fail(f"the certificate compares another {side} answer ({full!r})")
         return None
-    if cert.get("kind") == "equivalence":
-        return _fail("an equivalence certificate cannot support a claim verdict")
+    if cert.get("kind") in EXTERNAL_KINDS:  # a domain certificate for `x = 2` (a root of a
+        # task's equation) passed as a proof of the claim `x = 2` (for every x), which is false
+        return _fail(
+            f"a {cert.get('kind')} certificate is not about a claim: it cannot support a claim verdict"
+        )
     if not _same_claim(verdict.get("claim"), cert.get("claim")):
         return _fail(f"the certificate is about another claim ({cert.get('claim')!r})")
     return None

@@ -146,3 +146,18 @@ def test_a_grid_answer_repeating_its_grid_without_unique_is_rejected(domain, fie
     problem = get(domain).parse(fields)
     check = get(domain).check_answer(problem, answer, budget_s=5)
     assert check.status.value == "invalid" and "twice" in check.message
+
+
+def test_a_claim_verdict_carrying_a_domain_certificate_fails(tmp_path):
+    # The equations domain proves `x = 2` is a root of x^2 - 5x + 6 = 0; wrapped as a verdict
+    # for the claim `x = 2` (for every x: false, `reason verify` refutes it) it passed.
+    from reasoning.domains import get, load
+
+    problem = load({"domain": "equations", "equation": "x^2 - 5x + 6 = 0"})
+    cert = get("equations").check_claim(problem, "x = 2", budget_s=5).certificate
+    forged = {"claim": "x = 2", "status": "proved", "certificate": cert, "counterexample": None}
+    assert not check_verdict(forged, use_cvc5=False).ok
+    path = tmp_path / "verdict.json"
+    path.write_text(json.dumps(forged))
+    assert runner.invoke(app, ["check", str(path), "--no-cvc5"]).exit_code == 1
+    assert verify("x = 2").status.value == "refuted"

@@ -161,3 +161,11 @@ def test_a_claim_verdict_carrying_a_domain_certificate_fails(tmp_path):
     path.write_text(json.dumps(forged))
     assert runner.invoke(app, ["check", str(path), "--no-cvc5"]).exit_code == 1
     assert verify("x = 2").status.value == "refuted"
+
+
+def test_evaluate_is_not_answered_by_its_own_expression():
+    from reasoning.engine._subqueries import unanswered
+
+    assert unanswered("evaluate: 12 * 7", [], "12 * 7 = 12*7") is not None  # was accepted
+    assert unanswered("evaluate: 12 * 7", [], "12 * 7 = 84") is None
+    assert unanswered("evaluate: 12 * 7", [], "84 = 12 * 7") is None

@@ -390,6 +390,16 @@ def _no_proof(status: str, message: Any) -> CheckReport:
     return CheckReport(False, f"{status}: this verdict proves nothing{why}", {"status": "no proof"})
 
 
+def states_a_verdict(item: Any) -> bool:
+    """Does this JSON object record a conclusion (a `status`, or an `equivalent` outside an
+    equivalence certificate)? Then it is re-checked as a verdict (`check_verdict`), never as the
+    bare certificate it carries: with its `claim` deleted or a `kind` added, a `reason verify
+    --json` line for `2 + 2 = 5` edited to `proved` passed as its (refuting) certificate."""
+    if not isinstance(item, dict) or not {"certificate", "claim", "gold", "prediction"} & set(item):
+        return False  # e.g. a solve summary: no verdict, nothing to re-check
+    return "status" in item or ("equivalent" in item and item.get("kind") != "equivalence")
+
+
 def is_equivalence_result(verdict: Any) -> bool:
     """Does this JSON look like an equivalence result (`reason equiv --json`)?"""
     return isinstance(verdict, dict) and "equivalent" in verdict and "gold" in verdict
@@ -456,8 +466,11 @@ def _certificate_subject(verdict: dict, cert: dict, equivalence: bool) -> CheckR
             ):
                 return _fail(f"the certificate compares another {side} answer ({full!r})")
         return None
-    if cert.get("kind") == "equivalence":
-        return _fail("an equivalence certificate cannot support a claim verdict")
+    if cert.get("kind") in EXTERNAL_KINDS:  # a domain certificate for `x = 2` (a root of a
+        # task's equation) passed as a proof of the claim `x = 2` (for every x), which is false
+        return _fail(
+            f"a {cert.get('kind')} certificate is not about a claim: it cannot support a claim verdict"
+        )
     if not _same_claim(verdict.get("claim"), cert.get("claim")):
         return _fail(f"the certificate is about another claim ({cert.get('claim')!r})")
     return None
@@ -470,7 +483,16 @@ def _counterexample_mismatch(verdict: dict, cert: dict, equivalence: bool) -> st
     the evidence. A SymPy refutation shows no re-checked point.)"""
     shown = verdict.get("counterexample")
     if verdict["status"] == "proved":
-        return "" if shown is None else "a proved verdict cannot carry a counterexample"
+        if shown is not None:
+            return "a proved verdict cannot carry a counterexample"
+        details = verdict.get("details")
+        if (
+            isinstance(details, dict)
+            and "witness" in details
+            and details["witness"] != cert.get("assignment")
+        ):
+            return "the witness shown is not the certificate's"  # a shown x = 3 for x^2 = 4 passed
+        return ""
     if equivalence or cert.get("kind") == "sympy":
         return ""
     if not isinstance(shown, dict):

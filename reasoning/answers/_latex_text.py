@@ -433,7 +433,9 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = _DEGREE.sub("\u00b0", text)
     text = text.replace("\\%", "%").replace("{,}", "").replace("**", "^")
     text = _WORD_SEPARATORS.sub(",", text)
-    text = text.strip().rstrip(".").strip()
+    text = text.strip()
+    if not text.endswith(".."):  # an ellipsis is no full stop: `0.333...` was read as 0.333
+        text = text.removesuffix(".").strip()
     text = _read_trailing(text, units)
     text = _BARE_WORDS.sub(lambda m: "\\infty" if m.group(1).startswith("inf") else "\\" + m.group(1), text)
     text = _FRAC_FIRST.sub(r"\\frac{\1}", text)

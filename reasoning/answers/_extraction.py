@@ -150,7 +150,7 @@ def _math(text: str) -> list[_Part]:
 #: What may follow a located value and still belong to it: a sign, or words (bare or in
 #: `\\text{}`) checked by `_is_unit_phrase`.
 _SUFFIX = re.compile(
-    r"[ \t]*(?:\\%|%|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
+    r"[ \t]*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
     r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}){1,4}))"
     r"(\s*\^\s*(?:\{\s*[23]\s*\}|[23]))?"
 )
@@ -203,7 +203,12 @@ def _last_run(text: str, parts: list[_Part]) -> str | None:
     if len(run) > 1 and text[: run[-1].start].rstrip()[-1:] in ("(", "[", "{"):
         return None
     contents = [p.content.strip() for p in reversed(run)]
-    return ", ".join(c for c in contents if c) + _suffix(text, parts[-1].end)
+    found = ", ".join(c for c in contents if c) + _suffix(text, parts[-1].end)
+    # `\\$\\boxed{5}`: a currency sign just before the value is its unit too
+    dollar = len(run) == 1 and text[max(0, run[0].start - 40) : run[0].start].rstrip().endswith(
+        DOLLAR.rstrip()
+    )
+    return DOLLAR + found if dollar else found
 
 
 def _is_prose(text: str, words: int = PROSE_WORDS) -> bool:

@@ -98,3 +98,19 @@ def test_a_pair_of_percents_is_not_refuted_by_an_interval(gold, prediction):
 )
 def test_a_percent_decimal_is_a_rounding_of_its_value(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# A dollar sign just outside the box (`\$\boxed{5}`, `\boxed{5}\$`) was left behind by the
+# extraction, so the bare 5 matched `5 cents`.
+@pytest.mark.parametrize(
+    ("gold", "prediction", "expected"),
+    [
+        ("5 cents", r"\$\boxed{5}", False),
+        ("5 cents", r"\boxed{5}\$", False),
+        ("5 cents", r"The cost is \$\boxed{5}.", False),
+        (r"\$5", r"\$\boxed{5}", True),
+        ("5", r"\boxed{5}\$", True),
+    ],
+)
+def test_a_dollar_sign_beside_the_box_is_kept(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

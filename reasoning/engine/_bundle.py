@@ -56,6 +56,7 @@ from reasoning.engine._bundle_joins import (
     label_conflicts,
     replay_joins,
 )
+from reasoning.engine._bundle_order import declaration_order
 from reasoning.engine._causal_graph import TASK, CausalGraph
 from reasoning.engine._formal_task import check_recorded
 from reasoning.engine._task import Task, answer_obligations, obligations
@@ -263,6 +264,7 @@ def check_bundle(data: Any, *, use_cvc5: bool = True, budget_s: float | None = N
     deadline = None if budget_s is None else time.monotonic() + budget_s
     report = BundleReport(deadline=deadline)
     try:
+        data = declaration_order(data)  # a bundle stored with sorted keys is the same bundle
         _check(data, report, use_cvc5)
         if isinstance(data, dict) and "formalization" in data:  # a word problem (engine.formalize)
             for item in check_recorded(data["formalization"], data.get("task")):

@@ -156,8 +156,12 @@ def _names(tree: Tree) -> list[str]:
 
 
 def _claim(source: str, tree: Tree) -> str:
-    """The claim's text as written, checked by the claim parser (the last word on claims)."""
-    text = " ".join(source[tree.meta.start_pos : tree.meta.end_pos].split())
+    """The claim's text as written, checked by the claim parser (the last word on claims).
+    The formal grammar has no factorial, so its `a!=b` can only be `a != b`: spaced so, since
+    the claim parser refuses an unspaced `!=` as ambiguous (`4!=25`); a grammar-valid
+    formalization with `a!=b` was rejected."""
+    written = source[tree.meta.start_pos : tree.meta.end_pos].replace("!=", " != ")
+    text = " ".join(written.split())
     if isinstance(parse_claim(text), ParseFailure):
         raise InvalidArgument(f"the claim {text!r} is not in the claim language")
     return text

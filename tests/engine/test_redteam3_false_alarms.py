@@ -10,6 +10,7 @@ import pytest
 
 import reasoning
 from reasoning.engine._bundle import check_bundle
+from reasoning.engine._formal_task import Formalization, bundle_section, check_recorded, parse_formalization
 
 
 def _solve(task: dict, tmp_path) -> dict:
@@ -56,3 +57,17 @@ def test_a_sorted_bundle_with_a_changed_sort_still_fails(tmp_path):
     bundle = _sorted(_solve(TASKS[0], tmp_path))
     bundle["task"]["unknowns"]["x"] = "Real"  # another task: only key order is forgiven
     assert not check_bundle(bundle, use_cvc5=False).ok
+
+
+def test_a_formalization_may_write_not_equal_without_spaces():
+    # the formal grammar (no factorial) reads `a!=b` as `a != b`; the claim parser refused it
+    text = "unknown a, b: Int\nconstraint: a + b = 10\nconstraint: a!=b\nconstraint: a > b\nfind: a"
+    parsed = parse_formalization(text, "two numbers")
+    assert isinstance(parsed, Formalization), parsed
+    assert parsed.task.constraints == ("a + b = 10", "a != b", "a > b")
+    assert all(
+        check.ok
+        for check in check_recorded(
+            bundle_section(parsed, status="verified_against_formalization", samples=[]), parsed.task.to_json()
+        )
+    )

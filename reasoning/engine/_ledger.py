@@ -174,10 +174,11 @@ class Ledger:
 
     def set_status(self, item_id: str, status: ItemStatus | str, *, note: str | None = None) -> LedgerItem:
         """Move an item to `status`; `note` (one line) replaces the previous note when given."""
-        try:
-            status = ItemStatus(status)
-        except ValueError:
-            raise InvalidArgument(f"unknown ledger status {status!r}") from None
+        if type(status) is not ItemStatus:  # the engine passes members: no Enum look-up then
+            try:
+                status = ItemStatus(status)
+            except ValueError:
+                raise InvalidArgument(f"unknown ledger status {status!r}") from None
         changes: dict = {"status": status}
         if note is not None:
             changes["note"] = _one_line(note)

@@ -209,9 +209,8 @@ class Ledger:
 
     def render(self) -> str:
         """The ledger as Markdown: a title, then each objective followed by its sub-tasks."""
-        if self._rendered is None:
-            body = "\n".join(self._display) + "\n" if self._display else ""
-            self._rendered = f"# {self.title}\n\n" + body
+        if self._rendered is None:  # one join: the title, a blank line, a line per item
+            self._rendered = "\n".join([f"# {self.title}\n", *self._display, ""])
         return self._rendered
 
     def _indented(self, item: LedgerItem) -> str:

@@ -231,7 +231,7 @@ def _vet_then_check(
 
 
 def _seed_for(seed: int, *parts: object) -> int:
-    key = "|".join(map(str, (seed, *parts))).encode()
+    key = "|".join([str(seed), *map(str, parts)]).encode()  # one list, no tuple of the parts
     return int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big")
 
 

@@ -42,10 +42,14 @@ engine answers, uniqueness included), and `plain Z3 Distinct` >= 15x `ours: engi
 `ours: engine, run files` is the same run writing its run directory (trace, ledger, graph, graph
 picture, bundle), as `reason solve` does. The exit status is 0 whether or not they pass.
 
-Figures (issue 12, item 7; three runs of 50 puzzles, this 2-core machine at load 10-15 while
-other jobs ran): engine end-to-end 26.3-39.2 ms median (27.2 the median run), engine / (solver +
-uniqueness cert) 1.46-1.83x (1.53x), plain Z3 Distinct / engine 12.9-14.6x (14.3x); the code
-before, at load 11: 46.4 ms, 1.69x and 9.6x (9.1x at lower load). 15x is not met at that load.
+Figures (issue 12, item 7, the engine's fixed cost; 50 puzzles, `--cap 2`, this 2-core machine
+at load 1.8-3.1 while other jobs ran, the code before run between the two runs of the code
+after): engine end-to-end (best of 3) 2.66 and 2.65 ms against 4.01 ms before; engine / (solver
++ uniqueness cert) 1.83x and 1.66x against 2.19x before (target 2x); measured the old way, one
+engine run per puzzle, 2.50x and 2.34x against 2.86x; with run files 7.05 ms against 9.93;
+plain Z3 Distinct / engine 41-45x. The run's own CPU (solve() with the domain's search and
+checks answered from a memo, 30 puzzles, min of 5, same process kind): 0.75-0.77 ms against
+1.02-1.09 ms before. Earlier (three runs at load 10-15): 26.3-39.2 ms, 1.46-1.83x, 12.9-14.6x.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 import z3  # imported here: the other kinds need no solver at all
 
 from proofs import interval, polynomial
+from proofs.assignment import pin_assignment, read_assignment
 from proofs.claims import Compare
 from proofs.exact import NotExact, TooLarge, Trace, Undefined, holds_at, parse_fraction, sort_violation, truth
 from proofs.parsing import ParseFailure, parse_claim
@@ -153,10 +154,9 @@ def _check_smt(formula, cert, use_cvc5: bool) -> CheckReport:
     expect = cert.get("expect")
     if expect not in ("sat", "unsat"):
         return _fail("expect must be 'sat' or 'unsat'")
-    solver = z3.Solver(ctx=z3.Context())
-    solver.set("timeout", int(RECHECK_BUDGET_S * 1000))
-    solver.from_string(query.script)
-    z3_answer = str(solver.check())
+    if expect == "sat" and "assignment" in cert:
+        return _check_smt_assignment(query, cert["assignment"], use_cvc5)
+    z3_answer = _fresh_z3(query.script)
     checks = {"z3": z3_answer}
     if z3_answer != expect:
         return _fail(f"a fresh Z3 answers {z3_answer}, the certificate expects {expect}", **checks)
@@ -166,6 +166,33 @@ def _check_smt(formula, cert, use_cvc5: bool) -> CheckReport:
         if cvc5_answer in ("sat", "unsat") and cvc5_answer != expect:
             return _fail(f"cvc5 answers {cvc5_answer}, the certificate expects {expect}", **checks)
     return CheckReport(True, f"a fresh Z3 answers {expect}", checks)
+
+
+def _fresh_z3(script: str) -> str:
+    solver = z3.Solver(ctx=z3.Context())
+    solver.set("timeout", int(RECHECK_BUDGET_S * 1000))
+    solver.from_string(script)
+    return str(solver.check())
+
+
+def _check_smt_assignment(query, assignment, use_cvc5: bool) -> CheckReport:
+    """A `sat` script with the model's assignment: the assignment decides (pinned, the script is
+    closed and easy; if that is `sat`, so is the script), so the whole script is not re-solved
+    and a wrong assignment (a forged counterexample or witness) fails."""
+    values, bounds, problem = read_assignment(query.variables, assignment)
+    if problem:
+        return _fail(f"bad assignment: {problem}")
+    pinned = pin_assignment(query.script, query.variables, values, bounds)
+    checks = {"z3": _fresh_z3(pinned)}
+    if checks["z3"] == "unsat":
+        return _fail("the assignment does not satisfy the script: with it pinned, Z3 answers unsat", **checks)
+    if checks["z3"] != "sat":
+        return _fail(f"the assignment is unconfirmed: with it pinned, Z3 answers {checks['z3']}", **checks)
+    if use_cvc5:
+        checks["cvc5"] = solve_with_cvc5(pinned, RECHECK_BUDGET_S)
+        if checks["cvc5"] == "unsat":
+            return _fail("with the assignment pinned, cvc5 answers unsat", **checks)
+    return CheckReport(True, "with the assignment pinned, a fresh Z3 answers sat", checks)
 
 
 def _check_sympy(formula, cert) -> CheckReport:
@@ -363,6 +390,16 @@ def _no_proof(status: str, message: Any) -> CheckReport:
     return CheckReport(False, f"{status}: this verdict proves nothing{why}", {"status": "no proof"})
 
 
+def states_a_verdict(item: Any) -> bool:
+    """Does this JSON object record a conclusion (a `status`, or an `equivalent` outside an
+    equivalence certificate)? Then it is re-checked as a verdict (`check_verdict`), never as the
+    bare certificate it carries: with its `claim` deleted or a `kind` added, a `reason verify
+    --json` line for `2 + 2 = 5` edited to `proved` passed as its (refuting) certificate."""
+    if not isinstance(item, dict) or not {"certificate", "claim", "gold", "prediction"} & set(item):
+        return False  # e.g. a solve summary: no verdict, nothing to re-check
+    return "status" in item or ("equivalent" in item and item.get("kind") != "equivalence")
+
+
 def is_equivalence_result(verdict: Any) -> bool:
     """Does this JSON look like an equivalence result (`reason equiv --json`)?"""
     return isinstance(verdict, dict) and "equivalent" in verdict and "gold" in verdict
@@ -429,8 +466,11 @@ def _certificate_subject(verdict: dict, cert: dict, equivalence: bool) -> CheckR
             ):
                 return _fail(f"the certificate compares another {side} answer ({full!r})")
         return None
-    if cert.get("kind") == "equivalence":
-        return _fail("an equivalence certificate cannot support a claim verdict")
+    if cert.get("kind") in EXTERNAL_KINDS:  # a domain certificate for `x = 2` (a root of a
+        # task's equation) passed as a proof of the claim `x = 2` (for every x), which is false
+        return _fail(
+            f"a {cert.get('kind')} certificate is not about a claim: it cannot support a claim verdict"
+        )
     if not _same_claim(verdict.get("claim"), cert.get("claim")):
         return _fail(f"the certificate is about another claim ({cert.get('claim')!r})")
     return None
@@ -443,7 +483,16 @@ def _counterexample_mismatch(verdict: dict, cert: dict, equivalence: bool) -> st
     the evidence. A SymPy refutation shows no re-checked point.)"""
     shown = verdict.get("counterexample")
     if verdict["status"] == "proved":
-        return "" if shown is None else "a proved verdict cannot carry a counterexample"
+        if shown is not None:
+            return "a proved verdict cannot carry a counterexample"
+        details = verdict.get("details")
+        if (
+            isinstance(details, dict)
+            and "witness" in details
+            and details["witness"] != cert.get("assignment")
+        ):
+            return "the witness shown is not the certificate's"  # a shown x = 3 for x^2 = 4 passed
+        return ""
     if equivalence or cert.get("kind") == "sympy":
         return ""
     if not isinstance(shown, dict):

@@ -235,7 +235,8 @@ def expr_text(expr: Expr, parent_prec: int = 0) -> str:
             text = "-" + expr_text(arg, 3)
             return f"({text})" if parent_prec >= 2 else text
         case Call("factorial", (arg,)):
-            return expr_text(arg, 5) + "!"
+            inner = expr_text(arg, 5)  # `(3!)!`: `3!!` reads as the (refused) double factorial
+            return f"({inner})!" if isinstance(arg, Call) and arg.func == "factorial" else inner + "!"
         case Call(func, args):
             return f"{func}({', '.join(expr_text(a) for a in args)})"
         case BinOp(op, left, right):

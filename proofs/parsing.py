@@ -51,6 +51,16 @@ _SCIENTIFIC = re.compile(r"(?:(?<![A-Za-z_0-9.])\d+(?:\.\d+)?|(?<![0-9])\.\d+)[e
 #: `0x10`, `0b10`, `0o7`: a hexadecimal, binary or octal number, or 0 times the variable x10?
 #: Read as the product, `0x10 = 0` was proved and `0x10 = 16` refuted; refused as ambiguous.
 _RADIX = re.compile(r"(?<![A-Za-z_0-9.])0[xXbBoO][0-9A-Fa-f]")
+#: `10 000`, `1 1/2`: a number, a space, a number: thousands groups and mixed numbers, or a
+#: product? Read as the product, `10 000 = 0` and `1 1/2 = 1/2` were proved; refused as ambiguous.
+_SPACED_NUMBERS = re.compile(r"(?<![A-Za-z_0-9.'])\d+(?:\.\d+)?\s+\.?\d")
+#: `5!!`: the double factorial (5*3*1 = 15), or (5!)!? Read as (5!)! it proved `3!! = 720` and
+#: refuted `5!! = 15`; refused as ambiguous, and so is `3!!=720` (read `3! != 720`, it was
+#: proved). `3! != 6`, with a space before `!=`, stays.
+_DOUBLE_FACTORIAL = re.compile(r"!!|!\s+!(?!=)")
+#: `4!=25`: 4! = 25 (false) or 4 != 25 (true)? Read as `!=` it was proved; refused as
+#: ambiguous when `!=` follows an operand with no space (`x != 2` and `x! = 2` stay).
+_BANG_EQUALS = re.compile(r"[A-Za-z0-9_)']!=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +279,31 @@ def parse_claim(text: str) -> Formula | ParseFailure:
             "0x, 0b and 0o numbers are ambiguous here (0x10 could be 0*x10): write 16, or 0*x10",
             column=column,
             found=radix.group(0),
+            context=_caret(text, column),
+        )
+    if (spaced := _SPACED_NUMBERS.search(stripped)) is not None:
+        column = spaced.start() + 1
+        return ParseFailure(
+            "a number after a number is ambiguous here (10 000 could be 10000 or 10*000, 1 1/2 could"
+            " be 3/2 or 1*1/2): write 10000, 1 + 1/2 or 10*000",
+            column=column,
+            found=spaced.group(0),
+            context=_caret(text, column),
+        )
+    if (double := _DOUBLE_FACTORIAL.search(stripped)) is not None:
+        column = double.start() + 1
+        return ParseFailure(
+            "n!! is ambiguous here (the double factorial, or (n!)!): write (n!)! or the product",
+            column=column,
+            found=double.group(0),
+            context=_caret(text, column),
+        )
+    if (bang := _BANG_EQUALS.search(stripped)) is not None:
+        column = bang.start() + 2
+        return ParseFailure(
+            "n!=m is ambiguous here (n! = m, or n != m): write n != m or n! = m, with spaces",
+            column=column,
+            found="!=",
             context=_caret(text, column),
         )
     unknown = _UNKNOWN_CALL.search(text)

@@ -98,6 +98,8 @@ class _Translator:
     #: translate both T and F of their left side, so a chain of n disjunctions took 2^n steps.
     memo: dict[tuple, str] = field(default_factory=dict)
     integer: bool = False  # every variable is an integer: write pure integer arithmetic
+    #: `constraint_term` writes a claim over Int constants only in integer arithmetic
+    integer_claims: bool = False
 
     @property
     def zero(self) -> str:
@@ -252,7 +254,7 @@ class _Translator:
         return self._memo(False, formula)
 
     def _memo(self, polarity: bool, formula: Formula) -> str:
-        key = (polarity, formula, tuple(sorted(self.sorts.items())), frozenset(self.bound))
+        key = (polarity, formula, tuple(sorted(self.sorts.items())), frozenset(self.bound), self.integer)
         text = self.memo.get(key)
         if text is None:
             text = self._true(formula) if polarity else self._false(formula)
@@ -437,23 +439,51 @@ class Constraints:
     unsupported: dict[int, str]
 
 
-def constraint_terms(
-    formulas: list[Formula], variables: dict[str, str], limits: Limits = DEFAULT_LIMITS
-) -> Constraints:
-    """T(f) for each formula, with `variables` (name -> "Int" | "Real") as shared constants.
+def constraint_term(translator: _Translator, formula: Formula, variables: dict[str, str]) -> str:
+    """T(formula) as one constraint over the shared constants `variables` (name -> sort), with
+    `translator` (shared by the constraints of one script). Raises Unsupported.
 
-    Free variables of a formula outside `variables` are universally closed (as Reals), which is
-    how the formula would be read if it were verified on its own. One translator serves all the
-    formulas, so auxiliary constants are numbered once and never clash.
+    Free variables outside `variables` are universally closed (as Reals), which is how the
+    formula would be read if it were verified on its own. When the translator's
+    `integer_claims` is set, a formula over Int constants only whose every operation stays in
+    the integers (`_integer_only`) is written in integer arithmetic, without `to_real`: the same
+    truth value at every point (all its terms are integers), but Z3 decides integer constraints
+    far better that way (read through `to_real`, `2*x - y != -5 and -2*x + y != 6` left a fresh
+    Z3 without an answer for 10 s). Without it, every formula goes through `to_real`: the
+    encoding of certificates written before, which checkers still accept.
     """
-    translator = _Translator(sorts=dict(variables), limits=limits)
+    extra = tuple(sorted(free_variables(formula) - set(variables)))
+    if extra:
+        return translator.true(Quantified("forall", extra, "Real", formula))
+    if not translator.integer_claims:
+        return translator.true(formula)
+    own = {name: variables[name] for name in free_variables(formula)}
+    translator.integer = _integer_only(formula, own)
+    try:
+        return translator.true(formula)
+    finally:
+        translator.integer = False
+
+
+def constraint_terms(
+    formulas: list[Formula],
+    variables: dict[str, str],
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    integer: bool = True,
+) -> Constraints:
+    """T(f) for each formula, with `variables` (name -> "Int" | "Real") as shared constants
+    (see `constraint_term`; `integer=False`: every claim through `to_real`, the encoding of
+    certificates written before integer claims had their own).
+
+    One translator serves all the formulas, so auxiliary constants are numbered once and never clash.
+    """
+    translator = _Translator(sorts=dict(variables), limits=limits, integer_claims=integer)
     terms: list[str | None] = []
     unsupported: dict[int, str] = {}
     for index, formula in enumerate(formulas):
-        extra = tuple(sorted(free_variables(formula) - set(variables)))
-        closed = Quantified("forall", extra, "Real", formula) if extra else formula
         try:
-            terms.append(translator.true(closed))
+            terms.append(constraint_term(translator, formula, variables))
         except Unsupported as exc:
             terms.append(None)
             unsupported[index] = str(exc)

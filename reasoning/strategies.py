@@ -45,6 +45,7 @@ All bounds are keyword-only and checked when the strategy is built: a bad one ra
 from __future__ import annotations
 
 import math
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -550,6 +551,23 @@ def _rational_forms(draw: st.DrawFn, value: Fraction) -> list[str]:
     return forms
 
 
+#: A decimal literal's fractional digits (`1.50` -> `50`).
+_DECIMAL_DIGITS = re.compile(r"(?<![\d.])\d*\.(\d+)")
+
+
+def _precise_forms(forms: list[str], difference: Fraction) -> list[str]:
+    """The forms whose decimals are precise enough that no rounding spans `difference` (all of
+    them when it is 0): `1.5` (+- 0.05) is dropped for a difference of 1/100, `1.50` is kept."""
+    if not difference:
+        return forms
+    kept = [
+        f
+        for f in forms
+        if all(abs(difference) > Fraction(1, 2 * 10 ** len(m.group(1))) for m in _DECIMAL_DIGITS.finditer(f))
+    ]
+    return kept  # never empty: every value has a form without a decimal
+
+
 def _dress(draw: st.DrawFn, text: str) -> str:
     """The same answer inside `\\boxed{}`, `$..$` or as `x = ...`, or as it is."""
     wrapper = draw(st.sampled_from(["{}", "\\boxed{{{}}}", "${}$", "x = {}"]))
@@ -580,8 +598,12 @@ def _answer_pair(draw: st.DrawFn, equivalent: bool | None) -> AnswerPair:
             other = value + draw(
                 st.sampled_from([Fraction(1), Fraction(-1), Fraction(1, 2), Fraction(1, 100)])
             )
-        gold = draw(st.sampled_from(_rational_forms(draw, value)))
-        prediction = _dress(draw, draw(st.sampled_from(_rational_forms(draw, other))))
+        # Either side may end up the gold: a decimal written too coarsely (`0.0` against 1/100)
+        # may be a rounding of the other value, which a checker rightly leaves undecided.
+        gold = draw(st.sampled_from(_precise_forms(_rational_forms(draw, value), other - value)))
+        prediction = _dress(
+            draw, draw(st.sampled_from(_precise_forms(_rational_forms(draw, other), other - value)))
+        )
     elif kind == "radical":
         a, b = draw(st.integers(2, 12)), draw(st.sampled_from([2, 3, 5, 6, 7, 10, 11]))
         gold = f"\\sqrt{{{a * a * b}}}"
@@ -627,7 +649,9 @@ def answer_pairs(*, equivalent: bool | None = None) -> st.SearchStrategy[AnswerP
     `2\\sqrt{2}`), finite sets in any order with repeats, intervals with equal endpoints written
     differently, factored against expanded quadratics, `\\frac{1}{2^{n}}` against `\\frac{2}{2^{n+1}}`.
     Inequivalent pairs differ by a small amount, one element, one endpoint's closedness or one
-    coefficient. `equivalent`: only equivalent (True) or inequivalent (False) pairs; None: both."""
+    coefficient; their decimals are precise enough that neither could be a rounding of the other
+    value (no `0.0` against `\\frac{1}{100}`: a checker rightly leaves that undecided).
+    `equivalent`: only equivalent (True) or inequivalent (False) pairs; None: both."""
     _optional_bool("equivalent", equivalent)
     return _answer_pair(equivalent)
 

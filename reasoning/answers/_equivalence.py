@@ -28,11 +28,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from proofs.check import CheckReport, check_certificate
-from proofs.claims import BinOp, Call, Compare, Neg, Num, free_variables, to_text
+from proofs.claims import free_variables
 from proofs.parsing import ParseFailure
 from proofs.verdict import Status
 from reasoning.answers._answers import (
@@ -69,6 +68,7 @@ from reasoning.answers._judge import (
 )
 from reasoning.answers._latex import parse_answer
 from reasoning.answers._latex_text import SCIENTIFIC
+from reasoning.answers._rounding import rounding_reading
 from reasoning.answers._units import read_unit
 from reasoning.errors import InvalidArgument
 
@@ -371,7 +371,7 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
     except Exception as exc:  # a bug here must cost one unknown verdict, not the caller's run
         outcome = unknown_outcome(f"internal error: {type(exc).__name__}: {exc}")
     if outcome.status is Status.REFUTED and (
-        rounding := _rounded_gold(judge, gold, gold_answer, prediction_answer)
+        rounding := rounding_reading(judge, gold, gold_answer, prediction_answer, _compare)
     ):
         outcome = unknown_outcome(rounding)
     if outcome.status is Status.REFUTED and any(
@@ -383,33 +383,6 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
 
 
 _APPROXIMATE = "\\approx"
-
-#: One decimal literal with a fractional part, the whole gold answer (`1.414`, `x = -0.33`).
-_DECIMAL_GOLD = re.compile(r"[^\d.]*?-?\d*\.(\d+)[^\d.]*")
-
-
-def _single_value(answer: Answer) -> Scalar | None:
-    if isinstance(answer, Assignment):
-        answer = answer.value
-    return answer if isinstance(answer, Scalar) and not answer.mark and not answer.unit else None
-
-
-def _rounded_gold(judge: Judge, gold: str, gold_answer: Answer, prediction_answer: Answer) -> str | None:
-    """Why a refutation must not stand: the gold answer is a decimal (`1.414`, maybe a rounding of
-    sqrt(2)) and the prediction provably rounds to it at the gold's precision. A rounded gold
-    does not say the exact value differs; None when that is not shown."""
-    match = _DECIMAL_GOLD.fullmatch(gold)
-    g, p = _single_value(gold_answer), _single_value(prediction_answer)
-    if match is None or g is None or p is None or free_variables(g.expr) or free_variables(p.expr):
-        return None
-    if not isinstance(g.expr, (Num, Neg)):
-        return None
-    half_unit = Num(Fraction(1, 2 * 10 ** len(match.group(1))))
-    claim = Compare(("<=",), (Call("abs", (BinOp("-", p.expr, g.expr),)), half_unit))
-    if judge.decide(claim).status is not Status.PROVED:
-        return None
-    return f"the gold answer {gold.strip()} may be a rounding: the prediction rounds to it (|difference| <= {to_text(half_unit)})"
-
 
 #: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead).
 _DECIMAL_COMMA = re.compile(r"\$?\s*(-?\d+),(\d{1,2})\s*\$?")

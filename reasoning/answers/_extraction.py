@@ -25,7 +25,10 @@ applies one policy, the same for gold and prediction, and says which rule it use
    segments (`So $x$ is $6$.` reads `6`); else the text as is, when it is short enough to be
    an answer itself (`5 cm`, `no solution`).
 5. **Currency.** `\\$` is always a currency sign. In prose, a bare `$` before a digit is one
-   too when the `$` signs do not pair up or a pair would enclose prose (`costs $5 and $7`).
+   too when the `$` signs do not pair up or a pair would enclose prose (`costs $5 and $7`);
+   so is the lone `$` of an answer that is only an amount (`$0.5`, `$1,200`). A currency sign
+   is written `\\$` in the located answer, which `normalise` reads as the unit dollars
+   (`\\$0.50` = `50 cents`; `The total is $15.50.` reads `\\$15.50`).
 6. **Undecided rather than wrong.** When none of this locates an answer (prose with no marker
    and no phrase, several values, unbalanced `$` or braces), the result is undecided
    (`answer` None), which callers turn into an undecided verdict (`invalid`, `equivalent`
@@ -161,15 +164,27 @@ def _is_prose(text: str, words: int = PROSE_WORDS) -> bool:
     return len(_WORD.findall(_MATH.sub(" ", text))) >= words
 
 
+#: The currency sign while the policy runs (no `$`, so it never pairs as math); a located
+#: answer writes it `\\$` again.
+DOLLAR = "\\textdollar "
+#: An answer that is only an amount with one bare `$` (`$0.5`, `-$3`, `$1,200.50`).
+_AMOUNT = re.compile(r"\s*-?\s*\$\s?-?\d[\d,]*(?:\.\d+)?\s*\.?\s*")
+
+
 def _currency(text: str) -> str:
-    """`$` signs before digits read as currency in prose (rule 5); other text unchanged."""
-    if "$" not in text or not _is_prose(text, 2):
+    """`$` signs before digits read as currency in prose and in a lone amount (rule 5), as
+    `DOLLAR`; other text unchanged."""
+    if "$" not in text:
+        return text
+    if text.count("$") == 1 and _AMOUNT.fullmatch(text):
+        return text.replace("$", DOLLAR)
+    if not _is_prose(text, 2):
         return text
     single = text.replace("$$", "")
     pairs_enclose_prose = any(_is_prose(m.group(0), 2) for m in re.finditer(r"\$[^$]*\$", single))
     if single.count("$") % 2 == 0 and not pairs_enclose_prose:
         return text
-    return re.sub(r"\$(?=\s?-?\d)", "", text)
+    return re.sub(r"\$(?=\s?-?\d)", lambda _: DOLLAR, text)
 
 
 def _masked(text: str) -> str:
@@ -213,9 +228,19 @@ _MARKUP = re.compile(r"[$\\#]|answer|\b(?:is|are|equals|be|was|were)\b", re.IGNO
 
 def find_answer(text: str) -> Extraction:
     """Locate the final answer in `text` by the policy in the module docstring."""
+    found = _find_answer(text)
+    if found.answer is not None and DOLLAR.rstrip() in found.answer:
+        return Extraction(_DOLLAR_SIGN.sub(r"\\$", found.answer), found.rule, found.reason)
+    return found
+
+
+_DOLLAR_SIGN = re.compile(r"\\textdollar(?![a-zA-Z]) ?")
+
+
+def _find_answer(text: str) -> Extraction:
     if len(text) < 200 and not _MARKUP.search(text) and not _is_prose(text):
         return Extraction(text.strip(), "whole")
-    text = _currency(text.replace("\\$", " "))
+    text = _currency(text.replace("\\$", DOLLAR))
     boxes = _boxes(text)
     if isinstance(boxes, ParseFailure):
         return Extraction(None, "undecided", boxes.message)

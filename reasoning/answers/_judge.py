@@ -6,8 +6,11 @@ and counterexample before it becomes an `EquivalenceResult`; `merge_outcomes` co
 the components. The set, interval and equation comparisons build on it
 (`reasoning.answers._compare_sets`, `reasoning.answers._compare_equations`).
 
-Percent rule: `50\\%` matches `0.5` (the value 50/100) and also `50` (the same number written
-without the sign), as math-verify does; `50\\%` vs `50\\%` compares 50 with 50. Degrees:
+Percent rule (issue 12): a gold `50\\%` is its value and takes `50\\%`, `50 percent`, `0.5`
+and `\\frac12`; a gold `50` (unmarked: datasets drop the sign, GSM8K's "what percent" golds)
+takes `50` and `50\\%`. The other reading (`50` for a gold `50\\%`, `50\\%` for a gold `0.5`)
+makes the pair undecided, never proved: one prediction must not take two different golds, or a
+policy could hedge between `50` and `0.5` by writing `50\\%` (math-verify accepts all four). Degrees:
 `90^\\circ` matches `90` and `\\frac{\\pi}{2}`. Units: see `_in_common_units`.
 
 Expressions with variables are equivalent when the prediction is defined wherever the gold
@@ -52,7 +55,7 @@ from proofs.verdict import Status, Verdict
 from reasoning.answers._answers import Scalar
 from reasoning.answers._complex_values import compare_complex, mentions_i
 from reasoning.answers._trig_identity import trig_identity
-from reasoning.answers._units import MAYBE_VARIABLE, read_unit
+from reasoning.answers._units import MAYBE_VARIABLE, read_unit, same_quantity_unit
 from solvers import dispatch
 
 #: Operations that are total on their domain: identical trees built only from these are equal.
@@ -207,9 +210,14 @@ class Judge:
         converted = _in_common_units(gold, prediction, label)
         if isinstance(converted, Outcome):
             return converted
+        written = (gold, prediction)
         gold, prediction = converted
         readings = [(gold.expr, prediction.expr)]
         marks = {gold.mark, prediction.mark}
+        if marks == {"%", ""}:
+            return self._percent(gold, prediction, label)
+        if len(marks) == 2 and "" not in marks:  # `5\\%` vs `5^\\circ` compared 5 with 5 (proved)
+            return unknown_outcome(f"{label}: a percent is compared only with a number or a percent")
         if gold.mark != prediction.mark and "" in marks:
             marked_is_gold = bool(gold.mark)
             marked = gold.expr if marked_is_gold else prediction.expr
@@ -225,8 +233,31 @@ class Judge:
                 return outcome
             outcomes.append(outcome)
         if all(o.status is Status.REFUTED for o in outcomes):
+            if (word := _bare_in_another_unit(*written)) is not None:
+                return _undecided(outcomes, f"{label}: the bare number may be in {word}, the same quantity")
             return merge_outcomes(Status.REFUTED, outcomes, outcomes[0].counterexample, outcomes[0].message)
         return _undecided(outcomes, "; ".join(o.message for o in outcomes if o.message))
+
+    def _percent(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
+        """One side has a percent sign (the percent rule in the module docstring): a marked gold
+        is its value (`5\\%` takes `0.05`), an unmarked gold counts percent (`5` takes `5\\%`).
+        The other reading only makes the pair undecided, never proved, so one prediction cannot
+        take two different golds (`5\\%` takes `5` but not `0.05`)."""
+        hundred = Num(Fraction(100))
+        if gold.mark:
+            meant = (BinOp("/", gold.expr, hundred), prediction.expr)
+            other, why = (gold.expr, prediction.expr), "the prediction drops the gold's percent sign"
+        else:
+            meant = (gold.expr, prediction.expr)
+            other = (gold.expr, BinOp("/", prediction.expr, hundred))
+            why = "the gold may be the percent's value"
+        outcome = self.expressions(*meant, label)
+        if outcome.status is not Status.REFUTED:
+            return outcome
+        second = self.expressions(*other, label)
+        if second.status is Status.REFUTED:
+            return outcome
+        return _undecided([outcome, second], f"{label}: {why} ({second.status.value} in that reading)")
 
     def _unit_or_variable(self, gold: Scalar, prediction: Scalar, label: str) -> Outcome:
         """`5 m` is 5 metres or 5*m. With a unit on both sides it is the unit; against a value
@@ -294,6 +325,22 @@ def _in_common_units(gold: Scalar, prediction: Scalar, label: str) -> tuple[Scal
         Scalar(BinOp("*", gold.expr, _exact_number(g_unit.factor)), gold.mark),
         Scalar(BinOp("*", prediction.expr, _exact_number(p_unit.factor)), prediction.mark),
     )
+
+
+def _bare_in_another_unit(gold: Scalar, prediction: Scalar) -> str | None:
+    """The unit word in which a bare number (one side has a known unit, the other none) is the
+    same quantity as the other side (`0.5` vs `50 cents`: dollars), else None. Such a pair is
+    undecided: the bare answer does not say its unit."""
+    if bool(gold.unit) == bool(prediction.unit) or gold.mark or prediction.mark:
+        return None
+    bare, written = (gold, prediction) if prediction.unit else (prediction, gold)
+    unit = read_unit(written.unit.removeprefix(MAYBE_VARIABLE))
+    if unit is None or free_variables(bare.expr) or free_variables(written.expr):
+        return None
+    try:
+        return same_quantity_unit(evaluate(bare.expr), evaluate(written.expr), unit)
+    except (NotExact, TooLarge, Undefined):
+        return None
 
 
 def _exact_number(value: Fraction) -> Expr:

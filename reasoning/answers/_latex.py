@@ -25,6 +25,8 @@ Conventions (documented once, here):
   interval: `[5, 2]` is a list, `(3, 1)` a tuple, `(3, 1]` unsupported.
 - Words after a value are read (`5 million`, `(x+1) squared`, `12 percent`) or kept as a unit
   (`reasoning.answers._units`); an unknown command or `\\operatorname{}` makes the answer unsupported.
+- Currency signs are units: `\\$5` (and a lone `$5`, see `_extraction`) is 5 dollars, `50¢` is
+  50 cents; `\\$5 \\text{ dollars}` names the unit once.
 - `(2, 2), (1, 3)` and `\\{(1, 2), (3, 4)\\}` are sets of tuples; `1; 2; 3` is a list;
   `(p, q) = (1, 2)` is a system; `|AB| = 1` labels a value; `7:3` is a ratio (its value),
   `H:MM` a time of day; `204_5` a base-5 numeral; `pmatrix`/`bmatrix` a `Matrix`;

@@ -63,6 +63,17 @@ _THIN_THOUSANDS = re.compile(r"(?<=\d)\\[,!]\s*(?=\d{3}(?!\d))")
 #: The MATH dataset's thousands separator `10,\!000`.
 _COMMA_THOUSANDS = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|\\(?:display|text)style(?![a-zA-Z])|~|\\textdollar")
+#: A currency sign before an amount (`\\$0.50` arrives as `\\textdollar 0.50`): the unit dollars.
+_DOLLAR_AMOUNT = re.compile(r"(?:\\\$|\\textdollar(?![a-zA-Z]))\s*(?=[-+]?\s*\.?\d)")
+#: A currency sign with the word after the amount (`\\$5 \\text{ dollars}`): the word is the unit.
+_DOLLAR_AND_WORD = re.compile(
+    r"(?:\\\$|\\textdollar(?![a-zA-Z]))(?=\s*[-+]?\s*[\d.,]+\s*(?:\\text\s*\{\s*)?(?:dollars?|USD)(?![a-zA-Z]))"
+)
+_DOLLAR_SIGN = re.compile(r"\\\$|\\textdollar(?![a-zA-Z])")
+#: A cent sign after an amount (`50¢`, `50\\cent`, `50\\textcent`): the unit cents.
+_CENT_AMOUNT = re.compile(r"(?<=\d)\s*(?:\u00a2|\\(?:text)?cents?(?![a-zA-Z]))")
+#: Units the currency signs stand for (`reasoning.answers._units` knows both).
+DOLLARS, CENTS = "dollars", "cents"
 _FRAC_NAMES = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
 _BINOM_NAMES = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 _RELATION_NAMES = re.compile(r"\\(leqslant|geqslant|leq|geq|neq)(?![a-zA-Z])")
@@ -371,6 +382,16 @@ def _bars(text: str) -> str:
     return "".join(out)
 
 
+def _currency_units(text: str, units: list[str]) -> str:
+    """`\\textdollar 5` -> `5` with the unit dollars, `50¢` -> `50` with the unit cents (one unit
+    per amount, so `\\$3, \\$4` is a list of amounts in dollars). A sign elsewhere is dropped."""
+    text = _DOLLAR_AND_WORD.sub(" ", text)
+    for pattern, unit in ((_DOLLAR_AMOUNT, DOLLARS), (_CENT_AMOUNT, CENTS)):
+        text, count = pattern.subn(" ", text)
+        units.extend([unit] * count)
+    return _DOLLAR_SIGN.sub(" ", text)
+
+
 def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     """Rewrite an extracted answer into the grammar's input; returns (text, units found)."""
     units: list[str] = []
@@ -390,6 +411,8 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     if "_" in text:
         text = _BASE_NUMERAL.sub(_base_numeral, text)
     text = _SIZING.sub("", text)
+    if "\\$" in text or "\\textdollar" in text or "\u00a2" in text or "cent" in text:
+        text = _currency_units(text, units)
     text = _COMMA_THOUSANDS.sub("", text)
     text = _THIN_THOUSANDS.sub("", text)
     text = _SPACING.sub(" ", text)
@@ -405,7 +428,9 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = _DEGREE.sub("\u00b0", text)
     text = text.replace("\\%", "%").replace("{,}", "").replace("**", "^")
     text = _WORD_SEPARATORS.sub(",", text)
-    text = text.strip().rstrip(".").strip()
+    text = text.strip()
+    if not text.endswith(".."):  # an ellipsis is no full stop: `0.333...` was read as 0.333
+        text = text.removesuffix(".").strip()
     text = _read_trailing(text, units)
     text = _BARE_WORDS.sub(lambda m: "\\infty" if m.group(1).startswith("inf") else "\\" + m.group(1), text)
     text = _FRAC_FIRST.sub(r"\\frac{\1}", text)

@@ -215,3 +215,24 @@ def read_unit(text: str) -> Unit | None:
         if pending != 1:
             return None
     return unit
+
+
+def same_quantity_unit(bare: Fraction, value: Fraction, unit: Unit) -> str | None:
+    """A unit word in which the bare number `bare` is the quantity `value` `unit`, or None.
+
+    `0.5` against `50 cents` (0.5 dollars), `2` against `120 minutes` (2 hours): a bare number
+    may be in a unit the answer does not write, so such a pair is not refuted. Only known unit
+    words raised to the unit's power are tried (`cm` for `cm^2`), and volumes for cubic lengths."""
+    if len(unit.dimension) != 1:
+        return None
+    ((dimension, power),) = unit.dimension
+    words = [(w, f) for w, (d, f) in _UNITS.items() if d == dimension]
+    quantity = value * unit.factor
+    for word, factor in words:
+        if bare * factor**power == quantity:
+            return word if power == 1 else f"{word}^{power}"
+    if dimension == "length" and power == 3:
+        for word, factor in _VOLUMES.items():
+            if bare * factor == quantity:
+                return word
+    return None

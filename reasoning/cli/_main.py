@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from proofs.check import check_certificate, check_verdict
+from proofs.check import check_certificate, check_verdict, states_a_verdict
 from proofs.verdict import Status
 from reasoning.answers._equivalence import EquivalenceResult, equivalent
 from reasoning.api import lost_verdict
@@ -336,8 +336,9 @@ def equiv(
 
 
 def _is_verdict(item: dict[str, Any]) -> bool:
-    """A verdict (`verify --json`) or an equivalence result (`equiv --json`), not a certificate."""
-    return "kind" not in item and "status" in item and ("claim" in item or "gold" in item)
+    """A verdict (`verify --json`) or an equivalence result (`equiv --json`), not a certificate:
+    anything that records a status is held to it (`proofs.check.states_a_verdict`)."""
+    return states_a_verdict(item)
 
 
 def _items_in(data: Any) -> list[dict[str, Any]]:

@@ -455,6 +455,9 @@ def _check_claim(
         if record is None or record.claim != entry["text"] or entry.get("role") != "domain":
             report.add(name, (False, "not the domain claim the graph records for this node"))
             return
+        if entry.get("obligation") != entry["text"]:  # a domain claim's obligation is itself
+            report.add(name, (False, "a domain claim's obligation is its text"))
+            return
         ok, message = _domain_proves(task, name, entry.get("certificate"), entry["text"], "claim", use_cvc5)
         report.add(name, (ok, f"{entry['text']} (domain): {message}"))
         return
@@ -506,7 +509,11 @@ def _check_answer(task: Task, answer: Any, nodes: dict, report: BundleReport, us
             report.add("answer", (False, "a domain answer has exactly one obligation, in role domain"))
             return
         verdict = given[0].get("verdict") or {}
-        if verdict.get("status") != "proved" or verdict.get("claim") != answer["text"]:
+        if (
+            verdict.get("status") != "proved"
+            or verdict.get("claim") != answer["text"]
+            or verdict.get("counterexample", "") is not None  # as `check_verdict` asks of a proof
+        ):
             report.add("answer (domain)", (False, "the obligation's verdict is not a proof of this answer"))
             return
         cert = verdict.get("certificate")

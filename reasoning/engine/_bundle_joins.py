@@ -5,8 +5,9 @@ The checker replays the bundle's `joins` list from an empty set of accepted atte
 attempt's claims from the causal graph (claims recorded `proved`; domain claims take no part):
 
 - `accepted` / `conflict` / `task-inconsistent` add the entry's attempt (it must be joined in the
-  graph, through the entry's own join node, and have no refuted claim; with `require_claims`, at
-  least one proved claim); `rejected` removes its attempt and every accepted attempt the graph
+  graph, through the entry's own join node, answer its typed sub-query (`_subqueries.unanswered`,
+  for a task without a domain) and have no refuted claim; with `require_claims`, at least one
+  proved claim); `rejected` removes its attempt and every accepted attempt the graph
   says it invalidated; `failed` (a fork that never produced an accepted attempt) changes nothing.
   Any other status (e.g. `unverified`, a join whose consistency is unknown) holds its attempt:
   its consistency report covers it with the accepted ones and must be `unknown`, the graph must
@@ -36,6 +37,7 @@ from proofs.check import check_certificate
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import constraint_terms
 from reasoning.engine._causal_graph import TASK
+from reasoning.engine._subqueries import unanswered
 
 #: Statuses that add the entry's attempt to the accepted set; `rejected` and `failed` are
 #: handled on their own, and any other status holds its attempt (never accepted).
@@ -237,6 +239,17 @@ class _Replayer:
             return f"{entry.get('join')!r} is not a join of {attempt} in the graph"
         self.used_joins.add(entry["join"])
         self.ever.add(attempt)
+        if not isinstance(data.get("query"), str):
+            return f"{attempt} records no query"
+        if self.task.domain is None:  # the engine vets a RETURN against its typed sub-query first
+            claims = sorted(
+                (d for d in self.nodes.values() if d.get("kind") == "claim" and d.get("attempt") == attempt),
+                key=lambda d: d.get("order", 0),
+            )
+            text = "\n".join(str(d.get("text", "")) for d in claims)
+            missing = unanswered(data["query"], self.task.unknowns, text)
+            if missing is not None:
+                return f"{attempt} cannot be joined: {missing}"
         if not counted:  # held (e.g. unverified): checked with the others, then set aside
             self.held.add(attempt)
             self.tentative = attempt

@@ -24,7 +24,8 @@ that caused it, so the bundle shows what was rejected and why.
 
 `check_consistency` asks Z3 whether every accepted claim can hold at once, with the task's
 unknowns as shared constants and one tracked assumption per attempt. Its certificate is an
-SMT-LIB script re-derived and re-solved by `recheck_consistency_certificate`.
+SMT-LIB script re-derived by `recheck_consistency_certificate`, which re-solves an `unsat` one and
+decides a `sat` one from its witness (a satisfying assignment proves `sat`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from fractions import Fraction
 from itertools import filterfalse, islice
 from types import MappingProxyType
 from typing import Any
@@ -41,11 +43,12 @@ from typing import Any
 import networkx as nx
 import z3
 
+from proofs.assignment import pin_assignment, read_assignment
 from proofs.check import RECHECK_BUDGET_S, CheckReport, solve_with_cvc5
-from proofs.claims import Formula, Var, to_text, walk
-from proofs.exact import parse_fraction
+from proofs.claims import Formula, Var, free_variables, to_text, walk
+from proofs.exact import holds_at
 from proofs.parsing import ParseFailure, parse_claim
-from proofs.smtlib import constraint_terms, real_literal, symbol
+from proofs.smtlib import constraint_terms, symbol
 from proofs.verdict import Verdict
 from reasoning.engine._graph_svg import render
 from reasoning.errors import InvalidArgument
@@ -149,14 +152,14 @@ def _check_unknowns(unknowns: Any) -> dict[str, str]:
 
 
 def consistency_script(
-    unknowns: dict[str, str], claims: list[tuple[str, Formula]]
+    unknowns: dict[str, str], claims: list[tuple[str, Formula]], *, integer: bool = True
 ) -> tuple[str, list[int], dict[int, str]]:
     """The SMT-LIB script asserting T(f) for each (attempt, formula), without `(check-sat)`.
 
     Returns (script, indices of the claims it asserts, in order; index -> why a claim is left out).
     Each assertion is preceded by a comment naming its attempt and claim, so the script reads.
     """
-    constraints = constraint_terms([f for _, f in claims], unknowns)
+    constraints = constraint_terms([f for _, f in claims], unknowns, integer=integer)
     lines = ["(set-logic ALL)", *constraints.declarations]
     asserted = []
     for index, ((attempt, formula), term) in enumerate(zip(claims, constraints.terms)):
@@ -279,8 +282,18 @@ def recheck_consistency_certificate(cert: dict[str, Any], *, use_cvc5: bool = Tr
     """Re-check a consistency certificate from its JSON alone.
 
     The script is re-derived from the unknowns and the claim texts and must equal the
-    certificate's; a fresh Z3 (and cvc5 where installed) must give the expected answer; for
-    `sat`, the witness values, pinned as extra assertions, must still be satisfiable.
+    certificate's (the current encoding, or the one before Int-only claims were written in
+    integer arithmetic: old bundles keep re-checking; the current one is solved either way).
+
+    `unsat`: a fresh Z3 (and cvc5 where installed) must answer unsat. `sat` with a witness: the
+    witness decides, as "sat with this witness" proves "sat". It must give every unknown a value
+    and nothing else, an integer for an Int. When every value is rational and every claim is
+    quantifier-free over the unknowns, exact evaluation (`proofs.exact`, whose definedness
+    rules the script's encoding mirrors) must find every claim true; otherwise the script with
+    each exact value pinned must be `sat` for a fresh Z3 (algebraic values, given as decimals
+    with '?', are left unpinned, never rounded). A witness a claim rejects fails the
+    certificate; one no check can confirm leaves it unconfirmed (not ok, "unknown" said). A
+    `sat` certificate without a witness is re-solved whole, as before.
     """
     expect = cert.get("expect")
     if expect not in ("sat", "unsat"):
@@ -305,29 +318,78 @@ def recheck_consistency_certificate(cert: dict[str, Any], *, use_cvc5: bool = Tr
     if unsupported:
         return CheckReport(False, "the certificate names claims that SMT-LIB cannot express")
     script += "(check-sat)\n"
-    if cert.get("script") != script:
+    if cert.get("script") != script and cert.get("script") != (
+        consistency_script(unknowns, claims, integer=False)[0] + "(check-sat)\n"
+    ):
         return CheckReport(False, "the certificate's script is not the one these claims give")
+    if expect == "sat" and cert.get("witness") is not None:
+        return _recheck_witness(script, unknowns, [f for _, f in claims], cert["witness"], use_cvc5)
     checks = {"z3": _fresh_z3(script)}
     if checks["z3"] != expect:
         return CheckReport(
             False, f"a fresh Z3 answers {checks['z3']}, the certificate expects {expect}", checks
         )
-    if expect == "sat" and cert.get("witness") is not None:
-        pinned = _pin_witness(script, unknowns, cert["witness"])
-        if pinned is None:
-            return CheckReport(False, "the witness must give every unknown a value", checks)
-        if pinned:
-            checks["witness"] = _fresh_z3(pinned)
-            if checks["witness"] != "sat":
-                return CheckReport(False, f"with the witness pinned, Z3 answers {checks['witness']}", checks)
-    if use_cvc5:
-        checks["cvc5"] = solve_with_cvc5(script, RECHECK_BUDGET_S)
-        if checks["cvc5"] in ("sat", "unsat") and checks["cvc5"] != expect:
-            return CheckReport(
-                False, f"cvc5 answers {checks['cvc5']}, the certificate expects {expect}", checks
-            )
+    if use_cvc5 and not _cvc5_agrees(script, expect, checks):
+        return CheckReport(False, f"cvc5 answers {checks['cvc5']}, the certificate expects {expect}", checks)
     what = "consistent" if expect == "sat" else "inconsistent"
     return CheckReport(True, f"{len(claims)} claim(s) are {what}: a fresh Z3 answers {expect}", checks)
+
+
+def _cvc5_agrees(script: str, expect: str, checks: dict[str, str]) -> bool:
+    """Run cvc5 (where installed) on `script`; False only when it decides against `expect`."""
+    checks["cvc5"] = solve_with_cvc5(script, RECHECK_BUDGET_S)
+    return checks["cvc5"] not in ("sat", "unsat") or checks["cvc5"] == expect
+
+
+def _recheck_witness(
+    script: str, unknowns: dict[str, str], formulas: list[Formula], witness: Any, use_cvc5: bool
+) -> CheckReport:
+    """Does the witness satisfy every claim (so the script is `sat`)? See
+    `recheck_consistency_certificate`."""
+    values, bounds, problem = read_assignment(unknowns, witness)
+    if problem:
+        return CheckReport(False, f"the witness is malformed: {problem}")
+    count = len(formulas)
+    checks: dict[str, str] = {}
+    exact = _holds_exactly(formulas, values) if len(values) == len(unknowns) else None
+    if isinstance(exact, str):
+        return CheckReport(
+            False, f"the witness does not satisfy {exact!r} (exact evaluation)", {"exact": "fails"}
+        )
+    pinned = pin_assignment(script, unknowns, values, bounds)
+    if exact:
+        checks["exact"] = "holds"
+        message = f"{count} claim(s) are consistent: the witness satisfies each one by exact evaluation"
+    else:
+        checks["z3"] = _fresh_z3(pinned)
+        if checks["z3"] == "unsat":
+            return CheckReport(
+                False, "the witness does not satisfy the claims: with it pinned, Z3 answers unsat", checks
+            )
+        if checks["z3"] != "sat":
+            return CheckReport(
+                False, f"the witness is unconfirmed: with it pinned, Z3 answers {checks['z3']}", checks
+            )
+        message = f"{count} claim(s) are consistent: with the witness pinned, a fresh Z3 answers sat"
+    if use_cvc5 and not _cvc5_agrees(pinned, "sat", checks):
+        return CheckReport(False, f"with the witness pinned, cvc5 answers {checks['cvc5']}", checks)
+    return CheckReport(True, message, checks)
+
+
+def _holds_exactly(formulas: list[Formula], values: dict[str, Fraction]) -> bool | str | None:
+    """True when exact evaluation finds every formula true at `values`; the text of one it finds
+    false or undefined; None when it cannot decide some formula (a quantifier, a free variable
+    other than the unknowns, an irrational root, a size limit) and none fails."""
+    decided = True
+    for formula in formulas:
+        if not free_variables(formula) <= set(values):
+            decided = False
+            continue
+        holds = holds_at(formula, values)
+        if holds is False:
+            return to_text(formula)
+        decided = decided and holds is True
+    return True if decided else None
 
 
 def _fresh_z3(script: str) -> str:
@@ -335,29 +397,6 @@ def _fresh_z3(script: str) -> str:
     solver.set("timeout", int(RECHECK_BUDGET_S * 1000))
     solver.from_string(script)
     return str(solver.check())
-
-
-def _pin_witness(script: str, unknowns: dict[str, str], witness: Any) -> str | None:
-    """The script with `unknown = value` asserted for each exact witness value ("" if none is
-    exact: algebraic values are not pinned); None when the witness is malformed."""
-    if not isinstance(witness, dict) or set(witness) != set(unknowns):
-        return None
-    pins = []
-    for name, sort in unknowns.items():
-        try:
-            value = parse_fraction(str(witness[name]))
-        except (ValueError, ZeroDivisionError):
-            continue
-        if sort == "Int":
-            if value.denominator != 1:
-                return None
-            n = value.numerator
-            pins.append(f"(assert (= {symbol(name)} {n if n >= 0 else f'(- {-n})'}))")
-        else:
-            pins.append(f"(assert (= {symbol(name)} {real_literal(value)}))")
-    if not pins:
-        return ""
-    return script.replace("(check-sat)\n", "\n".join(pins) + "\n(check-sat)\n")
 
 
 # ---------------------------------------------------------------- the graph

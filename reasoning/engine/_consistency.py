@@ -32,9 +32,9 @@ from typing import Any
 
 import z3
 
-from proofs.claims import Formula, Quantified, free_variables, to_text
+from proofs.claims import Formula, to_text
 from proofs.exact import DEFAULT_LIMITS
-from proofs.smtlib import Unsupported, _Translator, symbol
+from proofs.smtlib import Unsupported, _Translator, constraint_term, symbol
 from reasoning.engine._causal_graph import DEFAULT_BUDGET_S, SORTS, Consistency, ConsistencyReport
 from reasoning.errors import InvalidArgument
 from solvers.z3_backend import model_value
@@ -96,7 +96,7 @@ class IncrementalConsistency:
         self.stats = {"checks": 0, "pushed": 0, "popped": 0, "fallbacks": 0}
 
     def _reset_translation(self) -> None:
-        self._translator = _Translator(sorts=dict(self.unknowns), limits=DEFAULT_LIMITS)
+        self._translator = _Translator(sorts=dict(self.unknowns), limits=DEFAULT_LIMITS, integer_claims=True)
         self._groups: list[_Group] = []  # pushed, in order; each one Z3 scope
         self._claims: list[tuple[str, Formula]] = []  # the claims of the last check
         # flat views of the groups, kept in step so a report costs C-level joins only
@@ -224,10 +224,8 @@ class IncrementalConsistency:
         for index, formula in enumerate(formulas):
             text = to_text(formula)
             entries.append({"attempt": attempt, "claim": text})
-            extra = tuple(sorted(free_variables(formula) - set(self.unknowns)))
-            closed = Quantified("forall", extra, "Real", formula) if extra else formula
             try:
-                term = translator.true(closed)
+                term = constraint_term(translator, formula, self.unknowns)
             except Unsupported as exc:
                 skipped[index] = str(exc)
                 continue

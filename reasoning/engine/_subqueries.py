@@ -82,7 +82,10 @@ def _evaluates(formula: Formula, term: object) -> bool:
     if not (isinstance(formula, Compare) and formula.ops == ("=",)):
         return False
     left, right = formula.terms
-    return (left == term and not free_variables(right)) or (right == term and not free_variables(left))
+    # the value is not E itself: `12 * 7 = 12 * 7` is true but gives no value
+    return (left == term and right != term and not free_variables(right)) or (
+        right == term and left != term and not free_variables(left)
+    )
 
 
 def _names(text: str) -> tuple[str, list[str] | None]:

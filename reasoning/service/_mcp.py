@@ -46,7 +46,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from proofs.check import check_certificate, check_verdict
+from proofs.check import check_certificate, check_verdict, states_a_verdict
 from proofs.verdict import unknown
 from reasoning.answers._equivalence import equivalent
 from reasoning.api import ReasoningError, verify
@@ -91,6 +91,9 @@ read the `claim` field of certificates. One claim per string (or per line); `#` 
   (`cos 0 = 0` is invalid, not the product cos·0). Constants: `pi`, `e`. Scientific notation
   (`1e3`, `.5e3`) and `0x10`, `0b10`, `0o7` are invalid (1·e3? 0·x10?): write `10^3`, `16`.
   Implicit multiplication binds like `*`, left to right: `1/2x` is x/2.
+  `n!!` (double factorial or `(n!)!`?), `4!=25` (`4! = 25` or `4 != 25`?) and a number after a
+  number (`10 000`, `1 1/2`: 10000 and 3/2, or products?) are invalid too: write `(n!)!`, `!=`
+  with a space before it, `10000`, `1 + 1/2`.
 - Relations `= != < <= > >=`, chains (`0 < x < 1`), membership `x in {1, 2, 3}`.
 - Connectives `not and or -> <->` (loosest last), `true`, `false`.
 - Quantifiers: `forall x in Int: ...`, `exists x, y in Real: ...` (the body extends to the end).
@@ -379,7 +382,7 @@ def _check(data: dict[str, Any], use_cvc5: bool) -> CertificateCheckResult:
             "(format reasoning.bundle/1)"
         )
     # a verdict or result: its recorded status must be the one its certificate establishes
-    sealed = "kind" not in data and "status" in data
+    sealed = states_a_verdict(data)
     report = check_verdict(data, use_cvc5=use_cvc5) if sealed else check_certificate(cert, use_cvc5=use_cvc5)
     claim = cert.get("claim")
     return CertificateCheckResult(

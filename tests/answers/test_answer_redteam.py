@@ -168,6 +168,21 @@ ROUNDED_GOLD = [
     ("1.414", r"-\sqrt{2}", False),
     ("0.5", "0.6", False),
     ("1.5", "3/2", True),
+    # inside tuples, lists, sets, intervals, matrices and systems (issue 12: these were refuted)
+    (r"[1.414, 2]", r"[\sqrt2, 2]", None),
+    (r"(1.41, 3)", r"(\sqrt{2}, 3)", None),
+    (r"\{2, 0.33\}", r"\{\frac13, 2\}", None),
+    (r"(0.33, 1]", r"(\frac{1}{3}, 1]", None),
+    (r"\begin{pmatrix} 1.41 & 0 \end{pmatrix}", r"\begin{pmatrix} \sqrt2 & 0 \end{pmatrix}", None),
+    (r"x = 1.41, y = 2", r"x = \sqrt2, y = 2", None),
+    (r"(1.414, 1.732)", r"(\sqrt2, \sqrt3)", None),
+    # any component definitely different still refutes
+    (r"[1.414, 3]", r"[\sqrt2, 2]", False),
+    (r"(1.41, 3)", r"(\sqrt{2}, 4)", False),
+    (r"\{0.33, 2\}", r"\{\frac13, 5\}", False),
+    (r"(\sqrt{2}, 3)", r"(1.41, 3)", False),
+    (r"(1.42, 3)", r"(\sqrt{2}, 3)", False),
+    (r"x = 1.41, y = 2", r"x = \sqrt2, y = 3", False),
 ]
 
 
@@ -209,3 +224,86 @@ def test_volumes_and_units_after_groups(gold, prediction, expected):
 )
 def test_zero_comma_is_a_decimal_comma_reading(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# Money (issue 12): `\$` and a lone `$` before an amount are the unit dollars, `¢` is cents, so
+# amounts compare exactly across the two; `\$50` was equal to `50 cents` (the sign was dropped)
+# and `\$0.50` vs `50 cents` was refuted. A bare number is the same quantity when the other side
+# is in some unit of its dimension (`0.5` vs `50 cents`): undecided, not refuted.
+MONEY = [
+    (r"\$0.50", "50 cents", True),
+    (r"\$0.50", "50¢", True),
+    (r"\$0.50", "$0.5", True),
+    ("50¢", r"\$0.50", True),
+    (r"\$1.25", r"125\text{ cents}", True),
+    ("The total is $15.50.", "1550 cents", True),
+    (r"\$5\text{ dollars}", "5", True),
+    (r"\$3, \$4", "3, 4", True),
+    (r"\$50", "50", True),
+    (r"\$50", "50 cents", False),
+    ("50 cents", r"\$50", False),
+    (r"\$5", "5¢", False),
+    (r"\$5", "6", False),
+    ("0.5", "50 cents", None),
+    ("50 cents", "0.5", None),
+    ("2", "120 minutes", None),
+    ("5", "500 cm", None),
+    ("2", "121 minutes", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), MONEY)
+def test_money_in_dollars_and_cents_compares_exactly(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# Percent (issue 12): a marked gold is its value, an unmarked gold counts percent; the other
+# reading is undecided, so one prediction never takes two different golds (`5\%` took both
+# `5` and `0.05`, a hedge for a policy).
+PERCENT = [
+    (r"5\%", r"5\%", True),
+    (r"5\%", "5 %", True),
+    (r"5\%", "5 percent", True),
+    (r"5\%", "0.05", True),
+    (r"5\%", r"\frac{1}{20}", True),
+    ("5", r"5\%", True),
+    ("5", "5 percent", True),
+    (r"x = 12.5", r"12.5\%", True),
+    (r"5\%", "5", None),
+    ("0.05", r"5\%", None),
+    (r"\frac{1}{20}", r"5\%", None),
+    (r"5\%", "0.5", False),
+    (r"5\%", "6", False),
+    ("5", r"6\%", False),
+    ("0.05", r"6\%", False),
+    (r"\{5\%, 10\%\}", r"\{0.1, 0.05\}", True),
+    (r"(5, 10)", r"(5\%, 10\%)", True),
+    (r"(0.05, 10)", r"(5\%, 10\%)", None),
+    (r"5\%", r"5^\circ", None),  # was proved: the two marks compared 5 with 5
+    (r"90^\circ", r"90\%", None),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), PERCENT)
+def test_percent_rule_in_both_directions(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+#: Golds that name different answers under every reading: no prediction may take both.
+DIFFERENT_GOLDS = [("5", "0.05"), (r"5\%", r"0.05\%"), ("5", r"0.05\%"), (r"5\%", "5.05")]
+
+
+@pytest.mark.parametrize(
+    "prediction", [r"5\%", "5", "0.05", "5 percent", r"\frac{5}{100}", r"500\%", r"0.05\%", "0.0005"]
+)
+def test_no_prediction_takes_two_different_percent_golds(prediction):
+    for first, second in DIFFERENT_GOLDS:
+        taken = [g for g in (first, second) if equivalent(g, prediction).equivalent is True]
+        assert len(taken) <= 1, (prediction, taken)
+
+
+def test_rounding_reads_only_the_gold_answer_not_its_prose():
+    # a 5000-digit decimal in the prose would overflow int parsing (ValueError) if it were read
+    gold = "In 1." + "1" * 5000 + r" hours we get \boxed{(1.41, 3)}"
+    assert equivalent(gold, r"(\sqrt2, 3)").equivalent is None
+    assert equivalent(gold, r"(\sqrt2, 4)").equivalent is False

@@ -16,8 +16,9 @@ LOCATED = [
     # prose around a marked answer (the issue's cases)
     ("Final Answer: The largest $n$ is 34.", "34", "marker"),
     ("So the probability is 2/3.", "2/3", "phrase"),
-    ("The total cost is $15.50.", "15.50", "phrase"),
-    ("It costs $5 and $7 in total, so the answer is $12.", "12", "marker"),
+    # a currency sign is kept as `\$` (read as the unit dollars; issue 12)
+    ("The total cost is $15.50.", "\\$15.50", "phrase"),
+    ("It costs $5 and $7 in total, so the answer is $12.", "\\$12", "marker"),
     ("We get \\boxed{12} for the whole tank; half of it is needed, so the final answer is 6.", "6", "marker"),
     ("#### 72", "72", "marker"),
     ("The answer: 3/4", "3/4", "marker"),
@@ -41,7 +42,9 @@ LOCATED = [
     ("5 cm", "5 cm", "whole"),
     ("no solution", "no solution", "whole"),
     ("x = 5", "x = 5", "whole"),
-    ("\\$5", "5", "whole"),
+    ("\\$5", "\\$5", "whole"),
+    ("$0.5", "\\$0.5", "whole"),  # a lone `$` before an amount is a currency sign (issue 12)
+    ("-$3", "-\\$3", "whole"),
 ]
 
 
@@ -55,7 +58,6 @@ UNDECIDED = [
     "The value of $x$ is 2 and $y$ is 3.",  # several values in one sentence
     "Final answer: $x$ is 2 and $y$ is 3",
     "Let me think about this problem carefully before answering.",
-    "$5",
     "The price went from $5 to",
     "\\boxed{5",
 ]

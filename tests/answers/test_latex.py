@@ -185,7 +185,10 @@ FEATURES = [
     (r"5\text{ cm}^2", s(n(5), unit="cm^2")),
     ("12 inches", s(n(12), unit="inches")),
     (r"x = 5\text{ m}", Assignment("x", s(n(5), unit="m"))),
-    (r"\$5", s(n(5))),
+    (r"\$5", s(n(5), unit="dollars")),  # a currency sign is the unit dollars (issue 12)
+    ("50\u00a2", s(n(50), unit="cents")),
+    (r"\$5\text{ dollars}", s(n(5), unit="dollars")),
+    (r"\$3, \$4", FiniteSet((s(n(3), unit="dollars"), s(n(4), unit="dollars")), False)),
     (r"\text{no solution}", TextAnswer("no solution")),
     ("1{,}000", s(n(1000))),
     ("1,000", s(n(1000))),
@@ -237,7 +240,7 @@ FAILURES = [
     ("???", 1),
     ("", None),
     ("$$", None),
-    ("$5", None),
+    ("$5 + $", None),  # an incomplete sum; a lone `$5` is an amount (issue 12)
     ("\\", 1),
     ("3.5.5", 4),
     (r"\arcsin x", 1),

@@ -5,6 +5,7 @@ like. The oracle (`tests/fuzz_claims.py`) is itself tested first: it must catch 
 verdicts it exists to catch, or a green run would mean nothing.
 """
 
+import os
 import time
 from fractions import Fraction
 
@@ -114,12 +115,18 @@ LONG_CLAIMS = [
 ]
 
 
+def _slack_s() -> float:
+    """Time allowed past the budget: 0.5 s, more on a machine busier than its cores (a verdict
+    comes back at the budget, but the thread that returns it waits for a CPU like any other)."""
+    return 0.5 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
 @pytest.mark.parametrize("text", LONG_CLAIMS, ids=lambda t: t[:30])
 def test_long_claims_keep_their_budget(text):
     verify("1 = 1")  # the parser is built once per process, outside any claim's budget
     start = time.perf_counter()
     verify(text[:10_000], budget_s=BUDGET_S)
-    assert time.perf_counter() - start <= BUDGET_S + 0.5
+    assert time.perf_counter() - start <= BUDGET_S + _slack_s()
 
 
 @settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
@@ -129,7 +136,7 @@ def test_no_string_takes_more_than_its_budget(text):
     start = time.perf_counter()
     verdict = verify(text, budget_s=BUDGET_S)
     elapsed = time.perf_counter() - start
-    assert elapsed <= BUDGET_S + 0.5, (text[:200], elapsed, verdict.backend)
+    assert elapsed <= BUDGET_S + _slack_s(), (text[:200], elapsed, verdict.backend)
 
 
 def test_the_audit_checks_sorts_without_trusting_the_checker(monkeypatch):

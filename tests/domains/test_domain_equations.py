@@ -256,6 +256,30 @@ def test_wrong_system_answers_and_tampering():
     assert not DOMAIN.recheck(circle, tampered)[0]
 
 
+@pytest.mark.parametrize(
+    ("equations", "holds"),
+    [
+        (["x + y = 3", "2x + 2y = 6"], False),  # infinitely many solutions, but (0, 0) is none
+        (["x*y = 1", "2*x*y = 2"], False),  # non-linear, the same
+        (["x = x", "y + 0 = y"], True),
+        (["x*y = y*x", "x^2 = x*x"], True),
+    ],
+)
+def test_every_value_for_a_system_means_every_assignment(equations, holds):
+    # Red team: "every value" for x + y = 3, 2x + 2y = 6 was proved ("infinitely many
+    # solutions"), so a reward model paid for a wrong answer. For one unknown the two phrases
+    # agree; for a system "every value" says every assignment is a solution.
+    p = problem(equations=equations)
+    check = answer(p, "every value")
+    assert check.status is (Status.PROVED if holds else Status.REFUTED), check.message
+    assert DOMAIN.recheck(p, check.certificate)[0]
+    forged = copy.deepcopy(check.certificate)
+    forged["holds"] = not holds
+    assert not DOMAIN.recheck(p, forged)[0]
+    if p.data.linear:
+        assert answer(p, "infinitely many solutions").proved
+
+
 # ---------------------------------------------------------------- properties
 
 roots_lists = st.lists(

@@ -297,7 +297,10 @@ def test_the_symbolic_planner_discharges_each_goal_kind(task, answer, tmp_path):
     from reasoning.engine._symbolic_worker import SymbolicWorker
 
     result = ForkJoinEngine(SymbolicPlanner(task), SymbolicWorker()).run_sync(task, run_dir=tmp_path)
-    assert result.verified and result.answer == answer, result.message
+    # the order of the solutions is the order Z3's models came in
+    assert result.verified and sorted(result.answer.splitlines()) == sorted(answer.splitlines()), (
+        result.message
+    )
     report = check_bundle(load_bundle(result.bundle_path), use_cvc5=False)
     assert report.ok, report.to_json()
 

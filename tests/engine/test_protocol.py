@@ -187,14 +187,16 @@ def test_render_then_parse_round_trips(events):
 def test_a_megabyte_fed_one_character_at_a_time_is_fast():
     unit = "word <think> x<y <FORK-12>what is 2+2?</FORK-12> then <JOIN-12> "
     text = (unit * (1_000_000 // len(unit) + 1))[:1_000_000]
-    started = time.perf_counter()
+    # CPU time of this thread: a quadratic scanner costs minutes of it, a linear one about a
+    # second; wall time would also count the other jobs of a busy machine (CI failed on it).
+    started = time.thread_time()
     scanner = ProtocolScanner()
     events = []
     for char in text:
         events += scanner.feed(char)
     events += scanner.close()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5, f"{elapsed:.2f} s"
+    elapsed = time.thread_time() - started
+    assert elapsed < 5, f"{elapsed:.2f} s of CPU"
     assert events == parse_protocol(text)
     assert sum(isinstance(e, Fork) for e in events) == text.count("</FORK-12>")
 

@@ -235,3 +235,39 @@ def test_reason_check_rejects_a_timeout_it_cannot_keep(limit, tmp_path):
     result = CliRunner().invoke(app, ["check", str(path), "--timeout", limit])
     assert result.exit_code == 2 and "--timeout" in result.output, result.output
     assert CliRunner().invoke(app, ["check", str(path), "--timeout", "30"]).exit_code == 0
+
+
+# ---------------------------------------------------------------- sat SMT certificates: the assignment decides
+
+ALGEBRAIC = {
+    "x*x != 2": "refuted",  # a counterexample at an irrational point: an smt certificate, expect sat
+    "exists x in Real: x*x*x = 3 and x > 1": "proved",
+}
+
+
+@pytest.mark.parametrize("claim", ALGEBRAIC)
+def test_a_sat_smt_certificate_is_rechecked_with_its_assignment_pinned(claim):
+    verdict = verify(claim)
+    cert = verdict.certificate
+    assert verdict.status.value == ALGEBRAIC[claim] and cert["kind"] == "smt" and cert["expect"] == "sat"
+    assert "algebraic" in cert["assignment"]["x"]
+    report = check_certificate(cert, use_cvc5=False)
+    assert report.ok and "assignment pinned" in report.message, report
+    assert check_verdict(json.loads(json.dumps(verdict.to_json())), use_cvc5=False).ok
+
+
+@pytest.mark.parametrize("claim", ALGEBRAIC)
+@pytest.mark.parametrize(
+    "assignment",
+    [{"x": "1"}, {"x": "7/5"}, {"x": "10.5?"}, {"x": "junk"}, {}, {"x": "1", "y": "1"}, {"x": 1}, "x=1"],
+)
+def test_a_forged_assignment_fails_a_sat_smt_certificate(claim, assignment):
+    """Before, the assignment of a sat SMT certificate was never looked at: a refuted verdict
+    could show any counterexample and re-check."""
+    verdict = verify(claim)
+    cert = dict(verdict.certificate, assignment=assignment)
+    assert not check_certificate(cert, use_cvc5=False).ok
+    forged = dict(verdict.to_json(), certificate=cert)
+    if verdict.status.value == "refuted":
+        forged["counterexample"] = {"assignment": assignment}
+    assert not check_verdict(json.loads(json.dumps(forged)), use_cvc5=False).ok

@@ -29,7 +29,9 @@ How answers are proved (never by floating point):
   fresh Z3 context by `recheck` (the SMT-LIB script is in the certificate).
 
 Answer lines: `x = 3`, `x ≈ 1.4142` (or a bare number), `x = 1, y = 2` for a system, and the
-phrases `no solution` / `no real solution`, `every value` / `infinitely many solutions`.
+phrases `no solution` / `no real solution`, `every value` / `infinitely many solutions` (for a
+system, `every value` says every assignment solves it, `infinitely many solutions` only that
+there are infinitely many).
 Claim lines (worker returns): the same solution lines, `N real roots in (A, B]`, and the phrases.
 Sub-queries: `roots in (A, B]` (A, B rational), `classify` and `solve`. The planner splits a root
 bound's interval into `capacity` parts, forks one `roots in` per part and answers with the
@@ -95,6 +97,7 @@ from reasoning.domains.equations._task import (
     read_phrase,
     rounding_evidence,
     rounding_note,
+    system_phrase,
 )
 
 #: Most equations and unknowns in a system.
@@ -345,7 +348,7 @@ class Equations(Domain):
 
     def _check_system(self, problem: Problem, text: str, deadline: float, *, role: str) -> DomainCheck:
         data: Parsed = problem.data
-        phrase = read_phrase(text)
+        phrase = system_phrase(text)
         lines: list[SolutionLine] = []
         if phrase is None:
             # Non-linear systems are answered exactly (their solutions are rational or unknown).

@@ -23,9 +23,10 @@ from reasoning.domains.equations._task import (
     Parsed,
     SolutionLine,
     SystemVerdict,
+    identity,
     read_lines,
-    read_phrase,
     satisfies,
+    system_phrase,
 )
 
 
@@ -156,6 +157,14 @@ def linear_judge(
     if "minor" in found:
         evidence["minor"] = found["minor"]
     names = data.names
+    if phrase == "every":
+        ok = identity(data)
+        why = (
+            "every value solves every equation"
+            if ok
+            else "not every value is a solution (the system is not an identity)"
+        )
+        return SystemVerdict(Status.PROVED if ok else Status.REFUTED, why, evidence)
     if phrase == "none":
         ok = kind == "none"
         return SystemVerdict(
@@ -198,7 +207,9 @@ def recheck_linear(fresh: Parsed, problem: Problem, text: str, role: str) -> boo
     """An independent route: Cramer's rule / determinants on the rows rebuilt from the task."""
     rows = _linear_rows(fresh)
     n = len(fresh.names)
-    phrase = read_phrase(text.strip())
+    phrase = system_phrase(text.strip())
+    if phrase == "every":
+        return all(all(c == 0 for c in row) for row in rows)
     # Rank of A and of [A | b] by determinants of minors is exponential; use a different
     # elimination order instead (columns right to left), then verify the conclusions directly.
     reversed_rows = [[*reversed(r[:n]), r[n]] for r in rows]

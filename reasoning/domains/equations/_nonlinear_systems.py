@@ -26,9 +26,10 @@ from reasoning.domains.equations._task import (
     Parsed,
     SolutionLine,
     SystemVerdict,
+    identity,
     read_lines,
-    read_phrase,
     satisfies,
+    system_phrase,
 )
 from solvers.z3_context import fresh_context
 
@@ -111,6 +112,14 @@ def nonlinear_solutions(data: Parsed, deadline: float) -> tuple[list[dict[str, F
 def nonlinear_judge(
     data: Parsed, phrase: str | None, lines: list[SolutionLine], deadline: float, *, every: bool
 ) -> SystemVerdict:
+    if phrase == "every":
+        ok = identity(data)
+        why = (
+            "every value solves every equation"
+            if ok
+            else "not every value is a solution (the system is not an identity)"
+        )
+        return SystemVerdict(Status.PROVED if ok else Status.REFUTED, why, {"kind": "identity"})
     if phrase == "all":
         return SystemVerdict(
             Status.UNKNOWN, "infinitely many solutions of a non-linear system are not decided"
@@ -151,7 +160,9 @@ def nonlinear_judge(
 
 
 def recheck_nonlinear(fresh: Parsed, text: str, role: str, evidence: Mapping[str, Any]) -> bool | str:
-    phrase = read_phrase(text.strip())
+    phrase = system_phrase(text.strip())
+    if phrase == "every":
+        return identity(fresh)
     if phrase == "all":
         return "not decided for non-linear systems"
     lines = read_lines(text, fresh.names, None) if phrase is None else []

@@ -54,6 +54,11 @@ _IDENTITY = re.compile(
     re.I,
 )
 _NONE = re.compile(r"^\s*no( real)? solutions?\s*\.?\s*$", re.I)
+#: The identity phrases that say every assignment is a solution (not just infinitely many).
+_EVERY = re.compile(
+    r"^\s*(every (real )?(value|number)|all (real )?(values|numbers)|any (real )?(value|number))\s*\.?\s*$",
+    re.I,
+)
 COUNT_CLAIM = re.compile(r"^\s*(\d+)\s+real roots?\s+in\s+\(\s*([^,\]]+?)\s*,\s*([^,\]]+?)\s*\]\s*$", re.I)
 ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z_0-9]*)\s*(=|≈|~=|~)\s*(.+?)\s*$")
 
@@ -169,6 +174,19 @@ def read_phrase(text: str) -> str | None:
     if _NONE.match(text):
         return "none"
     return None
+
+
+def system_phrase(text: str) -> str | None:
+    """`read_phrase` for a system: `every value` ("every") says every assignment solves it, more
+    than `infinitely many solutions` ("all"). For one unknown the two agree (a non-zero polynomial
+    has finitely many roots); for `x + y = 3` "every value" was proved though (0, 0) fails."""
+    phrase = read_phrase(text)
+    return "every" if phrase == "all" and _EVERY.match(text) else phrase
+
+
+def identity(data: Parsed) -> bool:
+    """Does every assignment solve the system (every equation's polynomial is zero)?"""
+    return all(not poly for poly in data.polys)
 
 
 def satisfies(data: Parsed, env: Mapping[str, Fraction]) -> bool:

@@ -680,8 +680,14 @@ def _answer_lines(text: str, n: int, puzzle: Sudoku | None = None) -> list[Sudok
             raise GridError(f"answer line {i} {_shown(item)!r}: {exc}") from exc
         if line.fixed:
             raise GridError(f"answer line {i}: an answer is about the whole puzzle, with no 'with'")
-        if line in lines:  # as countdown rejects a repeated solution
-            raise GridError(f"answer line {i} gives line {lines.index(line) + 1} twice")
+        # as countdown rejects a repeated solution; `GRID unique` then `GRID` repeats it too
+        same = [
+            k
+            for k, other in enumerate(lines, 1)
+            if other == line or (line.grid is not None and other.grid == line.grid)
+        ]
+        if same:
+            raise GridError(f"answer line {i} gives line {same[0]} twice")
         lines.append(line)
     return lines
 

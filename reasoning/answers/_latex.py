@@ -294,7 +294,18 @@ def _parse(text: str) -> Answer | ParseFailure:
         return ParseFailure("empty answer", found="")
     if len(normal) < 200 and (fast := _fast_list(normal)) is not None:
         return _with_units(fast, units)
+    if (double := _DOUBLE_BANG.search(normal)) is not None:
+        return ParseFailure(
+            "n!! is ambiguous (the double factorial, or (n!)!): write (n!)! or the product",
+            column=double.start() + 1,
+            found=double.group(0),
+        )
     return _parse_normalised(normal, units)
+
+
+#: `5!!`: the double factorial (15) or (5!)!? Read as (5!)!, `720` was equivalent to `3!!` and
+#: `15` not equivalent to `5!!`; as in the claim language (`proofs.parsing`), it is refused.
+_DOUBLE_BANG = re.compile(r"!\s*!(?!=)")
 
 
 _parse_cached = lru_cache(maxsize=8192)(_parse)

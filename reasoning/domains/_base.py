@@ -84,7 +84,13 @@ class Problem:
     data: Any = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"domain": self.domain, **json.loads(json.dumps(dict(self.fields)))}
+        """A fresh JSON copy (the fields as JSON text are worked out once: a run asks for them
+        for the task and for every certificate; `fields` is never changed once parsed)."""
+        text = self.__dict__.get("_fields_json")
+        if text is None:
+            text = json.dumps(dict(self.fields))
+            self.__dict__["_fields_json"] = text  # a cache, not a field: frozen stays frozen
+        return {"domain": self.domain, **json.loads(text)}
 
 
 @dataclass(frozen=True)

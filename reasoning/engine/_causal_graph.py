@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
-from itertools import filterfalse
+from itertools import filterfalse, islice
 from types import MappingProxyType
 from typing import Any
 
@@ -451,7 +451,12 @@ class CausalGraph:
         # dependencies by data: what each join made known, and the joins each attempt had seen
         self._by_name: dict[str, list[str]] = {}  # unknown -> joins whose claims mention it
         self._by_value: dict[str, list[str]] = {}  # number -> joins whose claims made it known
-        self._seen: dict[str, set[str]] = {}  # attempt -> the joins its organizer had seen
+        # attempt -> the joins its organizer had seen (a tuple, often one shared by many
+        # attempts: `joins_snapshot`), and their sets, made only for a long membership test
+        self._seen: dict[str, tuple[str, ...]] = {}
+        self._seen_sets: dict[int, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._snapshot: tuple[str, ...] | None = None  # the valid joins as a tuple, while unchanged
+        self._withdrawn = 0  # valid joins invalidated so far (see `join_state`)
         self._claim_names: dict[str, frozenset[str]] = {}  # claim -> the names it mentions
         self._given: tuple[str | None, frozenset[str]] = (None, frozenset())  # task text, its numbers
         self._add_node(TASK, kind="task", text=task)
@@ -499,8 +504,14 @@ class CausalGraph:
         """
         if not isinstance(fork_id, int) or isinstance(fork_id, bool) or fork_id < 0:
             raise InvalidArgument(f"fork_id must be a non-negative int, got {fork_id!r}")
-        joins = list(self._valid_joins) if after_joins is None else list(dict.fromkeys(after_joins))
-        named = [*joins, *([spawned_by] if spawned_by not in (None, TASK) else [])]
+        if after_joins is None or (after_joins is self._snapshot and after_joins is not None):
+            # every valid join so far, in issue order: valid and unique by construction, and
+            # one tuple shared by every fork issued before the next join (no copy per fork)
+            joins = self.joins_snapshot()
+            named = [spawned_by] if spawned_by not in (None, TASK) else []
+        else:
+            joins = tuple(dict.fromkeys(after_joins))
+            named = [*joins, *([spawned_by] if spawned_by not in (None, TASK) else [])]
         # only the joins not in the valid set need a look (filterfalse runs the test in C)
         for join in filterfalse(self._valid_joins.__contains__, named):
             if not self._node(join, "join")["valid"]:
@@ -515,23 +526,66 @@ class CausalGraph:
             query=str(query),
             joined=False,
             invalidated_by=None,
-            after_joins=joins,  # what it may use: the bundle re-derives its edges from it
+            after_joins=joins,  # what it may use: the bundle re-derives its edges from it (a tuple,
+            # written as a list by `to_node_link`)
         )
         attempts.append(node)
         self._add_edge(spawned_by or TASK, node, "spawned")
-        seen = self._seen[node] = set(joins)
+        self._seen[node] = joins
         found: dict[str, list[str]] = {}
-        for word in sorted(set(_WORD.findall(str(query)))):
-            for join in self._by_name.get(word, ()):
-                if join in seen:
-                    found.setdefault(join, []).append(f"the query mentions {word}")
-        for number in sorted(set(_NUMBER.findall(str(query)))):
-            for join in self._by_value.get(number, ()):
-                if join in seen:
-                    found.setdefault(join, []).append(f"the query holds the value {number}")
+        words = [(w, self._by_name[w]) for w in sorted(set(_WORD.findall(str(query)))) if w in self._by_name]
+        numbers = [
+            (v, self._by_value[v]) for v in sorted(set(_NUMBER.findall(str(query)))) if v in self._by_value
+        ]
+        if words or numbers:
+            seen = self._seen_in(node, sum(len(js) for _, js in words) + sum(len(js) for _, js in numbers))
+            for word, candidates in words:
+                for join in candidates:
+                    if join in seen:
+                        found.setdefault(join, []).append(f"the query mentions {word}")
+            for number, candidates in numbers:
+                for join in candidates:
+                    if join in seen:
+                        found.setdefault(join, []).append(f"the query holds the value {number}")
         for join in sorted(found, key=self.order):
             self._depend(join, node, found[join])
         return node
+
+    def _seen_in(self, attempt: str, tests: int):
+        """The joins `attempt`'s organizer had seen, for `tests` membership tests: the tuple
+        itself for a few (a scan in C), else a set, made once per tuple however many attempts
+        share it."""
+        seen = self._seen.get(attempt, ())
+        if tests <= 4 or len(seen) <= 16:
+            return seen
+        cached = self._seen_sets.get(id(seen))
+        if cached is None or cached[0] is not seen:
+            cached = self._seen_sets[id(seen)] = (seen, frozenset(seen))
+        return cached[1]
+
+    def joins_snapshot(self) -> tuple[str, ...]:
+        """The valid joins in issue order, as a tuple made again only once a join is added or
+        invalidated: passed back to `add_fork` as `after_joins`, it is taken without a copy or
+        a check (it is valid and free of repeats by construction)."""
+        if self._snapshot is None:
+            self._snapshot = tuple(self._valid_joins)
+        return self._snapshot
+
+    def last_valid_join(self) -> str | None:
+        """The newest valid join (None when there is none), without copying the valid joins."""
+        return next(reversed(self._valid_joins), None)
+
+    def join_state(self) -> tuple[int, int]:
+        """(valid joins withdrawn so far, valid joins now). While the first number stays the
+        same, the valid joins of an earlier call are a prefix of the valid joins now."""
+        return self._withdrawn, len(self._valid_joins)
+
+    def newest_valid_joins(self, count: int) -> list[str]:
+        """The newest `count` valid joins, in issue order (O(count), not O(all joins))."""
+        return list(islice(reversed(self._valid_joins), count))[::-1] if count > 0 else []
+
+    def is_valid_join(self, join: str) -> bool:
+        return join in self._valid_joins
 
     def _depend(self, join: str, attempt: str, reasons: list[str]) -> None:
         """Record that `attempt` uses the claims of `join`, for `reasons`."""
@@ -605,12 +659,14 @@ class CausalGraph:
         names = self._names_of(node)
         self._claims.setdefault(attempt, []).append(node)
         self._add_edge(attempt, node, "returned")
-        seen = self._seen.get(attempt, ())
         found: dict[str, list[str]] = {}
-        for name in sorted(names):
-            for join in self._by_name.get(name, ()):
-                if join in seen and join in self._valid_joins:
-                    found.setdefault(join, []).append(f"a claim mentions {name}")
+        candidates = [(n, self._by_name[n]) for n in sorted(names) if n in self._by_name]
+        if candidates:
+            seen = self._seen_in(attempt, sum(len(js) for _, js in candidates))
+            for name, joins in candidates:
+                for join in joins:
+                    if join in seen and join in self._valid_joins:
+                        found.setdefault(join, []).append(f"a claim mentions {name}")
         for join in sorted(found, key=self.order):
             self._depend(join, attempt, found[join])
         return node
@@ -633,6 +689,7 @@ class CausalGraph:
             self._add_edge(claim, join, "joined")
         self._joins.setdefault(node_id, []).append(join)
         self._valid_joins[join] = None
+        self._snapshot = None
         self._index_join(join)
         self._accepted[node_id] = None
         return join
@@ -731,7 +788,9 @@ class CausalGraph:
                 self.graph.nodes[claim]["valid"] = False
             for join in self._joins.get(node, []):
                 self.graph.nodes[join]["valid"] = False
-                self._valid_joins.pop(join, None)
+                if self._valid_joins.pop(join, False) is None:
+                    self._withdrawn += 1
+                    self._snapshot = None
                 for _, target, kind in self.graph.out_edges(join, keys=True):
                     if kind == "answered":
                         self.graph.nodes[target]["valid"] = False
@@ -781,6 +840,9 @@ class CausalGraph:
     def to_node_link(self) -> dict[str, Any]:
         """The graph as networkx node-link JSON (JSON types only; `from_node_link` reads it)."""
         data = nx.node_link_data(self.graph, edges="edges")
+        for node in data["nodes"]:  # fresh dicts: the graph's own attributes stay as they are
+            if isinstance(node.get("after_joins"), tuple):
+                node["after_joins"] = list(node["after_joins"])
         data["graph"] = {"format": "reasoning.causal_graph/1"}
         return data
 
@@ -802,6 +864,7 @@ class CausalGraph:
         self._counts = {"claim": 0, "join": 0, "answer": 0}
         self._by_kind, self._claims, self._valid_joins, self._accepted = {}, {}, {}, {}
         self._by_name, self._by_value, self._seen = {}, {}, {}
+        self._seen_sets, self._snapshot, self._withdrawn = {}, None, 0
         self._claim_names, self._given = {}, (None, frozenset())
         self._order = max((d.get("order", 0) for _, d in graph.nodes(data=True)), default=0)
         for node in sorted(graph.nodes, key=lambda n: graph.nodes[n].get("order", 0)):

@@ -116,6 +116,8 @@ class IncrementalConsistency:
         """Give the solver back for a later run (emptied: every group lives in a scope)."""
         with self._lock:
             solver, ctx = self._solver, self._ctx
+            if solver is None and not self._groups:  # never used (a domain task): nothing to give
+                return
             self._drop_all()
         if solver is None or ctx is None:
             return

@@ -163,7 +163,7 @@ class AttemptOutcome:
 class _Fork:
     fork_id: int
     query: str
-    after_joins: list[str]
+    after_joins: tuple[str, ...]
     attempts: int = 0
     feedback: list[str] = field(default_factory=list)
     outcome: AttemptOutcome | None = None  # the latest finished attempt
@@ -231,7 +231,7 @@ def _vet_then_check(
 
 
 def _seed_for(seed: int, *parts: object) -> int:
-    key = "|".join(map(str, (seed, *parts))).encode()
+    key = "|".join([str(seed), *map(str, parts)]).encode()  # one list, no tuple of the parts
     return int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big")
 
 
@@ -387,7 +387,8 @@ class _Run:
         self.claim_cache = ClaimCache(self.config.claim_cache_dir)
         self._task_claims = [(TASK, f) for f in task.constraint_formulas]
         self._join_claims: dict[str, tuple[int, list[tuple[str, Formula]]]] = {}
-        self._joins_seen: tuple = ([], [], self._task_claims)  # _joined_groups, last time
+        # _joined_groups, last time: (valid joins read, groups, claims, joins withdrawn then)
+        self._joins_seen: tuple = (0, [], list(self._task_claims), 0)
         # read once per run: isinstance against a runtime_checkable Protocol is slow per attempt
         self.racing = has_methods(engine.worker, "lineup", "settled")  # the RacingWorker Protocol
         self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
@@ -579,7 +580,7 @@ class _Run:
         if len(self.outstanding) >= self.config.capacity:
             busy = ", ".join(map(str, sorted(self.outstanding)))
             return f"the pool is full ({self.config.capacity} forks outstanding: {busy}); join one first"
-        after = self.graph.valid_joins()
+        after = self.graph.joins_snapshot()  # one tuple shared until the next join: no copy
         fork = _Fork(fork_id, query.strip(), after)
         self.forks[fork_id] = fork
         self.outstanding.add(fork_id)
@@ -610,8 +611,7 @@ class _Run:
                 self.ledger.start(f"f{fork.fork_id}")
             joins = fork.after_joins
             if number > 1:  # a re-dispatch cannot build on joins withdrawn since the fork
-                valid = set(self.graph.valid_joins())
-                joins = [j for j in joins if j in valid]
+                joins = tuple(j for j in joins if self.graph.is_valid_join(j))
             node = self.graph.add_fork(fork.fork_id, fork.query, after_joins=joins)
             fork.running_attempt = number
             outcome = await self._attempt(fork, number, node)
@@ -980,8 +980,8 @@ class _Run:
     def _blame(self, report: ConsistencyReport) -> str | None:
         """The attempt to withdraw for `report` (None when consistent), recorded with the report
         in the newest join entry: the fewest re-dispatches, then the attempt joined last."""
-        valid = self.graph.valid_joins()
-        joined_last = self.graph.graph.nodes[valid[-1]]["attempt"] if valid else None
+        last = self.graph.last_valid_join()
+        joined_last = self.graph.graph.nodes[last]["attempt"] if last is not None else None
         blamed = self.graph.blame(report, prefer=joined_last)
         self.joins[-1]["consistency"] = {**report.to_json(), "blame": blamed}
         return blamed
@@ -1060,22 +1060,24 @@ class _Run:
         if formulas is None:  # the graph changed shape: take the slow, sure way
             pairs = [(c.attempt, c.formula) for c in self.graph.accepted_claims() if c.formula is not None]
             return [(0, pairs)], [*self._task_claims, *pairs]
-        joins = self.graph.valid_joins()
-        known, groups, claims = self._joins_seen
-        if joins[: len(known)] != known:  # a join was withdrawn: start again from what is known
-            known = [j for j in joins if j in self._join_claims]
-            groups = [self._join_claims[j] for j in known]
+        withdrawn, count = self.graph.join_state()
+        known, groups, claims, seen_withdrawn = self._joins_seen
+        if withdrawn != seen_withdrawn:  # a join was withdrawn: start again from what is known
+            joins = self.graph.valid_joins()
+            kept = [j for j in joins if j in self._join_claims]
+            groups = [self._join_claims[j] for j in kept]
             claims = [*self._task_claims, *(pair for _, pairs in groups for pair in pairs)]
-        if len(joins) > len(known):
-            groups, claims = list(groups), list(claims)
-            for join in joins[len(known) :]:
-                group = self._join_claims.get(join)
-                if group is None:
-                    group = self._join_claims[join] = self._claims_of_join(join, formulas)
-                groups.append(group)
-                claims += group[1]
-            known = joins
-        self._joins_seen = (known, groups, claims)
+            known, new = len(kept), joins[len(kept) :]
+        else:  # only joins added since: the valid joins then are a prefix of the valid joins now
+            new = self.graph.newest_valid_joins(count - known)
+        # in place: the lists are this run's own (the consistency checker copies what it keeps)
+        for join in new:
+            group = self._join_claims.get(join)
+            if group is None:
+                group = self._join_claims[join] = self._claims_of_join(join, formulas)
+            groups.append(group)
+            claims += group[1]
+        self._joins_seen = (known + len(new), groups, claims, withdrawn)
         return groups, claims
 
     def _claims_of_join(self, join: str, formulas: dict) -> tuple[int, list[tuple[str, Formula]]]:
@@ -1273,6 +1275,8 @@ class _NoReturn:
 
 
 async def _close_stream(stream: AsyncIterator) -> None:
+    if getattr(stream, "ag_frame", True) is None:  # an async generator that ran to its end
+        return  # is closed already: aclose() would only make and await a no-op
     closer = getattr(stream, "aclose", None)
     if closer is not None:
         # a plain try: contextlib.suppress builds a context manager on every turn

@@ -7,6 +7,11 @@ a few milliseconds that a short run (a Sudoku: about ten checks) pays again and 
 checker pools are lent to a run and taken back at its end (`lend_checker` / `take_back`), and
 `run_sync` gives its event loop a shared default executor that outlives the loop.
 
+The event loop itself is kept too, one per thread (`run`): making one costs a socketpair, a
+selector and their closing, about a tenth of a millisecond a run, which a Sudoku run (about
+three milliseconds) notices. A run that leaves anything behind on it (a task that had to be
+cancelled, an async generator not closed) closes it as before, and the next run makes a new one.
+
 Runs at the same time never share a checker pool: with one checker thread (the default) a run's
 checks stay in submission order, which is what makes a scripted run's trace deterministic.
 """
@@ -65,9 +70,42 @@ def default_executor() -> ThreadPoolExecutor:
         return _default
 
 
+class _ThreadLoop:
+    """The event loop `run` keeps for one thread; closed when the thread ends (its
+    thread-local storage is dropped), so no loop is left unclosed."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_default_executor(default_executor())
+
+    def __del__(self) -> None:
+        loop = getattr(self, "loop", None)
+        if loop is not None and not loop.is_closed() and not loop.is_running():
+            loop.close()
+
+
+_local = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's kept event loop (a new one when there is none or it was closed)."""
+    kept = getattr(_local, "kept", None)
+    if kept is None or kept.loop.is_closed():
+        kept = _local.kept = _ThreadLoop()
+    return kept.loop
+
+
+def _drop_thread_loop(loop: asyncio.AbstractEventLoop) -> None:
+    kept = getattr(_local, "kept", None)
+    if kept is not None and kept.loop is loop:
+        _local.kept = None
+    loop.close()
+
+
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run(coroutine)` in a new event loop, with the shared default executor: threads
-    and their Z3 contexts survive from one synchronous run to the next.
+    """`asyncio.run(coroutine)` on this thread's kept event loop (see the module docstring),
+    with the shared default executor: threads and their Z3 contexts survive from one
+    synchronous run to the next.
 
     The result is passed out of the main task by hand: on the main thread asyncio.Runner puts
     back the SIGINT handler at the end, and `signal.signal` formats the old handler, which holds
@@ -82,24 +120,33 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     # `shutdown_default_executor`, which starts a thread only to shut down (a no-op here) and
     # joins it - about a millisecond per run on a busy machine. `loop.close()` shuts the
     # default executor down without waiting, and the shared one ignores that.
-    loop = asyncio.new_event_loop()
+    loop = _thread_loop()
+    keep = False
     try:
-        loop.set_default_executor(default_executor())
         loop.run_until_complete(main())
     finally:
         try:
-            _cancel_all_tasks(loop)
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            left = _cancel_all_tasks(loop)
+            # async generators the run did not close (the loop tracks them): shut them down
+            # as asyncio.run does, after which the loop cannot serve another run
+            gens = getattr(loop, "_asyncgens", None)
+            if gens is None or len(gens):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            else:
+                keep = not left
         finally:
-            loop.close()
+            if not keep:
+                _drop_thread_loop(loop)
     return box[0]
 
 
-def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel the tasks still pending on `loop` and let them finish (as asyncio.Runner does)."""
+def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> bool:
+    """Cancel the tasks still pending on `loop` and let them finish (as asyncio.Runner does);
+    True when there were any."""
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     if not pending:
-        return
+        return False
     for task in pending:
         task.cancel()
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    return True

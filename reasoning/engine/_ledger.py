@@ -174,10 +174,11 @@ class Ledger:
 
     def set_status(self, item_id: str, status: ItemStatus | str, *, note: str | None = None) -> LedgerItem:
         """Move an item to `status`; `note` (one line) replaces the previous note when given."""
-        try:
-            status = ItemStatus(status)
-        except ValueError:
-            raise InvalidArgument(f"unknown ledger status {status!r}") from None
+        if type(status) is not ItemStatus:  # the engine passes members: no Enum look-up then
+            try:
+                status = ItemStatus(status)
+            except ValueError:
+                raise InvalidArgument(f"unknown ledger status {status!r}") from None
         changes: dict = {"status": status}
         if note is not None:
             changes["note"] = _one_line(note)
@@ -208,9 +209,8 @@ class Ledger:
 
     def render(self) -> str:
         """The ledger as Markdown: a title, then each objective followed by its sub-tasks."""
-        if self._rendered is None:
-            body = "\n".join(self._display) + "\n" if self._display else ""
-            self._rendered = f"# {self.title}\n\n" + body
+        if self._rendered is None:  # one join: the title, a blank line, a line per item
+            self._rendered = "\n".join([f"# {self.title}\n", *self._display, ""])
         return self._rendered
 
     def _indented(self, item: LedgerItem) -> str:

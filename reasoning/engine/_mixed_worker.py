@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 from reasoning.engine._racing import ContestResult, Entrant, Lineup
-from reasoning.engine._workers import Chunk, Worker, WorkerRequest
+from reasoning.engine._workers import Chunk, Worker, WorkerRequest, has_methods
 from reasoning.errors import InvalidArgument
 from reasoning.llm._router import YieldRouter, problem_shape
 
@@ -135,7 +135,7 @@ class LabelledWorker:
     """One worker for every attempt, recording its `label` per (fork, attempt) like MixedWorker."""
 
     def __init__(self, worker: Worker, label: str) -> None:
-        if not isinstance(worker, Worker):
+        if not has_methods(worker, "stream"):  # the Worker Protocol, checked cheaply
             raise InvalidArgument("worker must have a stream(request) method")
         self.worker = worker
         self.label = label

@@ -111,6 +111,14 @@ _HINTS = {
 }
 _OPENS = {"fork_open": "fork_close", "return_open": "return_close", "answer_open": "answer_close"}
 _TEXT, _TAG, _NEED = "text", "tag", "need"
+#: One well-formed item of the usual shapes, written exactly so: a FORK block whose closing tag
+#: repeats the opening id's digits, a JOIN, a RETURN or ANSWER block, no "<" inside a body. A
+#: chunk that is a run of these alone is read in one pass (`ProtocolScanner._fast`); anything
+#: else takes the general path, which reads these the same way.
+_FAST_ITEM = re.compile(
+    rf"<FORK-([0-9]{{1,{MAX_ID_DIGITS}}})>([^<]*)</FORK-\1>|<JOIN-([0-9]{{1,{MAX_ID_DIGITS}}})>"
+    r"|<RETURN>([^<]*)</RETURN>|<ANSWER>([^<]*)</ANSWER>"
+)
 
 
 def is_plain_text(text: str) -> bool:
@@ -165,8 +173,10 @@ def _read_shape(shape: str) -> tuple[str, bool] | None:
     return kind, digits is not None
 
 
+@lru_cache(maxsize=4096)
 def _read_tag(tag: str) -> tuple[str, int | None] | str:
-    """One complete tag -> (kind, id), or an error message."""
+    """One complete tag -> (kind, id), or an error message (a pure function of the tag's text,
+    remembered: a fork's tag is read when it opens, when it closes and when it is joined)."""
     parsed = _read_shape(_DIGIT_RUN.sub("0", tag))
     if parsed is None:
         keyword = tag.lstrip("</")
@@ -254,6 +264,8 @@ class ProtocolScanner:
         return spans
 
     def _consume(self, chunk: str) -> None:
+        if not self._pending and self._open is None and not self._body_len and self._fast(chunk):
+            return
         if not self._pending and "<" not in chunk:
             self._mark = self._offset + len(chunk)
             self._add_text(chunk)
@@ -266,6 +278,41 @@ class ProtocolScanner:
             self._pending += chunk  # still inside the tag: what _scan would conclude, cheaply
         else:
             self._scan(self._pending + chunk, self._offset, final=False)
+
+    def _fast(self, chunk: str) -> bool:
+        """Read a chunk that is a run of `_FAST_ITEM`s, from a clean state (no unfinished tag,
+        open block or text run), in one pass; False, having changed nothing, for any other."""
+        if not chunk.startswith("<"):
+            return False
+        events: list[Event] = []
+        ends: list[int] = []
+        at, n, base, limit = 0, len(chunk), self._offset, self._max
+        match_at = _FAST_ITEM.match
+        while at < n:
+            item = match_at(chunk, at)
+            if item is None:
+                return False
+            fork, body, join, returned, answer = item.groups()
+            if fork is not None:
+                if len(body) > limit:
+                    return False
+                events.append(Fork(int(fork), body))
+            elif join is not None:
+                events.append(Join(int(join)))
+            elif returned is not None:
+                if len(returned) > limit:
+                    return False
+                events.append(Return(returned))
+            else:
+                if len(answer) > limit:
+                    return False
+                events.append(Answer(answer))
+            at = item.end()
+            ends.append(base + at)
+        self._events += events
+        self._ends += ends
+        self._mark = self._offset = base + n
+        return True
 
     def close_spans(self) -> list[tuple[Event, int]]:
         """`close`, with each event's end (see `feed_spans`)."""

@@ -258,6 +258,15 @@ EVENT_TYPES: dict[str, type[_Event]] = {
 }
 #: The event classes, for a membership test per recorded event.
 _EVENT_CLASSES = frozenset(EVENT_TYPES.values())
+#: The work counts each event class has (which `_check_events` requires to be non-negative).
+_COUNT_FIELDS = {
+    cls: tuple(
+        name
+        for name in ("organizer_tokens", "tokens", "organizer_steps", "steps")
+        if name in cls.__dataclass_fields__
+    )
+    for cls in _EVENT_CLASSES
+}
 
 
 def event_from_json(data: Any) -> TraceEvent:
@@ -467,8 +476,8 @@ def _check_events(events: list[Any]) -> None:
         previous = event.t
         if isinstance(event, JoinEvent) and not 0 <= event.requested_t <= event.t:
             raise InvalidArgument(f"join of fork {event.fork_id}: requested_t must lie in [0, t]")
-        for name in ("organizer_tokens", "tokens", "organizer_steps", "steps"):
-            if getattr(event, name, 0) < 0:
+        for name in _COUNT_FIELDS[type(event)]:  # the fields it has: no getattr default per name
+            if getattr(event, name) < 0:
                 raise InvalidArgument(f"{name} must not be negative in {event!r}")
 
 

@@ -122,8 +122,8 @@ def parse_task(task: Mapping[str, Any] | Problem):
     if not isinstance(task, Mapping):
         raise TaskError(f"a task is a JSON object (a dict), got {type(task).__name__}")
     if "domain" in task:
-        problem = load(task)
-        return Task.of_problem(problem), problem
+        problem = load(task)  # parsed for this run: the engine task shares it (`own`)
+        return Task.of_problem(problem, own=True), problem
     if "text" in task:
         return Task.from_json(dict(task)), None
     raise TaskError("a task names its 'domain' (or is a plain engine task with 'text')")

@@ -196,9 +196,19 @@ class Task:
         )
 
     @classmethod
-    def of_problem(cls, problem) -> Task:
-        """The engine task of a domain problem (`reasoning.domains.Problem`)."""
-        return cls(text=problem.text, domain=problem.to_json())
+    def of_problem(cls, problem, *, own: bool = False) -> Task:
+        """The engine task of a domain problem (`reasoning.domains.Problem`).
+
+        Its `problem` is parsed again from the problem's JSON, unless `own` says the problem
+        was parsed for this run alone: then it is `problem` itself (a second parse of the same
+        JSON costs a tenth of a millisecond). Only then: a parsed problem may remember what its
+        checks decided (a Sudoku's settled lines), which must not carry over to another run."""
+        if not own:
+            return cls(text=problem.text, domain=problem.to_json())
+        task = cls.__new__(cls)
+        task.__dict__["problem"] = problem  # what the cached property would parse, already parsed
+        task.__init__(text=problem.text, domain=problem.to_json())
+        return task
 
 
 def free_unknowns(task: Task, *, budget_s: float) -> list[str]:

@@ -114,3 +114,19 @@ def test_a_percent_decimal_is_a_rounding_of_its_value(gold, prediction, expected
 )
 def test_a_dollar_sign_beside_the_box_is_kept(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+@pytest.mark.parametrize(
+    ("gold", "prediction"),
+    [("720", "3!!"), ("15", "5!!"), ("15", r"\boxed{5!!}"), ("720", "3! !"), ("3!!", "3")],
+)
+def test_a_double_factorial_is_never_judged(gold, prediction):
+    """`5!!` is the double factorial (15) or (5!)!: read as (5!)!, 720 was equivalent to `3!!`
+    and 15 not equivalent to `5!!` (a right answer refuted). Neither reading is taken."""
+    assert equivalent(gold, prediction).equivalent is not True
+    assert equivalent(gold, prediction).equivalent is not False
+
+
+@pytest.mark.parametrize(("gold", "prediction"), [("6", "3!"), ("720", "(3!)!")])
+def test_single_factorials_still_count(gold, prediction):
+    assert equivalent(gold, prediction).equivalent is True

@@ -75,3 +75,53 @@ def test_run_cancels_what_a_run_left_pending():
 
     assert run(leave_one()) == "done"
     assert cancelled == [1]
+
+
+def test_run_keeps_its_event_loop_between_clean_runs_and_drops_a_used_one():
+    import asyncio
+
+    async def the_loop() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    first = run(the_loop())
+    assert run(the_loop()) is first  # no new loop, socketpair and selector per run
+    assert not first.is_closed()
+
+    async def leave_one() -> asyncio.AbstractEventLoop:
+        asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+        await asyncio.sleep(0)
+        return asyncio.get_running_loop()
+
+    assert run(leave_one()) is first
+    assert first.is_closed()  # a run that left work behind closes its loop, as before
+    assert run(the_loop()) is not first
+
+
+def test_a_kept_loop_serves_async_generators_without_warnings(recwarn):
+    async def numbers():
+        yield 1
+        yield 2
+
+    async def read() -> list[int]:
+        stream = numbers()
+        try:
+            return [n async for n in stream]
+        finally:
+            await stream.aclose()
+
+    assert [run(read()) for _ in range(3)] == [[1, 2]] * 3
+    assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
+
+
+def test_another_thread_gets_its_own_loop():
+    import asyncio
+
+    async def the_loop() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    here = run(the_loop())
+    there: list = []
+    thread = threading.Thread(target=lambda: there.append(run(the_loop())))
+    thread.start()
+    thread.join()
+    assert there[0] is not here

@@ -242,3 +242,37 @@ def test_the_text_up_to_an_event_reads_as_the_events_up_to_it(text, data):
         if isinstance(event, (Fork, Join, Return, Answer)):
             tags = [e for e in parse_protocol(text[:end]) if not isinstance(e, ProtocolText)]
             assert tags == [e for e, _ in spans[: k + 1] if not isinstance(e, ProtocolText)]
+
+
+class _GeneralPathOnly(ProtocolScanner):
+    """Test double: a scanner with the one-pass reading of usual chunks switched off."""
+
+    def _fast(self, chunk: str) -> bool:
+        return False
+
+
+usual_items = st.lists(
+    st.one_of(
+        st.builds(lambda i, b: f"<FORK-{i}>{b}</FORK-{i}>", ids, texts | st.just("")),
+        st.builds(lambda i: f"<JOIN-{i}>", ids),
+        st.builds(lambda b: f"<RETURN>{b}</RETURN>", texts | st.just("")),
+        st.builds(lambda b: f"<ANSWER>{b}</ANSWER>", texts | st.just("")),
+        st.sampled_from(
+            ["<FORK-01>q</FORK-1>", "<FORK-1>q</FORK-2>", "x", "<JOIN-0001>", "<FORK-1>a<b</FORK-1>"]
+        ),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@given(text=usual_items | junk, cap=st.sampled_from([3, MAX_BLOCK_CHARS]), data=st.data())
+def test_the_one_pass_reading_gives_the_general_paths_events_and_ends(text, cap, data):
+    cuts = sorted(data.draw(st.lists(st.integers(min_value=0, max_value=len(text)), max_size=4)))
+    pieces = [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)])]
+    results = []
+    for scanner in (ProtocolScanner(max_block_chars=cap), _GeneralPathOnly(max_block_chars=cap)):
+        spans = []
+        for piece in pieces:
+            spans += scanner.feed_spans(piece)
+        results.append(spans + scanner.close_spans())
+    assert results[0] == results[1]

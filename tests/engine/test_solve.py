@@ -281,3 +281,18 @@ def test_capacity_is_the_count_and_workers_its_deprecated_name():
         solve(task, capacity=0, out=False)
     with pytest.raises(InvalidArgument, match="capacity only"):
         solve(task, capacity=3, workers=2, out=False)
+
+
+def test_a_task_dict_is_parsed_once_and_a_given_problem_again_for_each_run():
+    # parse_task parses a task dict for this run alone, so the engine task shares that problem
+    # (no second parse); a Problem the caller passes may come back in later runs, and what its
+    # checks remember (a Sudoku's settled lines) must not carry over: it is parsed again.
+    from reasoning.domains import load as load_problem
+    from reasoning.engine._solve import parse_task
+
+    task, problem = parse_task({"domain": "sudoku", "grid": "1.3.3.1..1.3.3.1"})
+    assert task.problem is problem
+    given = load_problem({"domain": "sudoku", "grid": "1.3.3.1..1.3.3.1"})
+    again, same = parse_task(given)
+    assert same is given and again.problem is not given and again.problem == given
+    assert again.to_json() == task.to_json()

@@ -191,10 +191,22 @@ class Sudoku:
     #: Lines already decided for this puzzle (`decide_line`): an answer that repeats a verified
     #: claim reuses its verdict and certificate rather than proving it again.
     decided: dict[SudokuLine, LineVerdict] = field(default_factory=dict, compare=False, repr=False)
+    #: Lines already read (`read`): one run reads its answer line up to four times (the claim
+    #: check, the planner, the answer check, `answers`), each a parse of a whole grid.
+    lines: dict[str, SudokuLine] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:
         return self.geo.n
+
+    def read(self, text: str) -> SudokuLine:
+        """`parse_line(text, n)`, remembered (a GridError is raised again each time)."""
+        line = self.lines.get(text)
+        if line is None:
+            line = parse_line(text, self.n)
+            if len(self.lines) < MAX_DECIDED:
+                self.lines[text] = line
+        return line
 
     def violation(self, grid: Sequence[int], fixed: Mapping[int, int] | None = None) -> str | None:
         """Why `grid` is not a solution with the cells of `fixed` set (the plain rule check)."""
@@ -427,7 +439,7 @@ class GridDomain(Domain):
     def check_claim(self, problem: Problem, text: str, *, budget_s: float) -> DomainCheck:
         puzzle: Sudoku = problem.data
         try:
-            line = parse_line(text, puzzle.n)
+            line = puzzle.read(text)
         except GridError as exc:
             return DomainCheck(Status.INVALID, f"{_shown(text)}: {exc}")
         verdict = decide_line(puzzle, line, budget_s=budget_s)
@@ -439,7 +451,7 @@ class GridDomain(Domain):
     def check_answer(self, problem: Problem, text: str, *, budget_s: float) -> DomainCheck:
         puzzle: Sudoku = problem.data
         try:
-            lines = _answer_lines(text, puzzle.n)
+            lines = _answer_lines(text, puzzle.n, puzzle)
         except GridError as exc:
             return DomainCheck(Status.INVALID, str(exc))
         verdicts = [decide_line(puzzle, line, budget_s=budget_s) for line in lines]
@@ -507,7 +519,7 @@ class GridDomain(Domain):
         out = []
         for raw in answer_text.splitlines()[:MAX_ANSWER_LINES]:
             try:
-                line = parse_line(raw, problem.data.n)
+                line = problem.data.read(raw)
             except GridError:
                 continue
             out.append("no solution" if line.grid is None else grid_text(line.grid))
@@ -654,7 +666,7 @@ def _grid_rows_in(question: str, n: int) -> list[str] | None:
     return None
 
 
-def _answer_lines(text: str, n: int) -> list[SudokuLine]:
+def _answer_lines(text: str, n: int, puzzle: Sudoku | None = None) -> list[SudokuLine]:
     raw = [line for line in text.splitlines() if line.strip()]
     if not raw:
         raise GridError("the answer is empty: give 'GRID unique', the solutions, or 'no solution'")
@@ -663,7 +675,7 @@ def _answer_lines(text: str, n: int) -> list[SudokuLine]:
     lines = []
     for i, item in enumerate(raw, 1):
         try:
-            line = parse_line(item, n)
+            line = parse_line(item, n) if puzzle is None else puzzle.read(item)
         except GridError as exc:
             raise GridError(f"answer line {i} {_shown(item)!r}: {exc}") from exc
         if line.fixed:
@@ -824,11 +836,11 @@ class SudokuPlanner(TurnPlanner):
             context = yield f"<ANSWER>{answer}</ANSWER>"
 
 
-def _readable(claims: Sequence[str], n: int) -> list[SudokuLine]:
+def _readable(claims: Sequence[str], puzzle: Sudoku) -> list[SudokuLine]:
     out = []
     for claim in claims:
         try:
-            out.append(parse_line(claim, n))
+            out.append(puzzle.read(claim))
         except GridError:
             continue
     return out
@@ -847,7 +859,7 @@ def combine(
     grids: list[Grid] = []
     settled = 0
     for branch, claims in results:
-        lines = _readable(claims or [], puzzle.n)
+        lines = _readable(claims or [], puzzle)
         grids += [g for g in (line.grid for line in lines) if g is not None and g not in grids]
         if claims is not None and any(
             line.kind in ("none", "unique") and line.fixed in (branch, ()) for line in lines

@@ -37,7 +37,7 @@ from proofs.check import check_certificate
 from proofs.parsing import ParseFailure, parse_claim
 from proofs.smtlib import constraint_terms
 from reasoning.engine._causal_graph import TASK
-from reasoning.engine._subqueries import unanswered
+from reasoning.engine._subqueries import incomplete, unanswered
 
 #: Statuses that add the entry's attempt to the accepted set; `rejected` and `failed` are
 #: handled on their own, and any other status holds its attempt (never accepted).
@@ -248,6 +248,12 @@ class _Replayer:
             )
             text = "\n".join(str(d.get("text", "")) for d in claims)
             missing = unanswered(data["query"], self.task.unknowns, text)
+            if missing is None:
+                missing = incomplete(
+                    data["query"],
+                    self.task.unknowns,
+                    [(str(d.get("text", "")), d.get("role"), d.get("status")) for d in claims],
+                )
             if missing is not None:
                 return f"{attempt} cannot be joined: {missing}"
         if not counted:  # held (e.g. unverified): checked with the others, then set aside

@@ -188,7 +188,7 @@ class ClaimCache:
             with self._lock:
                 self._memory[raw_key] = self._memory[key] = check
                 return self._hit(dataclasses.replace(check))
-        check = check_claim(task, text, budget_s=budget_s)
+        check = check_claim(task, text, budget_s=budget_s, formula=formula)
         with self._lock:
             self._memory[raw_key] = self._memory[key] = check
         if check.verdict.status in _DEFINITIVE:

@@ -79,7 +79,7 @@ from reasoning.engine._run_trace import (
     WorkerTokensEvent,
     compute_metrics,
 )
-from reasoning.engine._subqueries import unanswered
+from reasoning.engine._subqueries import incomplete, unanswered
 from reasoning.engine._task import AnswerCheck, ClaimCheck, Task, check_answer
 from reasoning.engine._workers import Organizer, Worker, WorkerRequest, chunk_work, has_methods
 from reasoning.errors import InvalidArgument
@@ -227,7 +227,13 @@ def _vet_then_check(
         missing = unanswered(query, task.unknowns, body)
         if missing is not None:
             return missing, None
-    return None, cache.check_returned(task, body, budget_s=budget_s)
+    checks, notes = cache.check_returned(task, body, budget_s=budget_s)
+    if task.domain is None and not any(c.verdict.status in (Status.REFUTED, Status.INVALID) for c in checks):
+        # (a refuted claim rejects the RETURN anyway, with its counterexample as feedback)
+        missing = incomplete(query, task.unknowns, [(c.text, c.role, c.verdict.status.value) for c in checks])
+        if missing is not None:
+            return missing, None
+    return None, (checks, notes)
 
 
 def _seed_for(seed: int, *parts: object) -> int:

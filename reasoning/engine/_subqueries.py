@@ -9,12 +9,15 @@ parses; anything else is free text, which any verified claim may answer.
   returned claims). Without `for`, the names are the task's unknowns followed by the other free
   variables of the query's claims, sorted (as `reasoning.engine._symbolic_worker` reads it).
 - `all: C1; C2 [for x, y]` wants one claim whose disjuncts each give every name a value
-  (`(x = 1 and y = 2) or (x = 3 and y = 0)`): the complete solution set, proved entailed.
+  (`(x = 1 and y = 2) or (x = 3 and y = 0)`). With no constraints of its own (`all: for x, y`,
+  as the planner asks it) the query asks for the task's complete solution set, so that claim
+  must also be proved entailed by the task's constraints (`incomplete`, after verification): a
+  claim proved only as a choice (`x = 2` for `x^2 = 4`) is one solution, not all of them.
 - `prove: C` wants the claim C itself, equal up to parsing.
 
 `unanswered` is called by the engine before any claim is verified, so a true claim that does
 not answer its sub-query (`2 + 2 = 4` for `evaluate: 12 * 7`) is rejected with feedback naming
-what was asked, and never joins.
+what was asked, and never joins. The bundle checker applies both tests to every join it sees.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class SubQuery:
     claim: Formula | None = None  # prove: the parsed claim
     names: tuple[str, ...] = ()  # solve / all: the variables asked for
     shown: str = ""  # the asked expression or claim, as written
+    whole: bool = False  # solve / all with no constraints of its own: the task's own question
 
     def wants(self) -> str:
         """What an answer looks like, for feedback."""
@@ -129,7 +133,8 @@ def parse_subquery(query: str, unknowns: Iterable[str] = ()) -> SubQuery | None:
         names = [*task_names, *sorted(others)]
     if not names:
         return None
-    return SubQuery(verb, names=tuple(names))
+    whole = not _COMMENT.sub("", rest).strip(" \t\n;")
+    return SubQuery(verb, names=tuple(names), whole=whole)
 
 
 def unanswered(query: str, unknowns: Iterable[str], text: str) -> str | None:
@@ -147,6 +152,29 @@ def unanswered(query: str, unknowns: Iterable[str], text: str) -> str | None:
         return None
     got = "; ".join(to_text(f) for f in formulas[:3]) or "no claim"
     return f"the result does not answer the sub-query `{_short(query)}`: it asks for {asked.wants()} (got: {_short(got)})"
+
+
+def incomplete(
+    query: str, unknowns: Iterable[str], claims: Sequence[tuple[str, str | None, str | None]]
+) -> str | None:
+    """For an `all:` sub-query with no constraints of its own: None when one of the verified
+    `claims` ((text, role, status) of a RETURN's claim lines) that lists solutions is proved in
+    the role `entailed` (the task's constraints imply it: no solution is missing); else the
+    reason to reject the RETURN. None for every other sub-query."""
+    asked = parse_subquery(query, unknowns)
+    if asked is None or asked.verb != "all" or not asked.whole:
+        return None
+    for text, role, status in claims:
+        formula = parse_claim(text)
+        if isinstance(formula, ParseFailure) or not asked.answered_by([formula]):
+            continue
+        if role == "entailed" and status == "proved":
+            return None
+    return (
+        f"the result does not answer the sub-query `{_short(query)}`: it asks for every solution, a "
+        "claim the task's constraints entail (proved in the role entailed), and the solutions "
+        "given were not proved complete"
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -299,14 +299,16 @@ def _domain_verdict(task: Task, text: str, check) -> Verdict:
     )
 
 
-def check_claim(task: Task, text: str, *, budget_s: float) -> ClaimCheck:
-    """Check one returned claim against `task` (see the module docstring)."""
+def check_claim(task: Task, text: str, *, budget_s: float, formula: Formula | None = None) -> ClaimCheck:
+    """Check one returned claim against `task` (see the module docstring). `formula`: `text`
+    already parsed by the caller (the claim cache parses it for its key), so it is not parsed twice."""
     if task.domain is not None:
         domain_check = _domain(task).check_claim(task.problem, text, budget_s=budget_s)
         return ClaimCheck(
             text, "domain", _domain_verdict(task, text, domain_check), final=bool(domain_check.final)
         )
-    formula = parse_claim(text)
+    if formula is None:
+        formula = parse_claim(text)
     if isinstance(formula, ParseFailure):
         return ClaimCheck(text, None, invalid(text, formula.describe()))
     verdict: Verdict | None = None

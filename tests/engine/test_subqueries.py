@@ -1,10 +1,13 @@
 """Typed sub-queries: a join accepts a claim only if it answers what its fork asked."""
 
+import json
+
 import pytest
 
 from proofs.parsing import parse_claim
 from reasoning.engine._engine import ForkJoinEngine
-from reasoning.engine._subqueries import parse_subquery, unanswered
+from reasoning.engine._goals import Goal
+from reasoning.engine._subqueries import incomplete, parse_subquery, unanswered
 from reasoning.engine._task import Task
 from reasoning.engine._workers import ScriptedOrganizer, ScriptedWorker
 
@@ -101,3 +104,53 @@ def test_prove_wants_the_claim_itself():
     asked = parse_subquery("prove: (a+b)^2 = a^2 + 2*a*b + b^2", [])
     assert asked.answered_by([parse_claim("(a+b)^2 = a^2 + 2*a*b + b^2")])
     assert not asked.answered_by([parse_claim("1 = 1")])
+
+
+# ---------------------------------------------------------------- all: the whole solution set
+# A red team found `all: for x` joined with `x = 2` for `x^2 = 4`: verified as a choice (one
+# solution), but the query asks for every solution, which only an entailed claim guarantees.
+
+SQUARE = Task("squares", {"x": "Int"}, ("x^2 = 4",), goal=Goal.all())
+
+
+def _all_run(replies, *, run_dir=None):
+    organizer = ScriptedOrganizer(["<FORK-1>all: for x</FORK-1><JOIN-1>", "<ANSWER>x = 2\nx = -2</ANSWER>"])
+    worker = ScriptedWorker({1: replies})
+    result = ForkJoinEngine(organizer, worker).run_sync(SQUARE, run_dir=run_dir)
+    return result, worker
+
+
+def test_all_without_constraints_wants_a_claim_proved_complete():
+    result, worker = _all_run(["<RETURN>x = 2</RETURN>", "<RETURN>x = 2 or x = -2</RETURN>"])
+    retry = next(r for r in worker.requests if r.attempt == 2)
+    assert "every solution" in retry.feedback[0] and "not proved complete" in retry.feedback[0]
+    assert [c["text"] for c in result.accepted_claims()] == ["x = 2 or x = -2"]
+    assert result.verified
+
+
+@pytest.mark.parametrize(
+    ("query", "claims", "ok"),
+    [
+        ("all: for x", [("x = 2", "choice", "proved")], False),
+        ("all: for x", [("x = 2 or x = -2", "entailed", "proved")], True),
+        ("all: for x", [("x = 2 or x = -2", "entailed", "unknown")], False),
+        ("all: for x", [("x^2 = 4", "entailed", "proved")], False),  # lists no solution
+        ("all: x > 0 for x", [("x = 2", "choice", "proved")], True),  # constraints of its own
+        ("solve: for x", [("x = 2", "choice", "proved")], True),
+        ("pick x", [("x = 2", "choice", "proved")], True),
+    ],
+)
+def test_incomplete_reads_roles_only_for_whole_all_queries(query, claims, ok):
+    assert (incomplete(query, ["x"], claims) is None) is ok
+
+
+def test_the_bundle_checker_refuses_an_all_join_not_proved_complete(tmp_path, monkeypatch):
+    from reasoning.engine import _engine
+    from reasoning.engine._bundle import check_bundle
+
+    monkeypatch.setattr(_engine, "incomplete", lambda *args: None)  # the engine before the fix
+    result, _ = _all_run(["<RETURN>x = 2</RETURN>", "<RETURN>x = 2 or x = -2</RETURN>"], run_dir=tmp_path)
+    assert [c["text"] for c in result.accepted_claims()][0] == "x = 2"
+    report = check_bundle(json.loads((tmp_path / "bundle.json").read_text()), use_cvc5=False)
+    assert not report.ok
+    assert any("not proved complete" in item.message for item in report.items if not item.ok)

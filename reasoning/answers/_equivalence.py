@@ -69,7 +69,7 @@ from reasoning.answers._judge import (
 from reasoning.answers._latex import parse_answer
 from reasoning.answers._latex_text import SCIENTIFIC
 from reasoning.answers._rounding import rounding_reading
-from reasoning.answers._units import read_unit
+from reasoning.answers._units import NUMBER_WORDS, read_unit
 from reasoning.errors import InvalidArgument
 
 DEFAULT_BUDGET_S = 2.0
@@ -419,7 +419,22 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
         readings.append((_units_dropped(gold), _units_dropped(prediction)))
     if any(m.group(3)[0] in "+-" for t in (gold, prediction) for m in SCIENTIFIC.finditer(t)):
         readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
+    if any(_COUNTED_IN.search(t) for t in (gold, prediction)):
+        readings.append(tuple(_COUNTED_IN.sub("", t) for t in (gold, prediction)))
     return readings
+
+
+#: A number word right after a box or math segment (`\boxed{12} dozen`, `$5$ million`): the
+#: extraction keeps it with the value (144, 5000000), but `12 dozen` may also answer "how many
+#: dozens" with 12. The reading without it: a refutation must hold there too.
+_COUNTED_IN = re.compile(
+    r"(?<=[}$])[ \t]*(?:\\text\s*\{\s*(?:"
+    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+    + r")\s*\}|(?:"
+    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+    + r")\b)",
+    re.IGNORECASE,
+)
 
 
 def _constant_e(match: re.Match) -> str:

@@ -130,3 +130,19 @@ def test_a_double_factorial_is_never_judged(gold, prediction):
 @pytest.mark.parametrize(("gold", "prediction"), [("6", "3!"), ("720", "(3!)!")])
 def test_single_factorials_still_count(gold, prediction):
     assert equivalent(gold, prediction).equivalent is True
+
+
+@pytest.mark.parametrize(
+    ("gold", "prediction", "expected"),
+    [
+        ("12", r"\boxed{12} dozen", None),  # 12 dozens, or 144: was refuted (reward 0)
+        ("1", r"\boxed{1} thousand", None),
+        ("5", r"\boxed{5}\text{ million}", None),
+        ("144", r"\boxed{12} dozen", True),
+        ("5000000", r"\boxed{5} million", True),
+        ("13", r"\boxed{12} dozen", False),  # neither reading gives 13
+        ("12", "12 dozen", False),  # no box: `12 dozen` is 144 (the README's number words)
+    ],
+)
+def test_a_number_word_after_a_box_is_also_read_without_it(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -9,7 +9,10 @@ grammar (uniformly at random, token by token) and parse every one of them with o
 
 - `claim_grammar()`: one claim line of `grammars/claims.lark` (keyword terminals written as
   literals, the lookaheads dropped, NAME never a keyword (llguidance's `&` and `~` on lexemes),
-  only spaces and tabs between tokens, no comments).
+  only spaces and tabs between tokens, no comments), without the spellings our parser refuses as
+  ambiguous (`_CLAIM_EXPRESSIONS`): no number as the right factor of an implicit product
+  (`10 000`, `1 1/2`), no factorial of a bare factorial (`5!!`; `(5!)!` stays), and `!=` (and
+  `=` after a factorial) only after a space (`x!=2`, `4!=25`).
 - `return_grammar(line)`: a `<RETURN>` body of claim lines (the worker adds the tags).
 - `organizer_grammar()`: one organizer turn of `grammars/protocol.lark`: text and complete forks
   (`<FORK-i>query</FORK-i>`, i up to `MAX_FORK_ID`, the same i on both tags), ending with a join
@@ -45,6 +48,38 @@ _CLAIM_TERMINALS = {
 }
 
 
+#: Rules and terminals of claims.lark that `_CLAIM_EXPRESSIONS` replaces.
+_CLAIM_REPLACED = ("comparison", "sum", "product", "unary", "power", "postfix", "atom", "RELATION")
+#: The arithmetic of claims.lark with three ambiguous spellings left out (our parser refuses them):
+#: the right factor of an implicit product (`2x`) never starts with a number (`10 000`, `1 1/2`,
+#: `2 .5`); `!` applies to an atom, never to a factorial (`5!!`, `5! !`; `(5!)!` stays); and a
+#: relation touching the operand before it is never `!=`, nor `=` after a factorial (`x!=2`,
+#: `4!=25`): those are written after a space, SPACED_RELATION (llguidance's lexer is greedy, so
+#: ` !=` is that one lexeme, not the ignored space and then a `!=` it does not have). `_bang` rules
+#: end with a factorial, `_plain` ones do not; `lead` is an atom that is not a number.
+_CLAIM_EXPRESSIONS = r"""
+comparison: (sum_plain RELATION | sum_bang BANG_RELATION | sum SPACED_RELATION)+ sum
+?sum: sum_plain | sum_bang
+?sum_plain: product_plain | sum ("+" | "-") product_plain
+?sum_bang: product_bang | sum ("+" | "-") product_bang
+?product: product_plain | product_bang
+?product_plain: unary_plain | product ("*" | "/" | "%" | "mod") unary_plain | product factor_plain
+?product_bang: unary_bang | product ("*" | "/" | "%" | "mod") unary_bang | product factor_bang
+?unary_plain: power_plain | "-" unary_plain | "+" unary_plain
+?unary_bang: power_bang | "-" unary_bang | "+" unary_bang
+?power_plain: atom | postfix ("^" | "**") unary_plain
+?power_bang: atom "!" | postfix ("^" | "**") unary_bang
+?postfix: atom | atom "!"
+?factor_plain: lead | (lead | lead "!") ("^" | "**") unary_plain
+?factor_bang: lead "!" | (lead | lead "!") ("^" | "**") unary_bang
+?atom: NUMBER | lead
+?lead: NAME | FUNCTION "(" sum ("," sum)* ")" | "(" sum ")"
+RELATION: "<=" | ">=" | "=" | "<" | ">"
+BANG_RELATION: "<=" | ">=" | "<" | ">"
+SPACED_RELATION: /[ \t]+(<=|>=|!=|=|<|>)/
+"""
+
+
 class DialectError(ValueError):
     """A grammar uses a construct this converter does not know how to carry over."""
 
@@ -58,16 +93,23 @@ def strip_priorities(text: str) -> str:
 def claim_grammar() -> str:
     """One claim line of `grammars/claims.lark`, in llguidance's dialect (see the module doc)."""
     text = strip_priorities(grammar_text("claims"))
-    lines = []
+    lines, replaced, skipping = [], set(), False
     for line in text.splitlines():
         head = line.split(":", 1)[0].strip()
-        if head in _CLAIM_TERMINALS:
+        if line.strip().startswith("|") and skipping:
+            continue  # an alternative of a replaced rule
+        skipping = head.lstrip("?") in _CLAIM_REPLACED
+        if skipping:
+            replaced.add(head.lstrip("?"))
+        elif head in _CLAIM_TERMINALS:
             lines.append(_CLAIM_TERMINALS[head])
         elif head == "COMMENT" or line.strip() in ("%ignore COMMENT", "%ignore WS", "%import common.WS"):
             continue
         else:
             lines.append(line)
-    out = "\n".join(lines)
+    if replaced != set(_CLAIM_REPLACED):
+        raise DialectError(f"claims.lark no longer has {sorted(set(_CLAIM_REPLACED) - replaced)}")
+    out = "\n".join(lines) + _CLAIM_EXPRESSIONS
     if "(?" in out:
         raise DialectError("claims.lark has a lookaround this converter does not rewrite")
     return out + "\n%import common.WS_INLINE\n%ignore WS_INLINE\n"

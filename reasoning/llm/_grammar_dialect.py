@@ -48,36 +48,66 @@ _CLAIM_TERMINALS = {
 }
 
 
-#: Rules and terminals of claims.lark that `_CLAIM_EXPRESSIONS` replaces.
+#: Rules and terminals of claims.lark that `_claim_expressions()` replaces.
 _CLAIM_REPLACED = ("comparison", "sum", "product", "unary", "power", "postfix", "atom", "RELATION")
-#: The arithmetic of claims.lark with three ambiguous spellings left out (our parser refuses them):
-#: the right factor of an implicit product (`2x`) never starts with a number (`10 000`, `1 1/2`,
-#: `2 .5`); `!` applies to an atom, never to a factorial (`5!!`, `5! !`; `(5!)!` stays); and a
-#: relation touching the operand before it is never `!=`, nor `=` after a factorial (`x!=2`,
-#: `4!=25`): those are written after a space, SPACED_RELATION (llguidance's lexer is greedy, so
-#: ` !=` is that one lexeme, not the ignored space and then a `!=` it does not have). `_bang` rules
-#: end with a factorial, `_plain` ones do not; `lead` is an atom that is not a number.
-_CLAIM_EXPRESSIONS = r"""
-comparison: (sum_plain RELATION | sum_bang BANG_RELATION | sum SPACED_RELATION)+ sum
-?sum: sum_plain | sum_bang
-?sum_plain: product_plain | sum ("+" | "-") product_plain
-?sum_bang: product_bang | sum ("+" | "-") product_bang
-?product: product_plain | product_bang
-?product_plain: unary_plain | product ("*" | "/" | "%" | "mod") unary_plain | product factor_plain
-?product_bang: unary_bang | product ("*" | "/" | "%" | "mod") unary_bang | product factor_bang
-?unary_plain: power_plain | "-" unary_plain | "+" unary_plain
-?unary_bang: power_bang | "-" unary_bang | "+" unary_bang
-?power_plain: atom | postfix ("^" | "**") unary_plain
-?power_bang: atom "!" | postfix ("^" | "**") unary_bang
-?postfix: atom | atom "!"
-?factor_plain: lead | (lead | lead "!") ("^" | "**") unary_plain
-?factor_bang: lead "!" | (lead | lead "!") ("^" | "**") unary_bang
-?atom: NUMBER | lead
-?lead: NAME | FUNCTION "(" sum ("," sum)* ")" | "(" sum ")"
-RELATION: "<=" | ">=" | "=" | "<" | ">"
-BANG_RELATION: "<=" | ">=" | "<" | ">"
-SPACED_RELATION: /[ \t]+(<=|>=|!=|=|<|>)/
-"""
+#: Keywords our parser reads as an unknown function call when '(' follows at once (`not(`):
+#: the dialect writes them with a space or tab after.
+_SPACED_KEYWORDS = ("not", "and", "or", "mod")
+#: How an expression ends: a factorial, a name, a number, or ')'.
+_ENDS = ("bang", "name", "number", "paren")
+
+
+def _claim_expressions() -> str:
+    """The arithmetic of claims.lark without the spellings our parser refuses as ambiguous: each
+    rule `X_end` derives the X that end in `end` (`_ENDS`), so that what may follow depends on it.
+    - the right factor of an implicit product (`2x`) never starts with a number (`10 000`,
+      `1 1/2`, `2 .5`); after a number it is not a name like `e3`, `e` or `x1` (`1e3`, `2e+3`,
+      `0x10`); after a name it does not start with '(' (`ab(2)` reads as a call);
+    - `!` applies to an atom, never to a factorial (`5!!`, `5! !`; `(5!)!` stays);
+    - `!=`, and `=` after a factorial, are written after a space (`x!=2`, `4!=25`): that is one
+      lexeme, SPACED_RELATION (llguidance's lexer is greedy, so ` !=` is that lexeme rather than
+      the ignored space and then a `!=` the grammar does not have)."""
+    rules = [
+        "comparison: (sum_bang BANG_RELATION | sum_plain RELATION | sum SPACED_RELATION)+ sum",
+        "?sum_plain: sum_name | sum_number | sum_paren",
+        "?sum: sum_bang | sum_plain",
+        "?product: " + " | ".join(f"product_{end}" for end in _ENDS),
+        '?postfix: atom | atom "!"',
+        '?atom: NAME | NUMBER | call | "(" sum ")"',
+        '?call: FUNCTION "(" sum ("," sum)* ")"',
+        "?atom_name: NAME",
+        "?atom_number: NUMBER",
+        '?atom_paren: call | "(" sum ")"',
+        '?atom_bang: atom "!"',
+    ]
+    for end in _ENDS:
+        rules += [
+            f'?sum_{end}: product_{end} | sum ("+" | "-") product_{end}',
+            f'?unary_{end}: power_{end} | "-" unary_{end} | "+" unary_{end}',
+            f'?power_{end}: atom_{end} | postfix ("^" | "**") unary_{end}',
+        ]
+        products = [f"unary_{end}", f'product ("*" | "/" | "%" | /mod[ \\t]/) unary_{end}']
+        products += [f"product_{before} factor_{before}_{end}" for before in _ENDS]
+        rules.append(f"?product_{end}: " + " | ".join(products))
+    for before in _ENDS:
+        leads = ["NAME_AFTER_NUMBER" if before == "number" else "NAME", "call"]
+        if before != "name":
+            leads.append('"(" sum ")"')
+        rules.append(f"?lead_{before}: " + " | ".join(leads))
+        rules.append(f"?lead_{before}_name: " + leads[0])
+        rules.append(f"?lead_{before}_paren: " + " | ".join(leads[1:]))
+        for end in _ENDS:  # a factor ends in a number only as a power (`2x^2`)
+            first = {"bang": f'lead_{before} "!" | ', "number": ""}.get(end, f"lead_{before}_{end} | ")
+            rules.append(
+                f'?factor_{before}_{end}: {first}(lead_{before} | lead_{before} "!") ("^" | "**") unary_{end}'
+            )
+    terminals = [
+        'RELATION: "<=" | ">=" | "=" | "<" | ">"',
+        'BANG_RELATION: "<=" | ">=" | "<" | ">"',
+        r"SPACED_RELATION: /[ \t]+(<=|>=|!=|=|<|>)/",
+        r"NAME_AFTER_NUMBER: NAME & ~/[eE]|([eE][0-9]|[xXbBoO][0-9A-Fa-f])[A-Za-z_0-9]*'*/",
+    ]
+    return "\n".join(["", *rules, *terminals, ""])
 
 
 class DialectError(ValueError):
@@ -109,7 +139,9 @@ def claim_grammar() -> str:
             lines.append(line)
     if replaced != set(_CLAIM_REPLACED):
         raise DialectError(f"claims.lark no longer has {sorted(set(_CLAIM_REPLACED) - replaced)}")
-    out = "\n".join(lines) + _CLAIM_EXPRESSIONS
+    out = "\n".join(lines) + _claim_expressions()
+    for keyword in _SPACED_KEYWORDS:
+        out = out.replace(f'"{keyword}"', f"/{keyword}[ \\t]/")
     if "(?" in out:
         raise DialectError("claims.lark has a lookaround this converter does not rewrite")
     return out + "\n%import common.WS_INLINE\n%ignore WS_INLINE\n"

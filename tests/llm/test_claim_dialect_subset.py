@@ -26,6 +26,17 @@ REFUSED = [
     "x!=2",
     "4!=25",
     "(x)!=2",
+    "1e3 = 1000",
+    "2e+3 = 2003",
+    ".5e3 = 500",
+    "0x10 = 16",
+    "ab(2) = 2",
+    "2 ab(2) = 2",
+    "xsqrt(4) = 2",
+    "not(x = 1)",
+    "x = 1 and(y = 2)",
+    "x = 1 or(y = 2)",
+    "3 mod(2) = 1",
 ]
 #: Read by our parser, and offered by the dialect grammar.
 READ = [
@@ -46,6 +57,19 @@ READ = [
     "forall x in Real: x^2 >= 0",
     "a = b! = c",
     "x^2! = 4",
+    "2x^2 = 8",
+    "2*e^x = 1",
+    "2(x + 1) = 4",
+    "(x - 1)(x + 1) = 0",
+    "x sqrt(4) = 2",
+    "2sqrt(4) = 4",
+    "x*(y) = 1",
+    "not (x = 1)",
+    "x = 1 and y = 2 or z = 3",
+    "3 mod 2 = 1",
+    "2xy = 1",
+    "0x = 0",
+    "x in {1, 2}",
 ]
 
 

@@ -40,7 +40,11 @@ _CLAIM_TERMINALS = {
     "SORT": 'SORT: "Int" | "Real"',
     # A keyword is never a name: our LALR lexer prefers the keyword literal, so llguidance must not
     # offer `not` or `and` as a NAME either (`4not` would be 4 * not there, a parse error here).
-    "NAME": "NAME: /[A-Za-z_][A-Za-z_0-9]*'*/ & ~/(and|or|not|in|true|false|mod|forall|exists)/",
+    # Nor is a function name (`3 factorial` is refused: it is a function, not a variable).
+    "NAME": (
+        "NAME: /[A-Za-z_][A-Za-z_0-9]*'*/ & ~/(and|or|not|in|true|false|mod|forall|exists|sqrt|root"
+        "|abs|min|max|gcd|lcm|floor|ceil|binomial|factorial|exp|ln|log|sin|cos|tan)/"
+    ),
     "FUNCTION": (
         'FUNCTION: "sqrt" | "root" | "abs" | "min" | "max" | "gcd" | "lcm" | "floor" | "ceil" '
         '| "binomial" | "factorial" | "exp" | "ln" | "log" | "sin" | "cos" | "tan"'
@@ -49,7 +53,7 @@ _CLAIM_TERMINALS = {
 
 
 #: Rules and terminals of claims.lark that `_claim_expressions()` replaces.
-_CLAIM_REPLACED = ("comparison", "sum", "product", "unary", "power", "postfix", "atom", "RELATION")
+_CLAIM_REPLACED = ("comparison", "sum", "product", "unary", "power", "postfix", "atom", "RELATION", "names")
 #: Keywords our parser reads as an unknown function call when '(' follows at once (`not(`):
 #: the dialect writes them with a space or tab after.
 _SPACED_KEYWORDS = ("not", "and", "or", "mod")
@@ -68,6 +72,7 @@ def _claim_expressions() -> str:
       lexeme, SPACED_RELATION (llguidance's lexer is greedy, so ` !=` is that lexeme rather than
       the ignored space and then a `!=` the grammar does not have)."""
     rules = [
+        'names: BOUND_NAME ("," BOUND_NAME)*',  # a constant is never bound (`forall e in Real`)
         "comparison: (sum_bang BANG_RELATION | sum_plain RELATION | sum SPACED_RELATION)+ sum",
         "?sum_plain: sum_name | sum_number | sum_paren",
         "?sum: sum_bang | sum_plain",
@@ -105,6 +110,7 @@ def _claim_expressions() -> str:
         'RELATION: "<=" | ">=" | "=" | "<" | ">"',
         'BANG_RELATION: "<=" | ">=" | "<" | ">"',
         r"SPACED_RELATION: /[ \t]+(<=|>=|!=|=|<|>)/",
+        "BOUND_NAME: NAME & ~/(pi|e)/",
         r"NAME_AFTER_NUMBER: NAME & ~/[eE]|([eE][0-9]|[xXbBoO][0-9A-Fa-f])[A-Za-z_0-9]*'*/",
     ]
     return "\n".join(["", *rules, *terminals, ""])

@@ -37,6 +37,10 @@ REFUSED = [
     "x = 1 and(y = 2)",
     "x = 1 or(y = 2)",
     "3 mod(2) = 1",
+    "3 factorial = 6",
+    "x sqrt = 2",
+    "forall e in Real: e = e",
+    "exists x, pi in Int: x = pi",
 ]
 #: Read by our parser, and offered by the dialect grammar.
 READ = [
@@ -70,6 +74,9 @@ READ = [
     "2xy = 1",
     "0x = 0",
     "x in {1, 2}",
+    "forall x, y in Int: x + y = y + x",
+    "2 pi = 2*pi",
+    "sqrtx = factorial(3)",
 ]
 
 
@@ -118,3 +125,29 @@ def test_the_dialect_grammar_generates_the_plain_spellings(llg_tokenizer, per_ch
     grammar = claim_grammar()
     missed = [text for text in READ if not accepts(llg_tokenizer, grammar, text, per_character=per_character)]
     assert missed == []
+
+
+@pytest.mark.slow
+def test_the_packaged_model_writes_only_claims_our_parser_reads_under_the_claim_grammar():
+    import asyncio
+
+    from reasoning.llm._local import LocalBackend
+
+    prompt = [
+        {"role": "system", "content": "Write one arithmetic claim, nothing else."},
+        {"role": "user", "content": "A claim about 4 factorial."},
+        {"role": "assistant", "content": "4! = 24"},
+        {"role": "user", "content": "A claim about x and 2."},
+        {"role": "assistant", "content": "x != 2"},
+        {"role": "user", "content": "A claim about ten thousand and 3 factorial."},
+    ]
+    backend = LocalBackend()
+    try:
+        generation = asyncio.run(
+            backend.generate(prompt, grammar=claim_grammar(), n=16, temperature=1.0, seed=3, max_tokens=32)
+        )
+    finally:
+        backend.close()
+    finished = [t for t, r in zip(generation.texts, generation.finish_reasons, strict=True) if r == "stop"]
+    assert finished, list(zip(generation.texts, generation.finish_reasons, strict=True))[:6]
+    assert [t for t in finished if isinstance(parse_claim(t), ParseFailure)] == []

@@ -57,10 +57,22 @@ _SPACED_NUMBERS = re.compile(r"(?<![A-Za-z_0-9.'])\d+(?:\.\d+)?\s+\.?\d")
 #: `5!!`: the double factorial (5*3*1 = 15), or (5!)!? Read as (5!)! it proved `3!! = 720` and
 #: refuted `5!! = 15`; refused as ambiguous, and so is `3!!=720` (read `3! != 720`, it was
 #: proved). `3! != 6`, with a space before `!=`, stays.
-_DOUBLE_FACTORIAL = re.compile(r"!!|!\s+!(?!=)")
+DOUBLE_FACTORIAL = re.compile(r"!!|!\s+!(?!=)")
 #: `4!=25`: 4! = 25 (false) or 4 != 25 (true)? Read as `!=` it was proved; refused as
 #: ambiguous when `!=` follows an operand with no space (`x != 2` and `x! = 2` stay).
-_BANG_EQUALS = re.compile(r"[A-Za-z0-9_)']!=")
+_BANG_EQUALS = re.compile(r"(?<=[A-Za-z0-9_)'])!=")
+#: Spellings with two readings, refused before parsing: (pattern, why and what to write).
+_AMBIGUOUS = (
+    (_SCIENTIFIC, "scientific notation is ambiguous here (1e3 could be 1*e3): write 1*10^3 or 1000"),
+    (_RADIX, "0x, 0b and 0o numbers are ambiguous here (0x10 could be 0*x10): write 16, or 0*x10"),
+    (
+        _SPACED_NUMBERS,
+        "a number after a number is ambiguous here (10 000 could be 10000 or 10*000, 1 1/2 could"
+        " be 3/2 or 1*1/2): write 10000, 1 + 1/2 or 10*000",
+    ),
+    (DOUBLE_FACTORIAL, "n!! is ambiguous here (the double factorial, or (n!)!): write (n!)! or the product"),
+    (_BANG_EQUALS, "n!=m is ambiguous here (n! = m, or n != m): write n != m or n! = m, with spaces"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,47 +277,10 @@ def parse_claim(text: str) -> Formula | ParseFailure:
     stripped = text.split("#", 1)[0].strip()
     if not stripped:
         return ParseFailure("empty claim", found="")
-    if (scientific := _SCIENTIFIC.search(stripped)) is not None:
-        column = scientific.start() + 1
-        return ParseFailure(
-            "scientific notation is ambiguous here (1e3 could be 1*e3): write 1*10^3 or 1000",
-            column=column,
-            found=scientific.group(0),
-            context=_caret(text, column),
-        )
-    if (radix := _RADIX.search(stripped)) is not None:
-        column = radix.start() + 1
-        return ParseFailure(
-            "0x, 0b and 0o numbers are ambiguous here (0x10 could be 0*x10): write 16, or 0*x10",
-            column=column,
-            found=radix.group(0),
-            context=_caret(text, column),
-        )
-    if (spaced := _SPACED_NUMBERS.search(stripped)) is not None:
-        column = spaced.start() + 1
-        return ParseFailure(
-            "a number after a number is ambiguous here (10 000 could be 10000 or 10*000, 1 1/2 could"
-            " be 3/2 or 1*1/2): write 10000, 1 + 1/2 or 10*000",
-            column=column,
-            found=spaced.group(0),
-            context=_caret(text, column),
-        )
-    if (double := _DOUBLE_FACTORIAL.search(stripped)) is not None:
-        column = double.start() + 1
-        return ParseFailure(
-            "n!! is ambiguous here (the double factorial, or (n!)!): write (n!)! or the product",
-            column=column,
-            found=double.group(0),
-            context=_caret(text, column),
-        )
-    if (bang := _BANG_EQUALS.search(stripped)) is not None:
-        column = bang.start() + 2
-        return ParseFailure(
-            "n!=m is ambiguous here (n! = m, or n != m): write n != m or n! = m, with spaces",
-            column=column,
-            found="!=",
-            context=_caret(text, column),
-        )
+    for pattern, why in _AMBIGUOUS:
+        if (match := pattern.search(stripped)) is not None:
+            column = match.start() + 1
+            return ParseFailure(why, column=column, found=match.group(0), context=_caret(text, column))
     unknown = _UNKNOWN_CALL.search(text)
     if unknown is not None and unknown.group(1) not in FUNCTIONS:
         column = unknown.start(1) + 1

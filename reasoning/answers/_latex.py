@@ -52,7 +52,7 @@ from functools import lru_cache
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from proofs.claims import BinOp, Const, Expr, Neg, Num
-from proofs.parsing import ParseFailure
+from proofs.parsing import DOUBLE_FACTORIAL, ParseFailure
 
 # The answer types, `extract`, `normalise` and `MAX_NESTING` are re-exported: they stay importable
 # from here, where callers and tests have always found them.
@@ -294,18 +294,15 @@ def _parse(text: str) -> Answer | ParseFailure:
         return ParseFailure("empty answer", found="")
     if len(normal) < 200 and (fast := _fast_list(normal)) is not None:
         return _with_units(fast, units)
-    if (double := _DOUBLE_BANG.search(normal)) is not None:
+    # `5!!`: the double factorial (15) or (5!)!? Read as (5!)!, `720` was equivalent to `3!!`
+    # and `15` not equivalent to `5!!`; refused, as in the claim language.
+    if (double := DOUBLE_FACTORIAL.search(normal)) is not None:
         return ParseFailure(
             "n!! is ambiguous (the double factorial, or (n!)!): write (n!)! or the product",
             column=double.start() + 1,
             found=double.group(0),
         )
     return _parse_normalised(normal, units)
-
-
-#: `5!!`: the double factorial (15) or (5!)!? Read as (5!)!, `720` was equivalent to `3!!` and
-#: `15` not equivalent to `5!!`; as in the claim language (`proofs.parsing`), it is refused.
-_DOUBLE_BANG = re.compile(r"!\s*!(?!=)")
 
 
 _parse_cached = lru_cache(maxsize=8192)(_parse)

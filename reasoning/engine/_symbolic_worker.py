@@ -369,6 +369,8 @@ class SymbolicWorker:
             claims.append((f"found{len(solutions)}", Not(_conjunction(pins))))
         if not solutions:
             return _note("no solution: the constraints cannot all hold")
+        # Z3's model order depends on the solver's history in this process; the answer must not.
+        solutions.sort(key=lambda values: [Fraction(v.partition(" = ")[2]) for v in values])
         line = " or ".join(f"({' and '.join(values)})" for values in solutions)
         result = _claim_lines([line])
         return result if result is not None else _note("all: the solutions do not fit in a claim")

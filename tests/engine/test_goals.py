@@ -326,7 +326,7 @@ def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
     args = ["run", "--unknown", "x:Int", "--constraint", "x^2 = 9", "--all", "--json", "--out", str(tmp_path)]
     summary = json.loads(runner.invoke(app, args).output)
     assert summary["verified"] and summary["goal"] == {"kind": "all"}
-    assert summary["answers"] == ["x = 3\nx = -3"]
+    assert summary["answers"] == ["x = -3\nx = 3"]
     assert [c["role"] for c in summary["certificates"]][-1] == "goal:all:complete"
     result = runner.invoke(app, ["run", "--decide", "2^10 > 1000", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["answers"] == ["2^10 > 1000"]
@@ -336,7 +336,7 @@ def test_reason_run_goal_options_and_solve_with_a_goal(tmp_path):
     assert result.exit_code == 2 and "one goal" in result.output
     plain = {"text": "roots", "unknowns": {"x": "Int"}, "constraints": ["x^2 = 4"], "goal": {"kind": "all"}}
     solved = solve(plain, out=False)
-    assert solved.verified and solved.answers == ["x = 2\nx = -2"]
+    assert solved.verified and solved.answers == ["x = -2\nx = 2"]
     assert solved.to_json()["task"]["goal"] == {"kind": "all"}
 
 

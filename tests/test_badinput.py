@@ -120,3 +120,45 @@ def test_many_minus_signs_print_back_within_the_bracket_limit(claim):
     assert verdict.status is Status.PROVED, verdict
     report = check_certificate(verdict.certificate, use_cvc5=False)
     assert report.ok, report
+
+
+# ------------------------------------------------ the HTTP API: text that is not Unicode
+
+
+@pytest.fixture(scope="module")
+def http_client():
+    from fastapi.testclient import TestClient
+
+    from reasoning.service._http import create_app
+    from reasoning.service._limits import Settings
+
+    with TestClient(create_app(Settings(port=0, workers=1))) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/v1/verify", b'{"claims": ["1 = 1", "\\ud800 = 1"]}', "claims.1"),
+        ("/v1/equiv", b'{"gold": "1", "prediction": "\\udc00"}', "prediction"),
+        ("/v1/check", b'{"certificate": {"kind": "exact", "claim": "\\ud800"}}', "certificate.claim"),
+        (
+            "/v1/solve",
+            b'{"task": {"text": "t", "unknowns": {"\\ud800": "Int"}, "constraints": ["x = 1"]}}',
+            "task",
+        ),
+    ],
+)
+def test_an_unpaired_surrogate_is_a_422_not_a_500(http_client, path, body, where):
+    # JSON's "\ud800" escape is valid JSON but not Unicode: the reply echoing it could not be
+    # written as UTF-8, and the client got 500 internal_error
+    response = http_client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert where in response.json()["message"] and "surrogate" in response.json()["message"]
+
+
+def test_a_surrogate_pair_is_text_and_is_answered(http_client):
+    body = b'{"claims": ["\\ud83d\\ude00 = 1", "\\\\ud800 = 1"]}'
+    response = http_client.post("/v1/verify", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert [v["status"] for v in response.json()["verdicts"]] == ["invalid", "invalid"]

@@ -197,18 +197,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Bits of an integer whose decimal text fits in MAX_ANSWER_CHARS (log2(10) < 3.33).
+_MAX_REFERENCE_BITS = int(MAX_ANSWER_CHARS * 3.32)
+
+
 def _number_text(value: numbers.Number) -> str | None:
     """Any `numbers.Number` as exact text: integers and rationals exactly, finite reals by their
-    shortest repr, decimals in positional notation, complex numbers as `a + bi`."""
+    shortest repr, decimals in positional notation, complex numbers as `a + bi`. None for a
+    number whose text would pass MAX_ANSWER_CHARS, as for a text reference that long (`10**50000`
+    raised Python's int-to-text limit; `Decimal("1e999999999")` wrote a gigabyte of zeros)."""
     if isinstance(value, numbers.Integral):
-        return str(int(value))
+        n = int(value)
+        return str(n) if n.bit_length() <= _MAX_REFERENCE_BITS else None
     if isinstance(value, numbers.Rational):
-        return str(Fraction(int(value.numerator), int(value.denominator)))
+        p, q = int(value.numerator), int(value.denominator)
+        return str(Fraction(p, q)) if max(p.bit_length(), q.bit_length()) <= _MAX_REFERENCE_BITS else None
     if isinstance(value, numbers.Real):
         number = float(value)
         return repr(number) if math.isfinite(number) else None
     if isinstance(value, Decimal):
-        return format(value, "f") if value.is_finite() else None
+        if not value.is_finite() or abs(value.adjusted()) > MAX_ANSWER_CHARS:
+            return None
+        return format(value, "f") if len(value.as_tuple().digits) <= MAX_ANSWER_CHARS else None
     if isinstance(value, numbers.Complex):
         real, imag = (_number_text(part) for part in (value.real, value.imag))
         if real is None or imag is None:

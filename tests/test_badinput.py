@@ -6,6 +6,8 @@ Each test here failed before its fix; the inputs are ones a hostile client can s
 
 import time
 import tracemalloc
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -13,6 +15,7 @@ from proofs.check import check_certificate
 from proofs.parsing import parse_claim
 from proofs.smtlib import MAX_DEGREE, Unsupported, build_query, constraint_terms, degree_bound
 from reasoning import Status, verify
+from reasoning.rewards import compute_score, verified_reward
 
 
 def _nested(func: str, depth: int, inner: str = "x") -> str:
@@ -162,3 +165,29 @@ def test_a_surrogate_pair_is_text_and_is_answered(http_client):
     response = http_client.post("/v1/verify", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200, response.text
     assert [v["status"] for v in response.json()["verdicts"]] == ["invalid", "invalid"]
+
+
+# ------------------------------------------------ rewards: references too large to write
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [10**50_000, Fraction(1, 10**50_000), Decimal("1e99999999"), Decimal("-1e-99999999")],
+    ids=["int", "fraction", "decimal-huge", "decimal-tiny"],
+)
+def test_a_reference_number_too_large_to_write_is_no_reference(reference):
+    # 10**50000 raised ValueError (Python's int-to-text limit) out of the reward function, and
+    # Decimal("1e99999999") wrote 100 MB of zeros (1e999999999: a gigabyte) before judging
+    tracemalloc.start()
+    try:
+        assert verified_reward(["1"], solution=[reference]) == [None]
+        assert compute_score("math", "1", reference) == 0.0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_000_000, peak
+
+
+def test_a_large_reference_number_that_fits_is_still_judged():
+    assert verified_reward([str(10**500)], solution=[10**500]) == [1.0]
+    assert verified_reward(["0.5"], solution=[Decimal("5e-1")]) == [1.0]

@@ -4,10 +4,15 @@ blow-up in memory or a certificate that does not re-check (red-team of the entry
 Each test here failed before its fix; the inputs are ones a hostile client can send.
 """
 
+import json
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +21,8 @@ from proofs.parsing import parse_claim
 from proofs.smtlib import MAX_DEGREE, Unsupported, build_query, constraint_terms, degree_bound
 from reasoning import Status, verify
 from reasoning.rewards import compute_score, verified_reward
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _nested(func: str, depth: int, inner: str = "x") -> str:
@@ -191,3 +198,63 @@ def test_a_reference_number_too_large_to_write_is_no_reference(reference):
 def test_a_large_reference_number_that_fits_is_still_judged():
     assert verified_reward([str(10**500)], solution=[10**500]) == [1.0]
     assert verified_reward(["0.5"], solution=[Decimal("5e-1")]) == [1.0]
+
+
+# ------------------------------------------------ the CLI: files that are not what they say
+
+
+def _reason(*args: str, cwd, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    env = {**os.environ, "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONIOENCODING", None)
+    return subprocess.run(
+        [sys.executable, "-m", "reasoning.cli", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
+
+
+def _json_lines(data: bytes) -> list[dict]:
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.slow  # three CLI processes, about 8 s
+def test_cli_prints_text_that_is_not_unicode_instead_of_crashing(tmp_path):
+    # a certificate or pair file with "\ud800" (valid JSON, not Unicode): the checks ran, then
+    # printing the claim ended the command with a UnicodeEncodeError traceback
+    (tmp_path / "cert.json").write_text('{"kind": "exact", "claim": "\\ud800 = 1"}\n')
+    human = _reason("check", "cert.json", cwd=tmp_path)
+    assert human.returncode == 1 and b"Traceback" not in human.stderr, human.stderr[-600:]
+    assert b"\\ud800" in human.stdout
+    (tmp_path / "pairs.jsonl").write_text(
+        '{"gold": "1", "prediction": "\\ud800"}\n'
+        + "[" * 100_000
+        + "\n"
+        + '{"gold": "1", "prediction": "1"}\n'
+    )
+    # a line nested past the JSON decoder's recursion limit raised RecursionError out of equiv
+    as_json = _reason("equiv", "--json", "--file", "pairs.jsonl", cwd=tmp_path)
+    assert as_json.returncode == 1 and b"Traceback" not in as_json.stderr, as_json.stderr[-600:]
+    rows = _json_lines(as_json.stdout)
+    assert [r["status"] for r in rows] == ["invalid", "invalid", "proved"]
+    assert rows[0]["prediction"] == "\ud800" and "nested too deeply" in rows[1]["message"]
+    human = _reason("equiv", "--file", "pairs.jsonl", cwd=tmp_path)
+    assert human.returncode == 1 and b"Traceback" not in human.stderr, human.stderr[-600:]
+
+
+def test_cli_check_of_a_file_that_is_not_utf8_is_a_usage_error(tmp_path):
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)))
+    result = _reason("check", "--json", "blob.bin", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-600:]
+    assert b"not UTF-8" in result.stderr and b"Traceback" not in result.stderr
+    assert result.stdout == b""
+
+
+@pytest.mark.parametrize("command", [["run", "--task"], ["solve", "--task"]])
+def test_cli_task_file_nested_too_deeply_is_a_usage_error(tmp_path, command):
+    (tmp_path / "task.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = _reason(*command, "task.json", "--json", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-600:]
+    assert b"Traceback" not in result.stderr

@@ -10,8 +10,10 @@ bundles without a proved answer prove nothing, so they give 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -78,6 +80,18 @@ def _main(
     """A verified reasoning engine: every claim is checked by exact arithmetic, Z3 or SymPy, and
     comes back proved, refuted (with a counterexample), unknown or invalid, with a certificate
     anyone can re-check."""
+    _printable_streams()
+
+
+def _printable_streams() -> None:
+    """Text that is not Unicode (a lone surrogate from a file's `"\\ud800"`, or bytes that were
+    not UTF-8) is printed as a backslash escape: written as is, it ended the command with a
+    UnicodeEncodeError traceback after the checks had run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            with contextlib.suppress(ValueError, OSError):  # a closed or detached stream stays
+                reconfigure(errors="backslashreplace")
 
 
 def summary_line(statuses: Counter, elapsed_s: float, noun: str) -> str:
@@ -88,6 +102,9 @@ def summary_line(statuses: Counter, elapsed_s: float, noun: str) -> str:
     counts = ", ".join(f"{statuses[k]} {k}" for k in keys)
     return f"{total} {noun}{'' if total == 1 else 's'} in {elapsed_s:.1f} s: {counts or 'none'}"
 
+
+#: A lone UTF-16 surrogate: JSON's `"\\ud800"` escape decodes to one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _STYLE = {"proved": "green", "refuted": "red", "unknown": "yellow", "invalid": "magenta"}
 _MARK = {"proved": "✔", "refuted": "✘", "unknown": "?", "invalid": "!"}
@@ -108,7 +125,10 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def _print_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    text = json.dumps(obj, ensure_ascii=False)
+    if _SURROGATE.search(text):  # not Unicode (a file's `"\\ud800"`): UTF-8 cannot write it
+        text = json.dumps(obj)  # escaped as \\ud800, still the same JSON
+    sys.stdout.write(text + "\n")
 
 
 def _show_verdict(verdict: dict[str, Any], label: str) -> None:
@@ -237,6 +257,9 @@ def _equiv_pairs(file: Path) -> list[tuple[int, str, str] | tuple[int, str]]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             pairs.append((number, f"line {number}: not JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except RecursionError:
+            pairs.append((number, f"line {number}: not JSON (nested too deeply to read)"))
             continue
         if (
             not isinstance(obj, dict)
@@ -385,6 +408,9 @@ def check(
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as exc:
         err.print(f"[red]error:[/] cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(2) from exc
+    except UnicodeDecodeError as exc:
+        err.print(f"[red]error:[/] {escape(str(path))} is not UTF-8 text: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     try:
         data: Any = json.loads(text)

@@ -19,7 +19,7 @@ import pytest
 from proofs.check import check_certificate
 from proofs.parsing import parse_claim
 from proofs.smtlib import MAX_DEGREE, Unsupported, build_query, constraint_terms, degree_bound
-from reasoning import Status, verify
+from reasoning import InvalidArgument, Status, solve, verify
 from reasoning.rewards import compute_score, verified_reward
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,3 +258,16 @@ def test_cli_task_file_nested_too_deeply_is_a_usage_error(tmp_path, command):
     result = _reason(*command, "task.json", "--json", cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-600:]
     assert b"Traceback" not in result.stderr
+
+
+# ------------------------------------------------ tasks: text that is not Unicode
+
+
+def test_a_task_text_that_is_not_unicode_is_refused_before_the_run(tmp_path):
+    # the run went to the end, then writing its UTF-8 files raised UnicodeEncodeError
+    # (`reason run --task` and `reason solve --task` ended with a traceback)
+    task = {"text": "find x \ud800", "unknowns": {"x": "Int"}, "constraints": ["x = 1"]}
+    with pytest.raises(InvalidArgument, match="surrogate"):
+        solve(task, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    assert solve({**task, "text": "find x \U0001f600"}, out=tmp_path / "ok").verified

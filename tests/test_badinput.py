@@ -19,7 +19,7 @@ import pytest
 from proofs.check import check_certificate
 from proofs.parsing import parse_claim
 from proofs.smtlib import MAX_DEGREE, Unsupported, build_query, constraint_terms, degree_bound
-from reasoning import InvalidArgument, Status, solve, verify
+from reasoning import InvalidArgument, Status, solve, verify, verify_many
 from reasoning.rewards import compute_score, verified_reward
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,3 +271,28 @@ def test_a_task_text_that_is_not_unicode_is_refused_before_the_run(tmp_path):
         solve(task, out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
     assert solve({**task, "text": "find x \U0001f600"}, out=tmp_path / "ok").verified
+
+
+# ------------------------------------------------ the Python API: arguments refused at the door
+
+
+def test_verify_many_refuses_one_str_instead_of_checking_each_character():
+    # verify_many("1=1") returned three verdicts, for "1", "=" and "1"
+    with pytest.raises(InvalidArgument, match="not one str"):
+        verify_many("1 = 1")
+
+
+@pytest.mark.parametrize("budget", [0, -1, float("nan"), float("inf"), "5", True])
+def test_solve_names_the_budget_it_refuses(budget):
+    # budget_s=0 was refused as "worker_timeout_s must be ..." (a parameter the caller never gave)
+    with pytest.raises(InvalidArgument, match="^budget_s must be"):
+        solve({"domain": "countdown", "numbers": [1, 2], "target": 3}, budget_s=budget, out=False)
+
+
+def test_solve_into_a_file_is_a_clear_error(tmp_path):
+    # out naming a file raised FileExistsError from inside the engine
+    path = tmp_path / "a-file"
+    path.write_text("keep me")
+    with pytest.raises(InvalidArgument, match="is a file"):
+        solve({"domain": "countdown", "numbers": [1, 2], "target": 3}, out=path)
+    assert path.read_text() == "keep me"

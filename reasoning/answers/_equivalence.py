@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from proofs.check import CheckReport, check_certificate
@@ -366,17 +366,50 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
             message=outcome.message,
         )
 
+    if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
+        outcome, backend = _in_every_log_base(gold, prediction, budget_s)
+    else:
+        outcome, backend = _outcome(gold, prediction, budget_s)
+    return result(outcome, backend)
+
+
+#: `\\log x` or `log(x)` without a base: base 10, e (SymPy's LaTeX printer, calculus, `log(2)` in
+#: plain text) or 2 (computer science). A verdict must hold in every reading.
+_BARE_LOG = re.compile(
+    r"(?:\\(?:operatorname|mathrm|text|rm)\s*\{\s*log\s*\}|\\log|(?<![\\A-Za-z])log)(?![A-Za-z])(?!\s*_)"
+)
+_LOG_BASES = ("\\log_{10}", "\\ln", "\\log_{2}")
+
+
+def _in_every_log_base(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:
+    """The outcome when every base of a bare logarithm gives it (its claims are all of theirs);
+    else unknown: `\\ln 2` was refuted for `\\log 2` and `2` proved for `\\log 100` (base 10 only)."""
+    readings = []
+    for base in _LOG_BASES:
+        texts = [_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (gold, prediction)]
+        readings.append(_outcome(texts[0], texts[1], budget_s))
+    statuses = {outcome.status for outcome, _ in readings}
+    first, backend = readings[0]
+    if len(statuses) != 1 or first.status not in (Status.PROVED, Status.REFUTED):
+        shown = ", ".join(f"{b[1:]}: {o.status.value}" for b, (o, _) in zip(_LOG_BASES, readings))
+        return unknown_outcome(f"a logarithm without a base decides differently by base ({shown})"), None
+    claims = [claim for outcome, _ in readings for claim in outcome.claims]
+    return replace(first, claims=claims, backends=set().union(*(o.backends for o, _ in readings))), backend
+
+
+def _outcome(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:
+    """Parse and compare two answer texts: the outcome and, for a parse failure, its backend."""
     parsed = []
     for name, text in (("gold", gold), ("prediction", prediction)):
         answer = parse_answer(text)
         if isinstance(answer, ParseFailure):
-            return result(Outcome(Status.INVALID, message=f"{name}: {answer.describe()}"), "parser")
+            return Outcome(Status.INVALID, message=f"{name}: {answer.describe()}"), "parser"
         parsed.append(answer)
     gold_answer, prediction_answer = parsed
     if gold_answer == prediction_answer and _all_defined(gold_answer):
-        return result(
-            proved_outcome("syntactic", backends={"syntactic"}, message="identical after normalisation")
-        )
+        return proved_outcome(
+            "syntactic", backends={"syntactic"}, message="identical after normalisation"
+        ), None
     judge = Judge(budget_s)
     try:
         outcome = _compare(judge, gold_answer, prediction_answer)
@@ -391,9 +424,9 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
     if outcome.status is Status.REFUTED and any(
         _APPROXIMATE in t or "\u2248" in t for t in (gold, prediction)
     ):
-        # `x \approx 1.41` is read as `x = 1.41`, but an approximate value is not refuted exactly.
+        # `x \\approx 1.41` is read as `x = 1.41`, but an approximate value is not refuted exactly.
         outcome = unknown_outcome(f"an approximate answer (\\approx) is not refuted: {outcome.message}")
-    return result(outcome)
+    return outcome, None
 
 
 _APPROXIMATE = "\\approx"

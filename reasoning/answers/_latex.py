@@ -78,6 +78,10 @@ MAX_INPUT_CHARS = 100_000
 MAX_CACHED_CHARS = 512
 #: Longest extracted answer parsed.
 MAX_ANSWER_CHARS = 2_000
+#: A whole answer of plain letters and spaces with a word of two letters or more (`yes`, `no
+#: solution`): read as words. Digits, operators or commands (`2ab`, `a + b`, `\\pi`) keep algebra.
+_WORDS = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
+_WORD = re.compile(r"[A-Za-z]{2}")
 #: Deepest expression tree accepted (the deepest bracket nesting is `MAX_NESTING`).
 MAX_DEPTH = 200
 #: At most this many `\\pm` signs are expanded (each doubles the values).
@@ -292,6 +296,10 @@ def _parse(text: str) -> Answer | ParseFailure:
         if units:
             return TextAnswer(" ".join(" ".join(units).lower().split()))
         return ParseFailure("empty answer", found="")
+    if _WORDS.fullmatch(normal) and _WORD.search(normal):
+        # `yes`, `none`, `all real numbers`: words, not a product of one-letter variables (read
+        # so, `cat` was proved equal to `act` and `Yes` refuted against `yes`)
+        return TextAnswer(" ".join(" ".join((normal, *units)).lower().split()))
     if len(normal) < 200 and (fast := _fast_list(normal)) is not None:
         return _with_units(fast, units)
     # `5!!`: the double factorial (15) or (5!)!? Read as (5!)!, `720` was equivalent to `3!!`

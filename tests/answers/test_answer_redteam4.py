@@ -1,0 +1,67 @@
+"""Fourth red team on the answer rules: each case was judged wrongly before its fix."""
+
+import pytest
+
+from reasoning.answers._equivalence import equivalent
+
+# A whole answer of plain words was read as a product of one-letter variables: anagrams were
+# proved equal (`cat` = `act`, `listen` = `silent`) and a change of case was refuted (`Yes` vs
+# `yes`: Y*e*s vs y*e*s), as was `all real numbers` against the interval it names.
+WORDS_ARE_NOT_PRODUCTS = [
+    ("none", "neon", None),
+    ("cat", "act", None),
+    ("dog", "god", None),
+    ("listen", "silent", None),
+    ("no", "on", None),
+    ("Yes", "yes", True),
+    ("None", "none", True),
+    ("No", "no", True),
+    ("yes", r"\text{Yes}", True),
+    ("all real numbers", r"\mathbb{R}", None),
+    (r"(-\infty, \infty)", "all real numbers", None),
+    ("no solution", r"\emptyset", None),
+    ("none", "0", None),
+    ("yes", "no", None),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), WORDS_ARE_NOT_PRODUCTS)
+def test_a_whole_answer_in_words_is_words(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# Products of letters stay products where digits or operators show it is algebra.
+STILL_ALGEBRA = [
+    ("2ab", "2ba", True),
+    ("x y", "y x", True),
+    ("a + b", "b + a", True),
+    ("2xy", "3xy", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), STILL_ALGEBRA)
+def test_letters_in_algebra_stay_products(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected
+
+
+# A bare `\log` (or `log`) was read as base 10 only; SymPy's LaTeX printer, most calculus
+# sources and plain-text `log(2)` mean the natural logarithm, and computer science base 2. So
+# `\ln 2` was refuted for the gold `\log 2`, and `2` proved for `\log 100`.
+BARE_LOG = [
+    (r"\log 2", r"\ln 2", None),
+    (r"\log(2)", r"\ln(2)", None),
+    ("log(2)", r"\ln 2", None),
+    (r"\ln 2", "log(2)", None),
+    (r"\log x", r"\ln x", None),
+    (r"\log 100", "2", None),
+    (r"\log 8", r"3 \log 2", True),
+    (r"\log_2 8", "3", True),
+    (r"\lg 100", "2", True),
+    (r"\log 2", "5", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), BARE_LOG)
+def test_a_bare_log_holds_in_every_base(gold, prediction, expected):
+    # a generous budget: the first SymPy check also starts its worker process
+    assert equivalent(gold, prediction, budget_s=20.0).equivalent is expected

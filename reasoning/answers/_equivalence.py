@@ -366,10 +366,7 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
             message=outcome.message,
         )
 
-    if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
-        outcome, backend = _in_every_log_base(gold, prediction, budget_s)
-    else:
-        outcome, backend = _outcome(gold, prediction, budget_s)
+    outcome, backend = _in_every_reading(gold, prediction, budget_s)
     return result(outcome, backend)
 
 
@@ -379,22 +376,46 @@ _BARE_LOG = re.compile(
     r"(?:\\(?:operatorname|mathrm|text|rm)\s*\{\s*log\s*\}|\\log|(?<![\\A-Za-z])log)(?![A-Za-z])(?!\s*_)"
 )
 _LOG_BASES = ("\\log_{10}", "\\ln", "\\log_{2}")
+#: `1/2x`, `3/4\\pi`, `1/2(x+1)`: 1/(2x) as read, or (1/2)x as the claim language and many
+#: writers mean it. The second reading makes the product explicit after the divisor.
+_SLASH_PRODUCT = re.compile(
+    r"/\s*(\d+(?:\.\d+)?|[A-Za-z])\s*"
+    r"(?=[A-Za-z](?![A-Za-z])|\(|\\(?:pi|sqrt|frac|sin|cos|tan|ln|log|exp|left|theta|alpha|beta)(?![A-Za-z]))"
+)
 
 
-def _in_every_log_base(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:
-    """The outcome when every base of a bare logarithm gives it (its claims are all of theirs);
-    else unknown: `\\ln 2` was refuted for `\\log 2` and `2` proved for `\\log 100` (base 10 only)."""
-    readings = []
-    for base in _LOG_BASES:
-        texts = [_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (gold, prediction)]
-        readings.append(_outcome(texts[0], texts[1], budget_s))
-    statuses = {outcome.status for outcome, _ in readings}
-    first, backend = readings[0]
+def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
+    """Every reading of an ambiguous pair (name, gold, prediction); the texts alone when none."""
+    readings = [("", gold, prediction)]
+    if _SLASH_PRODUCT.search(gold) or _SLASH_PRODUCT.search(prediction):
+        readings += [
+            ("(a/b)c", _SLASH_PRODUCT.sub(r"/\1 \\cdot ", g), _SLASH_PRODUCT.sub(r"/\1 \\cdot ", p))
+            for _, g, p in readings
+        ]
+    if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
+        readings = [
+            (f"{name} {base[1:]}".strip(), *(_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (g, p)))
+            for base in _LOG_BASES
+            for name, g, p in readings
+        ]
+    return readings
+
+
+def _in_every_reading(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:
+    """The outcome when every reading of the texts gives it (its claims are all of theirs); else
+    unknown: `\\ln 2` was refuted for `\\log 2` and `2` proved for `\\log 100` (base 10 only),
+    `3/4\\pi` refuted for `\\frac{3\\pi}{4}` (read as 3/(4 pi) only)."""
+    readings = _readings(gold, prediction)
+    if len(readings) == 1:
+        return _outcome(gold, prediction, budget_s)
+    outcomes = [(name, *_outcome(g, p, budget_s)) for name, g, p in readings]
+    statuses = {outcome.status for _, outcome, _ in outcomes}
+    _, first, backend = outcomes[0]
     if len(statuses) != 1 or first.status not in (Status.PROVED, Status.REFUTED):
-        shown = ", ".join(f"{b[1:]}: {o.status.value}" for b, (o, _) in zip(_LOG_BASES, readings))
-        return unknown_outcome(f"a logarithm without a base decides differently by base ({shown})"), None
-    claims = [claim for outcome, _ in readings for claim in outcome.claims]
-    return replace(first, claims=claims, backends=set().union(*(o.backends for o, _ in readings))), backend
+        shown = ", ".join(f"{name}: {o.status.value}" for name, o, _ in outcomes)
+        return unknown_outcome(f"the readings of an ambiguous answer decide differently ({shown})"), None
+    claims = [claim for _, outcome, _ in outcomes for claim in outcome.claims]
+    return replace(first, claims=claims, backends=set().union(*(o.backends for _, o, _ in outcomes))), backend
 
 
 def _outcome(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:

@@ -65,3 +65,25 @@ BARE_LOG = [
 def test_a_bare_log_holds_in_every_base(gold, prediction, expected):
     # a generous budget: the first SymPy check also starts its worker process
     assert equivalent(gold, prediction, budget_s=20.0).equivalent is expected
+
+
+# `1/2x` was read as 1/(2x) only; the claim language and many writers mean (1/2)x. So
+# `3/4\pi` was refuted for the gold `\frac{3\pi}{4}` and proved for `\frac{3}{4\pi}`.
+SLASH_THEN_PRODUCT = [
+    (r"\frac{3\pi}{4}", r"3/4\pi", None),
+    (r"\frac{3}{4\pi}", r"3/4\pi", None),
+    (r"\frac{\sqrt{3}}{2}", r"1/2\sqrt{3}", None),
+    (r"\frac{x}{2}", "1/2 x", None),
+    (r"\frac{1}{2}(x+1)", "1/2(x+1)", None),
+    (r"\frac{1}{2(x+1)}", "1/2(x+1)", None),
+    (r"\frac{ac}{b}", "a/bc", None),
+    (r"\frac{x}{2}", "x/2", True),
+    (r"\frac{x}{2}", r"1/2 \cdot x", True),
+    (r"\frac{5\pi}{4}", r"3/4\pi", False),
+    (r"\frac{1}{2}", "1/2 cup", None),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), SLASH_THEN_PRODUCT)
+def test_a_product_after_a_slash_holds_in_both_readings(gold, prediction, expected):
+    assert equivalent(gold, prediction, budget_s=20.0).equivalent is expected

@@ -27,3 +27,18 @@ def test_a_marker_line_is_read_as_the_policy_reads_it(completion, gold, score):
 
 def test_an_unreadable_marker_line_gives_no_answer():
     assert extract_answer("The answer is 6 because $5$ is too small") is None
+
+
+# A marker line that opens with a value and goes on to a clause with a verb read the value after
+# the verb: `The answer is 6 since 2 + 3 is 5` took 5. It names two values: no answer.
+VALUE_THEN_CLAUSE = [
+    ("The answer is 6 since 2 + 3 is 5", "5", 0.0),
+    ("The answer is $6$ since $2+3$ is $5$", "5", 0.0),
+    ("Final Answer: The largest $n$ is 34.", "34", 1.0),
+    ("The answer: $x$ is 2", "2", 1.0),
+]
+
+
+@pytest.mark.parametrize(("completion", "gold", "score"), VALUE_THEN_CLAUSE)
+def test_a_value_then_a_clause_is_not_the_clause(completion, gold, score):
+    assert compute_score("math", completion, gold) == score

@@ -82,6 +82,13 @@ MAX_ANSWER_CHARS = 2_000
 #: solution`): read as words. Digits, operators or commands (`2ab`, `a + b`, `\\pi`) keep algebra.
 _WORDS = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
 _WORD = re.compile(r"[A-Za-z]{2}")
+
+
+def _fold(word: str) -> str:
+    """`Yes` and `yes` are one word; `CO` and `Co`, `NaCl` and `nacl` are not (case is data there)."""
+    return word.lower() if len(word) > 1 and word[1:].islower() else word
+
+
 #: Deepest expression tree accepted (the deepest bracket nesting is `MAX_NESTING`).
 MAX_DEPTH = 200
 #: At most this many `\\pm` signs are expanded (each doubles the values).
@@ -299,7 +306,7 @@ def _parse(text: str) -> Answer | ParseFailure:
     if _WORDS.fullmatch(normal) and _WORD.search(normal):
         # `yes`, `none`, `all real numbers`: words, not a product of one-letter variables (read
         # so, `cat` was proved equal to `act` and `Yes` refuted against `yes`)
-        return TextAnswer(" ".join(" ".join((normal, *units)).lower().split()))
+        return TextAnswer(" ".join(_fold(w) for w in " ".join((normal, *units)).split()))
     if len(normal) < 200 and (fast := _fast_list(normal)) is not None:
         return _with_units(fast, units)
     # `5!!`: the double factorial (15) or (5!)!? Read as (5!)!, `720` was equivalent to `3!!`

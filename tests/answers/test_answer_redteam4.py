@@ -22,6 +22,11 @@ WORDS_ARE_NOT_PRODUCTS = [
     ("no solution", r"\emptyset", None),
     ("none", "0", None),
     ("yes", "no", None),
+    ("CO", "Co", None),
+    ("NaCl", "nacl", None),
+    ("YES", "yes", None),
+    ("Plan A", "plan a", None),
+    ("Plan A", "plan A", True),
 ]
 
 

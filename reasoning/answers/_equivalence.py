@@ -129,6 +129,9 @@ def _points(answer: Answer) -> tuple[Interval, ...] | None:
     match answer:
         case FiniteSet(items) if _plain_values(items):
             return tuple(Interval(i.expr, i.expr, True, True) for i in items)
+        case Scalar(expr) if _plain_values((answer,)) and not free_variables(expr):
+            # `5` is the set {5}, which `[5, 5]` also is (it matched `\{5\}` but not `5`)
+            return (Interval(expr, expr, True, True),)
     return None
 
 

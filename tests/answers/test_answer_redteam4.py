@@ -92,3 +92,19 @@ SLASH_THEN_PRODUCT = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), SLASH_THEN_PRODUCT)
 def test_a_product_after_a_slash_holds_in_both_readings(gold, prediction, expected):
     assert equivalent(gold, prediction, budget_s=20.0).equivalent is expected
+
+
+# A number against a one-point interval was refuted by its shape, though `\{5\}` matched both.
+ONE_POINT = [
+    ("5", "[5, 5]", True),
+    ("[5, 5]", "5", True),
+    ("5", r"5 \le x \le 5", True),
+    ("5", "[4, 6]", False),
+    ("5", r"x \ge 5", False),
+    ("5", "(5, 6)", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), ONE_POINT)
+def test_a_number_is_a_one_point_set(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

@@ -387,9 +387,20 @@ _SLASH_PRODUCT = re.compile(
 )
 
 
+#: `5K`, `1.5M`, `3B`: 5000, 1500000, 3000000000 as written in prose, or the products 5K, 1.5M.
+_SUFFIX = re.compile(r"(?<![\w.^_{}\\])(\d+(?:\.\d+)?) ?([kKMB])(?![A-Za-z0-9])")
+_SUFFIXES = {"k": "1000", "K": "1000", "M": "1000000", "B": "1000000000"}
+
+
+def _suffix_value(match: re.Match) -> str:
+    return f"({match.group(1)} \\cdot {_SUFFIXES[match.group(2)]})"
+
+
 def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
     """Every reading of an ambiguous pair (name, gold, prediction); the texts alone when none."""
     readings = [("", gold, prediction)]
+    if _SUFFIX.search(gold) or _SUFFIX.search(prediction):
+        readings += [("5K=5000", _SUFFIX.sub(_suffix_value, gold), _SUFFIX.sub(_suffix_value, prediction))]
     if _SLASH_PRODUCT.search(gold) or _SLASH_PRODUCT.search(prediction):
         readings += [
             ("(a/b)c", _SLASH_PRODUCT.sub(r"/\1 \\cdot ", g), _SLASH_PRODUCT.sub(r"/\1 \\cdot ", p))

@@ -108,3 +108,24 @@ ONE_POINT = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), ONE_POINT)
 def test_a_number_is_a_one_point_set(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# `5K` was read only as the product 5*K, so a right answer in the prose notation was refuted
+# (`5000` vs `5K`, `1500000` vs `1.5M`); it is 5000 there. Both readings must agree.
+NUMBER_SUFFIXES = [
+    ("5000", "5K", None),
+    ("5000", "5k", None),
+    ("5000000", "5M", None),
+    ("1500000", "1.5M", None),
+    ("5000000000", "5B", None),
+    (r"\$5000", r"\$5K", None),
+    ("6000", "5K", False),
+    ("5k", "5k", True),
+    ("2k + 1", "1 + 2k", True),
+    ("2k + 1", "2k - 1", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), NUMBER_SUFFIXES)
+def test_a_thousands_suffix_is_one_reading(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

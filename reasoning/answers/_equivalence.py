@@ -398,7 +398,7 @@ def _suffix_value(match: re.Match) -> str:
 
 def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
     """Every reading of an ambiguous pair (name, gold, prediction); the texts alone when none."""
-    readings = [("", gold, prediction)]
+    readings = [("as written", gold, prediction)]
     if _SUFFIX.search(gold) or _SUFFIX.search(prediction):
         readings += [("5K=5000", _SUFFIX.sub(_suffix_value, gold), _SUFFIX.sub(_suffix_value, prediction))]
     if _SLASH_PRODUCT.search(gold) or _SLASH_PRODUCT.search(prediction):
@@ -408,7 +408,10 @@ def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
         ]
     if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
         readings = [
-            (f"{name} {base[1:]}".strip(), *(_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (g, p)))
+            (
+                f"{name.replace('as written', '')} {base[1:]}".strip(),
+                *(_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (g, p)),
+            )
             for base in _LOG_BASES
             for name, g, p in readings
         ]

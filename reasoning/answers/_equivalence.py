@@ -378,7 +378,12 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
 _BARE_LOG = re.compile(
     r"(?:\\(?:operatorname|mathrm|text|rm)\s*\{\s*log\s*\}|\\log|(?<![\\A-Za-z])log)(?![A-Za-z])(?!\s*_)"
 )
-_LOG_BASES = ("\\log_{10}", "\\ln", "\\log_{2}")
+#: The bases a bare logarithm is read in besides base 10 (the parser's own reading). Base 2 is
+#: left out where a power follows the name (`\\log^2 x`): `\\log_{2}^2 x` is not in the grammar.
+_LOG_BASES = ("\\ln", "\\log_{2}")
+_LOG_POWER = re.compile(
+    r"(?:\\log|(?<![\\A-Za-z])log|\\(?:operatorname|mathrm|text|rm)\s*\{\s*log\s*\})\s*\^"
+)
 #: `1/2x`, `3/4\\pi`, `1/2(x+1)`: 1/(2x) as read, or (1/2)x as the claim language and many
 #: writers mean it. The second reading makes the product explicit after the divisor.
 _SLASH_PRODUCT = re.compile(
@@ -407,12 +412,14 @@ def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
             for _, g, p in readings
         ]
     if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
-        readings = [
+        powered = _LOG_POWER.search(gold) or _LOG_POWER.search(prediction)
+        bases = _LOG_BASES[:1] if powered else _LOG_BASES
+        readings += [
             (
                 f"{name.replace('as written', '')} {base[1:]}".strip(),
                 *(_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (g, p)),
             )
-            for base in _LOG_BASES
+            for base in bases
             for name, g, p in readings
         ]
     return readings

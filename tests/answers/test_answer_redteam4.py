@@ -63,6 +63,9 @@ BARE_LOG = [
     (r"\log_2 8", "3", True),
     (r"\lg 100", "2", True),
     (r"\log 2", "5", False),
+    (r"\log^2 x", r"(\log x)^2", True),
+    (r"\log 8", r"\log_2 8", None),
+    (r"\log(xy)", r"\log x + \log y", None),
 ]
 
 

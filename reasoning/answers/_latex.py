@@ -301,7 +301,7 @@ def _parse(text: str) -> Answer | ParseFailure:
     normal, units = normalise(answer)
     if not normal:
         if units:
-            return TextAnswer(" ".join(" ".join(units).lower().split()))
+            return TextAnswer(" ".join(_fold(w) for w in " ".join(units).split()))
         return ParseFailure("empty answer", found="")
     if _WORDS.fullmatch(normal) and _WORD.search(normal):
         # `yes`, `none`, `all real numbers`: words, not a product of one-letter variables (read

@@ -132,3 +132,17 @@ NUMBER_SUFFIXES = [
 @pytest.mark.parametrize(("gold", "prediction", "expected"), NUMBER_SUFFIXES)
 def test_a_thousands_suffix_is_one_reading(gold, prediction, expected):
     assert equivalent(gold, prediction).equivalent is expected
+
+
+# Words in `\text{}` were lower-cased whole, so `\text{CO}` (carbon monoxide) equalled
+# `\text{Co}` (cobalt); only capitalisation is folded now, as for bare words.
+TEXT_CASE = [
+    (r"\text{CO}", r"\text{Co}", None),
+    (r"\text{Yes}", r"\text{yes}", True),
+    (r"\text{no solution}", r"\text{No solution}", True),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "expected"), TEXT_CASE)
+def test_text_answers_fold_only_capitalisation(gold, prediction, expected):
+    assert equivalent(gold, prediction).equivalent is expected

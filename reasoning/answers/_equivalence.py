@@ -432,7 +432,13 @@ def _in_every_reading(gold: str, prediction: str, budget_s: float) -> tuple[Outc
     readings = _readings(gold, prediction)
     if len(readings) == 1:
         return _outcome(gold, prediction, budget_s)
-    outcomes = [(name, *_outcome(g, p, budget_s)) for name, g, p in readings]
+    # The readings share the budget (a caller's budget bounds the whole comparison): each gets an
+    # equal part of what is left when it starts.
+    deadline = time.perf_counter() + budget_s
+    outcomes = []
+    for index, (name, g, p) in enumerate(readings):
+        share = max(0.001, (deadline - time.perf_counter()) / (len(readings) - index))
+        outcomes.append((name, *_outcome(g, p, share)))
     statuses = {outcome.status for _, outcome, _ in outcomes}
     _, first, backend = outcomes[0]
     if len(statuses) != 1 or first.status not in (Status.PROVED, Status.REFUTED):

@@ -408,8 +408,12 @@ def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
         readings += [("5K=5000", _SUFFIX.sub(_suffix_value, gold), _SUFFIX.sub(_suffix_value, prediction))]
     if _SLASH_PRODUCT.search(gold) or _SLASH_PRODUCT.search(prediction):
         readings += [
-            ("(a/b)c", _SLASH_PRODUCT.sub(r"/\1 \\cdot ", g), _SLASH_PRODUCT.sub(r"/\1 \\cdot ", p))
-            for _, g, p in readings
+            (
+                f"{name.replace('as written', '')} (a/b)c".strip(),
+                _SLASH_PRODUCT.sub(r"/\1 \\cdot ", g),
+                _SLASH_PRODUCT.sub(r"/\1 \\cdot ", p),
+            )
+            for name, g, p in readings
         ]
     if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
         powered = _LOG_POWER.search(gold) or _LOG_POWER.search(prediction)

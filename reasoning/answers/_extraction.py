@@ -171,7 +171,7 @@ def _is_unit_phrase(words: list[str]) -> bool:
         return True
     if lowered[0] in _PROSE_UNITS or read_unit(" ".join(words)) is None:
         return False
-    return (len(words) == 1 and len(words[0]) > 1) or "per" in lowered or lowered[0] in POWER_WORDS
+    return len(words) == 1 or "per" in lowered or lowered[0] in POWER_WORDS
 
 
 def _suffix(text: str, end: int) -> str:
@@ -188,7 +188,12 @@ def _suffix(text: str, end: int) -> str:
     power = match.group(3) or ""
     for size in range(len(found), 0, -1):
         if _is_unit_phrase(found[:size]):
-            return " " + " ".join(found[:size]) + (power.strip() if size == len(found) else "")
+            power = power.strip() if size == len(found) else ""
+            if size == 1 and len(found[0]) == 1:
+                # `$10$ m`: outside the math the letter is the unit metres, never a variable (dropped,
+                # `$10$ m` matched `10 km`; as ` m` it read as metres or the product 10*m)
+                return f"\\text{{ {found[0]}}}{power}"
+            return " " + " ".join(found[:size]) + power
     return ""
 
 

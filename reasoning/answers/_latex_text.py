@@ -88,6 +88,8 @@ _TEXT_FUNCTIONS = frozenset(
         "min", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sgn", "sign", "floor", "ceil",
     }
 )  # fmt: skip
+#: What starts a function's argument: `2\\text{min}(a, b)` is the function min, not minutes.
+_ARGUMENT_OPENERS = ("(", "[", "{", "\\left", "\\{")
 #: Left in the text where a word cannot be read, so the grammar rejects the answer (never drops it).
 UNREADABLE = " \\unreadable "
 _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
@@ -220,16 +222,24 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return " "
     if content.lower() in ("or", "and"):
         return ","
-    if content in _TEXT_FUNCTIONS:
-        return f"\\{content} {exponent}"
-    if command == "operatorname":  # an operator we do not know is not a unit and is not dropped
-        return UNREADABLE
     before = match.string[: match.start()]
     after = match.string[match.end() :]
     # `5\text{ m}`, `10^{3}\text{ m}`, `(2+3)\text{ m}`: after a number or a closed group the
     # text is a unit (read as the variable m, `10^{3} m` vs `1 km` was refuted)
     last = before.rstrip()[-1:]
     after_number = last.isdigit() or (last != "" and last in "})]")
+    if content in _TEXT_FUNCTIONS:
+        if (
+            after_number
+            and command != "operatorname"
+            and read_unit(content) is not None
+            and not after.lstrip().startswith(_ARGUMENT_OPENERS)
+        ):
+            units.append(content + exponent.replace(" ", ""))  # `5\text{ min}`: minutes, not \min
+            return " "
+        return f"\\{content} {exponent}"
+    if command == "operatorname":  # an operator we do not know is not a unit and is not dropped
+        return UNREADABLE
     as_text = command in ("text", "mbox") or read_unit(content) is not None  # `5\mathrm{m}` is 5 metres
     if letters == 1 and content.isalpha() and as_text and after_number:
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit

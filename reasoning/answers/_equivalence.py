@@ -69,7 +69,7 @@ from reasoning.answers._judge import (
 from reasoning.answers._latex import parse_answer
 from reasoning.answers._latex_text import SCIENTIFIC
 from reasoning.answers._rounding import rounding_reading
-from reasoning.answers._units import NUMBER_WORDS, read_unit
+from reasoning.answers._units import NUMBER_WORDS, mixed_quantity, read_unit
 from reasoning.errors import InvalidArgument
 
 DEFAULT_BUDGET_S = 2.0
@@ -421,7 +421,19 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
         readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     if any(_COUNTED_IN.search(t) for t in (gold, prediction)):
         readings.append(tuple(_COUNTED_IN.sub("", t) for t in (gold, prediction)))
+    mixed = [_one_amount(t) for t in (gold, prediction)]
+    if any(m is not None for m in mixed):
+        readings.append(tuple(m or t for m, t in zip(mixed, (gold, prediction))))
     return readings
+
+
+def _one_amount(text: str) -> str | None:
+    """`2 hours, 15 minutes` -> `2 hours 15 minutes`: a list that also reads as one amount in
+    several units (`reasoning.answers._units.mixed_quantity`); None otherwise."""
+    if "," not in text or len(text) > 120:
+        return None
+    joined = " ".join(text.replace(",", " ").split())
+    return joined if mixed_quantity(joined) is not None else None
 
 
 #: A number word right after a box or math segment (`\boxed{12} dozen`, `$5$ million`): the

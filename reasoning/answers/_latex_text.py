@@ -11,6 +11,7 @@ once, in `reasoning.answers._latex`.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from proofs.parsing import ParseFailure
 from reasoning.answers import _extraction as extraction
@@ -20,6 +21,7 @@ from reasoning.answers._units import (
     NUMBER_WORDS,
     OPERATION_WORDS,
     cardinal,
+    mixed_quantity,
     read_unit,
 )
 
@@ -349,6 +351,45 @@ def _read_trailing(text: str, units: list[str]) -> str:
     return read
 
 
+#: A number and a unit word closing a list item (`3 cm` in `3 cm, 4 cm` or `(3 cm, 4 m)`).
+_ITEM_UNIT = re.compile(
+    r"(?<![\w.^_\\])(?<!\d,)(-?\d+(?:\.\d+)?)\s*([A-Za-z]+(?:\^\{?[23]\}?)?)(?=\s*(?:,|\)|\]|\\\}|$))"
+)
+#: A number and a word left after `_item_units` read the items it could.
+_NUMBER_WORD = re.compile(r"\d\s*[A-Za-z]{2,}")
+
+
+def _item_units(text: str, units: list[str]) -> str:
+    """`3 cm, 4 cm` -> `3, 4` in cm; `2 m, 50 cm` -> `200, 50` in cm: the units of list items, read
+    item by item and put in the smallest of them. Only the last item's unit was read, the others
+    became products of letters (3·c·m), and `3 cm, 4 cm` was refuted against `4 cm, 3 cm`.
+    Units of different dimensions (`3 cm, 4 kg`) make the answer unreadable (undecided)."""
+    found = [m for m in _ITEM_UNIT.finditer(text) if m.group(2) not in _BARE_NAMES]
+    read = [read_unit(m.group(2)) for m in found]
+    known = [(m, u) for m, u in zip(found, read) if u is not None]
+    if not any(len(m.group(2).partition("^")[0]) > 1 for m, _ in known):
+        return text  # `3 m, 4 m`: one letter may be a variable (the readings in `_equivalence`)
+    if len({u.dimension for _, u in known}) > 1:
+        return text + UNREADABLE
+    smallest = min(known, key=lambda k: k[1].factor)
+    pieces, end = [], 0
+    for match, unit in known:
+        value = Fraction(match.group(1)) * unit.factor / smallest[1].factor
+        number = str(value.numerator) if value.denominator == 1 else f"({_fraction(value)})"
+        pieces += [text[end : match.start()], number]
+        end = match.end()
+    rewritten = "".join(pieces) + text[end:]
+    if _NUMBER_WORD.search(rewritten):
+        return text  # an item this did not read (`1,000 cm`, `2 apples`): left as it was
+    units.append(smallest[0].group(2))
+    return rewritten
+
+
+def _fraction(value: Fraction) -> str:
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
 def _depth_zero_commas(text: str) -> set[int]:
     level = 0
     out = set()
@@ -407,6 +448,32 @@ def _currency_units(text: str, units: list[str]) -> str:
     return text
 
 
+#: A `\\text{}`-like wrapper, read as its content by `_mixed_quantity`.
+_WRAPPER = re.compile(r"\\(?:text|mathrm|mbox|textrm)\s*\{([^{}]*)\}")
+#: A currency sign before an amount, read as the word dollars after it by `_mixed_quantity`.
+_DOLLAR_BEFORE = re.compile(r"(?:\\\$|\\textdollar(?![a-zA-Z]))\s*(\d+(?:\.\d+)?)")
+#: What an amount in several units may hold once its wrappers are read.
+_MIXED_CHARACTERS = re.compile(r"[A-Za-z0-9.^{} -]+")
+
+
+def _mixed_quantity(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """`2 hours and 15 minutes`, `\\$5 and 50 cents`, `1\\text{ h } 30\\text{ min}`: one amount in
+    several units (`reasoning.answers._units.mixed_quantity`) as its exact value in the first unit;
+    None when the text is anything else."""
+    if not any(c.isdigit() for c in text) or len(text) > 120:
+        return None
+    plain = _DOLLAR_BEFORE.sub(rf"\1 {DOLLARS}", _WRAPPER.sub(r" \1 ", text))
+    plain = _CENT_AMOUNT.sub(f" {CENTS}", _SPACING.sub(" ", plain))
+    plain = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", plain)  # `twenty-five`
+    if not _MIXED_CHARACTERS.fullmatch(plain):
+        return None
+    found = mixed_quantity(plain.removesuffix(".").replace("{", "").replace("}", ""))
+    if found is None:
+        return None
+    value, unit = found
+    return (str(value.numerator) if value.denominator == 1 else _fraction(value)), (unit,)
+
+
 def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     """Rewrite an extracted answer into the grammar's input; returns (text, units found)."""
     units: list[str] = []
@@ -423,6 +490,8 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     clock = _CLOCK.fullmatch(text)
     if clock is not None and int(clock.group(2)) < 60 and int(clock.group(1)) <= 24:
         return f"{int(clock.group(1)) * 60 + int(clock.group(2))}", (CLOCK_UNIT,)
+    if (mixed := _mixed_quantity(text)) is not None:
+        return mixed
     if "_" in text:
         text = _BASE_NUMERAL.sub(_base_numeral, text)
     text = _SIZING.sub("", text)
@@ -446,6 +515,8 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = text.strip()
     if not text.endswith(".."):  # an ellipsis is no full stop: `0.333...` was read as 0.333
         text = text.removesuffix(".").strip()
+    if "," in text and not units:
+        text = _item_units(text, units)
     text = _read_trailing(text, units)
     text = _BARE_WORDS.sub(lambda m: "\\infty" if m.group(1).startswith("inf") else "\\" + m.group(1), text)
     text = _FRAC_FIRST.sub(r"\\frac{\1}", text)

@@ -237,3 +237,56 @@ def same_quantity_unit(bare: Fraction, value: Fraction, unit: Unit) -> str | Non
             if bare * factor == quantity:
                 return word
     return None
+
+
+#: Most parts of a quantity written in several units (`1 day 2 hours 3 minutes 4 seconds`).
+MAX_MIXED_PARTS = 4
+
+
+def _amount(words: list[str], index: int) -> tuple[Fraction, int] | None:
+    """The number at `words[index]` (`2`, `2.5`, `fifteen`, `twenty five`) and the index after it."""
+    word = words[index]
+    if word.replace(".", "", 1).isdigit() and not word.endswith("."):
+        return Fraction(word), index + 1
+    for size in (2, 1):
+        value = cardinal(" ".join(words[index : index + size]))
+        if value is not None and index + size <= len(words):
+            return Fraction(value), index + size
+    return None
+
+
+def mixed_quantity(text: str) -> tuple[Fraction, str] | None:
+    """`2 hours and 15 minutes` -> (9/4, `hours`): a quantity written in several units of one
+    dimension, as its value in the first unit; None for anything else.
+
+    Read as a list, `5 dollars and 50 cents` was the set {5·d·o·l·l·a·r·s, 50} in cents and
+    refuted `\\$5.50`. Only the written form of one amount is read: plain numbers, each followed
+    by one known unit word, separated by spaces or `and`, the units getting strictly smaller and
+    each later part less than one of the unit before it (`2 hours and 90 minutes`, `3 m and
+    4 km` stay lists)."""
+    words = text.split()
+    parts: list[tuple[Fraction, str, Unit]] = []
+    index = 0
+    while index < len(words) and len(parts) < MAX_MIXED_PARTS:
+        if parts and words[index].lower() == "and":
+            index += 1
+        amount = _amount(words, index) if index < len(words) else None
+        if amount is None or amount[1] >= len(words):
+            return None
+        value, index = amount
+        word = words[index]
+        unit = read_unit(word) if word.lower() != "and" else None
+        if unit is None:
+            return None
+        parts.append((value, word, unit))
+        index += 1
+    if index != len(words) or len(parts) < 2:
+        return None
+    if any(value.denominator != 1 for value, _, _ in parts[:-1]):
+        return None  # `1.5 hours 10 minutes` is no written form of one amount
+    first = parts[0][2]
+    for (_, _, bigger), (value, _, smaller) in zip(parts, parts[1:]):
+        if smaller.dimension != first.dimension or not value * smaller.factor < bigger.factor:
+            return None
+    total = sum(value * unit.factor for value, _, unit in parts) / first.factor
+    return total, parts[0][1]

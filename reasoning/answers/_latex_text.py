@@ -351,9 +351,10 @@ def _read_trailing(text: str, units: list[str]) -> str:
     return read
 
 
-#: A number and a unit word closing a list item (`3 cm` in `3 cm, 4 cm` or `(3 cm, 4 m)`).
+#: A number and a unit word that make a whole list item (`3 cm` in `3 cm, 4 cm` or `(3 cm, 4 m)`;
+#: not in `5-2 m, 3 cm`, where the unit may be the whole item's).
 _ITEM_UNIT = re.compile(
-    r"(?<![\w.^_\\])(?<!\d,)(-?\d+(?:\.\d+)?)\s*([A-Za-z]+(?:\^\{?[23]\}?)?)(?=\s*(?:,|\)|\]|\\\}|$))"
+    r"(?:^|(?<=[(\[=])|(?<=\\\{)|(?<=,)(?<!\d,))\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]+(?:\^\{?[23]\}?)?)(?=\s*(?:,|\)|\]|\\\}|$))"
 )
 #: A number and a word left after `_item_units` read the items it could.
 _NUMBER_WORD = re.compile(r"\d\s*[A-Za-z]{2,}")

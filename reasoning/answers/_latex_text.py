@@ -370,6 +370,10 @@ def _item_units(text: str, units: list[str]) -> str:
     known = [(m, u) for m, u in zip(found, read) if u is not None]
     if not any(len(m.group(2).partition("^")[0]) > 1 for m, _ in known):
         return text  # `3 m, 4 m`: one letter may be a variable (the readings in `_equivalence`)
+    if len(known) != text.count(",") + 1:
+        if len(_NUMBER_WORD.findall(text)) == 1 and known[-1][0].end() == len(text.rstrip()):
+            return text  # `2, 3 cm`: one unit after the list, read by `_read_trailing`
+        return text + UNREADABLE  # `(3 cm, 4)`: an item without a unit is not given one (3·c·m)
     if len({u.dimension for _, u in known}) > 1:
         return text + UNREADABLE
     smallest = min(known, key=lambda k: k[1].factor)

@@ -151,9 +151,11 @@ def _math(text: str) -> list[_Part]:
 #: `\\text{}`) checked by `_is_unit_phrase`.
 _SUFFIX = re.compile(
     r"[ \t]*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
-    r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}){1,4}))"
+    r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}(?:/[A-Za-z]{1,12})?){1,4}))"
     r"(\s*\^\s*(?:\{\s*[23]\s*\}|[23]))?"
 )
+#: The end of a phrase: its end, or punctuation.
+_PHRASE_END = re.compile(r"\s*(?:[.,;!?)]|$)")
 #: Unit words that are mostly prose after a value (`\\boxed{5} in total`).
 _PROSE_UNITS = frozenset({"in"})
 
@@ -186,8 +188,18 @@ def _suffix(text: str, end: int) -> str:
         return match.group(0).strip()
     found = words.split()
     power = match.group(3) or ""
+    if found == ["in"] and _PHRASE_END.match(text, match.end()):
+        # `$10$ in` closing the answer is inches (dropped, `$10$ in` matched `10 km`); in `\\boxed{5}
+        # in total` it is prose
+        return f" in{power.strip()}"
     for size in range(len(found), 0, -1):
         if _is_unit_phrase(found[:size]):
+            # `$10$ kg m/s`: words after the unit that continue it are kept (`$10$ kg` matched `10 kg`)
+            longest = max(
+                (k for k in range(size + 1, len(found) + 1) if read_unit(" ".join(found[:k]))), default=size
+            )
+            if longest > size and found[size].lower() not in _PROSE_UNITS:
+                size = longest
             power = power.strip() if size == len(found) else ""
             if size == 1 and len(found[0]) == 1:
                 # `$10$ m`: outside the math the letter is the unit metres, never a variable (dropped,

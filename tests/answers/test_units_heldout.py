@@ -9,8 +9,11 @@ an exact conversion proves it (`1 km` vs `1000 m`); a bare number against a numb
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reasoning.answers._equivalence import equivalent
+from reasoning.answers._units import read_unit
 
 T, F, U = True, False, None
 
@@ -209,6 +212,15 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
     ("1.61 km", "1 mile", {U}),
     ("0.33 hours", "20 minutes", {U}),
     ("1.62 km", "1 mile", {F}),
+    # unit words after a box or math segment: `in` closing the answer, and units with a slash
+    ("$10$ in", "10 km", {F}),
+    (r"\boxed{10} in", "25.4 cm", {T}),
+    (r"\boxed{5} in total", "5", {T}),
+    ("$10$ km/h", "10 km", {F}),
+    (r"\boxed{10} m/s", "10 m", {F}),
+    ("$10$ kg m/s", "10 kg", {F}),
+    ("$10$ m/s", "36 km/h", {T}),
+    (r"\boxed{5} dollars in total", r"\$5", {T}),
     # `\text{min}` is still the function min before an argument
     (r"2\text{min}(3, 4)", "6", {T}),
 ]
@@ -218,3 +230,37 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
 def test_found_while_fixing(gold, prediction, allowed):
     result = equivalent(gold, prediction)
     assert result.equivalent in allowed, result.message
+
+
+#: Unit spellings for the sweep below, with the unit text each is read as.
+_SWEEP_UNITS = ["m", "cm", "km", "in", "ft", "g", "kg", "s", "min", "h", "hours", "dollars", "cents",
+                "mL", "m^2", "km/h", "m/s", "N", "kN", "ms", "square meters"]  # fmt: skip
+_GOLD_SPELLINGS = [
+    "{n} {u}",
+    "{n}\\text{{ {u}}}",
+    "{n}\\,\\mathrm{{{u}}}",
+    "${n}$ {u}",
+    "\\boxed{{{n}}} {u}",
+    "\\boxed{{{n}\\text{{ {u}}}}}",
+    "The answer is {n} {u}.",
+    "({n} {u}, 1 {u})",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_SWEEP_UNITS),
+    st.sampled_from(_SWEEP_UNITS),
+    st.sampled_from(_GOLD_SPELLINGS),
+    st.sampled_from(_GOLD_SPELLINGS[:3]),
+    st.sampled_from(["10", "2.5", "1"]),
+)
+def test_the_same_number_in_different_units_is_never_equivalent(u1, u2, gold_form, prediction_form, n):
+    """A unit on both sides that differs (`10 m` vs `10 km`) never proves equivalence, however the
+    answers are spelled (the sweep over every pair found 452 such proofs before the fixes)."""
+    if read_unit(u1) == read_unit(u2):
+        return
+    gold, prediction = gold_form.format(n=n, u=u1), prediction_form.format(n=n, u=u2)
+    if gold.startswith("(") and not prediction.startswith("("):
+        prediction = f"({prediction}, 1 {u2})"
+    assert equivalent(gold, prediction).equivalent is not True, (gold, prediction)

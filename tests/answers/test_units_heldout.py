@@ -8,6 +8,8 @@ an exact conversion proves it (`1 km` vs `1000 m`); a bare number against a numb
 (`5 cm` vs `5`) compares the numbers, as most graders do.
 """
 
+from fractions import Fraction
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -264,3 +266,30 @@ def test_the_same_number_in_different_units_is_never_equivalent(u1, u2, gold_for
     if gold.startswith("(") and not prediction.startswith("("):
         prediction = f"({prediction}, 1 {u2})"
     assert equivalent(gold, prediction).equivalent is not True, (gold, prediction)
+
+
+def _decimal(value: Fraction) -> str | None:
+    """`value` as a finite decimal literal, or None."""
+    for places in range(12):
+        scaled = value * 10**places
+        if scaled.denominator == 1:
+            digits = str(scaled.numerator).rjust(places + 1, "0")
+            return f"{digits[:-places]}.{digits[-places:]}" if places else digits
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_SWEEP_UNITS),
+    st.sampled_from(_SWEEP_UNITS),
+    st.sampled_from(_GOLD_SPELLINGS[:7]),
+    st.sampled_from(_GOLD_SPELLINGS[:7]),
+    st.sampled_from(["3", "2.5"]),
+)
+def test_a_conversion_is_never_refuted(u1, u2, gold_form, prediction_form, n):
+    """`3 km` vs `3000 m` in every spelling: never refuted (a right answer refuted)."""
+    a, b = read_unit(u1), read_unit(u2)
+    if a.dimension != b.dimension or (m := _decimal(Fraction(n) * a.factor / b.factor)) is None:
+        return
+    gold, prediction = gold_form.format(n=n, u=u1), prediction_form.format(n=m, u=u2)
+    assert equivalent(gold, prediction).equivalent is not False, (gold, prediction)

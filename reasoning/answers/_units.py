@@ -4,7 +4,9 @@
 into a `Unit`: its dimension (base dimensions with integer powers) and the exact factor that
 converts one of it into the base unit of that dimension. A phrase with any word outside the
 known list is not a unit (None): such words are never dropped, the answer keeps them and
-compares only with the same words (`reasoning.answers._judge`).
+compares only with the same words (`reasoning.answers._judge`). `mixed_quantity` reads one amount
+written in several units (`5 dollars and 50 cents`); `same_quantity_unit` finds a unit in which a
+bare number is a given quantity (`10` and `36 km/h`: m/s), so such a pair is undecided, not refuted.
 
 `NUMBER_WORDS` (thousand, million, dozen, ...) multiply the number before them; `OPERATION_WORDS`
 (squared, cubed, factorial) apply to the atom before them; `reasoning.answers._latex_text` rewrites both

@@ -398,10 +398,13 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
 
 _APPROXIMATE = "\\approx"
 
-#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead).
-_DECIMAL_COMMA = re.compile(r"\$?\s*(-?\d+),(\d{1,2})\s*\$?")
+#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead);
+#: also with a unit after it (`3,5 cm`, refuted against `3.5 cm` before).
+_DECIMAL_COMMA = re.compile(
+    r"\$?\s*(-?\d+),(\d{1,2})\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?"
+)
 #: `0,111`: never thousands (a leading 0), so the list {0, 111} or 0.111 with a decimal comma.
-_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?")
+_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?")
 #: A number, a space and one letter inside a list (`3 m, 4 m`): a unit or a product.
 _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
@@ -413,7 +416,10 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     decimal = [_DECIMAL_COMMA.fullmatch(t) or _ZERO_COMMA.fullmatch(t) for t in (gold, prediction)]
     if any(decimal):
         readings.append(
-            tuple(f"{m.group(1)}.{m.group(2)}" if m else t for m, t in zip(decimal, (gold, prediction)))
+            tuple(
+                f"{m.group(1)}.{m.group(2)} {m.group(3) or ''}".strip() if m else t
+                for m, t in zip(decimal, (gold, prediction))
+            )
         )
     if "," in gold + prediction and any(_ITEM_LETTER.search(t) for t in (gold, prediction)):
         readings.append((_units_dropped(gold), _units_dropped(prediction)))

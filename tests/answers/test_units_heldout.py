@@ -223,6 +223,10 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
     ("$10$ kg m/s", "10 kg", {F}),
     ("$10$ m/s", "36 km/h", {T}),
     (r"\boxed{5} dollars in total", r"\$5", {T}),
+    # a decimal comma with a unit is a reading too
+    ("3,5 cm", "3.5 cm", {U}),
+    (r"3,5\text{ cm}", "35 mm", {U}),
+    ("3,5 cm", "3.4 cm", {F}),
     # `\text{min}` is still the function min before an argument
     (r"2\text{min}(3, 4)", "6", {T}),
 ]

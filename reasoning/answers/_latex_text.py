@@ -81,7 +81,13 @@ _BINOM_NAMES = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 _RELATION_NAMES = re.compile(r"\\(leqslant|geqslant|leq|geq|neq)(?![a-zA-Z])")
 _TEXT = re.compile(
     r"\\(text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mathsf|mbox|operatorname)\s*"
-    r"\{([^{}]*)\}(\s*\^\s*(?:\{\s*\d\s*\}|\d))?"
+    r"\{([^{}]*)\}(\s*\^\s*(?:\{\s*-?\d\s*\}|\d))?"
+)
+#: Two unit texts in a row (`\\text{m}\\cdot\\text{s}^{-1}`, `\\text{ m}/\\text{s}`): one unit.
+_UNIT_TEXTS = re.compile(
+    r"\\(?:text|mathrm|mbox|textrm)\s*\{([^{}]*)\}(\s*\^\s*(?:\{\s*-?\d\s*\}|\d))?"
+    r"\s*(\\cdot(?![a-zA-Z])|\\[,; ]|~|/|\s)\s*"
+    r"\\(?:text|mathrm|mbox|textrm)\s*\{([^{}]*)\}(\s*\^\s*(?:\{\s*-?\d\s*\}|\d))?"
 )
 #: Names that `\operatorname{}`, `\mathrm{}` and `\text{}` turn into the grammar's commands.
 _TEXT_FUNCTIONS = frozenset(
@@ -278,6 +284,17 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return _words_after(before, words, units, match)
     units.extend(scratch)
     return " "
+
+
+def _joined_units(match: re.Match) -> str:
+    """`\\text{m}\\cdot\\text{s}^{-1}` -> `\\text{m s^{-1}}` when the two read as one unit: apart,
+    the second text read as a variable (18 km·h^-1 was 18/h km, refuted against 5 m/s)."""
+    first, first_power, joiner, second, second_power = match.groups()
+    powers = [re.sub(r"[\s{}]", "", p or "") for p in (first_power, second_power)]
+    joined = f"{first.strip()}{powers[0]}" + ("/" if joiner == "/" else " ") + f"{second.strip()}{powers[1]}"
+    if read_unit(joined) is None or "/" in first + second and joiner == "/":
+        return match.group(0)
+    return f"\\text{{ {joined}}}"
 
 
 def _words_after(before: str, words: list[str], units: list[str], match: re.Match) -> str:
@@ -509,6 +526,11 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = _BINOM_NAMES.sub(r"\\binom", text)
     text = _RELATION_NAMES.sub(lambda m: "\\" + m.group(1)[:2], text)
     if "\\" in text:
+        for _ in range(3):  # `\\text{kg}\\cdot\\text{m}\\cdot\\text{s}^{-2}` joins two at a time
+            new = _UNIT_TEXTS.sub(_joined_units, text)
+            if new == text:
+                break
+            text = new
         for _ in range(3):  # nested \text{\textbf{...}} unwraps from the inside out
             new = _TEXT.sub(lambda m: _text_command(m, units), text)
             if new == text:

@@ -223,6 +223,13 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
     ("$10$ kg m/s", "10 kg", {F}),
     ("$10$ m/s", "36 km/h", {T}),
     (r"\boxed{5} dollars in total", r"\$5", {T}),
+    # unit texts in a row are one unit, and a negative power stays with its unit
+    (r"18\ \text{km}\cdot\text{h}^{-1}", "5 m/s", {T}),
+    (r"5\text{ m}/\text{s}", "18 km/h", {T}),
+    (r"10\,\text{kg}\cdot\text{m}\cdot\text{s}^{-2}", "10 N", {T}),
+    (r"5\text{ m s}^{-1}", "0.2", {U, F}),
+    (r"5\text{ m s}^{-1}", "18 km/h", {T}),
+    (r"5\ \text{m}\cdot\text{s}^{-1}", "5 m", {F}),
     # a decimal comma with a unit is a reading too
     ("3,5 cm", "3.5 cm", {U}),
     (r"3,5\text{ cm}", "35 mm", {U}),

@@ -105,6 +105,12 @@ _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
 #: With a sign the text also reads as `1 \\cdot e - 3`; `reasoning.answers._equivalence` refutes only
 #: when that reading refutes too.
 SCIENTIFIC = re.compile(r"(?<![\w.\\^_])(\d+(?:\.\d+)?|\.\d+)([eE])([+-]?\d+)(?![\w.])")
+#: A temperature (`25^\\circ C`, `25°F`, `25 degrees Celsius`): the unit of its scale, not an angle.
+_TEMPERATURE = re.compile(
+    r"(?:\^\s*\{?\s*\\circ\s*\}?|\u00b0|\\degree(?![a-zA-Z]))\s*(?:\\(?:text|mathrm)\s*\{\s*([CF])\s*\}|([CF])(?![a-zA-Z]))"
+    r"|\b[Dd]egrees?\s+(Celsius|Fahrenheit|celsius|fahrenheit|C|F)(?![a-zA-Z])"
+)
+_SCALES = {"C": "celsius", "F": "fahrenheit"}
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![a-zA-Z])|\\circ(?![a-zA-Z])")
 _WORD_SEPARATORS = re.compile(r"\s+(?:or|and)\s+")
 _BARE_NAMES = ("sqrt", "pi", "infty", "infinity", "inf", "sin", "cos", "tan", "ln", "log", "exp")
@@ -284,6 +290,11 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return _words_after(before, words, units, match)
     units.extend(scratch)
     return " "
+
+
+def _temperature(match: re.Match) -> str:
+    scale = next(g for g in match.groups() if g is not None)
+    return f"\\text{{ {_SCALES.get(scale, scale.lower())}}}"
 
 
 def _joined_units(match: re.Match) -> str:
@@ -517,6 +528,8 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     if "_" in text:
         text = _BASE_NUMERAL.sub(_base_numeral, text)
     text = _SIZING.sub("", text)
+    if "C" in text or "F" in text or "elsius" in text or "ahrenheit" in text:
+        text = _TEMPERATURE.sub(_temperature, text)
     if "\\$" in text or "\\textdollar" in text or "\u00a2" in text or "cent" in text:
         text = _currency_units(text, units)
     text = _COMMA_THOUSANDS.sub("", text)

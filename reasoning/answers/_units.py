@@ -143,7 +143,13 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
     **_base("money", 1, "dollar", "dollars", "USD"),
     **_base("money", Fraction(1, 100), "cent", "cents"),
     **_base("count", 1, "units", "unit"),
+    # temperatures: scales with an offset, never converted (`_judge` leaves two scales undecided)
+    **_base("celsius", 1, "celsius", "Celsius"),
+    **_base("fahrenheit", 1, "fahrenheit", "Fahrenheit"),
 }
+#: Dimensions of temperature scales: converting between them needs an offset, so a pair on two
+#: scales (`25 celsius` vs `77 fahrenheit`) is undecided, never refuted as different dimensions.
+TEMPERATURES = frozenset({"celsius", "fahrenheit"})
 _FORCE = (("length", 1), ("mass", 1), ("time", -2))
 _ENERGY = (("length", 2), ("mass", 1), ("time", -2))
 _POWER = (("length", 2), ("mass", 1), ("time", -3))

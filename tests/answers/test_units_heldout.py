@@ -230,6 +230,11 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
     (r"5\text{ m s}^{-1}", "0.2", {U, F}),
     (r"5\text{ m s}^{-1}", "18 km/h", {T}),
     (r"5\ \text{m}\cdot\text{s}^{-1}", "5 m", {F}),
+    # temperatures: one scale compares, two scales are undecided (an offset, never a factor)
+    (r"25^\circ C", "25", {T}),
+    (r"25^\circ C", r"77^\circ F", {U, T}),
+    ("25°C", "25 degrees Celsius", {T}),
+    ("25 degrees Celsius", "26 degrees Celsius", {F}),
     # a decimal comma with a unit is a reading too
     ("3,5 cm", "3.5 cm", {U}),
     (r"3,5\text{ cm}", "35 mm", {U}),

@@ -209,6 +209,19 @@ def _suffix(text: str, end: int) -> str:
     return ""
 
 
+#: What keeps a located value from being one term in braces (`{x = 5}`, `{1, 2}` do not parse).
+_NOT_A_TERM = re.compile(r"[,;=<>]|\\(?:le|ge|ne|neq|leq|geq|in|approx|pm|mp|to|cup|cap)(?![a-zA-Z])")
+
+
+def _with_suffix(found: str, suffix: str) -> str:
+    """`found` with the unit words after it; a term is braced first (`{x} cm`, `{\\pi}\\text{ m}`),
+    so the words read as its unit: after a letter they read as letters (x·c·m), and `$x$ cm` was
+    refuted against `x`."""
+    if suffix[:1] in (" ", "\\") and suffix.strip()[:1] != "%" and not _NOT_A_TERM.search(found):
+        return f"{{{found}}}{suffix}"
+    return found + suffix
+
+
 def _last_run(text: str, parts: list[_Part]) -> str | None:
     """The last part joined with the parts before it that only joiners separate; None when
     several parts sit inside brackets (`($3$, $4$)`: joining them would turn a tuple into a set)."""
@@ -220,7 +233,7 @@ def _last_run(text: str, parts: list[_Part]) -> str | None:
     if len(run) > 1 and text[: run[-1].start].rstrip()[-1:] in ("(", "[", "{"):
         return None
     contents = [p.content.strip() for p in reversed(run)]
-    found = ", ".join(c for c in contents if c) + _suffix(text, parts[-1].end)
+    found = _with_suffix(", ".join(c for c in contents if c), _suffix(text, parts[-1].end))
     # `\\$\\boxed{5}`: a currency sign just before the value is its unit too
     dollar = len(run) == 1 and text[max(0, run[0].start - 40) : run[0].start].rstrip().endswith(
         DOLLAR.rstrip()
@@ -283,7 +296,7 @@ def _phrase(text: str) -> str | None | object:
             run.append(part)
         if not _VERB.search(_masked(text[run[-1].end :])):  # `$x$ is 2`: the math is a subject
             found = ", ".join(c for c in (p.content.strip() for p in run) if c)
-            return found + _suffix(text, run[-1].end) if found else None
+            return _with_suffix(found, _suffix(text, run[-1].end)) if found else None
     verbs = list(_VERB.finditer(_masked(text)))
     if len(verbs) > 1:
         return _SEVERAL

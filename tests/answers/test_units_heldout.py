@@ -230,6 +230,11 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
     (r"5\text{ m s}^{-1}", "0.2", {U, F}),
     (r"5\text{ m s}^{-1}", "18 km/h", {T}),
     (r"5\ \text{m}\cdot\text{s}^{-1}", "5 m", {F}),
+    # a unit after a box or math segment holding a symbolic value is its unit, not letters
+    ("The width is $x$ m.", "x", {T}),
+    (r"$2\pi$ cm", r"2\pi", {T}),
+    ("$x$ cm", "x", {T}),
+    (r"\boxed{3\sqrt{2}} m", r"3\sqrt2", {T}),
     # temperatures: one scale compares, two scales are undecided (an offset, never a factor)
     (r"25^\circ C", "25", {T}),
     (r"25^\circ C", r"77^\circ F", {U, T}),

@@ -98,6 +98,8 @@ _TEXT_FUNCTIONS = frozenset(
 )  # fmt: skip
 #: What starts a function's argument: `2\\text{min}(a, b)` is the function min, not minutes.
 _ARGUMENT_OPENERS = ("(", "[", "{", "\\left", "\\{")
+#: One letter with a power inside a text command (`\\mathrm{m^2}`).
+_POWERED_LETTER = re.compile(r"[A-Za-z]\^\{?-?\d\}?")
 #: Left in the text where a word cannot be read, so the grammar rejects the answer (never drops it).
 UNREADABLE = " \\unreadable "
 _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
@@ -255,7 +257,15 @@ def _text_command(match: re.Match, units: list[str]) -> str:
     if command == "operatorname":  # an operator we do not know is not a unit and is not dropped
         return UNREADABLE
     as_text = command in ("text", "mbox") or read_unit(content) is not None  # `5\mathrm{m}` is 5 metres
-    if letters == 1 and content.isalpha() and as_text and after_number:
+    # `x\\text{ m}`, `2\\pi\\,\\mathrm{m}`: after a letter too, when text mode or a space sets it off
+    # (as letters, `x\\text{ m}` was x·m and refuted against x); `x\\mathrm{m}` stays a product
+    after_letter = (
+        last.isalpha()
+        and (command in ("text", "mbox") or before[-1:].isspace())
+        and read_unit(content) is not None
+    )
+    powered = _POWERED_LETTER.fullmatch(content) is not None and read_unit(content) is not None  # `m^2`
+    if letters == 1 and (content.isalpha() and as_text or powered) and (after_number or after_letter):
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit
         return " "
     if letters <= 1:  # `\text{5}`, `\mathrm{e}`, `\text{(C)}`: keep the content

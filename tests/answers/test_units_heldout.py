@@ -235,6 +235,10 @@ FOUND_WHILE_FIXING: list[tuple[str, str, set]] = [
     (r"$2\pi$ cm", r"2\pi", {T}),
     ("$x$ cm", "x", {T}),
     (r"\boxed{3\sqrt{2}} m", r"3\sqrt2", {T}),
+    (r"x\text{ m}", "x", {T}),
+    (r"2\pi\,\mathrm{m}", r"2\pi", {T}),
+    (r"5\mathrm{m^2}", "50000 cm^2", {T}),
+    (r"a\text{b}", "ab", {T}),
     # temperatures: one scale compares, two scales are undecided (an offset, never a factor)
     (r"25^\circ C", "25", {T}),
     (r"25^\circ C", r"77^\circ F", {U, T}),

@@ -14,7 +14,8 @@ applies one policy, the same for gold and prediction, and says which rule it use
    `, `: `\\boxed{1}\\boxed{2}` reads `1, 2`, `$1$ and $2$ and $3$` reads `1, 2, 3`. Parts
    separated by prose are not: `first \\boxed{1}, then \\boxed{2}` reads `2`. Parts inside
    brackets (`($3$, $4$)`) are not joined (a tuple is no set): undecided. A sign or unit
-   words right after the last part belong to it (`\\boxed{5}\\%`, `$10$ dollars`; `_suffix`).
+   words right after the last part belong to it (`\\boxed{5}\\%`, `$10$ dollars`, `$10$ m`,
+   `\\boxed{10} km/h`, `in` closing the answer; `_suffix`), a term braced before them (`{x} cm`).
 3. **A marker's line** is read as a phrase, up to its first full stop (so Minerva's `The final
    answer is 34. I hope it is correct.` reads `34`): the math run at its start, unless a verb
    follows it; else what follows its one `is`/`are`/`equals`/`be` (`The largest $n$ is 34.`

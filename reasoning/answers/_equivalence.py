@@ -69,7 +69,7 @@ from reasoning.answers._judge import (
 from reasoning.answers._latex import parse_answer
 from reasoning.answers._latex_text import SCIENTIFIC
 from reasoning.answers._rounding import rounding_reading
-from reasoning.answers._units import NUMBER_WORDS, read_unit
+from reasoning.answers._units import NUMBER_WORDS, mixed_quantity, read_unit
 from reasoning.errors import InvalidArgument
 
 DEFAULT_BUDGET_S = 2.0
@@ -486,10 +486,13 @@ def _outcome(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str 
 
 _APPROXIMATE = "\\approx"
 
-#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead).
-_DECIMAL_COMMA = re.compile(r"\$?\s*(-?\d+),(\d{1,2})\s*\$?")
+#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead);
+#: also with a unit after it (`3,5 cm`, refuted against `3.5 cm` before).
+_DECIMAL_COMMA = re.compile(
+    r"\$?\s*(-?\d+),(\d{1,2})\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?"
+)
 #: `0,111`: never thousands (a leading 0), so the list {0, 111} or 0.111 with a decimal comma.
-_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?")
+_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?")
 #: A number, a space and one letter inside a list (`3 m, 4 m`): a unit or a product.
 _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
@@ -501,7 +504,10 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     decimal = [_DECIMAL_COMMA.fullmatch(t) or _ZERO_COMMA.fullmatch(t) for t in (gold, prediction)]
     if any(decimal):
         readings.append(
-            tuple(f"{m.group(1)}.{m.group(2)}" if m else t for m, t in zip(decimal, (gold, prediction)))
+            tuple(
+                f"{m.group(1)}.{m.group(2)} {m.group(3) or ''}".strip() if m else t
+                for m, t in zip(decimal, (gold, prediction))
+            )
         )
     if "," in gold + prediction and any(_ITEM_LETTER.search(t) for t in (gold, prediction)):
         readings.append((_units_dropped(gold), _units_dropped(prediction)))
@@ -509,7 +515,19 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
         readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     if any(_COUNTED_IN.search(t) for t in (gold, prediction)):
         readings.append(tuple(_COUNTED_IN.sub("", t) for t in (gold, prediction)))
+    mixed = [_one_amount(t) for t in (gold, prediction)]
+    if any(m is not None for m in mixed):
+        readings.append(tuple(m or t for m, t in zip(mixed, (gold, prediction))))
     return readings
+
+
+def _one_amount(text: str) -> str | None:
+    """`2 hours, 15 minutes` -> `2 hours 15 minutes`: a list that also reads as one amount in
+    several units (`reasoning.answers._units.mixed_quantity`); None otherwise."""
+    if "," not in text or len(text) > 120:
+        return None
+    joined = " ".join(text.replace(",", " ").split())
+    return joined if mixed_quantity(joined) is not None else None
 
 
 #: A number word right after a box or math segment (`\boxed{12} dozen`, `$5$ million`): the

@@ -78,10 +78,13 @@ MAX_INPUT_CHARS = 100_000
 MAX_CACHED_CHARS = 512
 #: Longest extracted answer parsed.
 MAX_ANSWER_CHARS = 2_000
-#: A whole answer of plain letters and spaces with a word of two letters or more (`yes`, `no
-#: solution`): read as words. Digits, operators or commands (`2ab`, `a + b`, `\\pi`) keep algebra.
+#: A whole answer of plain letters and spaces with a word of three letters or more (`yes`, `no
+#: solution`), or `no`: read as words. Digits, operators, commands (`2ab`, `a + b`, `\\pi`) and
+#: two letters (`ab`) keep algebra.
 _WORDS = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
-_WORD = re.compile(r"[A-Za-z]{2}")
+_WORD = re.compile(r"[A-Za-z]{3}")
+#: Two-letter whole answers that are words, not the product of two variables (`ab` is a*b).
+_SHORT_WORDS = frozenset({"no", "ok"})
 
 
 def _fold(word: str) -> str:
@@ -303,7 +306,7 @@ def _parse(text: str) -> Answer | ParseFailure:
         if units:
             return TextAnswer(" ".join(_fold(w) for w in " ".join(units).split()))
         return ParseFailure("empty answer", found="")
-    if _WORDS.fullmatch(normal) and _WORD.search(normal):
+    if _WORDS.fullmatch(normal) and (_WORD.search(normal) or normal.lower() in _SHORT_WORDS):
         # `yes`, `none`, `all real numbers`: words, not a product of one-letter variables (read
         # so, `cat` was proved equal to `act` and `Yes` refuted against `yes`)
         return TextAnswer(" ".join(_fold(w) for w in " ".join((normal, *units)).split()))

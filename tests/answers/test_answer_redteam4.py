@@ -22,7 +22,7 @@ WORDS_ARE_NOT_PRODUCTS = [
     ("no solution", r"\emptyset", None),
     ("none", "0", None),
     ("yes", "no", None),
-    ("CO", "Co", None),
+    ("CO", "Co", False),  # two letters: the products C*O and C*o
     ("NaCl", "nacl", None),
     ("YES", "yes", None),
     ("Plan A", "plan a", None),
@@ -41,6 +41,8 @@ STILL_ALGEBRA = [
     ("x y", "y x", True),
     ("a + b", "b + a", True),
     ("2xy", "3xy", False),
+    ("ab", "ba", True),
+    (r"a\text{b}", "ab", True),
 ]
 
 

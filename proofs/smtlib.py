@@ -111,7 +111,12 @@ class _Translator:
     aux_cache: dict[tuple, str] = field(default_factory=dict)
     #: T and F of each sub-formula already translated, per binding context: `or` and `->`
     #: translate both T and F of their left side, so a chain of n disjunctions took 2^n steps.
-    memo: dict[tuple, str] = field(default_factory=dict)
+    #: Keyed by the sub-formula's id (the entry keeps the formula, so the id stays its own) and
+    #: the binding context: hashing the formula itself re-hashed its whole tree at every node,
+    #: and the context's sorted tuple cost every bound name per node (80 unknowns: 30 s).
+    memo: dict[tuple, tuple[Formula, str]] = field(default_factory=dict)
+    #: The binding context's key, built once per change of `sorts`/`bound` (None: rebuild).
+    context: tuple | None = None
     integer: bool = False  # every variable is an integer: write pure integer arithmetic
     #: `constraint_term` writes a claim over Int constants only in integer arithmetic
     integer_claims: bool = False
@@ -271,13 +276,16 @@ class _Translator:
         return self._memo(False, formula)
 
     def _memo(self, polarity: bool, formula: Formula) -> str:
-        key = (polarity, formula, tuple(sorted(self.sorts.items())), frozenset(self.bound), self.integer)
-        text = self.memo.get(key)
-        if text is None:
-            text = self._true(formula) if polarity else self._false(formula)
-            if len(text) > MAX_FORMULA_CHARS:
-                raise Unsupported(f"the formula's SMT-LIB text passes {MAX_FORMULA_CHARS} characters")
-            self.memo[key] = text
+        if self.context is None:
+            self.context = (tuple(sorted(self.sorts.items())), frozenset(self.bound))
+        key = (polarity, id(formula), self.context, self.integer)
+        hit = self.memo.get(key)
+        if hit is not None and hit[0] is formula:
+            return hit[1]
+        text = self._true(formula) if polarity else self._false(formula)
+        if len(text) > MAX_FORMULA_CHARS:
+            raise Unsupported(f"the formula's SMT-LIB text passes {MAX_FORMULA_CHARS} characters")
+        self.memo[key] = (formula, text)
         return text
 
     def _true(self, formula: Formula) -> str:
@@ -359,6 +367,7 @@ class _Translator:
         for n in names:
             self.sorts[n] = sort
             self.bound.add(n)
+        saved_context, self.context = self.context, None
         try:
             inner = self.true(body) if polarity else self.false(body)
         finally:
@@ -368,6 +377,7 @@ class _Translator:
                 else:
                     self.sorts[n] = s
             self.bound = saved_bound
+            self.context = saved_context
         binders = " ".join(f"({symbol(n)} {sort})" for n in names)
         return f"({kind} ({binders}) {inner})"
 

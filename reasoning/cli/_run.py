@@ -127,7 +127,7 @@ def run(
             claim_cache_dir=cache,
             worker_timeout_s=worker_timeout,
         )
-        refuse_free_unknowns(task, budget_s=budget)
+        refuse_free_unknowns(task, budget_s=budget, total_s=config.run_budget_s / 4)
     except InvalidArgument as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

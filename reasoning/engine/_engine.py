@@ -88,6 +88,8 @@ from reasoning.errors import InvalidArgument
 MAX_BLOCK_CHARS = 100_000
 #: Longest organizer turn, in characters: the context must not grow without bound.
 MAX_TURN_CHARS = 1_000_000
+#: Fewest seconds a check gets when the run budget is (nearly) used up (`_Run._left`).
+MIN_CHECK_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,7 @@ class _Run:
         # read once per run: isinstance against a runtime_checkable Protocol is slow per attempt
         self.racing = has_methods(engine.worker, "lineup", "settled")  # the RacingWorker Protocol
         self.own_loop = False  # the event loop serves this run alone (run_sync): see _loop_idle
+        self.deadline: float | None = None  # perf_counter() when the run budget ends (`_left`)
         self.settling: _Fork | None = None  # the fork whose attempt the organizer waits for
         self.runners: set[asyncio.Task] = set()  # forks' background attempts not yet finished
 
@@ -449,7 +452,16 @@ class _Run:
 
     # ------------------------------------------------------------ the organizer loop
 
+    def _left(self, seconds: float) -> float:
+        """`seconds` for one check, cut to what is left of the run budget (at least MIN_CHECK_S):
+        a check runs unbroken (no signals), so one begun near the end, or the final consistency
+        check after the budget ran out, took its whole budget past it (3 s runs took 13 s)."""
+        if self.deadline is None:
+            return seconds
+        return max(min(seconds, self.deadline - time.perf_counter()), MIN_CHECK_S)
+
     async def execute(self) -> RunResult:
+        self.deadline = time.perf_counter() + self.config.run_budget_s
         try:
             async with asyncio.timeout(self.config.run_budget_s):
                 await self._organize()
@@ -688,7 +700,7 @@ class _Run:
             self.task,
             fork.query,
             body,
-            self.config.verify_budget_s,
+            self._left(self.config.verify_budget_s),
             _for=fork,
         )
         if missing is not None:  # rejected before verification: a true claim may answer nothing
@@ -787,7 +799,7 @@ class _Run:
                     self.task,
                     query,
                     body,
-                    self.config.verify_budget_s,
+                    self._left(self.config.verify_budget_s),
                 )
                 run.judge(self.task, missing, checked)
             run.finished = True
@@ -1041,7 +1053,7 @@ class _Run:
         incremental solver decides `sat`; `check_claims` from scratch decides the rest (its
         tracked assumptions give the unsat core)."""
         groups, claims = self._joined_groups()
-        budget = self.config.consistency_budget_s
+        budget = self._left(self.config.consistency_budget_s)
         report = await self._off_loop("consistency_s", self.consistency.check, claims, budget_s=budget)
         if report is not None:
             return report
@@ -1202,7 +1214,11 @@ class _Run:
     async def _answer(self, text: str) -> str | None:
         self.answer_attempts += 1
         check = await self._off_loop(
-            "answer_s", check_answer, self.task, text.strip(), budget_s=self.config.verify_budget_s
+            "answer_s",
+            check_answer,
+            self.task,
+            text.strip(),
+            budget_s=self._left(self.config.verify_budget_s),
         )
         self.trace.add(AnswerEvent, text=_one_line(text), status=check.status.value, **self._take_work())
         final = check.proved or self.answer_attempts >= self.config.max_answer_attempts

@@ -45,6 +45,10 @@ from reasoning.llm._workers import LLMOrganizer, LLMWorker
 
 #: Default seconds for one check of a claim or an answer in a solve run.
 VERIFY_BUDGET_S = 10.0
+#: The share of `budget_s` the up-front check of a task may take (`refuse_free_unknowns`).
+PRECHECK_SHARE = 0.25
+#: Seconds the engine run gets however long the up-front check took.
+MIN_RUN_S = 0.05
 WORKER_KINDS = ("symbolic", "llm", "mixed")
 ORGANIZERS = ("planner", "llm")
 SYMBOLIC_LABEL = "symbolic"
@@ -227,7 +231,6 @@ def solve(
         _warnings.warn("solve(workers=N) is deprecated: use capacity=N", DeprecationWarning, stacklevel=2)
         capacity = workers
     engine_task, problem = parse_task(task)
-    refuse_free_unknowns(engine_task, budget_s=verify_budget_s)
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 64:
         raise InvalidArgument(f"capacity must be an int in [1, 64], got {capacity!r}")
     workers = capacity
@@ -250,6 +253,10 @@ def solve(
     if out not in (None, True, False) and Path(out).exists() and not Path(out).is_dir():
         # a file there raised FileExistsError from deep inside the run
         raise InvalidArgument(f"out must be a directory (or None, or False); {str(out)!r} is a file")
+    # the up-front check is part of the run: a quarter of budget_s at most (300 unknowns: 30 s)
+    checking = time.perf_counter()
+    refuse_free_unknowns(engine_task, budget_s=verify_budget_s, total_s=budget_s * PRECHECK_SHARE)
+    checked_s = time.perf_counter() - checking
     warnings: list[str] = []
     backend, owned = None, False
     load_s = 0.0
@@ -271,6 +278,7 @@ def solve(
             seed=seed,
             out=out,
             budget_s=budget_s,
+            checked_s=checked_s,
             verify_budget_s=verify_budget_s,
             progress=progress,
             worker_kind=worker_kind,
@@ -344,6 +352,7 @@ def _run(
     budget_s,
     verify_budget_s,
     progress,
+    checked_s=0.0,
     worker_kind,
     backend,
     organizer_kind,
@@ -354,12 +363,13 @@ def _run(
     router_state=None,
     proposer=True,
 ) -> SolveResult:
+    run_budget_s = max(budget_s - checked_s, MIN_RUN_S)  # what the up-front check left
     config = EngineConfig(
         capacity=workers,
         seed=seed,
-        run_budget_s=budget_s,
-        verify_budget_s=verify_budget_s,
-        worker_timeout_s=worker_timeout_s or min(budget_s, 120.0),
+        run_budget_s=run_budget_s,
+        verify_budget_s=min(verify_budget_s, run_budget_s),
+        worker_timeout_s=worker_timeout_s or min(run_budget_s, 120.0),
         claim_cache_dir=claim_cache_dir,
     )
     organizer, worker = _parts(
@@ -396,6 +406,10 @@ def _run(
         answers = [run.answer]
     check = run.answer_check
     message = run.message
+    if checked_s and message == f"the run budget of {run_budget_s:g} s ran out":
+        message = (
+            f"the run budget of {budget_s:g} s ran out ({checked_s:.1f} s of it checking the task up front)"
+        )
     router = getattr(worker, "router", None) if getattr(worker, "share", None) == "race" else None
     failures = _backend_failures(run)
     if failures and not run.verified:

@@ -20,7 +20,7 @@ from proofs.check import check_certificate
 from proofs.parsing import parse_claim
 from proofs.smtlib import MAX_DEGREE, Unsupported, build_query, constraint_terms, degree_bound
 from reasoning import InvalidArgument, Status, solve, verify, verify_many
-from reasoning.engine._task import Task, free_unknowns
+from reasoning.engine._task import Task, check_answer, free_unknowns
 from reasoning.rewards import compute_score, verified_reward
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,6 +335,25 @@ def test_a_run_budget_bounds_many_unknowns():
     assert elapsed < 2 + 2.5, (elapsed, result.message)
     assert not result.verified and result.status == "unknown"
     assert "run budget of 2 s ran out" in result.message
+
+
+def test_an_undecided_goal_obligation_is_not_called_failed():
+    # past ~130 unknowns the SMT translation gives up on the goal's obligations (nested too
+    # deep); the answer was unknown with "the constraints do not constrain an asked unknown" (or
+    # "the answer's values do not satisfy the task"): what a refuted one means, not an undecided one
+    names = {f"x{i}": "Int" for i in range(200)}
+    task = Task.from_json(
+        {
+            "text": "t",
+            "unknowns": names,
+            "constraints": [f"{n} = 1" for n in names],
+            "goal": {"kind": "find", "unknowns": ["x0"]},
+        }
+    )
+    check = check_answer(task, "x0 = 1", budget_s=10)
+    assert check.status is Status.UNKNOWN
+    assert "do not" not in check.message
+    assert "could not be decided" in check.message and "nested too deeply" in check.message
 
 
 def test_a_find_goal_past_the_answer_line_limit_is_refused_clearly():

@@ -376,7 +376,7 @@ def _run(
         engine_task,
         problem,
         workers=workers,
-        verify_budget_s=verify_budget_s,
+        verify_budget_s=config.verify_budget_s,  # a worker's checks outlive no run budget
         worker_kind=worker_kind,
         backend=backend,
         organizer_kind=organizer_kind,

@@ -480,6 +480,10 @@ def _check_answer(task: Task, text: str, *, budget_s: float) -> AnswerCheck:
         results.append((role, verdict))
         if verdict.status is not Status.PROVED:
             what = _FAILED.get(role) or f"{to_text(formula)} is not proved"
+            if verdict.status is not Status.REFUTED:  # undecided: not what a refuted one means
+                # (past ~130 unknowns the SMT translation gives up on goal:find:constrained,
+                # and the answer was said not to constrain an unknown that it does)
+                what = f"{role} could not be decided: {verdict.message[:300]}"
             return AnswerCheck(text, verdict.status, f"{what} ({verdict.status.value})", tuple(results))
     solution = ": a solution, not proved unique" if task.goal.kind == "find" and not task.goal.unique else ""
     return AnswerCheck(

@@ -8,7 +8,7 @@ small random problems in `ctx`, keeping some of the terms alive.
 
 `--z3-perturb=SEED` (tests/conftest.py; off by default) does this before every test in every
 context the product reuses: the main context, this thread's `thread_context()`, the idle contexts
-of `borrowed_context()` and the idle solvers of `IncrementalConsistency`; and when another thread
+of `borrowed_context()`; and when another thread
 makes its `thread_context()`. `--z3-perturb-fresh` also perturbs every new context (fresh ones
 are not reused, so their history is always the same in the product: expect noise).
 The `z3_perturbed` fixture does the same for one test, whatever the options.
@@ -23,7 +23,7 @@ import types
 import z3
 
 #: Names the suite's claims use, so perturbing terms collide with the product's in the hash table.
-NAMES = ("x", "y", "z", "a", "b", "c", "n", "m", "t", "k", "p", "q", "x1", "x2")
+NAMES = ("x", "y", "z", "a", "b", "c", "n", "m", "t", "k", "p", "q", "r", "s", "x1", "x2", "A", "B", "C")
 #: Terms kept alive across tests (bounded), so later AST ids skip them.
 _KEPT: list[z3.AstRef] = []
 MAX_KEPT = 4000
@@ -40,7 +40,7 @@ def perturb_context(ctx: z3.Context, rng: random.Random, solver: z3.Solver | Non
     """Make terms and solve a few random problems in `ctx` (and on `solver`, within a scope)."""
     for _ in range(rng.randint(0, 40)):  # bare constants: shift the id counter
         name = rng.choice(NAMES) + ("" if rng.random() < 0.5 else f"!{rng.randrange(10**6)}")
-        const = z3.Int(name, ctx) if rng.random() < 0.5 else z3.Real(name, ctx)
+        const = rng.choice((z3.Int, z3.Real, z3.Bool))(name, ctx)
         if rng.random() < 0.3:
             _KEPT.append(const)
     for _ in range(rng.randint(0, 4)):
@@ -54,6 +54,9 @@ def perturb_context(ctx: z3.Context, rng: random.Random, solver: z3.Solver | Non
             goals.append({"eq": lhs == rhs, "le": lhs <= rhs, "ge": lhs >= rhs, "ne": lhs != rhs}[op])
         if rng.random() < 0.3:
             goals = [z3.Or(goals)]
+        if rng.random() < 0.4:  # propositional: the logic puzzles' contexts
+            atoms = [z3.Bool(rng.choice(NAMES), ctx) for _ in range(rng.randint(1, 4))]
+            goals = [z3.Or([a if rng.random() < 0.5 else z3.Not(a) for a in atoms]) for _ in range(3)]
         target = solver if solver is not None and rng.random() < 0.5 else z3.Solver(ctx=ctx)
         target.push()
         target.set("timeout", 50)
@@ -80,12 +83,10 @@ class Perturber:
     """Installs the perturbation (see the module docstring); `uninstall` puts everything back."""
 
     def __init__(self, seed: int, *, fresh: bool = False) -> None:
-        import reasoning.engine._consistency as consistency
         import solvers.z3_context as z3_context
 
         self.seed = seed
         self._z3_context = z3_context
-        self._consistency = consistency
         self._saved = (z3_context._local, z3_context.z3)
         z3_context._local = _PerturbedLocal(seed)
         if fresh:
@@ -107,15 +108,9 @@ class Perturber:
             idle = list(self._z3_context._idle)
         for ctx in idle:
             perturb_context(ctx, rng)
-        with self._consistency._idle_lock:
-            solvers = list(self._consistency._idle)
-        for ctx, solver in solvers:
-            perturb_context(ctx, rng, solver)
         # the order in which idle contexts are handed out is history too
         with self._z3_context._idle_lock:
             rng.shuffle(self._z3_context._idle)
-        with self._consistency._idle_lock:
-            rng.shuffle(self._consistency._idle)
 
     def uninstall(self) -> None:
         self._z3_context._local, self._z3_context.z3 = self._saved

@@ -85,8 +85,11 @@ def _least_model(solver: z3.Solver, names: list[str], ctx: z3.Context, deadline:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        solver.set("timeout", max(1, int(remaining * 1000)))
         atom = z3.Bool(name, ctx)
+        if not z3.is_true(model.eval(atom, model_completion=True)):
+            pinned.append(z3.Not(atom))  # the model found already has it false: no check needed
+            continue
+        solver.set("timeout", max(1, int(remaining * 1000)))
         answer = solver.check(*pinned, z3.Not(atom))
         if answer == z3.sat:
             model = solver.model()

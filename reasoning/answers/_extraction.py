@@ -14,12 +14,13 @@ applies one policy, the same for gold and prediction, and says which rule it use
    `, `: `\\boxed{1}\\boxed{2}` reads `1, 2`, `$1$ and $2$ and $3$` reads `1, 2, 3`. Parts
    separated by prose are not: `first \\boxed{1}, then \\boxed{2}` reads `2`. Parts inside
    brackets (`($3$, $4$)`) are not joined (a tuple is no set): undecided. A sign or unit
-   words right after the last part belong to it (`\\boxed{5}\\%`, `$10$ dollars`; `_suffix`).
+   words right after the last part belong to it (`\\boxed{5}\\%`, `$10$ dollars`, `$10$ m`,
+   `\\boxed{10} km/h`, `in` closing the answer; `_suffix`), a term braced before them (`{x} cm`).
 3. **A marker's line** is read as a phrase, up to its first full stop (so Minerva's `The final
    answer is 34. I hope it is correct.` reads `34`): the math run at its start, unless a verb
    follows it; else what follows its one `is`/`are`/`equals`/`be` (`The largest $n$ is 34.`
    reads `34`); else the sentence itself. Two verbs (`$x$ is 2 and $y$ is 3`) name several
-   values: undecided.
+   values: undecided, and so does a value before the verb's clause (`6 since 2 + 3 is 5`).
 4. **Unmarked text**: in prose, the phrase of the last sentence when a math segment is its
    subject (`Thus $n$ is 34.` reads `34`; `...is 2/3.` reads `2/3`) and it reads as an answer
    (`...the sum is here` does not: it would parse as h*e*r*e); else the last run of math
@@ -151,9 +152,11 @@ def _math(text: str) -> list[_Part]:
 #: `\\text{}`) checked by `_is_unit_phrase`.
 _SUFFIX = re.compile(
     r"[ \t]*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
-    r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}){1,4}))"
+    r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}(?:/[A-Za-z]{1,12})?){1,4}))"
     r"(\s*\^\s*(?:\{\s*[23]\s*\}|[23]))?"
 )
+#: The end of a phrase: its end, or punctuation.
+_PHRASE_END = re.compile(r"\s*(?:[.,;!?)]|$)")
 #: Unit words that are mostly prose after a value (`\\boxed{5} in total`).
 _PROSE_UNITS = frozenset({"in"})
 
@@ -171,7 +174,7 @@ def _is_unit_phrase(words: list[str]) -> bool:
         return True
     if lowered[0] in _PROSE_UNITS or read_unit(" ".join(words)) is None:
         return False
-    return (len(words) == 1 and len(words[0]) > 1) or "per" in lowered or lowered[0] in POWER_WORDS
+    return len(words) == 1 or "per" in lowered or lowered[0] in POWER_WORDS
 
 
 def _suffix(text: str, end: int) -> str:
@@ -186,10 +189,38 @@ def _suffix(text: str, end: int) -> str:
         return match.group(0).strip()
     found = words.split()
     power = match.group(3) or ""
+    if found == ["in"] and _PHRASE_END.match(text, match.end()):
+        # `$10$ in` closing the answer is inches (dropped, `$10$ in` matched `10 km`); in `\\boxed{5}
+        # in total` it is prose
+        return f" in{power.strip()}"
     for size in range(len(found), 0, -1):
         if _is_unit_phrase(found[:size]):
-            return " " + " ".join(found[:size]) + (power.strip() if size == len(found) else "")
+            # `$10$ kg m/s`: words after the unit that continue it are kept (`$10$ kg` matched `10 kg`)
+            longest = max(
+                (k for k in range(size + 1, len(found) + 1) if read_unit(" ".join(found[:k]))), default=size
+            )
+            if longest > size and found[size].lower() not in _PROSE_UNITS:
+                size = longest
+            power = power.strip() if size == len(found) else ""
+            if size == 1 and len(found[0]) == 1:
+                # `$10$ m`: outside the math the letter is the unit metres, never a variable (dropped,
+                # `$10$ m` matched `10 km`; as ` m` it read as metres or the product 10*m)
+                return f"\\text{{ {found[0]}}}{power}"
+            return " " + " ".join(found[:size]) + power
     return ""
+
+
+#: What keeps a located value from being one term in braces (`{x = 5}`, `{1, 2}` do not parse).
+_NOT_A_TERM = re.compile(r"[,;=<>]|\\(?:le|ge|ne|neq|leq|geq|in|approx|pm|mp|to|cup|cap)(?![a-zA-Z])")
+
+
+def _with_suffix(found: str, suffix: str) -> str:
+    """`found` with the unit words after it; a term is braced first (`{x} cm`, `{\\pi}\\text{ m}`),
+    so the words read as its unit: after a letter they read as letters (x·c·m), and `$x$ cm` was
+    refuted against `x`."""
+    if suffix[:1] in (" ", "\\") and suffix.strip()[:1] != "%" and not _NOT_A_TERM.search(found):
+        return f"{{{found}}}{suffix}"
+    return found + suffix
 
 
 def _last_run(text: str, parts: list[_Part]) -> str | None:
@@ -203,7 +234,7 @@ def _last_run(text: str, parts: list[_Part]) -> str | None:
     if len(run) > 1 and text[: run[-1].start].rstrip()[-1:] in ("(", "[", "{"):
         return None
     contents = [p.content.strip() for p in reversed(run)]
-    found = ", ".join(c for c in contents if c) + _suffix(text, parts[-1].end)
+    found = _with_suffix(", ".join(c for c in contents if c), _suffix(text, parts[-1].end))
     # `\\$\\boxed{5}`: a currency sign just before the value is its unit too
     dollar = len(run) == 1 and text[max(0, run[0].start - 40) : run[0].start].rstrip().endswith(
         DOLLAR.rstrip()
@@ -266,13 +297,21 @@ def _phrase(text: str) -> str | None | object:
             run.append(part)
         if not _VERB.search(_masked(text[run[-1].end :])):  # `$x$ is 2`: the math is a subject
             found = ", ".join(c for c in (p.content.strip() for p in run) if c)
-            return found + _suffix(text, run[-1].end) if found else None
+            return _with_suffix(found, _suffix(text, run[-1].end)) if found else None
     verbs = list(_VERB.finditer(_masked(text)))
     if len(verbs) > 1:
         return _SEVERAL
     if verbs:
+        subject = text[: verbs[0].start()].strip()
+        if _VALUE_FIRST.match(subject) or (math and math[0].start == 0 and subject[math[0].end :].strip()):
+            # `6 since 2 + 3 is 5`: a value, then a clause with another one (it read 5)
+            return _SEVERAL
         return _phrase(text[verbs[0].end() :])
     return text
+
+
+#: A phrase that opens with a number (`6 since ...`, `-2, because ...`).
+_VALUE_FIRST = re.compile(r"[-+]?\s*\.?\d")
 
 
 #: Text with none of these is a bare answer unless it is prose (the common case, kept fast).

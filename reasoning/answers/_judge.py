@@ -55,7 +55,7 @@ from proofs.verdict import Status, Verdict
 from reasoning.answers._answers import Scalar
 from reasoning.answers._complex_values import compare_complex, mentions_i
 from reasoning.answers._trig_identity import trig_identity
-from reasoning.answers._units import MAYBE_VARIABLE, read_unit, same_quantity_unit
+from reasoning.answers._units import MAYBE_VARIABLE, TEMPERATURES, read_unit, same_quantity_unit
 from solvers import dispatch
 
 #: Operations that are total on their domain: identical trees built only from these are equal.
@@ -321,6 +321,8 @@ def _in_common_units(gold: Scalar, prediction: Scalar, label: str) -> tuple[Scal
     if g_unit is None or p_unit is None:
         return gold, prediction
     if g_unit.dimension != p_unit.dimension:
+        if any(d in TEMPERATURES for d, _ in g_unit.dimension + p_unit.dimension):
+            return unknown_outcome(f"{label}: a temperature is compared only on its own scale")
         return structural_outcome(
             f"{label}: units of different dimensions ({gold.unit} and {prediction.unit})"
         )

@@ -11,6 +11,7 @@ once, in `reasoning.answers._latex`.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from proofs.parsing import ParseFailure
 from reasoning.answers import _extraction as extraction
@@ -20,6 +21,7 @@ from reasoning.answers._units import (
     NUMBER_WORDS,
     OPERATION_WORDS,
     cardinal,
+    mixed_quantity,
     read_unit,
 )
 
@@ -79,7 +81,13 @@ _BINOM_NAMES = re.compile(r"\\[dt]binom(?![a-zA-Z])")
 _RELATION_NAMES = re.compile(r"\\(leqslant|geqslant|leq|geq|neq)(?![a-zA-Z])")
 _TEXT = re.compile(
     r"\\(text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mathsf|mbox|operatorname)\s*"
-    r"\{([^{}]*)\}(\s*\^\s*(?:\{\s*\d\s*\}|\d))?"
+    r"\{([^{}]*)\}(\s*\^\s*(?:\{\s*-?\d\s*\}|\d))?"
+)
+#: Two unit texts in a row (`\\text{m}\\cdot\\text{s}^{-1}`, `\\text{ m}/\\text{s}`): one unit.
+_UNIT_TEXTS = re.compile(
+    r"\\(?:text|mathrm|mbox|textrm)\s*\{([^{}]*)\}(\s*\^\s*(?:\{\s*-?\d\s*\}|\d))?"
+    r"\s*(\\cdot(?![a-zA-Z])|\\[,; ]|~|/|\s)\s*"
+    r"\\(?:text|mathrm|mbox|textrm)\s*\{([^{}]*)\}(\s*\^\s*(?:\{\s*-?\d\s*\}|\d))?"
 )
 #: Names that `\operatorname{}`, `\mathrm{}` and `\text{}` turn into the grammar's commands.
 _TEXT_FUNCTIONS = frozenset(
@@ -88,6 +96,10 @@ _TEXT_FUNCTIONS = frozenset(
         "min", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "sgn", "sign", "floor", "ceil",
     }
 )  # fmt: skip
+#: What starts a function's argument: `2\\text{min}(a, b)` is the function min, not minutes.
+_ARGUMENT_OPENERS = ("(", "[", "{", "\\left", "\\{")
+#: One letter with a power inside a text command (`\\mathrm{m^2}`).
+_POWERED_LETTER = re.compile(r"[A-Za-z]\^\{?-?\d\}?")
 #: Left in the text where a word cannot be read, so the grammar rejects the answer (never drops it).
 UNREADABLE = " \\unreadable "
 _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
@@ -95,6 +107,12 @@ _NUMBER_THEN_WORDS = re.compile(r"(-?[\d.,]*\d)\s*([A-Za-z][A-Za-z .]*)")
 #: With a sign the text also reads as `1 \\cdot e - 3`; `reasoning.answers._equivalence` refutes only
 #: when that reading refutes too.
 SCIENTIFIC = re.compile(r"(?<![\w.\\^_])(\d+(?:\.\d+)?|\.\d+)([eE])([+-]?\d+)(?![\w.])")
+#: A temperature (`25^\\circ C`, `25°F`, `25 degrees Celsius`): the unit of its scale, not an angle.
+_TEMPERATURE = re.compile(
+    r"(?:\^\s*\{?\s*\\circ\s*\}?|\u00b0|\\degree(?![a-zA-Z]))\s*(?:\\(?:text|mathrm)\s*\{\s*([CF])\s*\}|([CF])(?![a-zA-Z]))"
+    r"|\b[Dd]egrees?\s+(Celsius|Fahrenheit|celsius|fahrenheit|C|F)(?![a-zA-Z])"
+)
+_SCALES = {"C": "celsius", "F": "fahrenheit"}
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![a-zA-Z])|\\circ(?![a-zA-Z])")
 _WORD_SEPARATORS = re.compile(r"\s+(?:or|and)\s+")
 _BARE_NAMES = ("sqrt", "pi", "infty", "infinity", "inf", "sin", "cos", "tan", "ln", "log", "exp")
@@ -220,18 +238,34 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return " "
     if content.lower() in ("or", "and"):
         return ","
-    if content in _TEXT_FUNCTIONS:
-        return f"\\{content} {exponent}"
-    if command == "operatorname":  # an operator we do not know is not a unit and is not dropped
-        return UNREADABLE
     before = match.string[: match.start()]
     after = match.string[match.end() :]
     # `5\text{ m}`, `10^{3}\text{ m}`, `(2+3)\text{ m}`: after a number or a closed group the
     # text is a unit (read as the variable m, `10^{3} m` vs `1 km` was refuted)
     last = before.rstrip()[-1:]
     after_number = last.isdigit() or (last != "" and last in "})]")
+    if content in _TEXT_FUNCTIONS:
+        if (
+            after_number
+            and command != "operatorname"
+            and read_unit(content) is not None
+            and not after.lstrip().startswith(_ARGUMENT_OPENERS)
+        ):
+            units.append(content + exponent.replace(" ", ""))  # `5\text{ min}`: minutes, not \min
+            return " "
+        return f"\\{content} {exponent}"
+    if command == "operatorname":  # an operator we do not know is not a unit and is not dropped
+        return UNREADABLE
     as_text = command in ("text", "mbox") or read_unit(content) is not None  # `5\mathrm{m}` is 5 metres
-    if letters == 1 and content.isalpha() and as_text and after_number:
+    # `x\\text{ m}`, `2\\pi\\,\\mathrm{m}`: after a letter too, when text mode or a space sets it off
+    # (as letters, `x\\text{ m}` was x·m and refuted against x); `x\\mathrm{m}` stays a product
+    after_letter = (
+        last.isalpha()
+        and (command in ("text", "mbox") or before[-1:].isspace())
+        and read_unit(content) is not None
+    )
+    powered = _POWERED_LETTER.fullmatch(content) is not None and read_unit(content) is not None  # `m^2`
+    if letters == 1 and (content.isalpha() and as_text or powered) and (after_number or after_letter):
         units.append(content + exponent.replace(" ", ""))  # `5\text{ m}`: a one-letter unit
         return " "
     if letters <= 1:  # `\text{5}`, `\mathrm{e}`, `\text{(C)}`: keep the content
@@ -266,6 +300,22 @@ def _text_command(match: re.Match, units: list[str]) -> str:
         return _words_after(before, words, units, match)
     units.extend(scratch)
     return " "
+
+
+def _temperature(match: re.Match) -> str:
+    scale = next(g for g in match.groups() if g is not None)
+    return f"\\text{{ {_SCALES.get(scale, scale.lower())}}}"
+
+
+def _joined_units(match: re.Match) -> str:
+    """`\\text{m}\\cdot\\text{s}^{-1}` -> `\\text{m s^{-1}}` when the two read as one unit: apart,
+    the second text read as a variable (18 km·h^-1 was 18/h km, refuted against 5 m/s)."""
+    first, first_power, joiner, second, second_power = match.groups()
+    powers = [re.sub(r"[\s{}]", "", p or "") for p in (first_power, second_power)]
+    joined = f"{first.strip()}{powers[0]}" + ("/" if joiner == "/" else " ") + f"{second.strip()}{powers[1]}"
+    if read_unit(joined) is None or "/" in first + second and joiner == "/":
+        return match.group(0)
+    return f"\\text{{ {joined}}}"
 
 
 def _words_after(before: str, words: list[str], units: list[str], match: re.Match) -> str:
@@ -339,6 +389,50 @@ def _read_trailing(text: str, units: list[str]) -> str:
     return read
 
 
+#: A number and a unit word that make a whole list item (`3 cm` in `3 cm, 4 cm` or `(3 cm, 4 m)`;
+#: not in `5-2 m, 3 cm`, where the unit may be the whole item's).
+_ITEM_UNIT = re.compile(
+    r"(?:^|(?<=[(\[=])|(?<=\\\{)|(?<=,)(?<!\d,))\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]+(?:\^\{?[23]\}?)?)(?=\s*(?:,|\)|\]|\\\}|$))"
+)
+#: A number and a word left after `_item_units` read the items it could.
+_NUMBER_WORD = re.compile(r"\d\s*[A-Za-z]{2,}")
+
+
+def _item_units(text: str, units: list[str]) -> str:
+    """`3 cm, 4 cm` -> `3, 4` in cm; `2 m, 50 cm` -> `200, 50` in cm: the units of list items, read
+    item by item and put in the smallest of them. Only the last item's unit was read, the others
+    became products of letters (3·c·m), and `3 cm, 4 cm` was refuted against `4 cm, 3 cm`.
+    Units of different dimensions (`3 cm, 4 kg`) make the answer unreadable (undecided)."""
+    found = [m for m in _ITEM_UNIT.finditer(text) if m.group(2) not in _BARE_NAMES]
+    read = [read_unit(m.group(2)) for m in found]
+    known = [(m, u) for m, u in zip(found, read) if u is not None]
+    if not any(len(m.group(2).partition("^")[0]) > 1 for m, _ in known):
+        return text  # `3 m, 4 m`: one letter may be a variable (the readings in `_equivalence`)
+    if len(known) != text.count(",") + 1:
+        if len(_NUMBER_WORD.findall(text)) == 1 and known[-1][0].end() == len(text.rstrip()):
+            return text  # `2, 3 cm`: one unit after the list, read by `_read_trailing`
+        return text + UNREADABLE  # `(3 cm, 4)`: an item without a unit is not given one (3·c·m)
+    if len({u.dimension for _, u in known}) > 1:
+        return text + UNREADABLE
+    smallest = min(known, key=lambda k: k[1].factor)
+    pieces, end = [], 0
+    for match, unit in known:
+        value = Fraction(match.group(1)) * unit.factor / smallest[1].factor
+        number = str(value.numerator) if value.denominator == 1 else f"({_fraction(value)})"
+        pieces += [text[end : match.start()], number]
+        end = match.end()
+    rewritten = "".join(pieces) + text[end:]
+    if _NUMBER_WORD.search(rewritten):
+        return text  # an item this did not read (`1,000 cm`, `2 apples`): left as it was
+    units.append(smallest[0].group(2))
+    return rewritten
+
+
+def _fraction(value: Fraction) -> str:
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
 def _depth_zero_commas(text: str) -> set[int]:
     level = 0
     out = set()
@@ -397,6 +491,32 @@ def _currency_units(text: str, units: list[str]) -> str:
     return text
 
 
+#: A `\\text{}`-like wrapper, read as its content by `_mixed_quantity`.
+_WRAPPER = re.compile(r"\\(?:text|mathrm|mbox|textrm)\s*\{([^{}]*)\}")
+#: A currency sign before an amount, read as the word dollars after it by `_mixed_quantity`.
+_DOLLAR_BEFORE = re.compile(r"(?:\\\$|\\textdollar(?![a-zA-Z]))\s*(\d+(?:\.\d+)?)")
+#: What an amount in several units may hold once its wrappers are read.
+_MIXED_CHARACTERS = re.compile(r"[A-Za-z0-9.^{} -]+")
+
+
+def _mixed_quantity(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """`2 hours and 15 minutes`, `\\$5 and 50 cents`, `1\\text{ h } 30\\text{ min}`: one amount in
+    several units (`reasoning.answers._units.mixed_quantity`) as its exact value in the first unit;
+    None when the text is anything else."""
+    if not any(c.isdigit() for c in text) or len(text) > 120:
+        return None
+    plain = _DOLLAR_BEFORE.sub(rf"\1 {DOLLARS}", _WRAPPER.sub(r" \1 ", text))
+    plain = _CENT_AMOUNT.sub(f" {CENTS}", _SPACING.sub(" ", plain))
+    plain = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", plain)  # `twenty-five`
+    if not _MIXED_CHARACTERS.fullmatch(plain):
+        return None
+    found = mixed_quantity(plain.removesuffix(".").replace("{", "").replace("}", ""))
+    if found is None:
+        return None
+    value, unit = found
+    return (str(value.numerator) if value.denominator == 1 else _fraction(value)), (unit,)
+
+
 def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     """Rewrite an extracted answer into the grammar's input; returns (text, units found)."""
     units: list[str] = []
@@ -413,9 +533,13 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     clock = _CLOCK.fullmatch(text)
     if clock is not None and int(clock.group(2)) < 60 and int(clock.group(1)) <= 24:
         return f"{int(clock.group(1)) * 60 + int(clock.group(2))}", (CLOCK_UNIT,)
+    if (mixed := _mixed_quantity(text)) is not None:
+        return mixed
     if "_" in text:
         text = _BASE_NUMERAL.sub(_base_numeral, text)
     text = _SIZING.sub("", text)
+    if "C" in text or "F" in text or "elsius" in text or "ahrenheit" in text:
+        text = _TEMPERATURE.sub(_temperature, text)
     if "\\$" in text or "\\textdollar" in text or "\u00a2" in text or "cent" in text:
         text = _currency_units(text, units)
     text = _COMMA_THOUSANDS.sub("", text)
@@ -425,6 +549,11 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = _BINOM_NAMES.sub(r"\\binom", text)
     text = _RELATION_NAMES.sub(lambda m: "\\" + m.group(1)[:2], text)
     if "\\" in text:
+        for _ in range(3):  # `\\text{kg}\\cdot\\text{m}\\cdot\\text{s}^{-2}` joins two at a time
+            new = _UNIT_TEXTS.sub(_joined_units, text)
+            if new == text:
+                break
+            text = new
         for _ in range(3):  # nested \text{\textbf{...}} unwraps from the inside out
             new = _TEXT.sub(lambda m: _text_command(m, units), text)
             if new == text:
@@ -436,6 +565,8 @@ def normalise(answer: str) -> tuple[str, tuple[str, ...]]:
     text = text.strip()
     if not text.endswith(".."):  # an ellipsis is no full stop: `0.333...` was read as 0.333
         text = text.removesuffix(".").strip()
+    if "," in text and not units:
+        text = _item_units(text, units)
     text = _read_trailing(text, units)
     text = _BARE_WORDS.sub(lambda m: "\\infty" if m.group(1).startswith("inf") else "\\" + m.group(1), text)
     text = _FRAC_FIRST.sub(r"\\frac{\1}", text)

@@ -1,9 +1,10 @@
 """A gold answer's decimals may be roundings: when a refutation must become undecided.
 
 A gold `1.414` may stand for sqrt(2) rounded, so a prediction `\\sqrt{2}` is not refuted by it
-(nor proved). The same holds for every decimal inside a tuple, list, set, interval, matrix or
-assignment: `[1.414, 2]` vs `[\\sqrt2, 2]` is undecided, while `[1.414, 3]` vs `[\\sqrt2, 2]`
-stays refuted (the second components differ whatever the rounding).
+(nor proved); a gold `1.609 km` may stand for `1 mile` (1.609344 km) rounded. The same holds
+for every decimal inside a tuple, list, set, interval, matrix or assignment: `[1.414, 2]` vs
+`[\\sqrt2, 2]` is undecided, while `[1.414, 3]` vs `[\\sqrt2, 2]` stays refuted (the second
+components differ whatever the rounding).
 
 `rounding_reading(...)` puts, in place of each decimal of the gold answer, the prediction's
 matching component (same position; for a set, an element) when that component is proved to
@@ -35,6 +36,7 @@ from reasoning.answers._answers import (
 )
 from reasoning.answers._judge import Judge, Outcome
 from reasoning.answers._latex_text import extract
+from reasoning.answers._units import MAYBE_VARIABLE, read_unit
 
 #: Longest decimal literal read as a possible rounding.
 MAX_DECIMAL_CHARS = 200
@@ -54,6 +56,24 @@ def gold_decimals(gold: str) -> dict[Fraction, Fraction]:
         half = Fraction(1, 2 * 10 ** len(match.group(2)))
         found[value] = max(half, found.get(value, Fraction(0)))
     return found
+
+
+def _in_unit_of(gold: Scalar, prediction: Scalar) -> Expr:
+    """The prediction's value in the gold's unit (`1 mile` is 1.609344 in km), so a gold
+    `1.609 km` is read as a rounding of it; the value itself when the units do not convert."""
+    units = [read_unit(s.unit.removeprefix(MAYBE_VARIABLE)) if s.unit else None for s in (gold, prediction)]
+    g_unit, p_unit = units
+    if (
+        gold.unit == prediction.unit
+        or g_unit is None
+        or p_unit is None
+        or g_unit.dimension != p_unit.dimension
+    ):
+        return prediction.expr
+    ratio = p_unit.factor / g_unit.factor
+    return BinOp(
+        "*", prediction.expr, BinOp("/", Num(Fraction(ratio.numerator)), Num(Fraction(ratio.denominator)))
+    )
 
 
 class _Reader:
@@ -89,7 +109,7 @@ class _Reader:
                 return replace(
                     gold, expr=self.expr(gold.expr, BinOp("*", prediction.expr, Num(Fraction(100))))
                 )
-            return replace(gold, expr=self.expr(gold.expr, prediction.expr))
+            return replace(gold, expr=self.expr(gold.expr, _in_unit_of(gold, prediction)))
         return gold
 
     def items(self, gold: tuple, prediction: tuple) -> tuple:

@@ -353,6 +353,16 @@ def _items_in(data: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _first_unread(data: Any) -> int | None:
+    """The 1-based index of the first entry of a list (or JSON lines) that holds nothing to
+    re-check, or None."""
+    if isinstance(data, list):
+        for index, entry in enumerate(data, start=1):
+            if not _items_in(entry) or (isinstance(entry, list) and _first_unread(entry) is not None):
+                return index
+    return None
+
+
 @app.command()
 def check(
     path: Path = typer.Argument(
@@ -401,6 +411,14 @@ def check(
     items = _items_in(data)
     if not items:
         err.print(f"[red]error:[/] no certificate or verdict found in {escape(str(path))}")
+        raise typer.Exit(2)
+    if (unread := _first_unread(data)) is not None:
+        # skipped, an entry that is no certificate or verdict (`{"results": [forged]}`) let a
+        # file with one good line beside it exit 0: the file says more than was re-checked
+        err.print(
+            f"[red]error:[/] entry {unread} of {escape(str(path))} is neither a certificate nor a "
+            "verdict: nothing in it would be re-checked"
+        )
         raise typer.Exit(2)
 
     def recheck_all() -> list:

@@ -373,15 +373,18 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
             return result(Outcome(Status.INVALID, message=f"{name}: {answer.describe()}"), "parser")
         parsed.append(answer)
     gold_answer, prediction_answer = parsed
-    if gold_answer == prediction_answer and _all_defined(gold_answer):
-        return result(
-            proved_outcome("syntactic", backends={"syntactic"}, message="identical after normalisation")
-        )
     judge = Judge(budget_s)
+    if gold_answer == prediction_answer and _all_defined(gold_answer):
+        syntactic = proved_outcome(
+            "syntactic", backends={"syntactic"}, message="identical after normalisation"
+        )
+        return result(_proof_in_decimal_reading(judge, gold, prediction, syntactic))
     try:
         outcome = _compare(judge, gold_answer, prediction_answer)
         if outcome.status is Status.REFUTED:
             outcome = _refutation_in_every_reading(judge, gold, prediction, outcome)
+        elif outcome.status is Status.PROVED:
+            outcome = _proof_in_decimal_reading(judge, gold, prediction, outcome)
     except Exception as exc:  # a bug here must cost one unknown verdict, not the caller's run
         outcome = unknown_outcome(f"internal error: {type(exc).__name__}: {exc}")
     if outcome.status is Status.REFUTED and (
@@ -409,28 +412,89 @@ _ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A
 _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
 
+#: `\\boxed{3,5} cm`: a decimal comma inside a box, with a unit after it.
+_BOXED_COMMA = re.compile(
+    r"\\boxed\s*\{\s*(-?\d+),(\d{1,2})\s*\}(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?"
+)
+
+
+def _decimal_comma(text: str) -> re.Match | None:
+    """`2,5`, `3,5 cm`, `0,111`, `\\boxed{3,5} cm`: a whole answer that reads as a decimal comma."""
+    return _DECIMAL_COMMA.fullmatch(text) or _ZERO_COMMA.fullmatch(text) or _BOXED_COMMA.fullmatch(text)
+
+
+def _decimal_reading(gold: str, prediction: str) -> tuple[str, str] | None:
+    """The texts with a decimal comma read as a decimal point (`3,5 cm` -> `3.5 cm`), or None."""
+    decimal = [_decimal_comma(t.strip()) for t in (gold, prediction)]
+    if not any(decimal):
+        return None
+    return tuple(  # type: ignore[return-value]
+        f"{m.group(1)}.{m.group(2)} {m.group(3) or ''}".strip() if m else t
+        for m, t in zip(decimal, (gold, prediction))
+    )
+
+
+def _proof_in_decimal_reading(judge: Judge, gold: str, prediction: str, outcome: Outcome) -> Outcome:
+    """`outcome` (a proof) when the decimal-comma reading proves it too; else unknown. `3,5 cm` is
+    the list `3, 5 cm` or 3.5 cm: proved against `3 cm, 5 cm` in the list reading alone, a proof
+    rested on one reading of an ambiguous answer. Only with a unit after the comma: a bare `2,5`
+    against a list stays the list, as before."""
+    if not any((m := _decimal_comma(t.strip())) is not None and m.group(3) for t in (gold, prediction)):
+        return outcome  # a bare `2,5` against a list is the list (`tests/answers/test_answer_redteam.py`)
+    reading = _decimal_reading(gold, prediction)
+    if reading is None:
+        return outcome
+    answers = [parse_answer(reading[0]), parse_answer(reading[1])]
+    if any(isinstance(a, ParseFailure) for a in answers):
+        return unknown_outcome("the decimal-comma reading of the answers does not parse")
+    if answers[0] == answers[1] and _all_defined(answers[0]):
+        return outcome
+    other = _compare(judge, answers[0], answers[1])
+    if other.status is not Status.PROVED:
+        return unknown_outcome(
+            f"proved in one reading but not with a decimal comma ({reading[0]} vs {reading[1]})"
+        )
+    return outcome
+
+
 def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     """The readings a refutation must also hold in: `2,5` as the decimal 2.5, a list whose
     items carry one-letter units (`3 m, 4 m`) read with the units dropped, and `2e-1` as 2e - 1."""
     readings = []
-    decimal = [_DECIMAL_COMMA.fullmatch(t) or _ZERO_COMMA.fullmatch(t) for t in (gold, prediction)]
-    if any(decimal):
-        readings.append(
-            tuple(
-                f"{m.group(1)}.{m.group(2)} {m.group(3) or ''}".strip() if m else t
-                for m, t in zip(decimal, (gold, prediction))
-            )
-        )
+    if (decimal := _decimal_reading(gold, prediction)) is not None:
+        readings.append(decimal)
     if "," in gold + prediction and any(_ITEM_LETTER.search(t) for t in (gold, prediction)):
         readings.append((_units_dropped(gold), _units_dropped(prediction)))
     if any(m.group(3)[0] in "+-" for t in (gold, prediction) for m in SCIENTIFIC.finditer(t)):
         readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     if any(_COUNTED_IN.search(t) for t in (gold, prediction)):
         readings.append(tuple(_COUNTED_IN.sub("", t) for t in (gold, prediction)))
+    united = [_symbol_with_unit(t) for t in (gold, prediction)]
+    if any(u is not None for u in united):
+        readings.append(tuple(u or t for u, t in zip(united, (gold, prediction))))
     mixed = [_one_amount(t) for t in (gold, prediction)]
     if any(m is not None for m in mixed):
         readings.append(tuple(m or t for m, t in zip(mixed, (gold, prediction))))
     return readings
+
+
+#: A symbolic value, a space and unit words closing the answer (`x km`, `2\\pi m`, `$2\\pi$ km`).
+_SYMBOL_THEN_WORDS = re.compile(
+    r"\$?\s*([\w\\{}^+\-*/()]*[A-Za-z})])\s*\$?\s+([A-Za-z][A-Za-z /^{}\-0-9.]{0,60})"
+)
+#: A word in a symbolic value that is no command (`square`, `degrees`): the value is prose, not math.
+_PLAIN_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+
+
+def _symbol_with_unit(text: str) -> str | None:
+    """`x km` -> `{x}\\text{ km}`: the reading of words after a symbolic value as its unit (as
+    letters, `x km` was x·k·m and refuted against `1000x m`); None when the words are no unit."""
+    match = _SYMBOL_THEN_WORDS.fullmatch(text.strip().removesuffix("."))
+    if match is None or read_unit(match.group(2).strip()) is None or "\\boxed" in match.group(1):
+        return None
+    if _PLAIN_WORD.search(match.group(1)) or not any(c.isalpha() for c in match.group(1)):
+        return None
+    return f"{{{match.group(1)}}}\\text{{ {match.group(2).strip()}}}"
 
 
 def _one_amount(text: str) -> str | None:

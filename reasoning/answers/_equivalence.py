@@ -469,6 +469,9 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
         readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     if any(_COUNTED_IN.search(t) for t in (gold, prediction)):
         readings.append(tuple(_COUNTED_IN.sub("", t) for t in (gold, prediction)))
+    spaced = tuple(_TIGHT_UNIT.sub(_spaced_unit, t) for t in (gold, prediction))
+    if spaced != (gold, prediction):
+        readings.append(spaced)
     united = [_symbol_with_unit(t) for t in (gold, prediction)]
     if any(u is not None for u in united):
         readings.append(tuple(u or t for u, t in zip(united, (gold, prediction))))
@@ -476,6 +479,22 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     if any(m is not None for m in mixed):
         readings.append(tuple(m or t for m, t in zip(mixed, (gold, prediction))))
     return readings
+
+
+#: A unit written tight against its number (`5cm`, `12000mm`) or a unit with a negative power in
+#: plain text (`10 m s^{-1}`): as letters, a product (5·c·m), and `5cm` was refuted against `50 mm`.
+_TIGHT_UNIT = re.compile(
+    r"(?<![\w.\\])(\d+(?:\.\d+)?)\s*((?:[A-Za-z]{1,12}(?:\^\{?-?\d\}?)?(?:/| (?=[A-Za-z]))?){1,4})(?![\w{^])"
+)
+
+
+def _spaced_unit(match: re.Match) -> str:
+    """`5cm` -> `5\\text{ cm}` when the letters read as a unit; else as it was."""
+    number, letters = match.groups()
+    tight = match.group(0)[len(number)].isalpha()
+    if read_unit(letters) is None or not (tight or "^{-" in letters or "^-" in letters):
+        return match.group(0)  # `3 cm` is read as a unit already
+    return f"{number}\\text{{ {letters}}}"
 
 
 #: A symbolic value, a space and unit words closing the answer (`x km`, `2\\pi m`, `$2\\pi$ km`).

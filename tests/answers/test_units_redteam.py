@@ -46,3 +46,55 @@ FOUND: list[tuple[str, str, set]] = [
 def test_red_team_unit_pair(gold, prediction, allowed):
     result = equivalent(gold, prediction)
     assert result.equivalent in allowed, result.message
+
+
+# A unit after a box that the suffix did not read whole was dropped or cut short, leaving a bare
+# number or a shorter unit: each of these was proved equal to the prediction.
+UNIT_AFTER_A_BOX: list[tuple[str, str, set]] = [
+    (r"\boxed{10}\,\text{km}", "10 cm", {F}),
+    (r"\boxed{10}~\text{km}", "10 cm", {F}),
+    (r"\boxed{10}\;\mathrm{kg}", "10 g", {F}),
+    (r"\boxed{10}\ \text{km}", "10 cm", {F}),
+    (r"\boxed{10}\,\text{km}", "10000 m", {T}),
+    (r"\boxed{10}\text{ m s^{-1}}", "10 km", {U, F}),
+    (r"\boxed{10} \text{km}^{-1}", "10 km", {U, F}),
+    (r"\boxed{10}\text{ km}/\text{h}", "10 km", {U, F}),
+    (r"\boxed{10}\,\frac{\text{km}}{\text{h}}", "10 km", {U, F}),
+    (r"\boxed{10}\,\text{km}\cdot\text{h}^{-1}", "10 km", {U, F}),
+    (r"\boxed{10}\text{ kg}\cdot\text{m}^2", "10 kg", {U, F}),
+    (r"\boxed{10} meters squared", "10 m", {U, F}),
+    (r"\boxed{10} cm³", "10 cm", {U, F}),
+    (r"\boxed{10} m²", "10 m", {U, F}),
+    (r"\boxed{10}\text{°C}", r"10^\circ F", {U, F}),
+    # ... while prose after a box still reads the value
+    (r"\boxed{5} in total", "5", {T}),
+    (r"\boxed{5}\text{ apples}", "5", {T, U}),
+    (r"\boxed{10} km", "10000 m", {T}),
+    (r"\boxed{10}\text{ km}", "10 km", {T}),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "allowed"), UNIT_AFTER_A_BOX)
+def test_a_unit_after_a_box_is_read_whole_or_not_at_all(gold, prediction, allowed):
+    result = equivalent(gold, prediction)
+    assert result.equivalent in allowed, result.message
+
+
+# A unit written tight against its number (`5cm`, `12000mm`) was a product of letters (5·c·m):
+# a right answer was refuted. The reading with a space is tried before refuting.
+TIGHT_UNITS: list[tuple[str, str, set]] = [
+    ("5cm", "50 mm", {T, U}),
+    ("12000mm", "12 m", {T, U}),
+    ("5km", "5000 m", {T, U}),
+    ("5kg", "5000g", {T, U}),
+    ("2.5week", "420 hr", {T, U}),
+    ("10 m s^{-1}", "36 km/h", {T, U}),
+    ("5cm", "5 mm", {F, U}),
+    ("5kg", "6 kg", {F, U}),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "allowed"), TIGHT_UNITS)
+def test_a_tight_unit_is_not_refuted_as_letters(gold, prediction, allowed):
+    result = equivalent(gold, prediction)
+    assert result.equivalent in allowed, result.message

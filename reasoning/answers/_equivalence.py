@@ -489,12 +489,18 @@ _TIGHT_UNIT = re.compile(
 
 
 def _spaced_unit(match: re.Match) -> str:
-    """`5cm` -> `5\\text{ cm}` when the letters read as a unit; else as it was."""
+    """`5cm` -> `5\\text{ cm}`, `1 N m` -> `1\\text{ N m}`, `1 Km` -> `1\\text{ km}`: the letters after
+    a number as a unit, when they read as one (in lower case too); else as they were."""
     number, letters = match.groups()
+    unit = letters if read_unit(letters) is not None else None
+    if unit is None and len(letters) > 1 and read_unit(letters.lower()) is not None:
+        unit = letters.lower()  # `1 KM`, `1 Ft`: refuted as the product K·M
     tight = match.group(0)[len(number)].isalpha()
-    if read_unit(letters) is None or not (tight or "^{-" in letters or "^-" in letters):
+    if unit is None or not (
+        tight or "^{-" in letters or "^-" in letters or " " in letters or unit != letters
+    ):
         return match.group(0)  # `3 cm` is read as a unit already
-    return f"{number}\\text{{ {letters}}}"
+    return f"{number}\\text{{ {unit}}}"
 
 
 #: A symbolic value, a space and unit words closing the answer (`x km`, `2\\pi m`, `$2\\pi$ km`).

@@ -197,7 +197,7 @@ def _suffix(text: str, end: int) -> str:
     found, consumed = _read_suffix(text, end)
     if _UNIT_GOES_ON.match(text, consumed):
         return _UNREADABLE_UNIT
-    if consumed == end and (word := _UNREAD_TEXT.match(text, end)) is not None:
+    if (word := _UNREAD_TEXT.match(text, consumed)) is not None:  # `\\text{ km}\\,\\text{km}`
         first = word.group(1)
         if first == "\u00b0" or first.lower() not in _PROSE_UNITS and read_unit(first) is not None:
             return _UNREADABLE_UNIT

@@ -66,7 +66,10 @@ UNIT_AFTER_A_BOX: list[tuple[str, str, set]] = [
     (r"\boxed{10} cm³", "10 cm", {U, F}),
     (r"\boxed{10} m²", "10 m", {U, F}),
     (r"\boxed{10}\text{°C}", r"10^\circ F", {U, F}),
+    (r"\boxed{5}\,\text{km}\,\text{km}", "5 km", {U, F}),
+    ("\\boxed{5} km km", "5 km", {U, F}),
     # ... while prose after a box still reads the value
+    (r"\boxed{5}\text{ km}\text{ in total}", "5 km", {T}),
     (r"\boxed{5} in total", "5", {T}),
     (r"\boxed{5}\text{ apples}", "5", {T, U}),
     (r"\boxed{10} km", "10000 m", {T}),
@@ -89,6 +92,14 @@ TIGHT_UNITS: list[tuple[str, str, set]] = [
     ("5kg", "5000g", {T, U}),
     ("2.5week", "420 hr", {T, U}),
     ("10 m s^{-1}", "36 km/h", {T, U}),
+    # a unit in other letter cases, or of several one-letter words, was a product of letters too
+    ("1 Km", "1 km", {T, U}),
+    ("1 KM", "1000 m", {T, U}),
+    ("1 KG", "1 kg", {T, U}),
+    ("1 Ft", "12 in", {T, U}),
+    ("1 hr", "1 Hr", {T, U}),
+    ("1 N m", "1 J", {T, U}),
+    ("1 Mm", "1 mm", {F, U}),
     ("5cm", "5 mm", {F, U}),
     ("5kg", "6 kg", {F, U}),
 ]

@@ -469,7 +469,9 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
         readings.append(tuple(SCIENTIFIC.sub(_constant_e, t) for t in (gold, prediction)))
     if any(_COUNTED_IN.search(t) for t in (gold, prediction)):
         readings.append(tuple(_COUNTED_IN.sub("", t) for t in (gold, prediction)))
-    spaced = tuple(_TIGHT_UNIT.sub(_spaced_unit, t) for t in (gold, prediction))
+    spaced = tuple(
+        _FRAC_UNIT.sub(_fraction_unit, _TIGHT_UNIT.sub(_spaced_unit, t)) for t in (gold, prediction)
+    )
     if spaced != (gold, prediction):
         readings.append(spaced)
     united = [_symbol_with_unit(t) for t in (gold, prediction)]
@@ -501,6 +503,19 @@ def _spaced_unit(match: re.Match) -> str:
     ):
         return match.group(0)  # `3 cm` is read as a unit already
     return f"{number}\\text{{ {unit}}}"
+
+
+#: A unit written as a fraction of letters after a number (`10 \\frac{km}{h}`): as letters, k·m/h,
+#: and `10 \\frac{km}{h}` was refuted against `10 km/h`.
+_FRAC_UNIT = re.compile(
+    r"(?<=\d)(\s*(?:\\[,;: ]|~)?\s*)\\[dt]?frac\s*\{\s*([A-Za-z ]{1,30})\}\s*\{\s*([A-Za-z ]{1,30})\}(?![\w^])"
+)
+
+
+def _fraction_unit(match: re.Match) -> str:
+    """`\\frac{km}{h}` after a number -> `\\text{ km/h}` when it reads as a unit; else as it was."""
+    unit = f"{match.group(2).strip()}/{match.group(3).strip()}"
+    return f"\\text{{ {unit}}}" if read_unit(unit) is not None else match.group(0)
 
 
 #: A symbolic value, a space and unit words closing the answer (`x km`, `2\\pi m`, `$2\\pi$ km`).

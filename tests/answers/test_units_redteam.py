@@ -100,6 +100,9 @@ TIGHT_UNITS: list[tuple[str, str, set]] = [
     ("1 hr", "1 Hr", {T, U}),
     ("1 N m", "1 J", {T, U}),
     ("1 Mm", "1 mm", {F, U}),
+    (r"10 \frac{km}{h}", "10 km/h", {T, U}),
+    (r"10\,\frac{m}{s}", "36 km/h", {T, U}),
+    (r"10 \frac{km}{h}", "10 km", {F, U}),
     ("5cm", "5 mm", {F, U}),
     ("5kg", "6 kg", {F, U}),
 ]
@@ -107,5 +110,23 @@ TIGHT_UNITS: list[tuple[str, str, set]] = [
 
 @pytest.mark.parametrize(("gold", "prediction", "allowed"), TIGHT_UNITS)
 def test_a_tight_unit_is_not_refuted_as_letters(gold, prediction, allowed):
+    result = equivalent(gold, prediction)
+    assert result.equivalent in allowed, result.message
+
+
+# A unit inside a group raised to a power or under a root was read out of the group, so the power
+# missed it: `(10\text{ m})^2` was proved equal to `100 m`.
+POWERED_GROUPS: list[tuple[str, str, set]] = [
+    (r"(10\text{ m})^2", "100 m", {U, F}),
+    (r"\sqrt{100 \text{ m}}", "10 m", {U, F}),
+    (r"\left(10\text{ m}\right)^{2}", "100 m", {U, F}),
+    (r"\sqrt{100\text{ m}^2}", "10 m", {U, T}),
+    (r"\frac{10\text{ m}}{2\text{ s}}", "5 m/s", {T, U}),
+    (r"(10\text{ m}, 20\text{ m})", "(1000 cm, 2000 cm)", {T, U}),
+]
+
+
+@pytest.mark.parametrize(("gold", "prediction", "allowed"), POWERED_GROUPS)
+def test_a_unit_in_a_powered_group_is_not_read_out_of_it(gold, prediction, allowed):
     result = equivalent(gold, prediction)
     assert result.equivalent in allowed, result.message

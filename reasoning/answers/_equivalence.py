@@ -67,7 +67,7 @@ from reasoning.answers._judge import (
     unknown_outcome,
 )
 from reasoning.answers._latex import parse_answer
-from reasoning.answers._latex_text import SCIENTIFIC
+from reasoning.answers._latex_text import SCIENTIFIC, extract, normalise
 from reasoning.answers._rounding import rounding_reading
 from reasoning.answers._units import NUMBER_WORDS, mixed_quantity, read_unit
 from reasoning.errors import InvalidArgument
@@ -570,9 +570,29 @@ def _units_dropped(text: str) -> str:
     return _ITEM_LETTER.sub(lambda m: m.group(1) if read_unit(m.group(2)) is not None else m.group(0), text)
 
 
+#: A word of three letters or more in a normalised answer, not a command.
+_LETTER_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}(?![A-Za-z])")
+
+
+def _unit_word_as_letters(text: str) -> str | None:
+    """A unit word the normalised answer still holds (`half an hour`, `1 and a half hours`): read
+    as a product of letters h·o·u·r, so a refutation rests on nothing; None when there is none."""
+    found = extract(text)
+    if not isinstance(found, str):
+        return None
+    normalised, _ = normalise(found)
+    for match in _LETTER_WORD.finditer(normalised):
+        word = match.group(0)
+        if read_unit(word) is not None or read_unit(word.lower()) is not None:
+            return word
+    return None
+
+
 def _refutation_in_every_reading(judge: Judge, gold: str, prediction: str, outcome: Outcome) -> Outcome:
     """`outcome` (a refutation) when every other reading of the texts refutes too; else unknown,
     so a verdict never rests on one reading of an ambiguous answer (issue 13)."""
+    if (word := _unit_word_as_letters(gold) or _unit_word_as_letters(prediction)) is not None:
+        return unknown_outcome(f"the unit word {word!r} is read as a product of letters: {outcome.message}")
     for other_gold, other_prediction in _other_readings(gold, prediction):
         answers = [parse_answer(other_gold), parse_answer(other_prediction)]
         if any(isinstance(a, ParseFailure) for a in answers):

@@ -103,6 +103,9 @@ TIGHT_UNITS: list[tuple[str, str, set]] = [
     (r"10 \frac{km}{h}", "10 km/h", {T, U}),
     (r"10\,\frac{m}{s}", "36 km/h", {T, U}),
     (r"10 \frac{km}{h}", "10 km", {F, U}),
+    # unit words in prose were products of letters (h·o·u·r)
+    ("half an hour", "30 min", {T, U}),
+    ("1 and a half hours", "90 min", {T, U}),
     ("5cm", "5 mm", {F, U}),
     ("5kg", "6 kg", {F, U}),
 ]

@@ -474,6 +474,8 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     )
     if spaced != (gold, prediction):
         readings.append(spaced)
+    if any(_MS_INVERSE.search(t) for t in (gold, prediction)):
+        readings.append(tuple(_MS_INVERSE.sub(r"m s\1", t) for t in (gold, prediction)))
     united = [_symbol_with_unit(t) for t in (gold, prediction)]
     if any(u is not None for u in united):
         readings.append(tuple(u or t for u, t in zip(united, (gold, prediction))))
@@ -516,6 +518,11 @@ def _fraction_unit(match: re.Match) -> str:
     """`\\frac{km}{h}` after a number -> `\\text{ km/h}` when it reads as a unit; else as it was."""
     unit = f"{match.group(2).strip()}/{match.group(3).strip()}"
     return f"\\text{{ {unit}}}" if read_unit(unit) is not None else match.group(0)
+
+
+#: `ms^{-1}`: per millisecond, or metres per second as physics books write it (`m s^{-1}`);
+#: `5\\text{ms}^{-1}` was refuted against `5 m/s` as a different dimension.
+_MS_INVERSE = re.compile(r"(?<![A-Za-z\\])ms(\s*\}?\s*\^\s*\{?\s*-)")
 
 
 #: A symbolic value, a space and unit words closing the answer (`x km`, `2\\pi m`, `$2\\pi$ km`).

@@ -106,6 +106,10 @@ TIGHT_UNITS: list[tuple[str, str, set]] = [
     # unit words in prose were products of letters (h·o·u·r)
     ("half an hour", "30 min", {T, U}),
     ("1 and a half hours", "90 min", {T, U}),
+    # `ms^{-1}` is metres per second as physics books write it, or per millisecond
+    (r"5\text{ms}^{-1}", "5 m/s", {T, U}),
+    ("5 ms^{-1}", "18 km/h", {T, U}),
+    (r"5\text{ms}^{-1}", "5 ms", {F, U}),
     ("5cm", "5 mm", {F, U}),
     ("5kg", "6 kg", {F, U}),
 ]

@@ -197,6 +197,14 @@ def _suffix(text: str, end: int) -> str:
     found, consumed = _read_suffix(text, end)
     if _UNIT_GOES_ON.match(text, consumed):
         return _UNREADABLE_UNIT
+    match = _SUFFIX.match(text, end)
+    words = (match.group(1) or match.group(2) or "").split() if match is not None and not found else []
+    goes_on = match is not None and (
+        _UNIT_GOES_ON.match(text, match.end())
+        or ((more := _UNREAD_TEXT.match(text, match.end())) and read_unit(more.group(1)) is not None)
+    )
+    if words and read_unit(words[0]) is not None and (goes_on or words[1:2] in (["squared"], ["cubed"])):
+        return _UNREADABLE_UNIT  # `\\boxed{10} in/\\text{s}`: inches per second, not the prose `in`
     if (word := _UNREAD_TEXT.match(text, consumed)) is not None:  # `\\text{ km}\\,\\text{km}`
         first = word.group(1)
         if first == "\u00b0" or first.lower() not in _PROSE_UNITS and read_unit(first) is not None:

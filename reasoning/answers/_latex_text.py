@@ -416,6 +416,8 @@ def _read_trailing(text: str, units: list[str]) -> str:
     prefix, words = _trailing_words(text)
     if not words or not prefix.strip():
         return text
+    if units and any(w.rstrip(".").lower() in OPERATION_WORDS for w in words):
+        return text + UNREADABLE  # `10\\text{m} squared`: the unit squared too, not 100 m
     special = bool({w.rstrip(".").lower() for w in words} & _SPECIAL_WORDS)
     scratch: list[str] = []
     read = read_words(prefix, words, scratch)

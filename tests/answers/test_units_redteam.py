@@ -4,8 +4,11 @@ A row gives the verdicts a careful human grader accepts (`True`, `False`, `None`
 undecided costs a reward, never soundness."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reasoning.answers._equivalence import equivalent
+from reasoning.answers._units import read_unit
 
 T, F, U = True, False, None
 
@@ -68,6 +71,11 @@ UNIT_AFTER_A_BOX: list[tuple[str, str, set]] = [
     (r"\boxed{10}\text{°C}", r"10^\circ F", {U, F}),
     (r"\boxed{5}\,\text{km}\,\text{km}", "5 km", {U, F}),
     ("\\boxed{5} km km", "5 km", {U, F}),
+    (r"\boxed{10}\text{in}/\text{s}", "10 cm", {U, F}),
+    (r"\boxed{10}\text{in}\,\text{h}", "10 cm", {U, F}),
+    (r"\boxed{10}in/\text{s}", "10 cm", {U, F}),
+    (r"10\text{m} squared", "100 m", {U, F}),
+    (r"\boxed{10}in squared", "10 cm", {U, F}),
     # ... while prose after a box still reads the value
     (r"\boxed{5}\text{ km}\text{ in total}", "5 km", {T}),
     (r"\boxed{5} in total", "5", {T}),
@@ -137,3 +145,44 @@ POWERED_GROUPS: list[tuple[str, str, set]] = [
 def test_a_unit_in_a_powered_group_is_not_read_out_of_it(gold, prediction, allowed):
     result = equivalent(gold, prediction)
     assert result.equivalent in allowed, result.message
+
+
+_UNITS = ["m", "cm", "km", "s", "min", "h", "g", "kg", "ft", "in", "dollars", "cents", "mL", "N", "ms", "K"]
+_AFTER_A_BOX = [
+    "\\boxed{{{n}}}{sp}\\text{{{u}}}",
+    "\\boxed{{{n}}}{sp}\\mathrm{{{u}}}",
+    "\\boxed{{{n}}}{sp}{u}",
+    "${n}${sp}{u}",
+    "\\boxed{{{n}}}{sp}\\text{{{u}}}{tail}",
+    "\\boxed{{{n}}}{sp}{u}{tail}",
+    "{n}{sp}\\text{{{u}}}{tail}",
+]
+_SPACES = ["", " ", "\\,", "~", "\\;", "\\ ", " \\, "]
+_TAILS = [
+    "/\\text{s}",
+    "\\cdot\\text{s}^{-1}",
+    "^{-1}",
+    "^{4}",
+    "\u00b2",
+    "\u00b3",
+    " squared",
+    "\\,\\text{h}",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_UNITS),
+    st.sampled_from(_UNITS),
+    st.sampled_from(_AFTER_A_BOX),
+    st.sampled_from(_SPACES),
+    st.sampled_from(_TAILS),
+    st.sampled_from(["10", "2.5", "1"]),
+)
+def test_a_unit_after_a_box_never_proves_another_unit(u1, u2, form, space, tail, n):
+    """However a unit is spaced or continued after a box, the same number in another unit (or the
+    unit without its continuation) is never proved equal (spacing commands dropped the unit)."""
+    gold = form.format(n=n, sp=space, u=u1, tail=tail)
+    if read_unit(u1) == read_unit(u2) and "{tail}" not in form:
+        return
+    assert equivalent(gold, f"{n} {u2}").equivalent is not True, (gold, u2)

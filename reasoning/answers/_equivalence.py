@@ -546,11 +546,19 @@ def _symbol_with_unit(text: str) -> str | None:
 
 def _one_amount(text: str) -> str | None:
     """`2 hours, 15 minutes` -> `2 hours 15 minutes`: a list that also reads as one amount in
-    several units (`reasoning.answers._units.mixed_quantity`); None otherwise."""
-    if "," not in text or len(text) > 120:
+    several units (`reasoning.answers._units.mixed_quantity`), also with its numbers boxed or in
+    math (`\\boxed{1} h \\boxed{30} min` read as its last box, 30 min); None otherwise."""
+    if len(text) > 120:
         return None
-    joined = " ".join(text.replace(",", " ").split())
+    plain = _BOX_CONTENT.sub(r" \1 ", text).replace("$", " ")
+    if "," not in text and plain == text:
+        return None
+    joined = " ".join(plain.replace(",", " ").split())
     return joined if mixed_quantity(joined) is not None else None
+
+
+#: A box holding a plain number.
+_BOX_CONTENT = re.compile(r"\\boxed\s*\{\s*(\d+(?:\.\d+)?)\s*\}")
 
 
 #: A number word right after a box or math segment (`\boxed{12} dozen`, `$5$ million`): the

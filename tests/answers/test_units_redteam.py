@@ -118,6 +118,10 @@ TIGHT_UNITS: list[tuple[str, str, set]] = [
     (r"5\text{ms}^{-1}", "5 m/s", {T, U}),
     ("5 ms^{-1}", "18 km/h", {T, U}),
     (r"5\text{ms}^{-1}", "5 ms", {F, U}),
+    # an amount in several units with its numbers boxed was read as its last box (30 min)
+    (r"\boxed{1} h \boxed{30} min", "90 min", {T, U}),
+    ("$1$ h $30$ min", "90 min", {T, U}),
+    (r"\boxed{1} h \boxed{30} min", "100 min", {F}),
     ("5cm", "5 mm", {F, U}),
     ("5kg", "6 kg", {F, U}),
 ]

@@ -232,7 +232,10 @@ def expr_text(expr: Expr, parent_prec: int = 0) -> str:
         case Var(name) | Const(name):
             return name
         case Neg(arg):
-            text = "-" + expr_text(arg, 3)
+            # `--x` reads back as Neg(Neg(x)); bracketing each inner minus (`-(-(-x))`) made a
+            # claim of 300 minus signs print past the parser's bracket nesting, so its
+            # certificate no longer re-checked
+            text = "-" + expr_text(arg, 1 if isinstance(arg, Neg) else 3)
             return f"({text})" if parent_prec >= 2 else text
         case Call("factorial", (arg,)):
             inner = expr_text(arg, 5)  # `(3!)!`: `3!!` reads as the (refused) double factorial

@@ -54,6 +54,10 @@ _RADIX = re.compile(r"(?<![A-Za-z_0-9.])0[xXbBoO][0-9A-Fa-f]")
 #: `10 000`, `1 1/2`: a number, a space, a number: thousands groups and mixed numbers, or a
 #: product? Read as the product, `10 000 = 0` and `1 1/2 = 1/2` were proved; refused as ambiguous.
 _SPACED_NUMBERS = re.compile(r"(?<![A-Za-z_0-9.'])\d+(?:\.\d+)?\s+\.?\d")
+#: `1.5.2`, `1_000`: a number written tight against another (`.2`) or against a name of digits
+#: (`_000`): a version or Python's 1000, or a product? Read as the product, `1.5.2 = 0.3` was
+#: proved and `1_000 = 1000` refuted; refused as ambiguous.
+_TIGHT_NUMBERS = re.compile(r"(?<![A-Za-z_0-9.])(?:\d+)?\.\d+\.\d|(?<![A-Za-z_0-9.])\d+(?:\.\d+)?_\d")
 #: `5!!`: the double factorial (5*3*1 = 15), or (5!)!? Read as (5!)! it proved `3!! = 720` and
 #: refuted `5!! = 15`; refused as ambiguous, and so is `3!!=720` (read `3! != 720`, it was
 #: proved). `3! != 6`, with a space before `!=`, stays.
@@ -69,6 +73,11 @@ _AMBIGUOUS = (
         _SPACED_NUMBERS,
         "a number after a number is ambiguous here (10 000 could be 10000 or 10*000, 1 1/2 could"
         " be 3/2 or 1*1/2): write 10000, 1 + 1/2 or 10*000",
+    ),
+    (
+        _TIGHT_NUMBERS,
+        "a number tight against a number is ambiguous here (1.5.2 could be 1.5*0.2, 1_000 could be"
+        " 1000 or 1*_000): write 1.5*0.2, 1000 or 1*_000",
     ),
     (DOUBLE_FACTORIAL, "n!! is ambiguous here (the double factorial, or (n!)!): write (n!)! or the product"),
     (_BANG_EQUALS, "n!=m is ambiguous here (n! = m, or n != m): write n != m or n! = m, with spaces"),

@@ -35,6 +35,7 @@ from proofs.claims import (
     Num,
     Quantified,
     Var,
+    children,
     free_variables,
     walk,
 )
@@ -45,6 +46,11 @@ MAX_EXPANDED_POWER = 64
 #: Longest translation of one sub-formula: `<->` (and `or`, `->` on their left side) use both
 #: T and F of a part, so nesting can double the text at each level; past this it is Unsupported.
 MAX_FORMULA_CHARS = 1_000_000
+#: Highest polynomial degree a script may reach (an upper bound over the claim's terms):
+#: Z3's nonlinear procedures do not poll their timeout inside high-degree polynomial work
+#: (`x^2 = ((x^2)^2)...` at degree 1024 ran 16-27 s under a 2 s timeout), so past it the claim
+#: is Unsupported (unknown), never a hang.
+MAX_DEGREE = 128
 
 
 class Unsupported(Exception):
@@ -66,6 +72,15 @@ _PLAIN_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 def symbol(name: str) -> str:
     """An SMT-LIB symbol for a claim variable (primes need quoting)."""
     return f"v_{name}" if _PLAIN_SYMBOL.fullmatch(name) else f"|v_{name}|"
+
+
+def _sized(text: str) -> str:
+    """`text`, or Unsupported when it passes MAX_FORMULA_CHARS: terms repeat their arguments
+    (`abs` three times, `min`/`max` twice per argument, a power n times), so nesting them grew
+    the text exponentially (16 nested `abs` took 1.2 GB, 18 took 10 GB) before any check."""
+    if len(text) > MAX_FORMULA_CHARS:
+        raise Unsupported(f"a term's SMT-LIB text passes {MAX_FORMULA_CHARS} characters")
+    return text
 
 
 def _conj(parts: list[str]) -> str:
@@ -136,9 +151,9 @@ class _Translator:
                 b, wd_b = self.term(right)
                 wd = wd_a + wd_b
                 if op in "+-*":
-                    return f"({op} {a} {b})", wd
+                    return _sized(f"({op} {a} {b})"), wd
                 if op == "/":
-                    return f"(/ {a} {b})", [*wd, f"(not (= {b} 0.0))"]
+                    return _sized(f"(/ {a} {b})"), [*wd, f"(not (= {b} 0.0))"]
                 if op == "mod":
                     return self._mod(a, b), [*wd, f"(not (= {b} {self.zero}))"]
             case Call(func, args):
@@ -158,8 +173,8 @@ class _Translator:
 
     def _mod(self, a: str, b: str) -> str:
         if self.integer:  # SMT-LIB's mod is Euclidean; ours takes the sign of the divisor
-            return f"(ite (> {b} 0) (mod {a} {b}) (- (mod (- {a}) (- {b}))))"
-        return f"(- {a} (* {b} (to_real (to_int (/ {a} {b})))))"
+            return _sized(f"(ite (> {b} 0) (mod {a} {b}) (- (mod (- {a}) (- {b}))))")
+        return _sized(f"(- {a} (* {b} (to_real (to_int (/ {a} {b})))))")
 
     def _power(self, base: Expr, exponent: Expr) -> tuple[str, list[str]]:
         if free_variables(exponent):
@@ -181,6 +196,8 @@ class _Translator:
             raise Unsupported(f"exponent {n} is too large to expand")
         if n == 0:
             return ("1" if self.integer else "1.0"), wd
+        if len(b) * abs(n) > MAX_FORMULA_CHARS:
+            raise Unsupported(f"a term's SMT-LIB text passes {MAX_FORMULA_CHARS} characters")
         product = b if abs(n) == 1 else f"(* {' '.join([b] * abs(n))})"
         if n > 0:
             return product, wd
@@ -226,12 +243,12 @@ class _Translator:
         wd = [c for p in parts for c in p[1]]
         if func == "abs":
             a = texts[0]
-            return f"(ite (>= {a} {self.zero}) {a} (- {a}))", wd
+            return _sized(f"(ite (>= {a} {self.zero}) {a} (- {a}))"), wd
         if func in ("min", "max"):
             cmp = "<=" if func == "min" else ">="
             result = texts[0]
             for other in texts[1:]:
-                result = f"(ite ({cmp} {result} {other}) {result} {other})"
+                result = _sized(f"(ite ({cmp} {result} {other}) {result} {other})")
             return result, wd
         if func in ("floor", "ceil") and self.integer:
             return texts[0], wd
@@ -411,11 +428,68 @@ def split_prefix(formula: Formula) -> tuple[str, dict[str, str], Formula]:
     return "validity", variables, body
 
 
+def degree_bound(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> int:
+    """An upper bound on the polynomial degree of every term the script for `formula` writes.
+
+    Iterative (claims may be 400 levels deep). A product adds its factors' degrees, a power
+    multiplies its base's by the exponent; a root is a fresh constant (degree 1, its axiom
+    at most the root's degree); everything else takes the largest of its arguments' degrees.
+    """
+    degrees: dict[int, int] = {}
+    stack: list[tuple[object, bool]] = [(formula, False)]
+    best = 0
+    while stack:
+        node, done = stack.pop()
+        if not done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children(node))
+            continue
+        below = [degrees.get(id(child), 0) for child in children(node)]
+        match node:
+            case Var():
+                d = 1
+            case BinOp("*" | "/" | "mod", _, _) | Call("mod" | "gcd" | "lcm", _):
+                d = sum(below)
+            case BinOp("^", _, exponent) if below[0]:
+                d = below[0] * _exponent_size(exponent, limits)
+            case Call("sqrt" | "root", _):
+                d = max([1, *below]) if below[0] else 0
+            case _:
+                d = max(below, default=0)
+        degrees[id(node)] = d
+        best = max(best, d)
+    return best
+
+
+def _exponent_size(exponent: Expr, limits: Limits) -> int:
+    """|numerator| and denominator of a closed exponent, the larger (1 when it has none)."""
+    if free_variables(exponent):
+        return 1  # a variable exponent is Unsupported anyway
+    try:
+        e = evaluate(exponent, None, limits)
+    except (NotExact, TooLarge, Undefined):
+        return 1
+    return max(1, abs(e.numerator), e.denominator)
+
+
+def _translated(translator: _Translator, formula: Formula) -> str:
+    """T(formula) through `translator`, with the bounds every script keeps: a degree past
+    MAX_DEGREE, or a claim nested too deep for the recursive translator (a few Python frames
+    per level: 300 nested `forall`s raised RecursionError out of `verify`), is Unsupported."""
+    degree = degree_bound(formula, translator.limits)
+    if degree > MAX_DEGREE:
+        raise Unsupported(f"a polynomial of degree up to {degree} (the limit is {MAX_DEGREE})")
+    try:
+        return translator.true(formula)
+    except RecursionError as exc:
+        raise Unsupported("the claim is nested too deeply for the SMT-LIB translation") from exc
+
+
 def build_query(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> SmtQuery:
     """The SMT-LIB 2 script for a claim. Raises Unsupported if arithmetic cannot express it."""
     mode, variables, body = split_prefix(formula)
     translator = _Translator(sorts=dict(variables), limits=limits, integer=_integer_only(formula, variables))
-    core = translator.true(body)
+    core = _translated(translator, body)
     lines = ["(set-logic ALL)"]
     lines += [f"(declare-const {symbol(n)} {s})" for n, s in variables.items()]
     lines += translator.aux_decls
@@ -454,13 +528,13 @@ def constraint_term(translator: _Translator, formula: Formula, variables: dict[s
     """
     extra = tuple(sorted(free_variables(formula) - set(variables)))
     if extra:
-        return translator.true(Quantified("forall", extra, "Real", formula))
+        return _translated(translator, Quantified("forall", extra, "Real", formula))
     if not translator.integer_claims:
-        return translator.true(formula)
+        return _translated(translator, formula)
     own = {name: variables[name] for name in free_variables(formula)}
     translator.integer = _integer_only(formula, own)
     try:
-        return translator.true(formula)
+        return _translated(translator, formula)
     finally:
         translator.integer = False
 

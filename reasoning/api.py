@@ -146,6 +146,10 @@ def verify_many(
     budget_s = _check_budget(budget_s)
     if executor not in EXECUTORS:
         raise InvalidArgument(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if isinstance(texts, (str, bytes)):  # iterated, one str was checked as one claim per character
+        raise InvalidArgument(
+            "texts must be a list (an iterable) of claims, not one str: use verify() for one"
+        )
     items = list(texts)
     for item in items:
         if not isinstance(item, str):

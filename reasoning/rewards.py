@@ -32,8 +32,9 @@ reference itself does not parse, or when the task is malformed. verl has no such
    policy locates (boxes that are parts of one answer joined, `\\boxed{1}\\boxed{2}` gives
    `1, 2`; an answer marker after the last box wins over it), else the last balanced box;
 3. the text after the last GSM8K-style `####` marker, to the end of its line;
-4. the rest of the line after the last "answer is" / "answer:" (any case, e.g. "The final
-   answer is 42.");
+4. the line after the last "answer is" / "answer:" (any case, e.g. "The final answer is 42.
+   I hope it is correct."), read as the extraction policy reads a marker's line (up to its first
+   full stop; undecided, so no answer, when it does not read as one);
 5. the last non-empty line.
 
 A trailing full stop is dropped. Answers longer than `MAX_ANSWER_CHARS` are not scored (0.0).
@@ -161,7 +162,13 @@ def extract_answer(text: str) -> str | None:
     if found is None:
         marker = _last(_HASHES, text) or _last(_ANSWER_IS, text)
         if marker is not None and marker.group(1).strip():
-            found = marker.group(1)
+            # The shared policy reads a marker's line as a phrase, up to its first full stop: the
+            # rest of the line, read again as a whole answer, took `5` from `Final answer: 6. The
+            # number of primes is 5.` and nothing from `The final answer is 34. I hope it is correct.`
+            marked = find_answer(text)
+            if marked.rule == "undecided":
+                return None
+            found = marked.answer if marked.rule == "marker" else marker.group(1)
         else:
             found = next((line for line in reversed(text.splitlines()) if line.strip()), None)
     if found is None:
@@ -197,18 +204,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Bits of an integer whose decimal text fits in MAX_ANSWER_CHARS (log2(10) < 3.33).
+_MAX_REFERENCE_BITS = int(MAX_ANSWER_CHARS * 3.32)
+
+
 def _number_text(value: numbers.Number) -> str | None:
     """Any `numbers.Number` as exact text: integers and rationals exactly, finite reals by their
-    shortest repr, decimals in positional notation, complex numbers as `a + bi`."""
+    shortest repr, decimals in positional notation, complex numbers as `a + bi`. None for a
+    number whose text would pass MAX_ANSWER_CHARS, as for a text reference that long (`10**50000`
+    raised Python's int-to-text limit; `Decimal("1e999999999")` wrote a gigabyte of zeros)."""
     if isinstance(value, numbers.Integral):
-        return str(int(value))
+        n = int(value)
+        return str(n) if n.bit_length() <= _MAX_REFERENCE_BITS else None
     if isinstance(value, numbers.Rational):
-        return str(Fraction(int(value.numerator), int(value.denominator)))
+        p, q = int(value.numerator), int(value.denominator)
+        return str(Fraction(p, q)) if max(p.bit_length(), q.bit_length()) <= _MAX_REFERENCE_BITS else None
     if isinstance(value, numbers.Real):
         number = float(value)
         return repr(number) if math.isfinite(number) else None
     if isinstance(value, Decimal):
-        return format(value, "f") if value.is_finite() else None
+        if not value.is_finite() or abs(value.adjusted()) > MAX_ANSWER_CHARS:
+            return None
+        return format(value, "f") if len(value.as_tuple().digits) <= MAX_ANSWER_CHARS else None
     if isinstance(value, numbers.Complex):
         real, imag = (_number_text(part) for part in (value.real, value.imag))
         if real is None or imag is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from proofs.check import CheckReport, check_certificate
@@ -129,6 +129,9 @@ def _points(answer: Answer) -> tuple[Interval, ...] | None:
     match answer:
         case FiniteSet(items) if _plain_values(items):
             return tuple(Interval(i.expr, i.expr, True, True) for i in items)
+        case Scalar(expr) if _plain_values((answer,)) and not free_variables(expr):
+            # `5` is the set {5}, which `[5, 5]` also is (it matched `\{5\}` but not `5`)
+            return (Interval(expr, expr, True, True),)
     return None
 
 
@@ -366,11 +369,96 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
             message=outcome.message,
         )
 
+    outcome, backend = _in_every_reading(gold, prediction, budget_s)
+    return result(outcome, backend)
+
+
+#: `\\log x` or `log(x)` without a base: base 10, e (SymPy's LaTeX printer, calculus, `log(2)` in
+#: plain text) or 2 (computer science). A verdict must hold in every reading.
+_BARE_LOG = re.compile(
+    r"(?:\\(?:operatorname|mathrm|text|rm)\s*\{\s*log\s*\}|\\log|(?<![\\A-Za-z])log)(?![A-Za-z])(?!\s*_)"
+)
+#: The bases a bare logarithm is read in besides base 10 (the parser's own reading). Base 2 is
+#: left out where a power follows the name (`\\log^2 x`): `\\log_{2}^2 x` is not in the grammar.
+_LOG_BASES = ("\\ln", "\\log_{2}")
+_LOG_POWER = re.compile(
+    r"(?:\\log|(?<![\\A-Za-z])log|\\(?:operatorname|mathrm|text|rm)\s*\{\s*log\s*\})\s*\^"
+)
+#: `1/2x`, `3/4\\pi`, `1/2(x+1)`: 1/(2x) as read, or (1/2)x as the claim language and many
+#: writers mean it. The second reading makes the product explicit after the divisor.
+_SLASH_PRODUCT = re.compile(
+    r"/\s*(\d+(?:\.\d+)?|[A-Za-z])\s*"
+    r"(?=[A-Za-z](?![A-Za-z])|\(|\\(?:pi|sqrt|frac|sin|cos|tan|ln|log|exp|left|theta|alpha|beta)(?![A-Za-z]))"
+)
+
+
+#: `5K`, `1.5M`, `3B`: 5000, 1500000, 3000000000 as written in prose, or the products 5K, 1.5M.
+_SUFFIX = re.compile(r"(?<![\w.^_{}\\])(\d+(?:\.\d+)?) ?([kKMB])(?![A-Za-z0-9])")
+_SUFFIXES = {"k": "1000", "K": "1000", "M": "1000000", "B": "1000000000"}
+
+
+def _suffix_value(match: re.Match) -> str:
+    return f"({match.group(1)} \\cdot {_SUFFIXES[match.group(2)]})"
+
+
+def _readings(gold: str, prediction: str) -> list[tuple[str, str, str]]:
+    """Every reading of an ambiguous pair (name, gold, prediction); the texts alone when none."""
+    readings = [("as written", gold, prediction)]
+    if _SUFFIX.search(gold) or _SUFFIX.search(prediction):
+        readings += [("5K=5000", _SUFFIX.sub(_suffix_value, gold), _SUFFIX.sub(_suffix_value, prediction))]
+    if _SLASH_PRODUCT.search(gold) or _SLASH_PRODUCT.search(prediction):
+        readings += [
+            (
+                f"{name.replace('as written', '')} (a/b)c".strip(),
+                _SLASH_PRODUCT.sub(r"/\1 \\cdot ", g),
+                _SLASH_PRODUCT.sub(r"/\1 \\cdot ", p),
+            )
+            for name, g, p in readings
+        ]
+    if _BARE_LOG.search(gold) or _BARE_LOG.search(prediction):
+        powered = _LOG_POWER.search(gold) or _LOG_POWER.search(prediction)
+        bases = _LOG_BASES[:1] if powered else _LOG_BASES
+        readings += [
+            (
+                f"{name.replace('as written', '')} {base[1:]}".strip(),
+                *(_BARE_LOG.sub(lambda _m, b=base: f" {b} ", t) for t in (g, p)),
+            )
+            for base in bases
+            for name, g, p in readings
+        ]
+    return readings
+
+
+def _in_every_reading(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:
+    """The outcome when every reading of the texts gives it (its claims are all of theirs); else
+    unknown: `\\ln 2` was refuted for `\\log 2` and `2` proved for `\\log 100` (base 10 only),
+    `3/4\\pi` refuted for `\\frac{3\\pi}{4}` (read as 3/(4 pi) only)."""
+    readings = _readings(gold, prediction)
+    if len(readings) == 1:
+        return _outcome(gold, prediction, budget_s)
+    # The readings share the budget (a caller's budget bounds the whole comparison): each gets an
+    # equal part of what is left when it starts.
+    deadline = time.perf_counter() + budget_s
+    outcomes = []
+    for index, (name, g, p) in enumerate(readings):
+        share = max(0.001, (deadline - time.perf_counter()) / (len(readings) - index))
+        outcomes.append((name, *_outcome(g, p, share)))
+    statuses = {outcome.status for _, outcome, _ in outcomes}
+    _, first, backend = outcomes[0]
+    if len(statuses) != 1 or first.status not in (Status.PROVED, Status.REFUTED):
+        shown = ", ".join(f"{name}: {o.status.value}" for name, o, _ in outcomes)
+        return unknown_outcome(f"the readings of an ambiguous answer decide differently ({shown})"), None
+    claims = [claim for _, outcome, _ in outcomes for claim in outcome.claims]
+    return replace(first, claims=claims, backends=set().union(*(o.backends for _, o, _ in outcomes))), backend
+
+
+def _outcome(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str | None]:
+    """Parse and compare two answer texts: the outcome and, for a parse failure, its backend."""
     parsed = []
     for name, text in (("gold", gold), ("prediction", prediction)):
         answer = parse_answer(text)
         if isinstance(answer, ParseFailure):
-            return result(Outcome(Status.INVALID, message=f"{name}: {answer.describe()}"), "parser")
+            return Outcome(Status.INVALID, message=f"{name}: {answer.describe()}"), "parser"
         parsed.append(answer)
     gold_answer, prediction_answer = parsed
     judge = Judge(budget_s)
@@ -378,7 +466,7 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
         syntactic = proved_outcome(
             "syntactic", backends={"syntactic"}, message="identical after normalisation"
         )
-        return result(_proof_in_decimal_reading(judge, gold, prediction, syntactic))
+        return _proof_in_decimal_reading(judge, gold, prediction, syntactic), None
     try:
         outcome = _compare(judge, gold_answer, prediction_answer)
         if outcome.status is Status.REFUTED:
@@ -394,9 +482,9 @@ def equivalent(gold: str, prediction: str, *, budget_s: float = DEFAULT_BUDGET_S
     if outcome.status is Status.REFUTED and any(
         _APPROXIMATE in t or "\u2248" in t for t in (gold, prediction)
     ):
-        # `x \approx 1.41` is read as `x = 1.41`, but an approximate value is not refuted exactly.
+        # `x \\approx 1.41` is read as `x = 1.41`, but an approximate value is not refuted exactly.
         outcome = unknown_outcome(f"an approximate answer (\\approx) is not refuted: {outcome.message}")
-    return result(outcome)
+    return outcome, None
 
 
 _APPROXIMATE = "\\approx"

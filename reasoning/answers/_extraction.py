@@ -20,7 +20,7 @@ applies one policy, the same for gold and prediction, and says which rule it use
    answer is 34. I hope it is correct.` reads `34`): the math run at its start, unless a verb
    follows it; else what follows its one `is`/`are`/`equals`/`be` (`The largest $n$ is 34.`
    reads `34`); else the sentence itself. Two verbs (`$x$ is 2 and $y$ is 3`) name several
-   values: undecided.
+   values: undecided, and so does a value before the verb's clause (`6 since 2 + 3 is 5`).
 4. **Unmarked text**: in prose, the phrase of the last sentence when a math segment is its
    subject (`Thus $n$ is 34.` reads `34`; `...is 2/3.` reads `2/3`) and it reads as an answer
    (`...the sum is here` does not: it would parse as h*e*r*e); else the last run of math
@@ -346,8 +346,16 @@ def _phrase(text: str) -> str | None | object:
     if len(verbs) > 1:
         return _SEVERAL
     if verbs:
+        subject = text[: verbs[0].start()].strip()
+        if _VALUE_FIRST.match(subject) or (math and math[0].start == 0 and subject[math[0].end :].strip()):
+            # `6 since 2 + 3 is 5`: a value, then a clause with another one (it read 5)
+            return _SEVERAL
         return _phrase(text[verbs[0].end() :])
     return text
+
+
+#: A phrase that opens with a number (`6 since ...`, `-2, because ...`).
+_VALUE_FIRST = re.compile(r"[-+]?\s*\.?\d")
 
 
 #: Text with none of these is a bare answer unless it is prose (the common case, kept fast).

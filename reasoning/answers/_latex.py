@@ -78,6 +78,20 @@ MAX_INPUT_CHARS = 100_000
 MAX_CACHED_CHARS = 512
 #: Longest extracted answer parsed.
 MAX_ANSWER_CHARS = 2_000
+#: A whole answer of plain letters and spaces with a word of three letters or more (`yes`, `no
+#: solution`), or `no`: read as words. Digits, operators, commands (`2ab`, `a + b`, `\\pi`) and
+#: two letters (`ab`) keep algebra.
+_WORDS = re.compile(r"[A-Za-z]+(?:\s+[A-Za-z]+)*")
+_WORD = re.compile(r"[A-Za-z]{3}")
+#: Two-letter whole answers that are words, not the product of two variables (`ab` is a*b).
+_SHORT_WORDS = frozenset({"no", "ok"})
+
+
+def _fold(word: str) -> str:
+    """`Yes` and `yes` are one word; `CO` and `Co`, `NaCl` and `nacl` are not (case is data there)."""
+    return word.lower() if len(word) > 1 and word[1:].islower() else word
+
+
 #: Deepest expression tree accepted (the deepest bracket nesting is `MAX_NESTING`).
 MAX_DEPTH = 200
 #: At most this many `\\pm` signs are expanded (each doubles the values).
@@ -290,8 +304,12 @@ def _parse(text: str) -> Answer | ParseFailure:
     normal, units = normalise(answer)
     if not normal:
         if units:
-            return TextAnswer(" ".join(" ".join(units).lower().split()))
+            return TextAnswer(" ".join(_fold(w) for w in " ".join(units).split()))
         return ParseFailure("empty answer", found="")
+    if _WORDS.fullmatch(normal) and (_WORD.search(normal) or normal.lower() in _SHORT_WORDS):
+        # `yes`, `none`, `all real numbers`: words, not a product of one-letter variables (read
+        # so, `cat` was proved equal to `act` and `Yes` refuted against `yes`)
+        return TextAnswer(" ".join(_fold(w) for w in " ".join((normal, *units)).split()))
     if len(normal) < 200 and (fast := _fast_list(normal)) is not None:
         return _with_units(fast, units)
     # `5!!`: the double factorial (15) or (5!)!? Read as (5!)!, `720` was equivalent to `3!!`

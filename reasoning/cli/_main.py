@@ -10,8 +10,10 @@ bundles without a proved answer prove nothing, so they give 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -78,6 +80,18 @@ def _main(
     """A verified reasoning engine: every claim is checked by exact arithmetic, Z3 or SymPy, and
     comes back proved, refuted (with a counterexample), unknown or invalid, with a certificate
     anyone can re-check."""
+    _printable_streams()
+
+
+def _printable_streams() -> None:
+    """Text that is not Unicode (a lone surrogate from a file's `"\\ud800"`, or bytes that were
+    not UTF-8) is printed as a backslash escape: written as is, it ended the command with a
+    UnicodeEncodeError traceback after the checks had run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            with contextlib.suppress(ValueError, OSError):  # a closed or detached stream stays
+                reconfigure(errors="backslashreplace")
 
 
 def summary_line(statuses: Counter, elapsed_s: float, noun: str) -> str:
@@ -88,6 +102,9 @@ def summary_line(statuses: Counter, elapsed_s: float, noun: str) -> str:
     counts = ", ".join(f"{statuses[k]} {k}" for k in keys)
     return f"{total} {noun}{'' if total == 1 else 's'} in {elapsed_s:.1f} s: {counts or 'none'}"
 
+
+#: A lone UTF-16 surrogate: JSON's `"\\ud800"` escape decodes to one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _STYLE = {"proved": "green", "refuted": "red", "unknown": "yellow", "invalid": "magenta"}
 _MARK = {"proved": "✔", "refuted": "✘", "unknown": "?", "invalid": "!"}
@@ -108,7 +125,10 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def _print_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    text = json.dumps(obj, ensure_ascii=False)
+    if _SURROGATE.search(text):  # not Unicode (a file's `"\\ud800"`): UTF-8 cannot write it
+        text = json.dumps(obj)  # escaped as \\ud800, still the same JSON
+    sys.stdout.write(text + "\n")
 
 
 def _show_verdict(verdict: dict[str, Any], label: str) -> None:
@@ -238,6 +258,9 @@ def _equiv_pairs(file: Path) -> list[tuple[int, str, str] | tuple[int, str]]:
         except json.JSONDecodeError as exc:
             pairs.append((number, f"line {number}: not JSON ({exc.msg} at column {exc.colno})"))
             continue
+        except RecursionError:
+            pairs.append((number, f"line {number}: not JSON (nested too deeply to read)"))
+            continue
         if (
             not isinstance(obj, dict)
             or not isinstance(obj.get("gold"), str)
@@ -353,6 +376,16 @@ def _items_in(data: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _first_unread(data: Any) -> int | None:
+    """The 1-based index of the first entry of a list (or JSON lines) that holds nothing to
+    re-check, or None."""
+    if isinstance(data, list):
+        for index, entry in enumerate(data, start=1):
+            if not _items_in(entry) or (isinstance(entry, list) and _first_unread(entry) is not None):
+                return index
+    return None
+
+
 @app.command()
 def check(
     path: Path = typer.Argument(
@@ -386,6 +419,9 @@ def check(
     except OSError as exc:
         err.print(f"[red]error:[/] cannot read {escape(str(path))}: {escape(exc.strerror or str(exc))}")
         raise typer.Exit(2) from exc
+    except UnicodeDecodeError as exc:
+        err.print(f"[red]error:[/] {escape(str(path))} is not UTF-8 text: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
     try:
         data: Any = json.loads(text)
     except (json.JSONDecodeError, RecursionError):  # nesting too deep for the decoder is unusable too
@@ -401,6 +437,14 @@ def check(
     items = _items_in(data)
     if not items:
         err.print(f"[red]error:[/] no certificate or verdict found in {escape(str(path))}")
+        raise typer.Exit(2)
+    if (unread := _first_unread(data)) is not None:
+        # skipped, an entry that is no certificate or verdict (`{"results": [forged]}`) let a
+        # file with one good line beside it exit 0: the file says more than was re-checked
+        err.print(
+            f"[red]error:[/] entry {unread} of {escape(str(path))} is neither a certificate nor a "
+            "verdict: nothing in it would be re-checked"
+        )
         raise typer.Exit(2)
 
     def recheck_all() -> list:

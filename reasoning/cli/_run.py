@@ -61,7 +61,7 @@ def _task_from_options(
             )
         try:
             data = json.loads(task_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise InvalidArgument(f"cannot read the task file {task_file}: {exc}") from exc
         return Task.from_json(data)
     sorts = {}

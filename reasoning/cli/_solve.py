@@ -123,7 +123,7 @@ def domain_help(domain) -> str:
 def _read_task_file(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InvalidArgument(f"cannot read the task file {path}: {exc}") from exc
 
 

@@ -237,12 +237,19 @@ def solve(
     _check_choice("organizer", organizer, ORGANIZERS)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= 32_768:
         raise InvalidArgument(f"max_tokens must be an int in [1, 32768], got {max_tokens!r}")
+    for name, seconds in (("budget_s", budget_s), ("verify_budget_s", verify_budget_s)):
+        # by their own names: budget_s=0 was refused as "worker_timeout_s must be ..."
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= 86_400:
+            raise InvalidArgument(f"{name} must be seconds in (0, 86400], got {seconds!r}")
     if worker_timeout_s is not None and (
         not isinstance(worker_timeout_s, (int, float))
         or isinstance(worker_timeout_s, bool)
         or not 0 < worker_timeout_s <= 86_400
     ):
         raise InvalidArgument(f"worker_timeout_s must be seconds in (0, 86400], got {worker_timeout_s!r}")
+    if out not in (None, True, False) and Path(out).exists() and not Path(out).is_dir():
+        # a file there raised FileExistsError from deep inside the run
+        raise InvalidArgument(f"out must be a directory (or None, or False); {str(out)!r} is a file")
     warnings: list[str] = []
     backend, owned = None, False
     load_s = 0.0

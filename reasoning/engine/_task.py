@@ -66,6 +66,8 @@ ROLES = ("closed", "entailed", "choice", "domain")
 #: Most claims read from one worker result or answer; the rest are reported, not checked.
 MAX_CLAIMS = 64
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*'*")
+#: A lone UTF-16 surrogate (JSON's `"\\ud800"` escape decodes to one): not Unicode text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class Task:
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
             raise InvalidArgument("task text must be a str")
+        if _SURROGATE.search(self.text):  # the run's files are UTF-8: writing it failed at the end
+            raise InvalidArgument(
+                "task text holds an unpaired UTF-16 surrogate (\\ud800...): not Unicode text"
+            )
         if self.domain is not None:
             if self.unknowns or self.constraints:
                 raise InvalidArgument("a domain task has no unknowns or constraints of its own")

@@ -40,10 +40,11 @@ _CLAIM_TERMINALS = {
     "SORT": 'SORT: "Int" | "Real"',
     # A keyword is never a name: our LALR lexer prefers the keyword literal, so llguidance must not
     # offer `not` or `and` as a NAME either (`4not` would be 4 * not there, a parse error here).
-    # Nor is a function name (`3 factorial` is refused: it is a function, not a variable).
+    # Nor is a function name (`3 factorial` is refused: it is a function, not a variable), nor
+    # `_` and a digit (`1_000` is refused: 1000 or 1*_000?).
     "NAME": (
         "NAME: /[A-Za-z_][A-Za-z_0-9]*'*/ & ~/(and|or|not|in|true|false|mod|forall|exists|sqrt|root"
-        "|abs|min|max|gcd|lcm|floor|ceil|binomial|factorial|exp|ln|log|sin|cos|tan)/"
+        "|abs|min|max|gcd|lcm|floor|ceil|binomial|factorial|exp|ln|log|sin|cos|tan|_[0-9].*)/"
     ),
     "FUNCTION": (
         'FUNCTION: "sqrt" | "root" | "abs" | "min" | "max" | "gcd" | "lcm" | "floor" | "ceil" '

@@ -92,8 +92,8 @@ read the `claim` field of certificates. One claim per string (or per line); `#` 
   (`1e3`, `.5e3`) and `0x10`, `0b10`, `0o7` are invalid (1·e3? 0·x10?): write `10^3`, `16`.
   Implicit multiplication binds like `*`, left to right: `1/2x` is x/2.
   `n!!` (double factorial or `(n!)!`?), `4!=25` (`4! = 25` or `4 != 25`?) and a number after a
-  number (`10 000`, `1 1/2`: 10000 and 3/2, or products?) are invalid too: write `(n!)!`, `!=`
-  with a space before it, `10000`, `1 + 1/2`.
+  number (`10 000`, `1 1/2`: 10000 and 3/2, or products?; also tight, `1.5.2`, `1_000`) are
+  invalid too: write `(n!)!`, `!=` with a space before it, `10000`, `1 + 1/2`.
 - Relations `= != < <= > >=`, chains (`0 < x < 1`), membership `x in {1, 2, 3}`.
 - Connectives `not and or -> <->` (loosest last), `true`, `false`.
 - Quantifiers: `forall x in Int: ...`, `exists x, y in Real: ...` (the body extends to the end).

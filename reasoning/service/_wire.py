@@ -11,6 +11,7 @@ of closed shapes, and a task is one of the per-domain task schemas or the plain 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
@@ -27,8 +28,42 @@ Budget = Field(
 )
 
 
+#: A code point in the UTF-16 surrogate range: JSON's `"\\ud800"` escape decodes to one when it
+#: is not half of a pair, and such a string is not Unicode text (it cannot be encoded as UTF-8).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unpaired_surrogate(data: Any) -> str | None:
+    """The location (`claims.0`) of the first string, or key, holding an unpaired surrogate."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return where or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                place = f"{where}.{key}" if where else str(key)
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return where or "body"
+                stack.append((item, place))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}.{i}" if where else str(i)) for i, item in enumerate(value))
+    return None
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode_only(cls, data: Any) -> Any:
+        """Text with an unpaired surrogate (`"\\ud800"` in the JSON) is refused here: accepted, it
+        reached the reply, which cannot be written as UTF-8, and the client got a 500."""
+        where = _unpaired_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where} holds an unpaired UTF-16 surrogate escape: not Unicode text")
+        return data
 
 
 def _no_nulls(data: Any, keys: tuple[str, ...]) -> None:

@@ -129,7 +129,7 @@ NOT_EQUIVALENT = [
     (r"50\%", "5"),
     (r"90^\circ", "91"),
     (r"\frac{5}{0}", "5"),
-    ("5", "asdf"),
+    ("5", "a s d f"),
     ("x = 2, y = 3", "(3, 2)"),
     ("x = 2, y = 3", "x = 2, z = 3"),
     (r"\frac{1}{x}", r"\frac{1}{x+1}"),
@@ -163,6 +163,7 @@ UNDECIDED = [
     ("x^2 = 4", "x = 2"),  # different solution sets, but no point on one only is found
     (r"\frac{1}{1+i}", r"\frac{1-i}{2}"),  # division by a complex number is not decided
     (r"\text{no solution}", r"\emptyset"),
+    ("5", "asdf"),  # a word, not the product a*s*d*f (test_answer_redteam4.py)
     ("x^2 + y^2 = 1", "5"),
     # the sides share no open region where both are defined: no vacuous "equivalent"
     (r"\sqrt{-1-x^2}", "5"),

@@ -36,7 +36,7 @@ FOUND: list[tuple[str, str, set]] = [
     (r"25^\circ C", "298.15 K", {U, T}),
     (r"25^\circ\text{C}", r"298.15\text{ K}", {U, T}),
     ("300 kelvin", r"27^\circ C", {U, T}),
-    ("300 K", "300 kelvin", {T}),
+    ("300 K", "300 kelvin", {T, U}),  # `300 K` is also 300000 (main reads K as thousand)
     ("300 K", "301 K", {F}),
     # an amount in several units has strictly smaller units: `2 h 0.5 h` is no written amount
     ("2 h 0.5 h", "2.5 h", {U, F}),

@@ -46,7 +46,7 @@ def conversation(text: str) -> list[dict[str, str]]:
         (r"\fbox{7}", "7"),
         ("Natalia sold 48/2 = 24 clips.\n#### 72", "72"),
         ("The final answer is 42.", "42"),
-        ("Answer: $\\frac{3}{4}$", "$\\frac{3}{4}$"),
+        ("Answer: $\\frac{3}{4}$", "\\frac{3}{4}"),  # the policy reads the math of a marker line
         ("answer = 7", "7"),
         ("First 3.\nThen 5.\n\n", "Then 5"),  # the last non-empty line, full stop dropped
         ("1.5", "1.5"),

@@ -41,6 +41,10 @@ REFUSED = [
     "x sqrt = 2",
     "forall e in Real: e = e",
     "exists x, pi in Int: x = pi",
+    "1.5.2 = 0.3",
+    ".5.2 = 0.1",
+    "1_000 = 1000",
+    "2_5 = 2*_5",
 ]
 #: Read by our parser, and offered by the dialect grammar.
 READ = [
@@ -77,6 +81,9 @@ READ = [
     "forall x, y in Int: x + y = y + x",
     "2 pi = 2*pi",
     "sqrtx = factorial(3)",
+    "x_1 = 2",
+    "1.5*0.2 = 0.3",
+    "2*x1_2 = 4",
 ]
 
 

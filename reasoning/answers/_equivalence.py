@@ -562,6 +562,8 @@ def _other_readings(gold: str, prediction: str) -> list[tuple[str, str]]:
     )
     if spaced != (gold, prediction):
         readings.append(spaced)
+    if any(_SCALE_LETTER.search(t) for t in (gold, prediction)):
+        readings.append(tuple(_SCALE_LETTER.sub(r"^\\circ \1", t) for t in (gold, prediction)))
     if any(_MS_INVERSE.search(t) for t in (gold, prediction)):
         readings.append(tuple(_MS_INVERSE.sub(r"m s\1", t) for t in (gold, prediction)))
     united = [_symbol_with_unit(t) for t in (gold, prediction)]
@@ -608,6 +610,9 @@ def _fraction_unit(match: re.Match) -> str:
     return f"\\text{{ {unit}}}" if read_unit(unit) is not None else match.group(0)
 
 
+#: `25 C`, `77 F` closing an answer: degrees of a temperature scale, or a product with a variable
+#: (`25 C` was refuted against `25` as 25·C).
+_SCALE_LETTER = re.compile(r"(?<=\d)\s*([CF])\s*\.?\s*$")
 #: `ms^{-1}`: per millisecond, or metres per second as physics books write it (`m s^{-1}`);
 #: `5\\text{ms}^{-1}` was refuted against `5 m/s` as a different dimension.
 _MS_INVERSE = re.compile(r"(?<![A-Za-z\\])ms(\s*\}?\s*\^\s*\{?\s*-)")

@@ -38,6 +38,10 @@ FOUND: list[tuple[str, str, set]] = [
     ("300 kelvin", r"27^\circ C", {U, T}),
     ("300 K", "300 kelvin", {T, U}),  # `300 K` is also 300000 (main reads K as thousand)
     ("300 K", "301 K", {F}),
+    # a bare scale letter after a number is degrees of that scale too
+    ("25 C", "25", {T, U}),
+    ("25 C", r"25^\circ C", {T, U}),
+    ("25 C", "26", {F}),
     # an amount in several units has strictly smaller units: `2 h 0.5 h` is no written amount
     ("2 h 0.5 h", "2.5 h", {U, F}),
     ("1 m 0.5 m", "1.5 m", {U, F}),

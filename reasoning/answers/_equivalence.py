@@ -489,26 +489,34 @@ def _outcome(gold: str, prediction: str, budget_s: float) -> tuple[Outcome, str 
 
 _APPROXIMATE = "\\approx"
 
-#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead);
-#: also with a unit after it (`3,5 cm`, refuted against `3.5 cm` before).
-_DECIMAL_COMMA = re.compile(
-    r"\$?\s*(-?\d+),(\d{1,2})\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?"
+#: What may follow a decimal comma as its unit or mark: spacing, then `\text{}`/`\mathrm{}`,
+#: words, a percent or a degree sign (`1,5\,\text{m}`, `1,5\%`, `1,5^\circ` were read as lists only).
+_COMMA_UNIT = (
+    r"(\s*(?:\\[,;: ]|~)?\s*(?:\\(?:text|mathrm)\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*|\\%|%"
+    r"|\^\s*\{?\s*\\circ\s*\}?|\u00b0))?"
 )
+#: `2,5`: two numbers, or 2.5 with a decimal comma (`1,000` is a thousands separator instead);
+#: also with a unit after it (`3,5 cm`, refuted against `3.5 cm` before), a dollar sign before it
+#: (`\$1,50`) or LaTeX's decimal comma `{,}` (`1{,}5` was read as 15).
+_DECIMAL_COMMA = re.compile(r"(\\\$)?\$?\s*(?:\\\$)?(-?\d+)(,|\{,\})(\d{1,2})\s*\$?" + _COMMA_UNIT)
 #: `0,111`: never thousands (a leading 0), so the list {0, 111} or 0.111 with a decimal comma.
-_ZERO_COMMA = re.compile(r"\$?\s*(-?0),(\d+)\s*\$?(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?")
+_ZERO_COMMA = re.compile(r"(\\\$)?\$?\s*(?:\\\$)?(-?0)(,|\{,\})(\d+)\s*\$?" + _COMMA_UNIT)
 #: A number, a space and one letter inside a list (`3 m, 4 m`): a unit or a product.
 _ITEM_LETTER = re.compile(r"(\d)\s+([A-Za-z])(?:\^\{?[23]\}?)?(?![A-Za-z])")
 
 
 #: `\\boxed{3,5} cm`: a decimal comma inside a box, with a unit after it.
-_BOXED_COMMA = re.compile(
-    r"\\boxed\s*\{\s*(-?\d+),(\d{1,2})\s*\}(\s*(?:\\text\s*\{[^{}$]*\}|[A-Za-z][A-Za-z /^]*))?"
-)
+_BOXED_COMMA = re.compile(r"(\\\$)?\\boxed\s*\{\s*(-?\d+)(,|\{,\})(\d{1,2})\s*\}" + _COMMA_UNIT)
 
 
 def _decimal_comma(text: str) -> re.Match | None:
     """`2,5`, `3,5 cm`, `0,111`, `\\boxed{3,5} cm`: a whole answer that reads as a decimal comma."""
     return _DECIMAL_COMMA.fullmatch(text) or _ZERO_COMMA.fullmatch(text) or _BOXED_COMMA.fullmatch(text)
+
+
+def _with_unit(match: re.Match) -> bool:
+    """Whether a decimal-comma answer has a unit, a mark or a dollar sign with it."""
+    return bool(match.group(1) or match.group(5))
 
 
 def _decimal_reading(gold: str, prediction: str) -> tuple[str, str] | None:
@@ -517,7 +525,7 @@ def _decimal_reading(gold: str, prediction: str) -> tuple[str, str] | None:
     if not any(decimal):
         return None
     return tuple(  # type: ignore[return-value]
-        f"{m.group(1)}.{m.group(2)} {m.group(3) or ''}".strip() if m else t
+        t.strip()[: m.start(3)] + "." + t.strip()[m.end(3) :] if m else t
         for m, t in zip(decimal, (gold, prediction))
     )
 
@@ -527,7 +535,7 @@ def _proof_in_decimal_reading(judge: Judge, gold: str, prediction: str, outcome:
     the list `3, 5 cm` or 3.5 cm: proved against `3 cm, 5 cm` in the list reading alone, a proof
     rested on one reading of an ambiguous answer. Only with a unit after the comma: a bare `2,5`
     against a list stays the list, as before."""
-    if not any((m := _decimal_comma(t.strip())) is not None and m.group(3) for t in (gold, prediction)):
+    if not any((m := _decimal_comma(t.strip())) is not None and _with_unit(m) for t in (gold, prediction)):
         return outcome  # a bare `2,5` against a list is the list (`tests/answers/test_answer_redteam.py`)
     reading = _decimal_reading(gold, prediction)
     if reading is None:

@@ -22,6 +22,13 @@ FOUND: list[tuple[str, str, set]] = [
     (r"\boxed{3,5} cm", "3 cm, 5 cm", {U, F}),
     ("$3,5$ cm", "3 cm, 5 cm", {U, F}),
     ("0,5 kg", "0 kg, 5 kg", {U, F}),
+    (r"1,5\,\text{m}", r"1\,\text{m}, 5\,\text{m}", {U, F}),
+    (r"1,5\%", r"1\%, 5\%", {U, F}),
+    (r"1,5^\circ", r"1^\circ, 5^\circ", {U, F}),
+    (r"\$1,50", r"\$1, \$50", {U, F}),
+    # LaTeX's decimal comma `{,}` was read as a thousands separator (1{,}5 = 15)
+    ("$1{,}5$ m", "1.5 m", {U, T}),
+    (r"\$1,5", r"\$1.5", {U, T}),
     # ... and the readings that agree still decide
     ("3,5 cm", "3.4 cm", {F}),
     ("3,5 cm", "3,5 cm", {T}),

@@ -151,7 +151,7 @@ def _math(text: str) -> list[_Part]:
 #: What may follow a located value and still belong to it: a sign, or words (bare or in
 #: `\\text{}`) checked by `_is_unit_phrase`.
 _SUFFIX = re.compile(
-    r"(?:[ \t]|\\[,;:! ]|~)*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
+    r"(?:\$\$?|\\\)|\\\])?(?:[ \t]|\\[,;:! ]|~)*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
     r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}(?:/[A-Za-z]{1,12})?){1,4}))"
     r"(\s*\^\s*(?:\{\s*[23]\s*\}|[23]))?"
 )

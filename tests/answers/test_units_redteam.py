@@ -87,6 +87,10 @@ UNIT_AFTER_A_BOX: list[tuple[str, str, set]] = [
     (r"\boxed{10}in/\text{s}", "10 cm", {U, F}),
     (r"10\text{m} squared", "100 m", {U, F}),
     (r"\boxed{10}in squared", "10 cm", {U, F}),
+    # a box inside math: the unit after the closing `$` was dropped
+    (r"It costs $\boxed{10}$ cents.", r"\$10", {U, F}),
+    (r"It takes \(\boxed{10}\) min.", "10 s", {U, F}),
+    (r"It costs $\boxed{10}$ cents.", "10 cents", {T}),
     # ... while prose after a box still reads the value
     (r"\boxed{5}\text{ km}\text{ in total}", "5 km", {T}),
     (r"\boxed{5} in total", "5", {T}),

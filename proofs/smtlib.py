@@ -441,9 +441,11 @@ def split_prefix(formula: Formula) -> tuple[str, dict[str, str], Formula]:
 def degree_bound(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> int:
     """An upper bound on the polynomial degree of every term the script for `formula` writes.
 
-    Iterative (claims may be 400 levels deep). A product adds its factors' degrees, a power
-    multiplies its base's by the exponent; a root is a fresh constant (degree 1, its axiom
-    at most the root's degree); everything else takes the largest of its arguments' degrees.
+    Iterative (claims may be 400 levels deep). A product adds its factors' degrees, an integer
+    power multiplies its base's by the exponent; a root (`sqrt`, `root`, a power p/q) is a fresh
+    constant r of degree 1 in the term (r^p: degree |p|) whose axiom r^q = base has degree
+    max(q, the base's); everything else takes the largest of its arguments' degrees. (Carrying
+    the base's degree through the root refused `sqrt(x^64)^4 >= 0`, degree 64 and 4, as 256.)
     """
     degrees: dict[int, int] = {}
     stack: list[tuple[object, bool]] = [(formula, False)]
@@ -455,31 +457,39 @@ def degree_bound(formula: Formula, limits: Limits = DEFAULT_LIMITS) -> int:
             stack.extend((child, False) for child in children(node))
             continue
         below = [degrees.get(id(child), 0) for child in children(node)]
+        axiom = 0
         match node:
             case Var():
                 d = 1
             case BinOp("*" | "/" | "mod", _, _) | Call("mod" | "gcd" | "lcm", _):
                 d = sum(below)
-            case BinOp("^", _, exponent) if below[0]:
-                d = below[0] * _exponent_size(exponent, limits)
-            case Call("sqrt" | "root", _):
-                d = max([1, *below]) if below[0] else 0
+            case BinOp("^", _, exponent):
+                numerator, denominator = _exponent_parts(exponent, limits)
+                if denominator > 1:  # r^numerator, r a fresh constant with r^denominator = base
+                    d, axiom = numerator, max(denominator, below[0])
+                else:
+                    d = max(below[0] * numerator, *below[1:])
+            case Call("sqrt", _):
+                d, axiom = 1, max(2, below[0])
+            case Call("root", (_, index)):
+                d, axiom = 1, max(max(_exponent_parts(index, limits)), below[0])
             case _:
                 d = max(below, default=0)
         degrees[id(node)] = d
-        best = max(best, d)
+        best = max(best, d, axiom)
     return best
 
 
-def _exponent_size(exponent: Expr, limits: Limits) -> int:
-    """|numerator| and denominator of a closed exponent, the larger (1 when it has none)."""
+def _exponent_parts(exponent: Expr, limits: Limits) -> tuple[int, int]:
+    """(|numerator|, denominator) of a closed exponent, each at least 1 ((1, 1) when it has none:
+    a variable or unevaluable exponent is Unsupported anyway)."""
     if free_variables(exponent):
-        return 1  # a variable exponent is Unsupported anyway
+        return 1, 1
     try:
         e = evaluate(exponent, None, limits)
     except (NotExact, TooLarge, Undefined):
-        return 1
-    return max(1, abs(e.numerator), e.denominator)
+        return 1, 1
+    return max(1, abs(e.numerator)), e.denominator
 
 
 def _translated(translator: _Translator, formula: Formula) -> str:

@@ -2,11 +2,14 @@
 
 Z3 solves the very SMT-LIB script that `proofs.smtlib` writes, so the certificate is exactly
 what was checked. Each call gets a fresh solver in a per-thread context (Z3 contexts are not
-shared across threads), and Z3's own timeout bounds it: no signals.
+shared across threads), and Z3's own timeout bounds it: no signals. A `sat` answer is solved
+again in a fresh context, whose model (the counterexample or witness reported) does not depend on
+what the process checked before.
 """
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import z3
@@ -15,7 +18,7 @@ from proofs.claims import Formula, to_text
 from proofs.exact import fraction_text, holds_at
 from proofs.smtlib import SmtQuery, Unsupported, build_query, split_prefix, symbol
 from proofs.verdict import Status, Verdict, unknown
-from solvers.z3_context import thread_context
+from solvers.z3_context import fresh_context, thread_context
 
 #: Z3 may not use more than this much memory per process (MB); beyond it, the check is unknown.
 MAX_MEMORY_MB = 2048
@@ -76,8 +79,18 @@ def decide_with_z3(formula: Formula, *, budget_s: float) -> Verdict:
         query = build_query(formula)
     except Unsupported as exc:
         return unknown(claim, "z3", f"outside Z3's arithmetic: {exc}")
+    start = time.perf_counter()
     try:
         answer, model = run_script(query.script, budget_s)
+        if answer == "sat":
+            # The model is shown (a counterexample, a witness) and goes into the certificate: it
+            # must not follow the AST ids and state earlier checks left in this thread's context.
+            # A fresh context gives the one model this script always gets; only `sat` pays for it.
+            again, fresh_model = run_script(
+                query.script, max(0.05, budget_s - (time.perf_counter() - start)), fresh_context()
+            )
+            if again == "sat":
+                model = fresh_model
     except z3.Z3Exception as exc:
         return unknown(claim, "z3", f"z3 error: {exc}")
     smt_cert = {"kind": "smt", "claim": claim, "script": query.script, "mode": query.mode}

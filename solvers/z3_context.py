@@ -6,7 +6,9 @@ ways to get one:
 - `borrowed_context()`: an idle context borrowed for one check and given back (for work that
   runs in short-lived threads, where a per-thread context would be made again every time);
 - `fresh_context()`: a brand-new context sharing nothing with any other (for re-checks, which
-  must not depend on state the producer left behind).
+  must not depend on state the producer left behind, and for checks whose model or unsat core
+  is shown: in a reused context Z3's choice follows the AST ids and state of earlier checks, so
+  the same query would get another answer after another history).
 `proofs.check` makes its own fresh contexts: `proofs` sits below `solvers`.
 """
 

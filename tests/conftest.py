@@ -49,3 +49,50 @@ def every_certificate_rechecks():
 
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"certificates re-checked through proofs.check: {RECHECKED['count']}")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("z3 history")
+    group.addoption(
+        "--z3-perturb",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="before every test, make terms and solve random problems in every Z3 context the product "
+        "reuses (tests/z3_history.py): finds results that depend on the process's Z3 history",
+    )
+    group.addoption(
+        "--z3-perturb-fresh", action="store_true", help="with --z3-perturb: also perturb every new context"
+    )
+
+
+@pytest.fixture(scope="session")
+def _z3_perturber(request):
+    seed = request.config.getoption("--z3-perturb")
+    if seed is None:
+        yield None
+        return
+    from tests.z3_history import Perturber
+
+    perturber = Perturber(seed, fresh=request.config.getoption("--z3-perturb-fresh"))
+    yield perturber
+    perturber.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _z3_history(request, _z3_perturber):
+    """With --z3-perturb, every test starts after a seeded random Z3 history."""
+    if _z3_perturber is not None:
+        _z3_perturber.before(request.node.nodeid)
+
+
+@pytest.fixture
+def z3_perturbed(request):
+    """For one test: a `tests.z3_history.Perturber` (seeded by the test id) already applied once;
+    call `.before(label)` to give the reused Z3 contexts another random history."""
+    from tests.z3_history import Perturber
+
+    perturber = Perturber(sum(map(ord, request.node.nodeid)))
+    perturber.before(request.node.nodeid)
+    yield perturber
+    perturber.uninstall()

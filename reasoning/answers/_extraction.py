@@ -151,7 +151,7 @@ def _math(text: str) -> list[_Part]:
 #: What may follow a located value and still belong to it: a sign, or words (bare or in
 #: `\\text{}`) checked by `_is_unit_phrase`.
 _SUFFIX = re.compile(
-    r"[ \t]*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
+    r"(?:\$\$?|\\\)|\\\])?(?:[ \t]|\\[,;:! ]|~)*(?:\\%|%|\\textdollar(?![a-zA-Z])(?!\s*-?\.?\d)|\^\s*\{?\s*\\circ\s*\}?|\u00b0|\u00a2"
     r"|\\(?:text|mathrm|mbox|textrm)\s*\{([^{}$]{1,60})\}|((?:[ \t]*[A-Za-z]{1,12}(?:/[A-Za-z]{1,12})?){1,4}))"
     r"(\s*\^\s*(?:\{\s*[23]\s*\}|[23]))?"
 )
@@ -177,22 +177,57 @@ def _is_unit_phrase(words: list[str]) -> bool:
     return len(words) == 1 or "per" in lowered or lowered[0] in POWER_WORDS
 
 
+#: What continues a unit after the part `_suffix` read (`/\\text{h}`, `\\cdot\\text{s}^{-1}`, `^{-1}`,
+#: `²`, `squared`), or starts one it cannot read (`\\frac{\\text{km}}{\\text{h}}`): cut short there,
+#: `\\boxed{10}\\text{ km}/\\text{h}` read as `10 km` and was proved equal to it.
+_UNIT_GOES_ON = re.compile(
+    r"(?:[ \t]|\\[,;:! ]|~)*(?:/|\\cdot(?![a-zA-Z])|\\times(?![a-zA-Z])|\u00b7|\^|_|[\u00b2\u00b3\u00b5\u03bc\u03a9\u00b0]"
+    r"|\\mu(?![a-zA-Z])|\\Omega(?![a-zA-Z])|\\circ(?![a-zA-Z])|\\[dt]?frac\s*\{\s*\\(?:text|mathrm|mbox|textrm)"
+    r"|\\[dt]?frac\s*\{\s*[A-Za-z]+\s*\}|(?:squared|cubed)(?![a-zA-Z]))"
+)
+#: A unit in a text command `_SUFFIX` cannot read (`\\text{ m s^{-1}}`, `\\textbf{ km}`): its first word.
+_UNREAD_TEXT = re.compile(r"(?:[ \t]|\\[,;:! ]|~)*\\[a-z]+\s*\{\s*([A-Za-z]+|\u00b0)")
+#: Left for the parser where a unit after a value cannot be read whole, so the answer is undecided.
+_UNREADABLE_UNIT = " \\unreadable"
+
+
 def _suffix(text: str, end: int) -> str:
+    """`_read_suffix`, or an unreadable mark when a unit goes on past what it read (or starts
+    with what it cannot read): a unit cut short or dropped proves a different unit equal."""
+    found, consumed = _read_suffix(text, end)
+    if _UNIT_GOES_ON.match(text, consumed):
+        return _UNREADABLE_UNIT
+    match = _SUFFIX.match(text, end)
+    words = (match.group(1) or match.group(2) or "").split() if match is not None and not found else []
+    goes_on = match is not None and (
+        _UNIT_GOES_ON.match(text, match.end())
+        or ((more := _UNREAD_TEXT.match(text, match.end())) and read_unit(more.group(1)) is not None)
+    )
+    if words and read_unit(words[0]) is not None and (goes_on or words[1:2] in (["squared"], ["cubed"])):
+        return _UNREADABLE_UNIT  # `\\boxed{10} in/\\text{s}`: inches per second, not the prose `in`
+    if (word := _UNREAD_TEXT.match(text, consumed)) is not None:  # `\\text{ km}\\,\\text{km}`
+        first = word.group(1)
+        if first == "\u00b0" or first.lower() not in _PROSE_UNITS and read_unit(first) is not None:
+            return _UNREADABLE_UNIT
+    return found
+
+
+def _read_suffix(text: str, end: int) -> tuple[str, int]:
     """The sign or unit words right after a located value (`\\boxed{5}\\%`, `$10$ dollars`,
     `\\boxed{3}\\text{ cm}`, `$5$ million`), to keep with it; '' when none. Dropped, they left a
     bare number that matched `10 cents` for `$10$ dollars` and `0.05` for `\\boxed{0.05}\\%`."""
     match = _SUFFIX.match(text, end)
     if match is None:
-        return ""
+        return "", end
     words = match.group(1) if match.group(1) is not None else match.group(2)
     if words is None:
-        return match.group(0).strip()
+        return match.group(0).strip(), match.end()
     found = words.split()
     power = match.group(3) or ""
     if found == ["in"] and _PHRASE_END.match(text, match.end()):
         # `$10$ in` closing the answer is inches (dropped, `$10$ in` matched `10 km`); in `\\boxed{5}
         # in total` it is prose
-        return f" in{power.strip()}"
+        return f" in{power.strip()}", match.end()
     for size in range(len(found), 0, -1):
         if _is_unit_phrase(found[:size]):
             # `$10$ kg m/s`: words after the unit that continue it are kept (`$10$ kg` matched `10 kg`)
@@ -202,12 +237,21 @@ def _suffix(text: str, end: int) -> str:
             if longest > size and found[size].lower() not in _PROSE_UNITS:
                 size = longest
             power = power.strip() if size == len(found) else ""
+            consumed = match.end() if size == len(found) else _after_words(text, match, size)
             if size == 1 and len(found[0]) == 1:
                 # `$10$ m`: outside the math the letter is the unit metres, never a variable (dropped,
                 # `$10$ m` matched `10 km`; as ` m` it read as metres or the product 10*m)
-                return f"\\text{{ {found[0]}}}{power}"
-            return " " + " ".join(found[:size]) + power
-    return ""
+                return f"\\text{{ {found[0]}}}{power}", consumed
+            return " " + " ".join(found[:size]) + power, consumed
+    return "", end
+
+
+def _after_words(text: str, match: re.Match, size: int) -> int:
+    """Where the first `size` words of the suffix `match` end in `text`."""
+    index = match.start()
+    for word in match.group(2 if match.group(1) is None else 1).split()[:size]:
+        index = text.index(word, index) + len(word)
+    return index
 
 
 #: What keeps a located value from being one term in braces (`{x = 5}`, `{1, 2}` do not parse).

@@ -232,6 +232,50 @@ def read_words(prefix: str, words: list[str], units: list[str]) -> str | None:
 
 
 def _text_command(match: re.Match, units: list[str]) -> str:
+    """`_read_text_command`, but a unit inside a group that is raised to a power or rooted
+    (`(10\\text{ m})^2`, `\\sqrt{100\\text{ m}}`) is unreadable: read out of the group, the unit
+    escaped the power and `(10\\text{ m})^2` was proved equal to `100 m`."""
+    count = len(units)
+    read = _read_text_command(match, units)
+    if len(units) > count and _in_powered_group(match.string, match.start(), match.end()):
+        del units[count:]
+        return UNREADABLE
+    return read
+
+
+_OPENERS = {")": "(", "]": "[", "}": "{"}
+_ROOT_BEFORE = re.compile(r"\\sqrt\s*(?:\[[^\]]*\])?\s*$")
+
+
+def _in_powered_group(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` sits in a bracket group under a root or followed by a power."""
+    depth, opener = 0, -1
+    for index in range(start - 1, -1, -1):
+        char = text[index]
+        if char in _OPENERS:
+            depth += 1
+        elif char in "([{":
+            if depth == 0:
+                opener = index
+                break
+            depth -= 1
+    if opener < 0:
+        return False
+    if text[opener] == "{" and _ROOT_BEFORE.search(text, 0, opener):
+        return True
+    depth = 0
+    for index in range(end, len(text)):
+        char = text[index]
+        if char in "([{":
+            depth += 1
+        elif char in _OPENERS:
+            if depth == 0:
+                return text[index + 1 :].lstrip().startswith("^")
+            depth -= 1
+    return False
+
+
+def _read_text_command(match: re.Match, units: list[str]) -> str:
     command, content, exponent = match.group(1), match.group(2).strip(), match.group(3) or ""
     letters = sum(c.isalpha() for c in content)
     if not content:
@@ -372,6 +416,8 @@ def _read_trailing(text: str, units: list[str]) -> str:
     prefix, words = _trailing_words(text)
     if not words or not prefix.strip():
         return text
+    if units and any(w.rstrip(".").lower() in OPERATION_WORDS for w in words):
+        return text + UNREADABLE  # `10\\text{m} squared`: the unit squared too, not 100 m
     special = bool({w.rstrip(".").lower() for w in words} & _SPECIAL_WORDS)
     scratch: list[str] = []
     read = read_words(prefix, words, scratch)

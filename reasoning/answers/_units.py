@@ -146,10 +146,12 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
     # temperatures: scales with an offset, never converted (`_judge` leaves two scales undecided)
     **_base("celsius", 1, "celsius", "Celsius"),
     **_base("fahrenheit", 1, "fahrenheit", "Fahrenheit"),
+    # `298.15 K` was the product 298.15·K and refuted against `25^\circ C`
+    **_base("kelvin", 1, "K", "kelvin", "kelvins", "Kelvin"),
 }
 #: Dimensions of temperature scales: converting between them needs an offset, so a pair on two
 #: scales (`25 celsius` vs `77 fahrenheit`) is undecided, never refuted as different dimensions.
-TEMPERATURES = frozenset({"celsius", "fahrenheit"})
+TEMPERATURES = frozenset({"celsius", "fahrenheit", "kelvin"})
 _FORCE = (("length", 1), ("mass", 1), ("time", -2))
 _ENERGY = (("length", 2), ("mass", 1), ("time", -2))
 _POWER = (("length", 2), ("mass", 1), ("time", -3))
@@ -341,7 +343,11 @@ def mixed_quantity(text: str) -> tuple[Fraction, str] | None:
         return None  # `1.5 hours 10 minutes` is no written form of one amount
     first = parts[0][2]
     for (_, _, bigger), (value, _, smaller) in zip(parts, parts[1:]):
-        if smaller.dimension != first.dimension or not value * smaller.factor < bigger.factor:
+        if (
+            smaller.dimension != first.dimension
+            or not smaller.factor < bigger.factor  # `2 h 0.5 h` is no written amount
+            or not value * smaller.factor < bigger.factor
+        ):
             return None
     total = sum(value * unit.factor for value, _, unit in parts) / first.factor
     return total, parts[0][1]

@@ -53,7 +53,7 @@ from proofs.verdict import Verdict
 from reasoning.engine._graph_svg import render
 from reasoning.errors import InvalidArgument
 from solvers.z3_backend import model_value
-from solvers.z3_context import fresh_context, thread_context
+from solvers.z3_context import fresh_context
 
 #: Seconds Z3 gets for one joint-consistency check by default.
 DEFAULT_BUDGET_S = 5.0
@@ -217,7 +217,10 @@ def check_claims(
 
     script, asserted, unsupported = consistency_script(unknowns, claims)
     skipped = {claims[i][0]: f"{to_text(claims[i][1])}: {why}" for i, why in unsupported.items()}
-    ctx = thread_context()
+    # A fresh context, not this thread's: in a reused one, the model (a `solve:` answer, a
+    # witness in a bundle) and the unsat core (the attempts blamed) follow the AST ids and state
+    # earlier checks left behind, so the same claims would get another answer in another process.
+    ctx = fresh_context()
     try:
         parsed = z3.parse_smt2_string(script, ctx=ctx)
     except z3.Z3Exception as exc:  # a translator bug, but it must cost an unknown, not the run

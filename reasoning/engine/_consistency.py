@@ -42,16 +42,6 @@ from solvers.z3_context import fresh_context
 
 __all__ = ["IncrementalConsistency"]
 
-#: Idle solvers kept for later runs: making a Z3 context and a solver costs milliseconds.
-MAX_IDLE = 8
-_idle: list[tuple[z3.Context, z3.Solver]] = []
-_idle_lock = threading.Lock()
-
-
-def _new_solver() -> tuple[z3.Context, z3.Solver]:
-    ctx = fresh_context()
-    return ctx, z3.Solver(ctx=ctx)
-
 
 @dataclass
 class _Group:
@@ -106,31 +96,18 @@ class IncrementalConsistency:
         self._skipped: dict[str, str] = {}
 
     def _z3(self) -> z3.Solver:
+        # A fresh context per run, never one an earlier run left: the witness of a `sat` check
+        # (in the bundle's certificates) follows the AST ids and solver state the context has
+        # seen, so a reused one gave another witness for the same run in another process.
         if self._solver is None:
-            with _idle_lock:
-                idle = _idle.pop() if _idle else None
-            self._ctx, self._solver = idle or _new_solver()
+            self._ctx = fresh_context()
+            self._solver = z3.Solver(ctx=self._ctx)
         return self._solver
 
     def close(self) -> None:
-        """Give the solver back for a later run (emptied: every group lives in a scope)."""
+        """Let the run's solver go (a later run makes its own: see `_z3`)."""
         with self._lock:
-            solver, ctx = self._solver, self._ctx
-            if solver is None and not self._groups:  # never used (a domain task): nothing to give
-                return
             self._drop_all()
-        if solver is None or ctx is None:
-            return
-        try:
-            if solver.num_scopes():
-                solver.pop(solver.num_scopes())
-            clean = len(solver.assertions()) == 0
-        except z3.Z3Exception:
-            clean = False
-        if clean:
-            with _idle_lock:
-                if len(_idle) < MAX_IDLE:
-                    _idle.append((ctx, solver))
 
     # ------------------------------------------------------------ the check
 

@@ -571,3 +571,58 @@ def test_prompts_hold_the_task_the_sub_query_and_the_feedback():
     assert task.text in prompt and "Sub-query: decide: Q" in prompt and prompt.count("<RETURN>") >= 3
     assert prompt.rstrip().endswith("rejected claim: ⊭ Q")
     assert "<ANSWER>entailed</ANSWER>" in DOMAIN.organizer_prompt(task)
+
+
+CNF_NAMES = ("a", "b", "c", "p", "q", "r", "s", "x")
+clauses = st.lists(
+    st.lists(st.tuples(st.sampled_from(CNF_NAMES), st.booleans()), min_size=1, max_size=3),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _cnf_script(cnf):
+    from reasoning.domains.logic._smt import smt_script
+
+    terms = [
+        f"(or {' '.join(f'|{n}|' if positive else f'(not |{n}|)' for n, positive in clause)})"
+        for clause in cnf
+    ]
+    return smt_script(CNF_NAMES, terms)
+
+
+@settings(max_examples=60, deadline=None)
+@given(clauses)
+def test_a_model_is_the_least_one_so_it_never_depends_on_z3s_history(cnf):
+    # A countermodel is shown and kept as evidence; Z3's own pick follows the ids and state a
+    # borrowed, reused context has from earlier checks. The least model (names sorted, false
+    # first) is one fact about the script.
+    from reasoning.domains.logic._smt import solve_smt
+
+    least = None
+    for values in itertools.product((False, True), repeat=len(CNF_NAMES)):
+        env = dict(zip(CNF_NAMES, values))
+        if all(any(env[n] == positive for n, positive in clause) for clause in cnf):
+            least = env
+            break
+    result, model, _ = solve_smt(_cnf_script(cnf), CNF_NAMES, 2.0)
+    assert (result, model) == (("sat", least) if least else ("unsat", None))
+
+
+def test_a_model_is_the_same_after_any_z3_history(z3_perturbed):
+    from reasoning.domains.logic._smt import solve_smt
+
+    cnf = [
+        [("q", False), ("s", False), ("b", False)],
+        [("c", False), ("r", True), ("s", True)],
+        [("c", True), ("b", True), ("q", True)],
+        [("s", True), ("a", False), ("c", False)],
+        [("b", False), ("s", False), ("r", False)],
+        [("c", False), ("x", True), ("b", False)],
+    ]
+    models = set()
+    for label in range(10):
+        z3_perturbed.before(f"history {label}")
+        result, model, _ = solve_smt(_cnf_script(cnf), CNF_NAMES, 2.0)
+        models.add((result, tuple(sorted(model.items()))))
+    assert len(models) == 1, models

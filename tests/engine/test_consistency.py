@@ -148,3 +148,35 @@ def test_a_closed_run_leaves_an_empty_solver_to_the_next_run():
     assert report is not None and report.witness["x"] == "0"
     assert second.check(_claims([("fork-1.1", ["x = 0"]), ("fork-2.1", ["x = 3"])])) is None
     second.close()
+
+
+def test_a_runs_witness_does_not_depend_on_the_runs_before_it():
+    # The witness goes into the bundle's consistency certificates. A solver kept from an earlier
+    # run carried that run's AST ids and state, and Z3's model follows them: the same run gave
+    # (7, 3) after some runs and (6, 4) after others.
+    unknowns = {"x": "Int", "y": "Int"}
+    claims = [
+        (TASK, parse_claim("x + y = 10")),
+        (TASK, parse_claim("x > y")),
+        ("fork-1.1", parse_claim("x*y > 3")),
+    ]
+    earlier = [
+        "x = 3",
+        "x + y > 7",
+        "x*y = 12",
+        "y - x < 2",
+        "x^2 = y",
+        "x > 100",
+        "y*y > x + 5",
+        "x + 2*y = 1",
+    ]
+    witnesses = set()
+    for index in range(len(earlier)):
+        for text in earlier[: index + 1]:  # a process history: other runs, closed
+            before = IncrementalConsistency(unknowns)
+            before.check([(TASK, parse_claim(text)), ("fork-1.1", parse_claim("x*y != 7"))])
+            before.close()
+        checker = IncrementalConsistency(unknowns)
+        witnesses.add(tuple(checker.check(claims).witness.items()))
+        checker.close()
+    assert len(witnesses) == 1, witnesses

@@ -291,3 +291,15 @@ def test_all_lists_solutions_in_value_order_whatever_order_z3_found_them():
 def test_prove_reads_a_claim_about_the_unknowns_under_the_task_constraints():
     assert read_claims(ask("prove: x = 6", PAIR)) == ["x = 6"]
     assert "not proved" in ask("prove: x = 5", PAIR)
+
+
+def test_solve_answers_the_same_solution_whatever_z3_solved_before(z3_perturbed):
+    # `solve:` is the symbolic worker's answer to a find goal: with many solutions, which one it
+    # gives must not follow the AST ids and solver state an earlier check left in a reused context.
+    seen = {}
+    for label in range(8):
+        z3_perturbed.before(f"history {label}")
+        for query in ("solve: for x, y", "solve: for y, x", "solve: for x", "solve: for y"):
+            for line in claims_of(ask(query, SPLITS)):
+                seen.setdefault(line.split(" = ")[0], set()).add(line)
+    assert {name: len(lines) for name, lines in seen.items()} == {"x": 1, "y": 1}, seen

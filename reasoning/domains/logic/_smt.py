@@ -5,6 +5,7 @@ constants, and one Z3 run of a script with Z3's own timeout (no signals) in a co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import z3
@@ -54,17 +55,48 @@ def _run(
 ) -> tuple[str, dict[str, bool] | None, str]:
     # Every Z3 object made here is released when this function returns, before the context
     # goes back to the idle list for another thread.
+    deadline = time.monotonic() + budget_s
     solver = z3.Solver(ctx=ctx)
     solver.set("timeout", max(1, int(budget_s * 1000)))
     try:
         solver.from_string(script)
         result = solver.check()
+        if result == z3.sat:
+            return "sat", _least_model(solver, sorted(set(names)), ctx, deadline), ""
     except z3.Z3Exception as exc:
         return "unknown", None, f"z3 failed: {exc}"
-    if result == z3.sat:
-        model = solver.model()
-        found = {d.name(): z3.is_true(model[d]) for d in model.decls() if d.arity() == 0}
-        return "sat", {name: found.get(name, False) for name in sorted(set(names))}, ""
     if result == z3.unsat:
         return "unsat", None, ""
     return "unknown", None, f"z3 gave no answer ({solver.reason_unknown()})"
+
+
+def _least_model(solver: z3.Solver, names: list[str], ctx: z3.Context, deadline: float) -> dict[str, bool]:
+    """The least model over `names` (sorted; false before true), of a solver that answered sat.
+
+    Which model Z3 picks follows the AST ids and state a reused context has from earlier checks;
+    a countermodel is shown and kept as evidence, so it must not change with the process's
+    history. Pinning one name at a time (false if that stays satisfiable) gives the same model
+    whatever the history: each step's answer is a fact about the script. A step Z3 leaves
+    unknown, or no time left for one (`deadline`, time.monotonic()), keeps the last model found:
+    a model all the same."""
+    model = solver.model()
+    pinned: list[z3.BoolRef] = []
+    for name in names:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        atom = z3.Bool(name, ctx)
+        if not z3.is_true(model.eval(atom, model_completion=True)):
+            pinned.append(z3.Not(atom))  # the model found already has it false: no check needed
+            continue
+        solver.set("timeout", max(1, int(remaining * 1000)))
+        answer = solver.check(*pinned, z3.Not(atom))
+        if answer == z3.sat:
+            model = solver.model()
+            pinned.append(z3.Not(atom))
+        elif answer == z3.unsat:
+            pinned.append(atom)
+        else:
+            break
+    found = {d.name(): z3.is_true(model[d]) for d in model.decls() if d.arity() == 0}
+    return {name: found.get(name, False) for name in names}

@@ -103,7 +103,11 @@ read the `claim` field of certificates. One claim per string (or per line); `#` 
   One-argument `log(x)` is the natural logarithm (`log(x, 10)` is base 10).
 - Limits: 20,000 characters, bracket nesting 200, tree depth 400; exact values up to 100,000
   bits. Beyond the size limits a claim is `unknown` at once (`2^2^2^2^2^100 = 5`, `1000000! = 1`),
-  as is one whose SMT-LIB text passes 1,000,000 characters (long `<->` chains).
+  as is one whose SMT-LIB text passes 1,000,000 characters (long `<->` chains, or nested `abs`,
+  `min`, `max`, whose text repeats their arguments). Z3 is not given polynomials of degree
+  above 128 (`((x^2)^2)...` to x^1024 ran 16-27 s inside Z3 under a 2 s timeout: its nonlinear
+  solver does not poll the timeout there), nor claims nested too deeply for the recursive
+  SMT-LIB translation; other backends may still decide them, else they are `unknown`.
 
 ## Examples
 

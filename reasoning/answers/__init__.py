@@ -4,7 +4,7 @@ Public names are re-exported here and imported on first use. Private modules: `_
 (where the final answer is), `_latex` (parse_answer), `_latex_text` / `_latex_grammar` (its two
 stages), `_answers` (the typed answers), `_equivalence` (equivalent), `_judge` (component
 claims), `_compare_sets`, `_compare_equations`, `_rounding` (a gold decimal as a rounding),
-`_complex_values`, `_trig_identity`, `_units`.
+`_readings` (other readings of ambiguous spellings), `_complex_values`, `_trig_identity`, `_units`.
 """
 
 from reasoning._lazy import lazy_exports

@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,14 @@ MAX_BLOCK_CHARS = 100_000
 MAX_TURN_CHARS = 1_000_000
 #: Fewest seconds a check gets when the run budget is (nearly) used up (`_Run._left`).
 MIN_CHECK_S = 0.05
+
+
+def _step_down(seconds: float) -> float:
+    """The largest of 1, 2 or 5 times a power of ten that is at most `seconds` (0 for none)."""
+    if seconds < MIN_CHECK_S:
+        return 0.0
+    power = 10.0 ** math.floor(math.log10(seconds))
+    return max(step * power for step in (1, 2, 5) if step * power <= seconds)
 
 
 @dataclass(frozen=True)
@@ -455,10 +464,13 @@ class _Run:
     def _left(self, seconds: float) -> float:
         """`seconds` for one check, cut to what is left of the run budget (at least MIN_CHECK_S):
         a check runs unbroken (no signals), so one begun near the end, or the final consistency
-        check after the budget ran out, took its whole budget past it (3 s runs took 13 s)."""
+        check after the budget ran out, took its whole budget past it (3 s runs took 13 s).
+        A cut budget is rounded down to 1, 2 or 5 times a power of ten: the claim cache keys
+        an obligation by its budget, and a budget cut to the microsecond never hit it again."""
         if self.deadline is None:
             return seconds
-        return max(min(seconds, self.deadline - time.perf_counter()), MIN_CHECK_S)
+        left = self.deadline - time.perf_counter()
+        return seconds if left >= seconds else max(_step_down(left), MIN_CHECK_S)
 
     async def execute(self) -> RunResult:
         self.deadline = time.perf_counter() + self.config.run_budget_s

@@ -196,3 +196,21 @@ def test_check_returned_through_the_cache_is_check_returned():
             (c.text, c.role, c.verdict.to_json() | {"elapsed_ms": 0}) for c in want
         ]
     assert cache.hits > MAX_CLAIMS
+
+
+def test_a_run_whose_budget_cuts_its_checks_still_hits_the_cache():
+    # The run budget cuts each check to what is left of it; cut to the microsecond, every check
+    # had its own budget, so the cache (keyed by budget) never hit: 0 hits of 2 here.
+    organizer = ScriptedOrganizer(
+        ["<FORK-1>x?</FORK-1><JOIN-1>", "<FORK-2>x again?</FORK-2><JOIN-2>", "<ANSWER>x = 3\ny = 7</ANSWER>"]
+    )
+    worker = ScriptedWorker({1: ["<RETURN>x = 3</RETURN>"], 2: ["<RETURN>x = 3\ny = 7</RETURN>"]})
+    config = EngineConfig(run_budget_s=30.0, verify_budget_s=60.0)
+    result = ForkJoinEngine(organizer, worker, config).run_sync(XY)
+    assert result.verified and result.metrics.claim_cache_hits == 1
+
+
+def test_a_cut_budget_steps_down_to_one_two_or_five_times_a_power_of_ten():
+    from reasoning.engine._engine import _step_down
+
+    assert [_step_down(s) for s in (29.99, 20.0, 9.7, 4.99, 1.0, 0.31, 0.01)] == [20, 20, 5, 2, 1, 0.2, 0.0]

@@ -205,11 +205,20 @@ def _suffix(text: str, end: int) -> str:
     )
     if words and read_unit(words[0]) is not None and (goes_on or words[1:2] in (["squared"], ["cubed"])):
         return _UNREADABLE_UNIT  # `\\boxed{10} in/\\text{s}`: inches per second, not the prose `in`
+    if words and len(words[0]) > 1 and words[0].lower() not in _PROSE_UNITS and _other_case_unit(words[0]):
+        return _UNREADABLE_UNIT  # `\\boxed{2} hz`: hertz in lower case, dropped as prose it matched `2 h`
     if (word := _UNREAD_TEXT.match(text, consumed)) is not None:  # `\\text{ km}\\,\\text{km}`
         first = word.group(1)
         if first == "\u00b0" or first.lower() not in _PROSE_UNITS and read_unit(first) is not None:
             return _UNREADABLE_UNIT
     return found
+
+
+def _other_case_unit(word: str) -> bool:
+    """Whether `word` is no unit as written but is one in another letter case (`hz`, `KM`)."""
+    if read_unit(word) is not None:
+        return False
+    return any(read_unit(w) is not None for w in {word.lower(), word.upper(), word.capitalize()} - {word})
 
 
 def _read_suffix(text: str, end: int) -> tuple[str, int]:

@@ -205,3 +205,18 @@ def test_a_unit_after_a_box_never_proves_another_unit(u1, u2, form, space, tail,
     if read_unit(u1) == read_unit(u2) and "{tail}" not in form:
         return
     assert equivalent(gold, f"{n} {u2}").equivalent is not True, (gold, u2)
+
+
+@pytest.mark.parametrize(
+    ("gold", "prediction"),
+    [("\\boxed{2} h", "\\boxed{2} hz"), ("2 h", "\\boxed{2} KM"), ("2 km", "$2$ Hz")],
+)
+def test_a_unit_in_another_letter_case_after_a_box_is_not_dropped_as_prose(gold, prediction):
+    # `hz` after a box was dropped as prose, leaving a bare 2 that the bare-number rule proved
+    # equal to 2 hours (found in the final review)
+    assert equivalent(gold, prediction).equivalent is not True
+
+
+@pytest.mark.parametrize("prose", ["apples", "In total", "Is the answer", "The end"])
+def test_prose_after_a_box_is_still_prose(prose):
+    assert equivalent("5", f"\\boxed{{5}} {prose}").equivalent is True
